@@ -1,0 +1,82 @@
+# sandbox — build, install, test, demo.
+#   make demo    install what is missing, build, install, run a sandboxed app
+#   make check   the whole test suite (unit + integration, as root: it creates a test user)
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR      = $(PREFIX)/bin
+LIBEXECDIR  = $(PREFIX)/libexec/sandbox
+DATADIR     = $(PREFIX)/share/sandbox
+MANDIR      = $(PREFIX)/share/man
+DOCDIR      = $(PREFIX)/share/doc/sandbox
+SYSCONFDIR ?= /etc
+
+SWIFT      ?= swift
+SWIFTFLAGS ?= -c release --static-swift-stdlib
+CC         ?= cc
+BUILD      := .build
+RELEASE    := $(BUILD)/release
+
+# The setuid helper: plain C, no Swift runtime, warnings are errors, hardened.
+NET_CFLAGS  = -std=gnu11 -O2 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 -Wshadow \
+              -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -fno-strict-aliasing
+NET_LDFLAGS = -pie -Wl,-z,now,-z,relro,-z,noexecstack
+NET_SRCS    = $(wildcard Sources/CSandboxNet/*.c) helper/sandbox-net.c
+NET_BIN     = $(BUILD)/sandbox-net
+
+.PHONY: all build deps test-deps install uninstall check unit integration demo bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+test-deps:
+	@scripts/install-deps.sh --test
+
+build: deps
+	$(SWIFT) build $(SWIFTFLAGS) --product sandbox
+	$(MAKE) $(NET_BIN)
+
+$(NET_BIN): $(NET_SRCS) $(wildcard Sources/CSandboxNet/include/*.h)
+	@mkdir -p $(BUILD)
+	$(CC) $(NET_CFLAGS) -ISources/CSandboxNet/include $(NET_SRCS) $(NET_LDFLAGS) -o $@
+
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/profiles \
+	           $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(RELEASE)/sandbox $(DESTDIR)$(BINDIR)/sandbox
+	install -m 0644 Profiles/*.toml $(DESTDIR)$(DATADIR)/profiles/
+	install -m 0644 Docs/man/*.1 $(DESTDIR)$(MANDIR)/man1/ 2>/dev/null || true
+	install -m 0644 Docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/ 2>/dev/null || true
+	install -m 0644 Docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/ 2>/dev/null || true
+	install -m 0644 Docs/*.md $(DESTDIR)$(DOCDIR)/ 2>/dev/null || true
+	@# setuid root only when installing as root; an unprivileged install keeps it inert.
+	install -m 0755 $(NET_BIN) $(DESTDIR)$(LIBEXECDIR)/sandbox-net
+	@if [ "$$(id -u)" = 0 ]; then chown root:root $(DESTDIR)$(LIBEXECDIR)/sandbox-net && chmod 4755 $(DESTDIR)$(LIBEXECDIR)/sandbox-net; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sandbox $(DESTDIR)$(LIBEXECDIR)/sandbox-net
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(MANDIR)/man1/sandbox.1 $(DESTDIR)$(MANDIR)/man5/sandbox-profile.5 $(DESTDIR)$(MANDIR)/man8/sandbox-net.8
+
+# Unit tests (Swift Testing), then integration tests of the installed release build.
+check: test-deps unit integration
+
+unit:
+	$(SWIFT) test
+
+integration: build
+	Tests/Integration/run.sh
+
+demo: deps
+	@scripts/install-deps.sh --test
+	$(MAKE) install
+	scripts/demo.sh
+
+bench:
+	@scripts/install-deps.sh --bench
+	$(MAKE) build
+	scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD)

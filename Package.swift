@@ -1,0 +1,83 @@
+// swift-tools-version:6.2
+// sandbox: an unprivileged desktop-app sandboxing launcher.
+// The setuid helper `sandbox-net` is NOT built here: the Makefile builds it with
+// cc from Sources/CSandboxNet so it never links the Swift runtime (which reads
+// SWIFT_* variables even under AT_SECURE). The library target below only lets
+// Swift tests reach its parsers.
+import PackageDescription
+
+// C that runs between clone and exec, or in the setuid helper: warnings are errors.
+let hardenedC: [CSetting] = [
+    .define("_GNU_SOURCE"),
+    .unsafeFlags(["-Wall", "-Wextra", "-Werror", "-fstack-protector-strong"]),
+]
+
+let package = Package(
+    name: "sandbox",
+    products: [
+        .executable(name: "sandbox", targets: ["sandbox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        // Foundation stays off the launch path: no SubprocessFoundation trait.
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
+    ],
+    targets: [
+        // System libraries, found through pkg-config.
+        .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        .systemLibrary(name: "CLibseccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CPulse", pkgConfig: "libpulse", providers: [.apt(["libpulse-dev"])]),
+        .systemLibrary(name: "CX11", pkgConfig: "x11", providers: [.apt(["libx11-dev", "libxau-dev", "libxext-dev"])]),
+
+        // The only code that runs between clone and exec, the container's init, and setns joins.
+        .target(name: "CSandboxSpawn", cSettings: hardenedC),
+        // The setuid helper's logic (policy, lease database, netlink), shared with tests and the fuzzer.
+        .target(name: "CSandboxNet", cSettings: hardenedC),
+
+        // Pure Swift: profile model, parser, validation, id maps, mount plan, paths, errors.
+        .target(
+            name: "SandboxCore",
+            dependencies: [
+                "TOMLKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Policy compilation, spawn, id-map writing, sessions, state.
+        .target(
+            name: "SandboxRuntime",
+            dependencies: [
+                "SandboxCore", "CSandboxSpawn", "CLibcap", "CLibseccomp",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        // X11, PulseAudio, Wayland, devices, .desktop entries.
+        .target(
+            name: "SandboxDesktop",
+            dependencies: [
+                "SandboxCore", "CX11", "CPulse",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "sandbox",
+            dependencies: [
+                "SandboxCore", "SandboxRuntime", "SandboxDesktop",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore"]),
+        .testTarget(name: "SandboxRuntimeTests", dependencies: ["SandboxRuntime", "SandboxCore"]),
+        .testTarget(name: "SandboxDesktopTests", dependencies: ["SandboxDesktop", "SandboxCore"]),
+        .testTarget(name: "SandboxNetTests", dependencies: ["CSandboxNet"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

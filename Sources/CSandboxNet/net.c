@@ -1,0 +1,2 @@
+#include "CSandboxNet.h"
+int sbxnet_placeholder(void) { return 0; }

@@ -1,0 +1,66 @@
+// Typed errors. Every message says what is wrong, where (file, line, key) and
+// how to fix it; the CLI prints `description` and exits non-zero.
+
+/// A place in a profile or config file.
+public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var key: String?
+    public init(file: String, line: Int? = nil, key: String? = nil) {
+        self.file = file
+        self.line = line
+        self.key = key
+    }
+    /// "FILE:LINE: key K" – the form editors and compilers use.
+    public var description: String {
+        var s = file
+        if let line { s += ":\(line)" }
+        if let key { s += ": key '\(key)'" }
+        return s
+    }
+}
+
+/// A problem in a profile or config file. `profile check` collects all of them.
+public struct ProfileError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Equatable {
+        case syntax, unknownKey, wrongType, badValue, badIDMap, idMapOverlap, idMapRange,
+             idMapNotDelegated, badMountTarget, missingInclude, includeCycle, notFound
+    }
+    public var kind: Kind
+    public var location: SourceLocation
+    public var message: String
+    /// How to fix it, when there is something to say.
+    public var hint: String?
+    public init(_ kind: Kind, at location: SourceLocation, _ message: String, hint: String? = nil) {
+        self.kind = kind
+        self.location = location
+        self.message = message
+        self.hint = hint
+    }
+    public var description: String {
+        var s = "\(location): \(message)"
+        if let hint { s += " (\(hint))" }
+        return s
+    }
+}
+
+/// Several profile problems at once.
+public struct ProfileErrors: Error, Sendable, CustomStringConvertible {
+    public var errors: [ProfileError]
+    public init(_ errors: [ProfileError]) { self.errors = errors }
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+/// A failure with a message meant for the user, and an optional fix-it.
+public struct SandboxError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var hint: String?
+    public init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+    public var description: String {
+        guard let hint else { return message }
+        return "\(message)\nhint: \(hint)"
+    }
+}

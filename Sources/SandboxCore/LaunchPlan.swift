@@ -1,0 +1,73 @@
+// What a container start needs, as plain values computed from a Profile before
+// anything touches the kernel. The runtime turns a LaunchPlan into the C spawn
+// request; planners (id maps, mounts, desktop plumbing) only add to it, so each
+// is unit-tested without a kernel.
+
+/// One step of the container's filesystem set-up, executed in order inside the
+/// new mount namespace, before pivot_root. Paths named `target` are inside the
+/// new root (absolute, as the app will see them); the runtime prefixes the
+/// staging root.
+public enum MountOp: Sendable, Equatable {
+    /// Bind a host path. `recursive` is rbind; `readonly` remounts read-only
+    /// (nosuid,nodev kept); `optional` skips a missing source with a notice.
+    case bind(source: String, target: String, readonly: Bool, recursive: Bool, optional: Bool)
+    /// Bind a single device node (a file bind, nosuid; dev access is allowed).
+    case device(source: String, target: String, optional: Bool)
+    /// A fresh tmpfs, e.g. `mode=0755,size=…`.
+    case tmpfs(target: String, options: String)
+    /// A fresh procfs for the container's pid namespace.
+    case proc(target: String)
+    /// A new devpts instance (ptmxmode=0666, newinstance) and /dev/ptmx pointing at it.
+    case devpts(target: String)
+    /// mkdir -p with this mode.
+    case mkdir(path: String, mode: UInt32)
+    /// A symlink at `path` pointing to `target`.
+    case symlink(target: String, path: String)
+    /// A small file written into the new root (passwd, group, resolv.conf, client.conf, …).
+    case file(path: String, contents: String, mode: UInt32)
+    /// Remount an existing mount point read-only after everything below it is set up.
+    case remountReadonly(target: String)
+}
+
+/// Namespaces the container gets. User, mount, pid, ipc, uts and cgroup always;
+/// net unless network.mode = "host".
+public struct NamespaceSet: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let user = NamespaceSet(rawValue: 1 << 0)
+    public static let mount = NamespaceSet(rawValue: 1 << 1)
+    public static let pid = NamespaceSet(rawValue: 1 << 2)
+    public static let ipc = NamespaceSet(rawValue: 1 << 3)
+    public static let uts = NamespaceSet(rawValue: 1 << 4)
+    public static let net = NamespaceSet(rawValue: 1 << 5)
+    public static let cgroup = NamespaceSet(rawValue: 1 << 6)
+    public static let all: NamespaceSet = [.user, .mount, .pid, .ipc, .uts, .net, .cgroup]
+}
+
+/// Everything needed to start container `name` and its first session.
+public struct LaunchPlan: Sendable, Equatable {
+    public var name: String
+    public var namespaces: NamespaceSet = .all
+    public var hostname: String
+    public var uidMap: [IDMapping] = []
+    public var gidMap: [IDMapping] = []
+    /// Filesystem set-up, in order. The last op must leave `newRoot` complete.
+    public var mounts: [MountOp] = []
+    /// The staging directory that becomes `/` (pivot_root target).
+    public var newRoot: String = ""
+    /// The app session: argv, clean environment ("K=V"), working directory, ids inside.
+    public var argv: [String] = []
+    public var environment: [String] = []
+    public var workingDirectory: String = "/"
+    public var uid: UInt32 = 0
+    public var gid: UInt32 = 0
+    /// Supplementary groups kept inside (mapped gids only), e.g. video/render/audio.
+    public var supplementaryGroups: [UInt32] = []
+    /// Notices for the user (skipped optional devices, fallbacks), printed once at start.
+    public var notices: [String] = []
+
+    public init(name: String, hostname: String) {
+        self.name = name
+        self.hostname = hostname
+    }
+}

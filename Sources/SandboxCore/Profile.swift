@@ -1,0 +1,166 @@
+// The typed profile model (schema v1, see Docs/sandbox-profile.5). Profiles are
+// parsed once, merged with their includes and defaults, validated, and then every
+// other component reads this value; nobody re-reads TOML.
+
+/// A fully merged, validated profile.
+public struct Profile: Sendable, Equatable {
+    /// The profile's name: its file name without `.toml`; also the container name.
+    public var name: String
+    /// The file it was loaded from (for messages).
+    public var sourcePath: String
+    public var description: String = ""
+    /// Fragments merged before this file, in order (already applied).
+    public var include: [String] = []
+    /// argv of the app; `run NAME -- ARGS` appends ARGS.
+    public var command: [String] = []
+    public var rootfs = RootFS()
+    public var home = Home()
+    public var idmap = IDMapSettings()
+    public var devices = Devices()
+    public var x11 = X11()
+    public var pulse = Pulse()
+    public var wayland = Wayland()
+    public var network = Network()
+    /// Extra environment, applied last (after the clean base environment).
+    public var env: [String: String] = [:]
+    public var mounts: [Mount] = []
+    public var seccomp = Seccomp()
+    public var session = Session()
+    public var image = Image()
+    public var desktop = Desktop()
+
+    public init(name: String, sourcePath: String) {
+        self.name = name
+        self.sourcePath = sourcePath
+    }
+
+    public struct RootFS: Sendable, Equatable {
+        public enum Mode: String, Sendable, CaseIterable { case host, image }
+        public var mode: Mode = .host
+        /// For `image`: an explicit rootfs directory instead of DATA/NAME/rootfs (`~` allowed).
+        public var path: String? = nil
+        public init() {}
+    }
+
+    public struct Home: Sendable, Equatable {
+        public enum Mode: String, Sendable, CaseIterable { case `private`, tmpfs, host }
+        public var mode: Mode = .private
+        public init() {}
+    }
+
+    public struct IDMapSettings: Sendable, Equatable {
+        /// Map the user's own uid/gid 1:1 and the rest of 0–65535 into the subordinate ranges.
+        public var passthrough: Bool = true
+        /// Explicit lxc.id_map style lines "INSIDE OUTSIDE COUNT"; when set they replace the computed map.
+        public var uid: [IDMapping] = []
+        public var gid: [IDMapping] = []
+        public init() {}
+    }
+
+    public struct Devices: Sendable, Equatable {
+        public var dri: Bool = false
+        public var snd: Bool = false
+        public var video: Bool = false
+        /// Extra device nodes (absolute paths under /dev).
+        public var extra: [String] = []
+        /// Fail the launch instead of skipping with a notice when a requested device is absent.
+        public var required: Bool = false
+        public init() {}
+    }
+
+    public struct X11: Sendable, Equatable {
+        public enum Mode: String, Sendable, CaseIterable { case none, trusted, untrusted }
+        public var mode: Mode = .none
+        /// Refuse to start when the display cannot be reached (otherwise the app starts without X).
+        public var required: Bool = true
+        public init() {}
+    }
+
+    public struct Pulse: Sendable, Equatable {
+        public enum Mode: String, Sendable, CaseIterable { case none, module, socket }
+        public var mode: Mode = .none
+        /// Refuse to start without sound (otherwise the app starts silent, with a notice).
+        public var required: Bool = false
+        public init() {}
+    }
+
+    public struct Wayland: Sendable, Equatable {
+        public var enabled: Bool = false
+        public init() {}
+    }
+
+    public struct Network: Sendable, Equatable {
+        public enum Mode: String, Sendable, CaseIterable { case none, veth, pasta, host }
+        public var mode: Mode = .none
+        /// Bridge for `veth`; nil means the per-user config's default (sandboxbr0).
+        public var bridge: String? = nil
+        public init() {}
+    }
+
+    public struct Mount: Sendable, Equatable {
+        /// Host path; `~` is the user's host home.
+        public var source: String
+        /// Path inside the container; `~` is the container home. Must be absolute after expansion, no `..`.
+        public var target: String
+        public var readonly: Bool = true
+        /// Skip (with a notice) when the source does not exist.
+        public var optional: Bool = false
+        public init(source: String, target: String, readonly: Bool = true, optional: Bool = false) {
+            self.source = source
+            self.target = target
+            self.readonly = readonly
+            self.optional = optional
+        }
+    }
+
+    public struct Seccomp: Sendable, Equatable {
+        public enum Policy: String, Sendable, CaseIterable { case `default`, none }
+        public var profile: Policy = .default
+        public var allowUserns: Bool = false
+        public var multiarch: Bool = false
+        /// Syscall names removed from / added to the default deny list.
+        public var allow: [String] = []
+        public var deny: [String] = []
+        public init() {}
+    }
+
+    public struct Session: Sendable, Equatable {
+        /// Seconds of SIGTERM grace before SIGKILL when the container stops.
+        public var stopTimeout: Int = 10
+        public init() {}
+    }
+
+    public struct Image: Sendable, Equatable {
+        public var distro: String = "debian"
+        public var release: String = "bookworm"
+        public var arch: String = "amd64"
+        public var variant: String = "minbase"
+        public var packages: [String] = []
+        /// Extra apt sources lines, e.g. a vendor repository (with its keyring under /etc/apt/keyrings).
+        public var sources: [String] = []
+        public init() {}
+    }
+
+    public struct Desktop: Sendable, Equatable {
+        public var name: String? = nil
+        public var icon: String? = nil
+        public var comment: String? = nil
+        public var categories: [String] = []
+        public var mimeTypes: [String] = []
+        public init() {}
+    }
+}
+
+/// One id-map line: `count` ids starting at `inside` map to `outside`…
+public struct IDMapping: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var inside: UInt32
+    public var outside: UInt32
+    public var count: UInt32
+    public init(inside: UInt32, outside: UInt32, count: UInt32) {
+        self.inside = inside
+        self.outside = outside
+        self.count = count
+    }
+    /// The /proc/PID/uid_map and newuidmap form: "INSIDE OUTSIDE COUNT".
+    public var description: String { "\(inside) \(outside) \(count)" }
+}

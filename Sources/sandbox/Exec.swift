@@ -1,0 +1,25 @@
+import ArgumentParser
+import SandboxCore
+
+struct Exec: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec",
+        abstract: "Run another program in a profile's running (or newly started) container."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The profile (container) name.")
+    var profile: String
+
+    @Flag(help: "Run as uid 0 inside the container (to install packages into an image).")
+    var root = false
+
+    @Argument(parsing: .postTerminator, help: "The command to run.")
+    var command: [String] = []
+
+    func run() async throws {
+        _ = try global.bootstrap()
+        throw NotYetImplemented(command: "exec")
+    }
+}

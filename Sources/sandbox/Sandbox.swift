@@ -1,0 +1,44 @@
+import ArgumentParser
+import Logging
+import SandboxCore
+
+@main
+struct Sandbox: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Run desktop apps in unprivileged per-app containers.",
+        discussion: """
+            Each app gets its own container, started on launch and stopped when its \
+            last session exits. Profiles live in ~/.config/sandbox/profiles, \
+            /etc/sandbox/profiles and PREFIX/share/sandbox/profiles (first wins).
+            """,
+        version: SandboxVersion.string,
+        subcommands: [
+            Run.self, Exec.self, Start.self, Stop.self, List.self, Status.self,
+            Create.self, DesktopCommand.self, ProfileCommand.self, Doctor.self,
+        ]
+    )
+}
+
+/// Options every command takes; pulled in with @OptionGroup.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: [.customShort("l"), .long], help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .notice
+
+    @Option(name: [.customShort("o"), .long], help: "Append log messages to this file instead of standard error.")
+    var logFile: String?
+
+    /// Sets up swift-log once per process and returns the launcher's logger.
+    func bootstrap() throws -> Logger {
+        try LogSetup.bootstrap(level: logLevel, file: logFile)
+        return Logger(label: "sandbox")
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Thrown by commands a later milestone implements; exits 3.
+struct NotYetImplemented: Error, CustomStringConvertible {
+    var command: String
+    var description: String { "sandbox \(command): not yet implemented" }
+}

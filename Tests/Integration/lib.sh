@@ -1,0 +1,118 @@
+# Shared set-up and helpers for the integration tests. Sourced by run.sh (as
+# root) and by every *.test.sh. Nothing here mocks the kernel, X or PulseAudio:
+# it starts the real ones, as the test user.
+
+IT_USER=${IT_USER:-sbtest}          # the ordinary user who runs the sandbox
+IT_OTHER=${IT_OTHER:-sbother}       # a second user, for cross-user abuse tests
+IT_STATE=${IT_STATE:-/tmp/sandbox-it}
+IT_PREFIX=$IT_STATE/prefix           # `make install PREFIX=` target, readable by the test user
+IT_LOGS=$IT_STATE/logs
+IT_DISPLAY_NUM=${IT_DISPLAY_NUM:-77}
+export IT_USER IT_OTHER IT_STATE IT_PREFIX IT_LOGS
+
+it_uid() { id -u "${1:-$IT_USER}"; }
+it_home() { getent passwd "${1:-$IT_USER}" | cut -d: -f6; }
+it_runtime() { echo "/run/user/$(it_uid "${1:-$IT_USER}")"; }
+
+# Creates USER with a home and a 65536-id subuid/subgid range (idempotent).
+it_make_user() {
+  local u=$1 base=$2
+  id "$u" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$u" || return 1
+  # useradd may have given a range already; make sure exactly one is present.
+  grep -q "^$u:" /etc/subuid 2>/dev/null || echo "$u:$base:65536" >>/etc/subuid
+  grep -q "^$u:" /etc/subgid 2>/dev/null || echo "$u:$base:65536" >>/etc/subgid
+  local rt; rt=$(it_runtime "$u")
+  mkdir -p "$rt" && chown "$u:" "$rt" && chmod 700 "$rt"
+}
+
+it_setup() {
+  mkdir -p "$IT_STATE" "$IT_LOGS" && chmod 755 "$IT_STATE"
+  it_make_user "$IT_USER" 400000 || return 1
+  it_make_user "$IT_OTHER" 500000 || return 1
+  # Install the release build where the test users can read it.
+  rm -rf "$IT_PREFIX"
+  make -C "$IT_ROOT" --no-print-directory install PREFIX="$IT_PREFIX" >"$IT_LOGS/install.log" 2>&1 \
+    || { cat "$IT_LOGS/install.log"; return 1; }
+  chmod -R a+rX "$IT_PREFIX"
+  it_start_x || return 1
+  it_start_pulse || return 1
+  return 0
+}
+
+it_teardown() {
+  it_stop_pulse
+  it_stop_x
+  # Containers a failed test left behind must not outlive the run.
+  pkill -KILL -u "$IT_USER" 2>/dev/null || true
+  pkill -KILL -u "$IT_OTHER" 2>/dev/null || true
+}
+
+# A real Xvfb on :$IT_DISPLAY_NUM owned by the test user, with a cookie in the user's ~/.Xauthority.
+it_start_x() {
+  local home; home=$(it_home)
+  it_stop_x
+  local cookie; cookie=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  runuser -u "$IT_USER" -- sh -c "rm -f '$home/.Xauthority'; xauth -f '$home/.Xauthority' add :$IT_DISPLAY_NUM MIT-MAGIC-COOKIE-1 $cookie" || return 1
+  runuser -u "$IT_USER" -- sh -c "exec Xvfb :$IT_DISPLAY_NUM -screen 0 1024x768x24 -auth '$home/.Xauthority' -nolisten tcp >'$IT_LOGS/Xvfb.log' 2>&1 &"
+  local i
+  for i in $(seq 1 100); do
+    [ -S /tmp/.X11-unix/X$IT_DISPLAY_NUM ] && it_as_user xdpyinfo >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "Xvfb did not come up:"; cat "$IT_LOGS/Xvfb.log"; return 1
+}
+
+it_stop_x() {
+  pkill -f "Xvfb :$IT_DISPLAY_NUM( |$)" 2>/dev/null || true
+  rm -f "/tmp/.X11-unix/X$IT_DISPLAY_NUM" "/tmp/.X$IT_DISPLAY_NUM-lock"
+}
+
+# A real PulseAudio as the test user, with a null sink so recordings can be checked.
+it_start_pulse() {
+  it_stop_pulse
+  it_as_user sh -c "exec pulseaudio --daemonize=no --exit-idle-time=-1 --disallow-exit=yes -n \
+      --load=module-native-protocol-unix --load='module-null-sink sink_name=itnull' \
+      --load=module-always-sink >'$IT_LOGS/pulseaudio.log' 2>&1 &"
+  local i
+  for i in $(seq 1 100); do
+    it_as_user pactl info >/dev/null 2>&1 && it_as_user pactl set-default-sink itnull >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "pulseaudio did not come up:"; cat "$IT_LOGS/pulseaudio.log"; return 1
+}
+
+it_stop_pulse() {
+  pkill -u "$IT_USER" -x pulseaudio 2>/dev/null || true
+  local i; for i in $(seq 1 30); do pgrep -u "$IT_USER" -x pulseaudio >/dev/null || break; sleep 0.1; done
+}
+
+# Runs a command as the test user with a desktop session's environment.
+# Override or add variables with it_as_user_env VAR=VALUE... -- CMD...
+it_as_user() { it_as "$IT_USER" "$@"; }
+it_as() {
+  local u=$1; shift
+  local home; home=$(it_home "$u")
+  runuser -u "$u" -- env -i \
+    HOME="$home" USER="$u" LOGNAME="$u" SHELL=/bin/bash LANG=C.UTF-8 \
+    PATH="$IT_PREFIX/bin:/usr/local/bin:/usr/bin:/bin" \
+    XDG_RUNTIME_DIR="$(it_runtime "$u")" \
+    DISPLAY=":$IT_DISPLAY_NUM" XAUTHORITY="$home/.Xauthority" \
+    ${IT_EXTRA_ENV:-} "$@"
+}
+
+# sandbox as the test user.
+sbx() { it_as_user "$IT_PREFIX/bin/sandbox" "$@"; }
+
+# Writes a user profile for the test user: it_profile NAME <<'EOF' … EOF
+it_profile() {
+  local home; home=$(it_home)
+  local dir="$home/.config/sandbox/profiles"
+  runuser -u "$IT_USER" -- mkdir -p "$dir"
+  runuser -u "$IT_USER" -- tee "$dir/$1.toml" >/dev/null
+}
+
+# Assertions: print what differed and fail.
+fail() { echo "FAIL: $*" >&2; return 1; }
+assert_eq() { [ "$1" == "$2" ] || fail "${3:-values differ}: expected [$2], got [$1]"; }
+assert_contains() { case "$1" in *"$2"*) ;; *) fail "${3:-output} does not contain [$2]: [$1]";; esac; }
+assert_not_contains() { case "$1" in *"$2"*) fail "${3:-output} contains [$2]: [$1]";; esac; }

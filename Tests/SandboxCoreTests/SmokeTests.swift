@@ -1,0 +1,6 @@
+import Testing
+@testable import SandboxCore
+
+@Test func moduleLoads() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import SandboxDesktop
+
+@Test func moduleLoads() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,6 @@
+import Testing
+import CSandboxNet
+
+@Test func moduleLoads() {
+    #expect(sbxnet_placeholder() == 0)
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import SandboxRuntime
+
+@Test func moduleLoads() {
+    #expect(Bool(true))
+}

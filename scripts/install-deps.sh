@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages `make build`, `make check` and `make demo` need,
+# but only those missing, and only when run as root (CI and fresh machines start
+# bare). As an ordinary user it lists what is missing and carries on.
+set -euo pipefail
+
+# What building needs (headers found through pkg-config) and what the tests and
+# the demo drive for real: newuidmap, Xvfb, PulseAudio, X clients, bridges, pasta.
+build_pkgs=(pkg-config libcap-dev libseccomp-dev libpulse-dev libx11-dev libxau-dev libxext-dev)
+run_pkgs=(uidmap iproute2 passt nftables)
+test_pkgs=(xvfb xauth x11-apps x11-utils xdotool pulseaudio pulseaudio-utils sox
+           desktop-file-utils mmdebstrap clang libclang-rt-14-dev util-linux procps psmisc)
+
+want=("${build_pkgs[@]}" "${run_pkgs[@]}")
+case "${1:-}" in
+  --test) want+=("${test_pkgs[@]}") ;;
+  --bench) want+=("${test_pkgs[@]}" hyperfine bubblewrap firejail) ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing Debian packages (run as root to install): ${missing[*]}" >&2
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Package lists are empty on a fresh machine; one update is enough.
+if [ ! -e /var/lib/apt/lists/lock ] || [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -print -quit)" ]; then
+  apt-get update -q
+fi
+apt-get install -y -q --no-install-recommends "${missing[@]}" || { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; }
