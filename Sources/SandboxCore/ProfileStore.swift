@@ -95,7 +95,7 @@ public struct ProfileStore: Sendable {
         var errors: [ProfileError] = []
         var context = LoadContext()
         let tree = resolve(file: file, source: source, chain: [], context: &context, errors: &errors)
-        return try finish(tree: tree, name: name, file: file, topInclude: context.topInclude, errors: errors)
+        return try finish(tree: tree, name: name, file: file, context: context, errors: errors)
     }
 
     /// The file NAME resolves to on the search path, or nil.
@@ -113,10 +113,10 @@ public struct ProfileStore: Sendable {
         }
         var context = LoadContext()
         let tree = resolve(file: file, source: nil, chain: [], context: &context, errors: &errors)
-        return try finish(tree: tree, name: name, file: file, topInclude: context.topInclude, errors: errors)
+        return try finish(tree: tree, name: name, file: file, context: context, errors: errors)
     }
 
-    private func finish(tree: TOMLNode?, name: String, file: String, topInclude: [String],
+    private func finish(tree: TOMLNode?, name: String, file: String, context: LoadContext,
                         errors collected: [ProfileError]) throws(ProfileErrors) -> Profile {
         var errors = collected
         var config = UserConfig()
@@ -127,13 +127,13 @@ public struct ProfileStore: Sendable {
         }
         var profile = Profile(name: name, sourcePath: file)
         profile.session.stopTimeout = config.stopTimeout
-        profile.include = topInclude
+        profile.include = context.topInclude
         if let tree {
             var decoder = ProfileDecoder(context: validationContext())
             decoder.decodeProfile(tree, into: &profile)
             errors += decoder.errors
         }
-        if !errors.isEmpty { throw ProfileErrors(Self.ordered(errors)) }
+        if !errors.isEmpty { throw ProfileErrors(Self.ordered(errors, fileOrder: context.files)) }
         return profile
     }
 
@@ -141,6 +141,8 @@ public struct ProfileStore: Sendable {
     private struct LoadContext {
         var merged: Set<String> = []
         var topInclude: [String] = []
+        /// Files in merge order (fragments before the files that include them), for ordering messages.
+        var files: [String] = []
     }
 
     /// Reads `file` (or uses `source`), resolves its includes and returns the
@@ -203,6 +205,7 @@ public struct ProfileStore: Sendable {
             }
             if chain.isEmpty { context.topInclude = names }
         }
+        context.files.append(file)
         var own = tree
         if case .table(let entries) = own.value { own.value = .table(entries.filter { $0.key != "include" }) }
         return TOMLTree.merge(base, own)
@@ -258,9 +261,10 @@ public struct ProfileStore: Sendable {
 
     static func isPath(_ s: String) -> Bool { s.contains("/") || s.hasSuffix(".toml") || s.hasPrefix("~") }
 
-    /// Errors grouped by file (in first-seen order), then by line.
-    static func ordered(_ errors: [ProfileError]) -> [ProfileError] {
+    /// Errors grouped by file (merge order, then first-seen order), then by line.
+    static func ordered(_ errors: [ProfileError], fileOrder files: [String] = []) -> [ProfileError] {
         var fileOrder: [String: Int] = [:]
+        for f in files where fileOrder[f] == nil { fileOrder[f] = fileOrder.count }
         for e in errors where fileOrder[e.location.file] == nil { fileOrder[e.location.file] = fileOrder.count }
         var seen = Set<String>()
         return errors.enumerated().sorted {
