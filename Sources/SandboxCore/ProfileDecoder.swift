@@ -402,7 +402,7 @@ struct ProfileDecoder {
             let place = tableName.map { " in \($0)" } ?? ""
             let near = suggestion(entry.key, known, prefix: "did you mean ")
             fail(.unknownKey, entry.node, "unknown key \(TOMLEmitter.quoted(entry.key))\(place)",
-                 hint: (near.isEmpty ? "" : near + "; ") + "valid keys: " + known.joined(separator: ", "))
+                 hint: (near.isEmpty ? "" : near + " ") + "valid keys: " + known.joined(separator: ", "))
         }
     }
 
@@ -480,7 +480,7 @@ struct ProfileDecoder {
         guard valid.contains(s) else {
             let near = suggestion(s, valid, prefix: "did you mean ")
             fail(.badValue, n, "\(TOMLEmitter.quoted(s)) is not a valid \(what ?? key)",
-                 hint: (near.isEmpty ? "" : near + "; ") + "valid: " + valid.map { TOMLEmitter.quoted($0) }.joined(separator: ", "))
+                 hint: (near.isEmpty ? "" : near + " ") + "valid: " + valid.map { TOMLEmitter.quoted($0) }.joined(separator: ", "))
             return nil
         }
         return s
