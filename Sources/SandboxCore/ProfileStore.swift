@@ -275,7 +275,7 @@ public struct ProfileStore: Sendable {
 
     // MARK: Listing
 
-    /// Every profile found, first directory wins for equal names.
+    /// Every profile found, sorted by name; the first directory wins for equal names.
     public func list() -> [ProfileSummary] {
         var result: [ProfileSummary] = []
         var index: [String: Int] = [:]
@@ -290,7 +290,7 @@ public struct ProfileStore: Sendable {
             index[name] = result.count
             result.append(ProfileSummary(name: name, path: file, description: Self.description(of: file)))
         }
-        return result
+        return result.sorted { $0.name < $1.name }
     }
 
     /// Every *.toml file in the profile directories, in search order (shadowed ones included).
