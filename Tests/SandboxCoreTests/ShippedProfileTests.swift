@@ -60,3 +60,34 @@ import Testing
         #expect(demo.network.mode == .none && demo.home.mode == .tmpfs && demo.command.joined(separator: " ").contains("xeyes"))
     }
 }
+
+/// The man page must document every key the parser accepts, in its section.
+@Suite struct ManPageCoverage {
+    @Test func everySchemaKeyIsDocumented() throws {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        let path = parts.joined(separator: "/") + "/Docs/man/sandbox-profile.5"
+        guard case .success(let text) = ProfileFiles.readText(path) else {
+            Issue.record("cannot read \(path)")
+            return
+        }
+        // Split into sections at ".SH" lines.
+        var sections: [String: [String]] = [:]
+        var current = ""
+        for line in text.split(separator: "\n").map(String.init) {
+            if line.hasPrefix(".SH ") { current = String(line.dropFirst(4)); continue }
+            sections[current, default: []].append(line)
+        }
+        func documented(_ key: String, in section: String) -> Bool {
+            (sections[section] ?? []).contains { $0 == ".B \(key)" || $0.hasPrefix(".B \(key) ") }
+        }
+        for key in ["description", "command"] { #expect(documented(key, in: "TOP-LEVEL KEYS"), "\(key)") }
+        #expect(documented("include", in: "INCLUDES AND MERGING"))
+        for (table, keys) in ProfileSchema.tables {
+            let section = table == "mount" ? "[[mount]]" : "[\(table)]"
+            for key in keys { #expect(documented(key, in: section), "\(section) \(key)") }
+        }
+        for key in ProfileSchema.userConfig { #expect(documented(key, in: "PER-USER SETTINGS"), "\(key)") }
+        #expect(sections["[env]"] != nil)
+    }
+}
