@@ -29,6 +29,13 @@ public struct Profile: Sendable, Equatable {
     public var image = Image()
     public var desktop = Desktop()
 
+    /// `~` and `~/…` with `home` substituted; any other path unchanged (validation rejects `~user`).
+    public static func expandingTilde(_ path: String, home: String) -> String {
+        if path == "~" { return home }
+        if path.hasPrefix("~/") { return (home.hasSuffix("/") ? String(home.dropLast()) : home) + path.dropFirst(1) }
+        return path
+    }
+
     public init(name: String, sourcePath: String) {
         self.name = name
         self.sourcePath = sourcePath
@@ -111,6 +118,10 @@ public struct Profile: Sendable, Equatable {
             self.readonly = readonly
             self.optional = optional
         }
+        /// The source with `~` expanded to the user's host home.
+        public func hostSource(home: String) -> String { Profile.expandingTilde(source, home: home) }
+        /// The target with `~` expanded to the container's home.
+        public func containerTarget(home: String) -> String { Profile.expandingTilde(target, home: home) }
     }
 
     public struct Seccomp: Sendable, Equatable {
