@@ -153,6 +153,10 @@ public struct ProfileStore: Sendable {
         if let source {
             text = source
         } else {
+            if let problem = ProfileFiles.writableByOthers(file, uid: user.uid, gid: user.gid) {
+                errors.append(Self.unsafe(file, problem))
+                return nil
+            }
             switch ProfileFiles.readText(file) {
             case .success(let t): text = t
             case .failure(let code):
@@ -266,6 +270,12 @@ public struct ProfileStore: Sendable {
         return path
     }
 
+    static func unsafe(_ file: String, _ problem: String) -> ProfileError {
+        ProfileError(.unsafeFile, at: SourceLocation(file: file),
+                     "refusing to use it: \(problem); whoever can change it can run programs as you",
+                     hint: "chown it to yourself and run chmod go-w on it and on its directory")
+    }
+
     static func isPath(_ s: String) -> Bool { s.contains("/") || s.hasSuffix(".toml") || s.hasPrefix("~") }
 
     /// Errors grouped by file (merge order, then first-seen order), then by line.
@@ -332,6 +342,9 @@ public struct ProfileStore: Sendable {
         case .failure(let code):
             if code == .noSuchFileOrDirectory || code == .notDirectory { return config }
             throw ProfileErrors([ProfileError(.notFound, at: SourceLocation(file: file), "cannot read settings: \(ProfileFiles.errorText(code))")])
+        }
+        if let problem = ProfileFiles.writableByOthers(file, uid: user.uid, gid: user.gid) {
+            throw ProfileErrors([Self.unsafe(file, problem)])
         }
         switch TOMLTree.parse(source: text, file: file) {
         case .failure(let e): throw ProfileErrors([e])

@@ -170,3 +170,37 @@ test_invalid_profile_names_are_refused() {
   assert_contains "$out" "'bad name' is not a valid profile name"
   rm -rf "$cfg"
 }
+
+# Attack: another user plants a profile where the test user's sandbox looks for
+# one (a world-writable profile directory). The planted command would run as the
+# test user; sandbox must refuse the file, not run or even parse it.
+test_profiles_other_users_can_change_are_refused() {
+  local cfg; cfg=$(pf_config_home)
+  local dir="$cfg/sandbox/profiles"
+  runuser -u "$IT_USER" -- mkdir -p "$dir"
+  chmod 755 "$cfg" "$cfg/sandbox"
+  chmod 1777 "$dir"
+  runuser -u "$IT_OTHER" -- sh -c "printf 'command = [\"sh\", \"-c\", \"touch /tmp/pwned-by-$IT_OTHER\"]\n' >'$dir/demo.toml'"
+  local out rc=0
+  out=$(pf_sbx "$cfg" profile show demo 2>&1) || rc=$?
+  echo "$out"
+  assert_eq "$rc" "1" "exit status"
+  assert_contains "$out" "$dir/demo.toml: refusing to use it: its file $dir/demo.toml is owned by uid $(it_uid "$IT_OTHER"), not by you ($(it_uid)) or root"
+  assert_not_contains "$out" "pwned"
+  # Even the user's own file is refused while the directory is world-writable:
+  # the other user could replace it at any time.
+  rm -f "$dir/demo.toml"
+  echo 'command = ["xeyes"]' | pf_write "$dir/mine.toml"
+  rc=0; out=$(pf_sbx "$cfg" profile check mine 2>&1) || rc=$?
+  assert_eq "$rc" "1" "exit status (world-writable directory)"
+  assert_contains "$out" "its directory $dir is writable by every user (mode 1777)"
+  # And a world-writable file in a safe directory.
+  chmod 755 "$dir"
+  chmod 666 "$dir/mine.toml"
+  rc=0; out=$(pf_sbx "$cfg" profile check mine 2>&1) || rc=$?
+  assert_eq "$rc" "1" "exit status (world-writable file)"
+  assert_contains "$out" "its file $dir/mine.toml is writable by every user (mode 666)"
+  chmod 644 "$dir/mine.toml"
+  pf_sbx "$cfg" profile check mine >/dev/null || fail "the repaired profile should check clean"
+  rm -rf "$cfg"
+}

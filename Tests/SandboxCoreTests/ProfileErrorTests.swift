@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import SandboxCore
 
 /// One test per error kind: each asserts the kind, and that the printed message
@@ -177,5 +180,59 @@ import Testing
         #expect(errs.map(\.kind) == [.badValue, .wrongType, .wrongType, .badMountTarget], "\(errs)")
         #expect(errs.map(\.location.file) == [frag, file, file, file])
         #expect(errs.map { $0.location.line ?? 0 } == [2, 2, 4, 7])
+    }
+}
+
+/// A profile decides what runs as the user: files others can change are refused.
+@Suite struct UnsafeProfileFiles {
+    @Test func worldWritableProfileIsRefused() {
+        let tree = TempTree()
+        defer { tree.remove() }
+        let store = tree.store()
+        let file = tree.write("\(tree.userDir)/app.toml", "command = [\"true\"]\n")
+        chmod(file, 0o666)
+        let errs = store.errors(loading: "app")
+        #expect(errs.map(\.kind) == [.unsafeFile])
+        #expect(errs.first?.description.hasPrefix("\(file): refusing to use it: its file \(file) is writable by every user (mode 666)") == true, "\(errs)")
+    }
+
+    @Test func fragmentInAWorldWritableDirectoryIsRefused() {
+        let tree = TempTree()
+        defer { tree.remove() }
+        let store = tree.store()
+        let frag = tree.write("shared/gui.toml", "")
+        chmod(tree.root + "/shared", 0o1777)
+        tree.write("\(tree.userDir)/app.toml", "include = [\"../../../shared/gui.toml\"]\n")
+        let errs = store.errors(loading: "app")
+        #expect(errs.map(\.kind) == [.unsafeFile], "\(errs)")
+        #expect(errs.first?.location.file == tree.root + "/\(tree.userDir)/../../../shared/gui.toml" || errs.first?.location.file == frag)
+    }
+
+    @Test func anotherUsersFileIsRefusedAndOwnGroupWriteIsFine() {
+        let tree = TempTree()
+        defer { tree.remove() }
+        let store = tree.store()
+        let file = tree.write("\(tree.userDir)/app.toml", "")
+        chown(file, 1234, 1234)
+        #expect(store.errors(loading: "app").first?.description.contains("is owned by uid 1234, not by you (1000) or root") == true)
+        chown(file, 1000, 1000)
+        chmod(file, 0o664)
+        #expect(store.errors(loading: "app").isEmpty)
+        chown(file, 1000, 50)
+        #expect(store.errors(loading: "app").first?.description.contains("writable by group 50") == true)
+    }
+
+    @Test func unsafeUserConfigIsRefused() {
+        let tree = TempTree()
+        defer { tree.remove() }
+        let store = tree.store()
+        let file = tree.write("config/sandbox/config.toml", "stop_timeout = 1\n")
+        chmod(file, 0o646)
+        do throws(ProfileErrors) {
+            _ = try store.userConfig()
+            Issue.record("accepted a world-writable config.toml")
+        } catch {
+            #expect(error.errors.map(\.kind) == [.unsafeFile])
+        }
     }
 }
