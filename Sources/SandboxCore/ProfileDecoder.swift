@@ -400,7 +400,13 @@ struct ProfileDecoder {
     mutating func checkKeys(_ node: TOMLNode, known: [String], tableName: String?) {
         for entry in node.entries ?? [] where !known.contains(entry.key) {
             let place = tableName.map { " in \($0)" } ?? ""
-            let near = suggestion(entry.key, known, prefix: "did you mean ")
+            var near = suggestion(entry.key, known, prefix: "did you mean ")
+            if near.isEmpty {
+                // A key written in the wrong table (or before any table header).
+                let homes = ProfileSchema.tables.filter { $0.value.contains(entry.key) && "[\($0.key)]" != tableName }
+                    .map { $0.key == "mount" ? "[[mount]]" : "[\($0.key)]" }.sorted()
+                if !homes.isEmpty { near = "\(TOMLEmitter.quoted(entry.key)) belongs in " + homes.joined(separator: " or ") + ";" }
+            }
             fail(.unknownKey, entry.node, "unknown key \(TOMLEmitter.quoted(entry.key))\(place)",
                  hint: (near.isEmpty ? "" : near + " ") + "valid keys: " + known.joined(separator: ", "))
         }

@@ -39,6 +39,8 @@ import Glibc
         expectOne("comand = [\"x\"]\n", .unknownKey, line: 1, key: "comand", mentions: ["did you mean \"command\"?"])
         expectOne("[session]\nstopTimeout = 3\n", .unknownKey, line: 2, key: "session.stopTimeout", mentions: ["did you mean \"stop_timeout\"?"])
         expectOne("[[mount]]\nsource = \"/a\"\ntraget = \"/b\"\n", .unknownKey, line: 3, key: "mount[0].traget", mentions: ["did you mean \"target\"?"])
+        expectOne("[x11]\nenabled = true\n", .unknownKey, line: 2, key: "x11.enabled", mentions: ["\"enabled\" belongs in [wayland]"])
+        expectOne("passthrough = true\n", .unknownKey, line: 1, key: "passthrough", mentions: ["belongs in [idmap]"])
     }
 
     @Test func wrongType() {
