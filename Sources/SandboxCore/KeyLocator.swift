@@ -42,11 +42,24 @@ struct KeyPath: Hashable, Sendable, CustomStringConvertible {
 
 struct KeyLocator {
     private(set) var lines: [KeyPath: Int] = [:]
+    /// The first table header whose key does not start right (`[}`, `[.a]`, `[` at
+    /// the end of a line): toml++ 3 (inside TOMLKit 0.6.0) asserts on those and
+    /// aborts the process instead of reporting an error, so TOMLTree.parse
+    /// reports them itself before handing the text over.
+    private(set) var badHeader: (line: Int, column: Int)?
+    /// The first array element that cannot start a value (`[}`) or scalar that is
+    /// not a TOML number, boolean or date (`1979-05-27T:`): same toml++ problem.
+    private(set) var badValue: (line: Int, column: Int)?
+    /// The text of badValue when it is a malformed scalar (nil for a bad array element start).
+    private(set) var badToken: String?
 
     init(source: String) {
         var scanner = Scanner(bytes: Array(source.utf8))
         scanner.scanDocument()
         lines = scanner.lines
+        badHeader = scanner.badHeader
+        badValue = scanner.badValue
+        badToken = scanner.badToken
     }
 
     /// The line of `path`, or of its nearest located ancestor (a table header).
@@ -66,6 +79,10 @@ struct KeyLocator {
         var lines: [KeyPath: Int] = [:]
         /// Next index for each array-of-tables path seen so far.
         var arrayCounts: [KeyPath: Int] = [:]
+        var badHeader: (line: Int, column: Int)?
+        var badValue: (line: Int, column: Int)?
+        var badToken: String?
+        var lineStart = 0
 
         init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -74,7 +91,7 @@ struct KeyLocator {
         func peek(_ off: Int) -> UInt8? { pos + off < bytes.count ? bytes[pos + off] : nil }
 
         mutating func advance() {
-            if bytes[pos] == UInt8(ascii: "\n") { line += 1 }
+            if bytes[pos] == UInt8(ascii: "\n") { line += 1; lineStart = pos + 1 }
             pos += 1
         }
 
@@ -118,6 +135,10 @@ struct KeyLocator {
                     advance()
                     if isArray { advance() }
                     skipSpaces()
+                    if badHeader == nil, !atEnd, !(KeyLocator.isBareKeyByte(current) || current == UInt8(ascii: "\"")
+                        || current == UInt8(ascii: "'") || current == UInt8(ascii: "]")) {
+                        badHeader = (line, pos - lineStart + 1)
+                    }
                     let keys = scanKey()
                     table = resolve(keys, isArray: isArray)
                     skipToNextLine()
@@ -216,6 +237,11 @@ struct KeyLocator {
                     skipBlank()
                     if atEnd { return }
                     if current == UInt8(ascii: "]") { advance(); return }
+                    // toml++ asserts (aborts) when an array element starts with '}' or a
+                    // Unicode line separator; no TOML value starts with anything else here.
+                    if badValue == nil, current != UInt8(ascii: ","), !KeyLocator.canStartValue(current) {
+                        badValue = (line, pos - lineStart + 1)
+                    }
                     let elementPath = path.appending(index)
                     record(elementPath, line)
                     let s = pos
@@ -253,11 +279,18 @@ struct KeyLocator {
                 }
             default:
                 // Numbers, booleans, dates: up to the next delimiter.
+                let start = pos, startLine = line, column = pos - lineStart + 1
                 while !atEnd {
                     let c = current
                     if c == UInt8(ascii: ",") || c == UInt8(ascii: "]") || c == UInt8(ascii: "}")
                         || c == UInt8(ascii: "\n") || c == UInt8(ascii: "#") { break }
                     advance()
+                }
+                var end = pos
+                while end > start, [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r")].contains(bytes[end - 1]) { end -= 1 }
+                if badValue == nil, end > start, !TOMLScalar.isValid(bytes[start..<end]) {
+                    badValue = (startLine, column)
+                    badToken = String(decoding: bytes[start..<end], as: UTF8.self)
                 }
             }
         }
@@ -285,6 +318,19 @@ struct KeyLocator {
                     advance()
                 }
             }
+        }
+    }
+
+    /// Bytes a TOML value can start with: quotes, brackets, digits, signs, and the
+    /// first letters of true, false, inf and nan.
+    static func canStartValue(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "["), UInt8(ascii: "{"),
+             UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "t"), UInt8(ascii: "f"),
+             UInt8(ascii: "i"), UInt8(ascii: "n"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return false
         }
     }
 

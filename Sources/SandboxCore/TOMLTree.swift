@@ -66,6 +66,22 @@ struct TOMLEntry: Sendable {
 enum TOMLTree {
     /// Parses `source` (the text of `file`) into a table node, or one syntax error with its line.
     static func parse(source: String, file: String) -> Result<TOMLNode, ProfileError> {
+        let locator = KeyLocator(source: source)
+        if let bad = locator.badHeader {
+            return .failure(ProfileError(.syntax, at: SourceLocation(file: file, line: bad.line),
+                                         "TOML syntax error at column \(bad.column): a table header must start with a key name",
+                                         hint: "write [name] or [[name]], e.g. [x11] or [[mount]]"))
+        }
+        if let bad = locator.badValue {
+            if let token = locator.badToken {
+                return .failure(ProfileError(.syntax, at: SourceLocation(file: file, line: bad.line),
+                                             "TOML syntax error at column \(bad.column): \(token) is not a valid value",
+                                             hint: "strings need double quotes, e.g. \"\(token)\"; numbers, true and false do not"))
+            }
+            return .failure(ProfileError(.syntax, at: SourceLocation(file: file, line: bad.line),
+                                         "TOML syntax error at column \(bad.column): expected an array element (a value) or ']'",
+                                         hint: "array elements are values such as \"text\", 1 or true, separated by commas"))
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: source)
@@ -77,7 +93,6 @@ enum TOMLTree {
         } catch {
             return .failure(ProfileError(.syntax, at: SourceLocation(file: file), "TOML syntax error: \(error)"))
         }
-        let locator = KeyLocator(source: source)
         return .success(convert(table, path: KeyPath(), file: file, locator: locator))
     }
 
