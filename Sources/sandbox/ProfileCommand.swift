@@ -80,16 +80,21 @@ struct ProfileCommand: AsyncParsableCommand {
             _ = try global.bootstrap()
             let store = ProfileCommand.store()
             var targets = profiles
-            var problems = 0
-            var failed = 0
+            var printed = Set<String>()
+            var files = Set<String>()
+            // config.toml problems come with every profile load: print each problem once.
+            func report(_ errors: ProfileErrors) {
+                for e in errors.errors where printed.insert(e.description).inserted {
+                    files.insert(e.location.file)
+                    Console.err(e.description)
+                }
+            }
             if targets.isEmpty {
                 targets = store.profileFiles()
                 do throws(ProfileErrors) {
                     _ = try store.userConfig()
                 } catch {
-                    ProfileCommand.report(error)
-                    problems += error.errors.count
-                    failed += 1
+                    report(error)
                 }
                 if targets.isEmpty {
                     Console.err("no profiles found in " + store.paths.profileDirs.joined(separator: ", "))
@@ -100,13 +105,12 @@ struct ProfileCommand: AsyncParsableCommand {
                     let p = try store.load(target)
                     Console.out("ok: \(p.name) (\(p.sourcePath))")
                 } catch {
-                    ProfileCommand.report(error)
-                    problems += error.errors.count
-                    failed += 1
+                    report(error)
                 }
             }
+            let problems = printed.count
             if problems > 0 {
-                Console.err("\(problems) problem\(problems == 1 ? "" : "s") in \(failed) file\(failed == 1 ? "" : "s")")
+                Console.err("\(problems) problem\(problems == 1 ? "" : "s") in \(files.count) file\(files.count == 1 ? "" : "s")")
                 throw ExitCode(1)
             }
         }

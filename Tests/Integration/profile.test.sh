@@ -95,6 +95,13 @@ EOF
   assert_eq "$rc" "1" "exit status"
   assert_contains "$out" "$cfg/sandbox/config.toml:1: key 'brige': unknown key \"brige\" in config.toml (did you mean \"bridge\"?"
   assert_contains "$out" "$cfg/sandbox/config.toml:2: key 'stop_timeout': stop_timeout 99999 is out of range"
+  # Every profile load sees the broken settings, but each problem is printed once.
+  assert_eq "$(echo "$out" | grep -c "config.toml:1: key 'brige'")" "1" "times the problem is printed"
+  assert_contains "$out" "2 problems in 1 file"
+  # A profile load fails on them too, naming config.toml.
+  rc=0; out=$(pf_sbx "$cfg" profile show demo 2>&1) || rc=$?
+  assert_eq "$rc" "1" "show exit status"
+  assert_contains "$out" "$cfg/sandbox/config.toml:1: key 'brige'"
   rm -rf "$cfg"
 }
 
