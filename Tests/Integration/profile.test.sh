@@ -211,3 +211,23 @@ test_profiles_other_users_can_change_are_refused() {
   pf_sbx "$cfg" profile check mine >/dev/null || fail "the repaired profile should check clean"
   rm -rf "$cfg"
 }
+
+# Syntax errors name the line; input that makes the bundled toml++ assert
+# (`[}`, `v = 1979-05-27T:`) is an error message and exit 1, never an abort.
+test_syntax_errors_are_messages_not_crashes() {
+  local cfg; cfg=$(pf_config_home)
+  local dir="$cfg/sandbox/profiles" out rc text n=0
+  printf 'description = "x"\n[x11]\nmode = trusted\n' | pf_write "$dir/unquoted.toml"
+  rc=0; out=$(pf_sbx "$cfg" profile check unquoted 2>&1) || rc=$?
+  assert_eq "$rc" "1" "exit status"
+  assert_contains "$out" "$dir/unquoted.toml:3: TOML syntax error at column 8: trusted is not a valid value (strings need double quotes"
+  for text in '[}' 'a = 1\n[.x]' 'a = [}' 'v = 1979-05-27T:' 'x = {b = [}]}' '[x11\nmode = "none"'; do
+    n=$((n + 1))
+    printf "$text\n" | pf_write "$dir/bad$n.toml"
+    rc=0; out=$(pf_sbx "$cfg" profile check "bad$n" 2>&1) || rc=$?
+    assert_eq "$rc" "1" "exit status for $text"
+    assert_contains "$out" "$dir/bad$n.toml:"
+    assert_contains "$out" "TOML syntax error"
+  done
+  rm -rf "$cfg"
+}
