@@ -52,6 +52,9 @@ struct KeyLocator {
     private(set) var badValue: (line: Int, column: Int)?
     /// The text of badValue when it is a malformed scalar (nil for a bad array element start).
     private(set) var badToken: String?
+    /// badValue is where arrays, inline tables or dotted keys nest deeper than maxNesting.
+    private(set) var tooDeep = false
+    static let maxNesting = 64
 
     init(source: String) {
         var scanner = Scanner(bytes: Array(source.utf8))
@@ -60,6 +63,7 @@ struct KeyLocator {
         badHeader = scanner.badHeader
         badValue = scanner.badValue
         badToken = scanner.badToken
+        tooDeep = scanner.tooDeep
     }
 
     /// The line of `path`, or of its nearest located ancestor (a table header).
@@ -82,6 +86,7 @@ struct KeyLocator {
         var badHeader: (line: Int, column: Int)?
         var badValue: (line: Int, column: Int)?
         var badToken: String?
+        var tooDeep = false
         var lineStart = 0
 
         init(bytes: [UInt8]) { self.bytes = bytes }
@@ -197,6 +202,12 @@ struct KeyLocator {
                     keys.append(String(decoding: bytes[s..<pos], as: UTF8.self))
                 }
                 skipSpaces()
+                if keys.count > KeyLocator.maxNesting {
+                    // Dotted keys this long are never a profile; stop before the work turns quadratic.
+                    if badValue == nil { badValue = (line, pos - lineStart + 1); badToken = nil; tooDeep = true }
+                    pos = bytes.count
+                    return []
+                }
                 if !atEnd, current == UInt8(ascii: ".") { advance(); continue }
                 break
             }
@@ -225,8 +236,14 @@ struct KeyLocator {
             return String(decoding: out, as: UTF8.self)
         }
 
-        mutating func scanValue(_ path: KeyPath) {
+        mutating func scanValue(_ path: KeyPath, depth: Int = 0) {
             guard !atEnd else { return }
+            // Nesting this deep is never a profile; stop before the stack runs out.
+            if depth > KeyLocator.maxNesting {
+                if badValue == nil { badValue = (line, pos - lineStart + 1); badToken = nil; tooDeep = true }
+                pos = bytes.count
+                return
+            }
             switch current {
             case UInt8(ascii: "\""), UInt8(ascii: "'"):
                 skipString()
@@ -245,7 +262,7 @@ struct KeyLocator {
                     let elementPath = path.appending(index)
                     record(elementPath, line)
                     let s = pos
-                    scanValue(elementPath)
+                    scanValue(elementPath, depth: depth + 1)
                     skipBlank()
                     if atEnd { return }
                     if current == UInt8(ascii: ",") { advance(); index += 1; continue }
@@ -269,7 +286,7 @@ struct KeyLocator {
                         p = p.appending(k)
                         record(p, keyLine)
                     }
-                    scanValue(p)
+                    scanValue(p, depth: depth + 1)
                     skipSpaces()
                     if atEnd { return }
                     if current == UInt8(ascii: ",") { advance(); continue }

@@ -73,6 +73,11 @@ enum TOMLTree {
                                          hint: "write [name] or [[name]], e.g. [x11] or [[mount]]"))
         }
         if let bad = locator.badValue {
+            if locator.tooDeep {
+                return .failure(ProfileError(.syntax, at: SourceLocation(file: file, line: bad.line),
+                                             "tables, arrays or dotted keys nested more than \(KeyLocator.maxNesting) deep at column \(bad.column)",
+                                             hint: "profiles need at most two levels"))
+            }
             if let token = locator.badToken {
                 return .failure(ProfileError(.syntax, at: SourceLocation(file: file, line: bad.line),
                                              "TOML syntax error at column \(bad.column): \(token) is not a valid value",
@@ -134,8 +139,10 @@ enum TOMLTree {
     /// accumulate (base first) — `mount` at the top level.
     static func merge(_ base: TOMLNode, _ over: TOMLNode, appending: Set<String> = ["mount"], depth: Int = 0) -> TOMLNode {
         guard var result = base.entries, let overEntries = over.entries else { return over }
+        var index: [String: Int] = [:]
+        for (i, e) in result.enumerated() { index[e.key] = i }
         for entry in overEntries {
-            if let i = result.firstIndex(where: { $0.key == entry.key }) {
+            if let i = index[entry.key] {
                 let old = result[i].node
                 if case .table = old.value, case .table = entry.node.value {
                     result[i].node = merge(old, entry.node, appending: [], depth: depth + 1)
@@ -148,6 +155,7 @@ enum TOMLTree {
                     result[i].node = entry.node
                 }
             } else {
+                index[entry.key] = result.count
                 result.append(entry)
             }
         }

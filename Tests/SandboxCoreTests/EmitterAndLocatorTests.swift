@@ -158,6 +158,20 @@ import Glibc
         #expect(e.description == "f.toml:2: TOML syntax error at column 8: trusted is not a valid value (strings need double quotes, e.g. \"trusted\"; numbers, true and false do not)")
     }
 
+    @Test func deepNestingIsAnErrorNotAStackOverflow() {
+        for (prefix, opener, suffix) in [("x = ", "[", ""), ("x = ", "{b=", ""), ("[", "a.", "a]"), ("a", ".a", " = 1")] {
+            let text = "a = 1\n" + prefix + String(repeating: opener, count: 300_000) + suffix
+            guard case .failure(let e) = TOMLTree.parse(source: text, file: "f.toml") else {
+                Issue.record("accepted \(opener) nesting")
+                continue
+            }
+            #expect(e.location.line == 2 && e.message.contains("nested more than 64 deep"), "\(e)")
+        }
+        // Nesting within the limit is fine.
+        let ok = "x = " + String(repeating: "[", count: 20) + String(repeating: "]", count: 20)
+        if case .failure(let e) = TOMLTree.parse(source: ok, file: "f.toml") { Issue.record("\(e)") }
+    }
+
     @Test func validBracketsInValuesAreNotMistakenForHeaders() {
         let text = "a = [\n  [{ x = 1 }],\n  [ [2] ],\n]\ns = \"\"\"\n[}\n\"\"\"\nt = '''\n[=\n'''\n"
         if case .failure(let e) = TOMLTree.parse(source: text, file: "f.toml") {
