@@ -24,7 +24,9 @@ public struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
 public struct ProfileError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable, Equatable {
         case syntax, unknownKey, wrongType, badValue, badIDMap, idMapOverlap, idMapRange,
-             idMapNotDelegated, badMountTarget, missingInclude, includeCycle, notFound
+             idMapNotDelegated, badMountTarget, missingInclude, includeCycle, notFound,
+             /// A profile or config file (or its directory) another user could change.
+             unsafeFile
     }
     public var kind: Kind
     public var location: SourceLocation

@@ -29,6 +29,13 @@ public struct Profile: Sendable, Equatable {
     public var image = Image()
     public var desktop = Desktop()
 
+    /// `~` and `~/…` with `home` substituted; any other path unchanged (validation rejects `~user`).
+    public static func expandingTilde(_ path: String, home: String) -> String {
+        if path == "~" { return home }
+        if path.hasPrefix("~/") { return (home.hasSuffix("/") ? String(home.dropLast()) : home) + path.dropFirst(1) }
+        return path
+    }
+
     public init(name: String, sourcePath: String) {
         self.name = name
         self.sourcePath = sourcePath
@@ -111,6 +118,10 @@ public struct Profile: Sendable, Equatable {
             self.readonly = readonly
             self.optional = optional
         }
+        /// The source with `~` expanded to the user's host home.
+        public func hostSource(home: String) -> String { Profile.expandingTilde(source, home: home) }
+        /// The target with `~` expanded to the container's home.
+        public func containerTarget(home: String) -> String { Profile.expandingTilde(target, home: home) }
     }
 
     public struct Seccomp: Sendable, Equatable {
@@ -135,9 +146,16 @@ public struct Profile: Sendable, Equatable {
         public var release: String = "bookworm"
         public var arch: String = "amd64"
         public var variant: String = "minbase"
+        /// Archive components, e.g. ["main", "contrib", "non-free"].
+        public var components: [String] = ["main"]
+        /// Extra dpkg architectures (multiarch), e.g. ["i386"] for Steam.
+        public var foreignArchitectures: [String] = []
         public var packages: [String] = []
         /// Extra apt sources lines, e.g. a vendor repository (with its keyring under /etc/apt/keyrings).
         public var sources: [String] = []
+        /// OpenPGP keys for `sources` (https:// URLs or absolute host paths), installed
+        /// into /etc/apt/keyrings/ under their file name before the sources are used.
+        public var keys: [String] = []
         public init() {}
     }
 
