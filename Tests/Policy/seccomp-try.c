@@ -3,18 +3,22 @@
  * what the kernel answered. Built by the unit tests with cc; test-only.
  *
  *   seccomp-try FILTER.bpf|- ATTACK
+ *   seccomp-try FILTER.bpf|- drop-caps-status LAST_CAP
  *
  * FILTER is a file of raw `struct sock_filter` (what SeccompPolicy.compile()
  * returns); "-" loads nothing (the baseline, or inside a container whose engine
  * already loaded the filter). Prints exactly one line on stdout:
  *   ok VALUE      the call succeeded (VALUE = its return value)
  *   errno N NAME  the call failed with errno N
- * and exits 0; exit 2 means the test set-up itself failed (message on stderr).
+ * and exits 0. drop-caps-status drops capabilities 0…LAST_CAP the way the
+ * engine's child does, loads the filter, and prints /proc/self/status whole, for
+ * the Swift verifier (ProcessSecurityStatus) to judge. Exit 2 means the test set-up itself failed (message on stderr).
  * Arguments are chosen so that, unfiltered, a call either succeeds harmlessly
  * or fails with an errno other than the filter's (EBADF, EINVAL, ENOENT…). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -165,9 +169,36 @@ static long attack(const char *a, int tty) {
     exit(2);
 }
 
+/* The engine child's sequence: bounding set, ambient set, then all three
+ * process sets to empty (capset). */
+static void drop_capabilities(int last) {
+    for (int cap = 0; cap <= last; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) die("PR_CAPBSET_DROP");
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) die("PR_CAP_AMBIENT_CLEAR_ALL");
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    if (syscall(SYS_capset, &header, data) < 0) die("capset");
+}
+
+static int print_status(void) {
+    FILE *f = fopen("/proc/self/status", "re");
+    if (!f) die("/proc/self/status");
+    char line[512];
+    while (fgets(line, sizeof line, f)) fputs(line, stdout);
+    fclose(f);
+    fflush(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[2], "drop-caps-status") == 0) {
+        drop_capabilities(atoi(argv[3]));
+        load_filter(argv[1]);
+        return print_status();
+    }
     if (argc != 3) {
-        fprintf(stderr, "usage: seccomp-try FILTER.bpf|- ATTACK\n");
+        fprintf(stderr, "usage: seccomp-try FILTER.bpf|- ATTACK | seccomp-try FILTER.bpf|- drop-caps-status LAST_CAP\n");
         return 2;
     }
     int tty = -1;

@@ -40,6 +40,15 @@ enum Runner {
 
     /// Runs one attack; `filter` nil means unfiltered.
     static func attempt(_ attack: String, filter: [UInt8]?) throws -> TryResult {
+        let output = try run([attack], filter: filter)
+        let words = output.split(separator: " ")
+        if words.first == "ok" { return .ok }
+        if words.first == "errno", words.count >= 2, let e = Int32(words[1]) { return .errno(e) }
+        throw SandboxError("seccomp-try \(attack): unexpected output \(output)")
+    }
+
+    /// Runs seccomp-try with the filter written to a temporary file; its stdout.
+    static func run(_ arguments: [String], filter: [UInt8]?) throws -> String {
         let binary = try path.get()
         var filterPath = "-"
         if let filter {
@@ -48,12 +57,9 @@ enum Runner {
             try writeFile(filterPath, filter)
         }
         defer { if filter != nil { unlink(filterPath); rmdir(String(filterPath.dropLast("/filter.bpf".count))) } }
-        let (status, output) = runProcess([binary, filterPath, attack])
-        guard status == 0 else { throw SandboxError("seccomp-try \(attack) exited with status \(status): \(output)") }
-        let words = output.split(separator: " ")
-        if words.first == "ok" { return .ok }
-        if words.first == "errno", words.count >= 2, let e = Int32(words[1]) { return .errno(e) }
-        throw SandboxError("seccomp-try \(attack): unexpected output \(output)")
+        let (status, output) = runProcess([binary, filterPath] + arguments)
+        guard status == 0 else { throw SandboxError("seccomp-try \(arguments) exited with status \(status): \(output)") }
+        return output
     }
 }
 
