@@ -10,6 +10,7 @@
  * already loaded the filter). Prints exactly one line on stdout:
  *   ok VALUE      the call succeeded (VALUE = its return value)
  *   errno N NAME  the call failed with errno N
+ *   unsupported   the kernel has no such ABI (int 0x80 without IA32 emulation)
  * and exits 0. drop-caps-status drops capabilities 0…LAST_CAP the way the
  * engine's child does, loads the filter, and prints /proc/self/status whole, for
  * the Swift verifier (ProcessSecurityStatus) to judge. Exit 2 means the test set-up itself failed (message on stderr).
@@ -22,6 +23,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -93,9 +95,22 @@ static long reap(long pid) {
 }
 
 #if defined(__x86_64__)
+/* Without IA32 emulation (ia32_emulation=0) int 0x80 raises SIGSEGV before any
+ * system call, filter or not: there is no ABI to bypass through. */
+static sigjmp_buf no_ia32;
+static void on_segv(int sig) { (void)sig; siglongjmp(no_ia32, 1); }
+
 /* The i386 ABI from a 64-bit process: int 0x80 with i386 numbers and
  * arguments in ebx, ecx, edx. Returns like the libc syscall(): -1 and errno. */
 static long int80(long nr, long a, long b, long c) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_segv;
+    if (sigaction(SIGSEGV, &sa, NULL) < 0) die("sigaction");
+    if (sigsetjmp(no_ia32, 1)) {
+        printf("unsupported\n");
+        exit(0);
+    }
     long ret = nr;
     __asm__ volatile("int $0x80" : "+a"(ret) : "b"(a), "c"(b), "d"(c) : "memory", "r8", "r9", "r10", "r11");
     if (ret < 0 && ret > -4096) { errno = (int)-ret; return -1; }
