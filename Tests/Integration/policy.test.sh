@@ -166,3 +166,32 @@ test_policy_unknown_syscall_name_is_a_clear_error() {
   assert_contains "$out" "unknown system call 'ptrac'"
   assert_contains "$out" "did you mean 'ptrace'"
 }
+
+test_policy_run_session_is_confined_too() {
+  # The app started by `sandbox run` (not only `exec`): the probe is the profile's command.
+  {
+    cat <<'EOF2'
+description = "policy integration test: the probe as the app"
+command = ["python3", "-c", '''
+EOF2
+    printf '%s\n' "$POL_PROBE"
+    cat <<'EOF2'
+''']
+[rootfs]
+mode = "host"
+[home]
+mode = "tmpfs"
+[seccomp]
+profile = "default"
+EOF2
+  } | it_profile polrun
+  pol_cleanup_on_exit polrun
+  local out; out=$(sbx run polrun -- tiocsti keyctl clone-newuser getpid)
+  assert_eq "$(pol_status "$out" Seccomp)" 2 "Seccomp mode"
+  assert_eq "$(pol_status "$out" NoNewPrivs)" 1 "NoNewPrivs"
+  assert_eq "$(pol_status "$out" CapBnd)" 0000000000000000 "CapBnd"
+  assert_probe "$out" tiocsti "errno 1"
+  assert_probe "$out" keyctl "errno 1"
+  assert_probe "$out" clone-newuser "errno 1"
+  assert_probe "$out" getpid ok
+}
