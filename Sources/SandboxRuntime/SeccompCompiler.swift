@@ -26,9 +26,10 @@ extension SeccompPolicy {
     /// stopped the call). nil in production.
     func compile(markingDenialsWith marker: Int32?) throws -> [UInt8] {
         let rules = try rules()
-        guard settings.profile != .none else { return [] }
+        // Typos are errors even with the filter off: they would bite when it is turned back on.
         let problems = unknownNames()
         if !problems.isEmpty { throw ProfileErrors(problems) }
+        guard settings.profile != .none else { return [] }
 
         // A call from another ABI (i386 int 0x80, x32) must not slip past rules
         // written for x86-64 numbers: libseccomp sends it to the bad-arch action.
