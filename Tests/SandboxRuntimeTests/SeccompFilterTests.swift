@@ -216,6 +216,8 @@ private func decode(_ bytes: [UInt8]) -> [(code: UInt16, k: UInt32)] {
             && text.contains("app.toml: key 'seccomp.deny': unknown system call 'no_such_call_at_all'")
     }
     #expect(throws: ProfileErrors.self) { try SeccompPolicy(settings).validate() }
+    settings.profile = .none  // a typo bites when the filter is turned back on
+    #expect(throws: ProfileErrors.self) { try SeccompPolicy(settings).compile() }
     // Calls newer than libseccomp 2.5.4 are known by number.
     var newer = Profile.Seccomp()
     newer.deny = ["open_tree_attr"]
