@@ -38,6 +38,12 @@ enum Runner {
         let (status, output) = runProcess(["/usr/bin/cc", "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror",
                                            "-o", binary, source])
         guard status == 0 else { return .failure(SandboxError("cc \(source) failed (\(status)):\n\(output)")) }
+        atexit {  // the test process leaves nothing behind in /tmp
+            if case .success(let binary) = Runner.path {
+                unlink(binary)
+                rmdir(String(binary.dropLast("/seccomp-try".count)))
+            }
+        }
         return .success(binary)
     }()
 
