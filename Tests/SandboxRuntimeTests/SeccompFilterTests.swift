@@ -1,0 +1,286 @@
+// The compiled filter against the real kernel. Tests/Policy/seccomp-try.c
+// (built here with cc) loads a filter exactly as the engine's child does and
+// tries one attack. Each attack runs three times:
+//   - unfiltered: the baseline, which must succeed or fail differently;
+//   - with the real filter: must fail with the documented errno;
+//   - with the same rules but every errno replaced by a marker no kernel path
+//     returns: proves the filter, not a missing capability, stopped the call.
+import Glibc
+import SandboxCore
+import Testing
+@testable import SandboxRuntime
+
+/// What one run of seccomp-try printed.
+enum TryResult: Equatable, CustomStringConvertible {
+    case ok
+    case errno(Int32)
+    /// The kernel has no such ABI (int 0x80 with IA32 emulation off).
+    case unsupported
+    var description: String {
+        switch self {
+        case .ok: return "ok"
+        case .unsupported: return "unsupported"
+        case .errno(let e): return "errno \(e) (\(String(cString: strerror(e))))"
+        }
+    }
+}
+
+/// errno the marker filter returns: within seccomp's 12-bit errno range, used by no kernel path.
+let markerErrno: Int32 = 4000
+
+enum Runner {
+    /// The runner binary, built once per test process.
+    static let path: Result<String, SandboxError> = {
+        let source = String("\(#filePath)".dropLast("SandboxRuntimeTests/SeccompFilterTests.swift".count))
+            + "Policy/seccomp-try.c"
+        let dir = makeTemporaryDirectory()
+        let binary = dir + "/seccomp-try"
+        let (status, output) = runProcess(["/usr/bin/cc", "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror",
+                                           "-o", binary, source])
+        guard status == 0 else { return .failure(SandboxError("cc \(source) failed (\(status)):\n\(output)")) }
+        atexit {  // the test process leaves nothing behind in /tmp
+            if case .success(let binary) = Runner.path {
+                unlink(binary)
+                rmdir(String(binary.dropLast("/seccomp-try".count)))
+            }
+        }
+        return .success(binary)
+    }()
+
+    /// Runs one attack; `filter` nil means unfiltered.
+    static func attempt(_ attack: String, filter: [UInt8]?) throws -> TryResult {
+        let output = try run([attack], filter: filter)
+        let words = output.split(separator: " ")
+        if words.first == "ok" { return .ok }
+        if words.first == "unsupported" { return .unsupported }
+        if words.first == "errno", words.count >= 2, let e = Int32(words[1]) { return .errno(e) }
+        throw SandboxError("seccomp-try \(attack): unexpected output \(output)")
+    }
+
+    /// Runs seccomp-try with the filter written to a temporary file; its stdout.
+    static func run(_ arguments: [String], filter: [UInt8]?) throws -> String {
+        let binary = try path.get()
+        var filterPath = "-"
+        if let filter {
+            let dir = makeTemporaryDirectory()
+            filterPath = dir + "/filter.bpf"
+            try writeFile(filterPath, filter)
+        }
+        defer { if filter != nil { unlink(filterPath); rmdir(String(filterPath.dropLast("/filter.bpf".count))) } }
+        let (status, output) = runProcess([binary, filterPath] + arguments)
+        guard status == 0 else { throw SandboxError("seccomp-try \(arguments) exited with status \(status): \(output)") }
+        return output
+    }
+}
+
+struct Attack: Sendable, CustomTestStringConvertible {
+    var name: String
+    /// What the real filter must answer.
+    var expected: TryResult
+    /// The kernel may lack the feature entirely, so the baseline can equal the
+    /// filtered answer (x32 is compiled out here); the marker run still proves the rule.
+    var kernelMayLack: Bool = false
+    var testDescription: String { name }
+}
+
+private let defaultAttacks: [Attack] = [
+    Attack(name: "tiocsti", expected: .errno(EPERM)),
+    Attack(name: "tiocsti-high", expected: .errno(EPERM)),
+    Attack(name: "tioclinux", expected: .errno(EPERM)),
+    Attack(name: "keyctl", expected: .errno(EPERM)),
+    Attack(name: "add_key", expected: .errno(EPERM)),
+    Attack(name: "request_key", expected: .errno(EPERM)),
+    Attack(name: "bpf", expected: .errno(EPERM)),
+    Attack(name: "perf_event_open", expected: .errno(EPERM)),
+    Attack(name: "userfaultfd", expected: .errno(EPERM)),
+    Attack(name: "io_uring_setup", expected: .errno(ENOSYS)),
+    Attack(name: "fsopen", expected: .errno(ENOSYS)),
+    Attack(name: "open_tree", expected: .errno(ENOSYS)),
+    Attack(name: "mount", expected: .errno(EPERM)),
+    Attack(name: "chroot", expected: .errno(EPERM)),
+    Attack(name: "init_module", expected: .errno(EPERM)),
+    Attack(name: "finit_module", expected: .errno(EPERM)),
+    Attack(name: "kexec_load", expected: .errno(EPERM)),
+    Attack(name: "syslog", expected: .errno(EPERM)),
+    Attack(name: "ptrace", expected: .errno(EPERM)),
+    Attack(name: "personality-read-implies-exec", expected: .errno(EPERM)),
+    Attack(name: "clone-newuser", expected: .errno(EPERM)),
+    Attack(name: "unshare-newuser", expected: .errno(EPERM)),
+    Attack(name: "clone3-newuser", expected: .errno(ENOSYS)),
+    Attack(name: "clone3", expected: .errno(ENOSYS)),
+    Attack(name: "socket-packet", expected: .errno(EAFNOSUPPORT)),
+    Attack(name: "socket-vsock", expected: .errno(EAFNOSUPPORT)),
+    Attack(name: "socket-vsock-high", expected: .errno(EAFNOSUPPORT)),
+    Attack(name: "int80-getpid", expected: .errno(ENOSYS)),
+    Attack(name: "int80-keyctl", expected: .errno(ENOSYS)),
+    Attack(name: "x32-getpid", expected: .errno(ENOSYS), kernelMayLack: true),
+]
+
+/// Calls an app needs; the filter must leave them working.
+private let controls = ["getpid", "tcgets", "tiocgwinsz", "personality-linux", "fork", "posix_spawn", "socket-unix",
+                        "socket-inet", "socket-netlink"]
+
+private func defaultFilter() throws -> [UInt8] { try SeccompPolicy(Profile.Seccomp()).compile() }
+private func markedDefaultFilter() throws -> [UInt8] {
+    try SeccompPolicy(Profile.Seccomp()).compile(markingDenialsWith: markerErrno)
+}
+
+@Test(arguments: defaultAttacks)
+func defaultFilterStopsAttack(_ attack: Attack) throws {
+    let baseline = try Runner.attempt(attack.name, filter: nil)
+    if baseline == .unsupported {
+        // No such ABI on this kernel (IA32 emulation off): nothing to bypass through.
+        #expect(try Runner.attempt(attack.name, filter: try defaultFilter()) == .unsupported)
+        return
+    }
+    let filtered = try Runner.attempt(attack.name, filter: try defaultFilter())
+    let marked = try Runner.attempt(attack.name, filter: try markedDefaultFilter())
+    #expect(filtered == attack.expected, "\(attack.name) with the filter")
+    #expect(marked == .errno(markerErrno), "\(attack.name) was not stopped by a filter rule")
+    if !attack.kernelMayLack {
+        #expect(baseline != filtered, "\(attack.name) gives \(baseline) even without the filter: the test proves nothing")
+    }
+}
+
+@Test(arguments: controls)
+func defaultFilterKeepsOrdinaryCallsWorking(_ call: String) throws {
+    #expect(try Runner.attempt(call, filter: nil) == .ok)
+    // (posix_spawn works only because clone3 answers ENOSYS and glibc falls back to clone.)
+    #expect(try Runner.attempt(call, filter: try defaultFilter()) == .ok)
+}
+
+@Test func allowUsernsLetsTheAppCreateUserNamespacesButNotUseTheNewMountAPI() throws {
+    var settings = Profile.Seccomp()
+    settings.allowUserns = true
+    let filter = try SeccompPolicy(settings).compile()
+    for call in ["clone-newuser", "unshare-newuser", "clone3-newuser", "clone3"] {
+        #expect(try Runner.attempt(call, filter: filter) == .ok, "\(call)")
+    }
+    #expect(try Runner.attempt("open_tree", filter: filter) == .errno(ENOSYS))
+    #expect(try Runner.attempt("tiocsti", filter: filter) == .errno(EPERM))
+}
+
+@Test func multiarchAddsTheI386ABIWithTheSameRules() throws {
+    var settings = Profile.Seccomp()
+    settings.multiarch = true
+    let filter = try SeccompPolicy(settings).compile()
+    if try Runner.attempt("int80-getpid", filter: nil) != .unsupported {  // IA32 emulation on
+        #expect(try Runner.attempt("int80-getpid", filter: nil) == .ok)
+        #expect(try Runner.attempt("int80-getpid", filter: filter) == .ok)
+        #expect(try Runner.attempt("int80-keyctl", filter: nil) == .ok)
+        #expect(try Runner.attempt("int80-keyctl", filter: filter) == .errno(EPERM))
+    }
+    #expect(try Runner.attempt("x32-getpid", filter: try SeccompPolicy(settings).compile(markingDenialsWith: markerErrno))
+        == .errno(markerErrno))
+    #expect(try Runner.attempt("keyctl", filter: filter) == .errno(EPERM))
+    #expect(try Runner.attempt("tiocsti-high", filter: filter) == .errno(EPERM))
+}
+
+@Test func profileAllowAndDenyChangeTheCompiledFilter() throws {
+    var settings = Profile.Seccomp()
+    settings.allow = ["ptrace"]
+    settings.deny = ["getpid"]
+    let filter = try SeccompPolicy(settings).compile()
+    #expect(try Runner.attempt("ptrace", filter: filter) == .ok)
+    #expect(try Runner.attempt("getpid", filter: filter) == .errno(EPERM))
+    #expect(try Runner.attempt("keyctl", filter: filter) == .errno(EPERM))
+}
+
+@Test func compiledFilterIsASockFilterArray() throws {
+    let bytes = try defaultFilter()
+    #expect(!bytes.isEmpty && bytes.count % 8 == 0)
+    // The program checks the architecture first: it loads seccomp_data.arch
+    // (offset 4) and compares with AUDIT_ARCH_X86_64.
+    let instructions = decode(bytes)
+    #expect(instructions.first?.code == 0x20 && instructions.first?.k == 4)  // BPF_LD|BPF_W|BPF_ABS, arch
+    #expect(instructions.contains { $0.k == 0xC000_003E })  // AUDIT_ARCH_X86_64
+    #expect(!instructions.contains { $0.k == 0x4000_0003 })  // no AUDIT_ARCH_I386 without multiarch
+    var multiarch = Profile.Seccomp()
+    multiarch.multiarch = true
+    #expect(decode(try SeccompPolicy(multiarch).compile()).contains { $0.k == 0x4000_0003 })
+}
+
+/// (code, k) of each little-endian `struct sock_filter { u16 code; u8 jt, jf; u32 k; }`.
+private func decode(_ bytes: [UInt8]) -> [(code: UInt16, k: UInt32)] {
+    stride(from: 0, to: bytes.count, by: 8).map { i in
+        let code = UInt16(bytes[i]) | (UInt16(bytes[i + 1]) << 8)
+        var k: UInt32 = 0
+        for b in 0..<4 { k |= UInt32(bytes[i + 4 + b]) << UInt32(8 * b) }
+        return (code, k)
+    }
+}
+
+@Test func unknownSyscallNamesAreProfileErrorsWithASuggestion() {
+    var settings = Profile.Seccomp()
+    settings.allow = ["ptrac"]
+    settings.deny = ["no_such_call_at_all"]
+    #expect {
+        try SeccompPolicy(settings, sourcePath: "/home/u/.config/sandbox/profiles/app.toml").compile()
+    } throws: { error in
+        let text = "\(error)"
+        return text.contains("app.toml: key 'seccomp.allow': unknown system call 'ptrac' (did you mean 'ptrace'?")
+            && text.contains("app.toml: key 'seccomp.deny': unknown system call 'no_such_call_at_all'")
+    }
+    #expect(throws: ProfileErrors.self) { try SeccompPolicy(settings).validate() }
+    settings.profile = .none  // a typo bites when the filter is turned back on
+    #expect(throws: ProfileErrors.self) { try SeccompPolicy(settings).compile() }
+    // Calls newer than libseccomp 2.5.4 are known by number.
+    var newer = Profile.Seccomp()
+    newer.deny = ["open_tree_attr"]
+    #expect(throws: Never.self) { try SeccompPolicy(newer).validate() }
+}
+
+// MARK: Process plumbing for the tests (posix_spawn; no Foundation).
+
+func makeTemporaryDirectory() -> String {
+    var template = Array("/tmp/sandbox-policy-test.XXXXXX".utf8CString)
+    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+}
+
+func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw SandboxError("cannot create \(path)") }
+    defer { close(fd) }
+    let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    guard written == bytes.count else { throw SandboxError("short write to \(path)") }
+}
+
+/// Runs argv, returns (exit status or 128+signal, stdout+stderr).
+func runProcess(_ argv: [String]) -> (Int32, String) {
+    var pipeFDs: [Int32] = [-1, -1]
+    guard pipe(&pipeFDs) == 0 else { return (-1, "pipe failed") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
+    posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
+    posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
+    let cArgs = argv.map { strdup($0) } + [nil]
+    defer { cArgs.forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
+    close(pipeFDs[1])
+    defer { close(pipeFDs[0]) }
+    guard rc == 0 else { return (-1, "posix_spawn \(argv[0]) failed: \(String(cString: strerror(rc)))") }
+    var output: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(pipeFDs[0], $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        output += buffer[..<n]
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: "\n")
+    let signal = status & 0x7F
+    return (signal == 0 ? (status >> 8) & 0xFF : 128 + signal, text)
+}
+
+private extension String {
+    func trimmingCharacters(in set: Character) -> String {
+        var s = Substring(self)
+        while s.last == set { s = s.dropLast() }
+        return String(s)
+    }
+}
