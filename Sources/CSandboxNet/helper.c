@@ -145,6 +145,9 @@ static void identify(struct caller *c) {
         for (int i = 0; i < n; i++) add_group_name(c, gids[i]);
         free(gids);
     }
+    /* setuid changed only the effective uid: files we create must not carry
+     * the caller's group. */
+    if (setegid(0) != 0) die("cannot switch to group root: %s", strerror(errno));
 }
 
 /* ---- root-owned files ---- */
