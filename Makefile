@@ -80,3 +80,20 @@ bench:
 
 clean:
 	rm -rf $(BUILD)
+
+# libFuzzer runs of the helper's parsers (usernet, lease database); the
+# integration tests run it briefly, run it longer by hand: make fuzz-net FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 10
+FUZZ_DIR     := $(BUILD)/fuzz
+.PHONY: fuzz-net
+fuzz-net:
+	@mkdir -p $(FUZZ_DIR)
+	@set -e; for t in usernet leases; do \
+	  clang -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -ISources/CSandboxNet/include Tests/Fuzz/fuzz_$$t.c Sources/CSandboxNet/lease.c Sources/CSandboxNet/policy.c \
+	    -o $(FUZZ_DIR)/fuzz_$$t; \
+	  mkdir -p $(FUZZ_DIR)/corpus-$$t; cp Tests/Fuzz/seeds/$$t/* $(FUZZ_DIR)/corpus-$$t/; \
+	  $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 $(FUZZ_DIR)/corpus-$$t 2>$(FUZZ_DIR)/fuzz_$$t.log \
+	    || { tail -n 40 $(FUZZ_DIR)/fuzz_$$t.log; exit 1; }; \
+	  grep -h 'stat::number_of_executed_units' $(FUZZ_DIR)/fuzz_$$t.log | sed "s/^/fuzz_$$t: /"; \
+	done
