@@ -78,10 +78,11 @@ net_create() {
 # Everything a refused call must leave alone: the bridge namespace's links,
 # the lease file, and the container's links.
 net_state() {
-  ip -n "$NET_NS" -o link | sed 's/ qdisc.*//'
+  # Names, masters and MTUs; not the flags (carrier comes and goes by itself).
+  ip -n "$NET_NS" -o link | sed -E 's/<[^>]*>//; s/ qdisc [^ ]+//; s/ state [A-Z]+.*( master [^ ]+)?.*/\1/'
   cat "$NET_LEASES" 2>/dev/null || echo "(no lease file)"
   local p
-  for p in "$@"; do nsenter -t "$p" -U -n --preserve-credentials ip -o link | sed 's/ qdisc.*//'; done
+  for p in "$@"; do nsenter -t "$p" -U -n --preserve-credentials ip -o link | sed -E 's/<[^>]*>//; s/ qdisc.*//'; done
 }
 
 # Expects the command to fail with a message containing $1, and the state unchanged.
@@ -89,9 +90,9 @@ net_refused() {
   local want=$1 before=$2; shift 2
   local out rc=0
   out=$("$@" 2>&1) || rc=$?
-  [ "$rc" -ne 0 ] || fail "expected a refusal ($want), but it succeeded: $out"
-  assert_contains "$out" "$want"
-  assert_eq "$(net_state "${NET_STATE_PIDS[@]}")" "$before" "state after a refused call"
+  [ "$rc" -ne 0 ] || { fail "expected a refusal ($want), but it succeeded: $out"; return 1; }
+  assert_contains "$out" "$want" || return 1
+  assert_eq "$(net_state "${NET_STATE_PIDS[@]}")" "$before" "state after a refused call" || return 1
 }
 
 net_field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
@@ -272,7 +273,8 @@ test_net_refuses_bridges_names_and_arguments_outside_policy() {
   local before; before=$(net_state "$pid")
   local redir="3</proc/$pid/ns/net"
   NET_REDIR=$redir net_refused "may not use bridge sbxitbr1" "$before" net_run "$IT_USER" create --bridge sbxitbr1
-  NET_REDIR=$redir net_refused "may not use bridge" "$before" net_run "$IT_OTHER" create --bridge "$NET_BR"
+  local theirs; theirs=$(net_container "$IT_OTHER"); NET_PIDS+=("$theirs")
+  NET_REDIR="3</proc/$theirs/ns/net" net_refused "may not use bridge" "$before" net_run "$IT_OTHER" create --bridge "$NET_BR"
   NET_REDIR=$redir net_refused "bad bridge name" "$before" net_run "$IT_USER" create --bridge "a/b"
   NET_REDIR=$redir net_refused "usage" "$before" net_run "$IT_USER" create --bridge "$(printf 'x%.0s' $(seq 1 80))"
   NET_REDIR=$redir net_refused "bad interface name" "$before" net_run "$IT_USER" create --bridge "$NET_BR" --name 0123456789abcdef
@@ -325,7 +327,7 @@ test_net_hostile_usernet_files_are_refused() {
   )
   local c
   for c in "${cases[@]}"; do
-    printf "${c%%|*}\n" | net_policy
+    printf -- "${c%%|*}\n" | net_policy
     NET_REDIR=$redir net_refused "${c#*|}" "$before" net_run "$u" create --bridge "$NET_BR"
   done
   # A NUL byte hidden in an otherwise granting file.
@@ -371,7 +373,7 @@ test_net_hostile_lease_files_are_refused() {
   )
   local c before
   for c in "${cases[@]}"; do
-    printf "${c%%|*}\n" >"$NET_LEASES"; chmod 0644 "$NET_LEASES"
+    printf -- "${c%%|*}\n" >"$NET_LEASES"; chmod 0644 "$NET_LEASES"
     before=$(net_state "$pid")
     NET_REDIR="3</proc/$pid/ns/net" net_refused "${c#*|}" "$before" net_run "$IT_USER" create --bridge "$NET_BR"
     NET_REDIR="" net_refused "${c#*|}" "$before" net_run "$IT_USER" list
@@ -428,7 +430,8 @@ EOF
   cp "$NET_HELPER" "$NET_TMP/plain-copy"; chmod 755 "$NET_TMP/plain-copy"
   runuser -u "$IT_USER" -- env LD_PRELOAD="$NET_TMP/evil.so" EVIL_MARK="$NET_TMP/mark-plain" "$NET_TMP/plain-copy" list >/dev/null 2>&1 || true
   [ -e "$NET_TMP/mark-plain" ] || fail "the preload library did not load even without setuid"
-  NET_ENV="LD_PRELOAD=$NET_TMP/evil.so LD_LIBRARY_PATH=$NET_TMP EVIL_MARK=$NET_TMP/mark-suid SWIFT_DEBUG_FAILED_TYPE_LOOKUP=1 PATH=$NET_TMP:/bin GCONV_PATH=$NET_TMP IFS=x" \
+  # Set by the caller's shell just before it execs the helper.
+  NET_PRE="export LD_PRELOAD=$NET_TMP/evil.so LD_LIBRARY_PATH=$NET_TMP EVIL_MARK=$NET_TMP/mark-suid SWIFT_DEBUG_FAILED_TYPE_LOOKUP=1 PATH=$NET_TMP:/bin GCONV_PATH=$NET_TMP;" \
     net_create "$IT_USER" "$pid" >/dev/null
   [ -e "$NET_TMP/mark-suid" ] && fail "LD_PRELOAD library ran inside the setuid helper"
   # With the lease lock held, the helper waits: look at it from outside.
@@ -465,8 +468,9 @@ test_net_reservation_of_a_killed_helper_is_not_a_quota_bypass() {
   local out; out=$(net_run "$IT_USER" list)
   assert_contains "$out" "host=sbx${uid}a0"
   grep -q "^$uid $NET_BR sbx${uid}a0 0 " "$NET_LEASES" && fail "reservation not adopted"
-  NET_REDIR="3</proc/$pid/ns/net" net_run "$IT_USER" create --bridge "$NET_BR" --name eth1 2>&1 | grep -q "quota reached" \
-    || fail "adopted reservation did not count against the quota"
+  out=$(NET_REDIR="3</proc/$pid/ns/net" net_run "$IT_USER" create --bridge "$NET_BR" --name eth1 2>&1) \
+    && fail "adopted reservation did not count against the quota: $out"
+  assert_contains "$out" "quota reached"
   # ... and one for an interface that never came to be (dropped).
   ip -n "$NET_NS" link del "sbx${uid}a0"
   printf '%s %s sbx%sa5 0 10.203.0.77 1\n' "$uid" "$NET_BR" "$uid" >"$NET_LEASES"
