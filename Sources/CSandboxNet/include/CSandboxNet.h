@@ -132,6 +132,10 @@ int sbxnet_configure_iface(const char *ifname, uint32_t addr_be, int prefix, uin
 int sbxnet_configure_in_namespaces(int userns_fd, int netns_fd, const char *ifname,
                                    uint32_t addr_be, int prefix, uint32_t gw_be, int mtu);
 
+/* ---- launcher side (launcher.c) ---- */
+/* pipe2(fds, O_CLOEXEC): a pipe no concurrently spawned child inherits. */
+int sbxnet_pipe_cloexec(int fds[2]);
+
 /* ---- the privileged command line (helper.c) ---- */
 int sbxnet_main(int argc, char **argv);
 
