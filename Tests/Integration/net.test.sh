@@ -495,3 +495,18 @@ EOF
 test_net_parsers_survive_fuzzing() {
   make -C "$IT_ROOT" --no-print-directory fuzz-net FUZZ_SECONDS=10 BUILD="$IT_STATE/fuzz-build"
 }
+
+# The supervisor runs the helper right after clone, before newuidmap writes the
+# id maps: the owner check and the container-side set-up must work then.
+test_net_works_before_the_id_maps_are_written() {
+  net_setup
+  net_policy <<<"$IT_USER veth $NET_BR 1"
+  local pid; pid=$(runuser -u "$IT_USER" -- sh -c 'cd /; unshare --user --net sleep 600 >/dev/null 2>&1 & echo $!')
+  NET_PIDS+=("$pid")
+  local i; for i in $(seq 1 100); do [ "$(readlink "/proc/$pid/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break; sleep 0.05; done
+  assert_eq "$(wc -l <"/proc/$pid/uid_map")" "0" "uid_map lines (not yet written)"
+  local line; line=$(net_create "$IT_USER" "$pid")
+  net_configure "$pid" "$line"
+  assert_contains "$(in_container "$pid" ip -o -4 addr show eth0)" "inet $(net_field "$line" address)"
+  assert_contains "$(in_container "$pid" ip route)" "default via $NET_GW dev eth0"
+}
