@@ -53,9 +53,15 @@ install: build
 	@# setuid root only when installing as root; an unprivileged install keeps it inert.
 	install -m 0755 $(NET_BIN) $(DESTDIR)$(LIBEXECDIR)/sandbox-net
 	@if [ "$$(id -u)" = 0 ]; then chown root:root $(DESTDIR)$(LIBEXECDIR)/sandbox-net && chmod 4755 $(DESTDIR)$(LIBEXECDIR)/sandbox-net; fi
+	@# Host set-up for administrators: bridge/NAT script, its boot unit, an example policy (never the real one).
+	install -m 0755 helper/sandbox-net-setup $(DESTDIR)$(LIBEXECDIR)/sandbox-net-setup
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(SYSCONFDIR)/sandbox
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' helper/sandbox-net.service.in >$(DESTDIR)$(PREFIX)/lib/systemd/system/sandbox-net.service
+	install -m 0644 helper/usernet.example $(DESTDIR)$(SYSCONFDIR)/sandbox/usernet.example
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sandbox $(DESTDIR)$(LIBEXECDIR)/sandbox-net
+	rm -f $(DESTDIR)$(LIBEXECDIR)/sandbox-net-setup $(DESTDIR)$(PREFIX)/lib/systemd/system/sandbox-net.service
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(MANDIR)/man1/sandbox.1 $(DESTDIR)$(MANDIR)/man5/sandbox-profile.5 $(DESTDIR)$(MANDIR)/man8/sandbox-net.8
 

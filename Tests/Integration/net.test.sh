@@ -510,3 +510,46 @@ test_net_works_before_the_id_maps_are_written() {
   assert_contains "$(in_container "$pid" ip -o -4 addr show eth0)" "inet $(net_field "$line" address)"
   assert_contains "$(in_container "$pid" ip route)" "default via $NET_GW dev eth0"
 }
+
+# The administrator's script: bridge, address, forwarding and NAT, in the test's
+# namespace; a container behind it reaches a server one hop further, seen
+# from there as the masqueraded uplink address.
+test_net_setup_script_gives_containers_nat() {
+  net_setup
+  local setup=$IT_PREFIX/libexec/sandbox/sandbox-net-setup
+  [ -x "$setup" ] || fail "$setup not installed"
+  # Idempotent on an existing bridge, and twice in a row.
+  ip netns exec "$NET_NS" "$setup" --bridge "$NET_BR" --subnet "$NET_GW/24"
+  ip netns exec "$NET_NS" "$setup" --bridge "$NET_BR" --subnet "$NET_GW/24"
+  assert_eq "$(ip -n "$NET_NS" -o -4 addr show dev "$NET_BR" | wc -l)" "1" "addresses on the bridge"
+  assert_eq "$(ip netns exec "$NET_NS" sysctl -n net.ipv4.ip_forward)" "1" "forwarding"
+  assert_contains "$(ip netns exec "$NET_NS" nft list table ip sandbox_net_$NET_BR)" "masquerade"
+  # An upstream namespace with a server, reachable from the bridge's namespace only.
+  local up=${NET_NS}up
+  ip netns add "$up"
+  ip -n "$NET_NS" link add sbxitup type veth peer name uplink netns "$up"
+  ip -n "$NET_NS" addr add 10.206.0.1/24 dev sbxitup; ip -n "$NET_NS" link set sbxitup up
+  ip -n "$up" addr add 10.206.0.2/24 dev uplink; ip -n "$up" link set uplink up; ip -n "$up" link set lo up
+  mkdir -p "$NET_TMP/www" && echo upstream >"$NET_TMP/www/hello"
+  ip netns exec "$up" /usr/bin/python3 -m http.server --bind 10.206.0.2 --directory "$NET_TMP/www" 8081 \
+    >"$NET_TMP/up.log" 2>&1 &
+  NET_PIDS+=($!)
+  net_policy <<<"$IT_USER veth $NET_BR 1"
+  local pid; pid=$(net_container); NET_PIDS+=("$pid")
+  local line; line=$(net_create "$IT_USER" "$pid")
+  net_configure "$pid" "$line"
+  local got="" i
+  for i in $(seq 1 50); do
+    got=$(in_container "$pid" bash -c "exec 5<>/dev/tcp/10.206.0.2/8081 && printf 'GET /hello HTTP/1.0\r\n\r\n' >&5 && cat <&5" 2>/dev/null | tail -n 1) && [ -n "$got" ] && break
+    sleep 0.1
+  done
+  assert_eq "$got" "upstream" "body from the upstream server"
+  assert_contains "$(cat "$NET_TMP/up.log")" "10.206.0.1" "upstream saw the NAT address"
+  assert_not_contains "$(cat "$NET_TMP/up.log")" "10.203.0." "upstream saw a container address"
+  ip netns del "$up"
+  # --down removes the table and the bridge.
+  ip netns exec "$NET_NS" "$setup" --down --bridge "$NET_BR"
+  ip netns exec "$NET_NS" nft list table ip "sandbox_net_$NET_BR" >/dev/null 2>&1 && fail "table survived --down"
+  ip -n "$NET_NS" link show "$NET_BR" >/dev/null 2>&1 && fail "bridge survived --down"
+  return 0
+}
