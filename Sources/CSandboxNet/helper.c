@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
@@ -73,6 +74,9 @@ static void usage(void) {
 
 static void on_alarm(int sig) { (void)sig; }
 
+/* Whether the caller handed us fd 3 (decided before we open anything). */
+static int netns_fd_given;
+
 /*
  * A setuid program inherits everything its caller arranged: environment,
  * open fds, umask, signal dispositions, resource limits. Reset what matters
@@ -94,8 +98,21 @@ static void harden(void) {
             if (null != fd) _exit(1); /* cannot happen: lowest free fd */
         }
     }
-    /* Only fd 3 (the namespace) is meant for us. */
-    close_range(NETNS_FD + 1, ~0U, 0);
+    /* Only fd 3 (the namespace) is meant for us. Without one, park /dev/null
+     * there so none of our own files can be mistaken for it. */
+    if (close_range(NETNS_FD + 1, ~0U, 0) != 0)
+        for (int fd = NETNS_FD + 1; fd < 65536; fd++) close(fd);
+    netns_fd_given = fcntl(NETNS_FD, F_GETFD) >= 0;
+    if (!netns_fd_given) {
+        int null = open("/dev/null", O_RDONLY);
+        if (null != NETNS_FD) _exit(1);
+    }
+    /* Limits the caller chose must not make us fail half-way. */
+    struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY};
+    setrlimit(RLIMIT_FSIZE, &unlimited);
+    setrlimit(RLIMIT_CPU, &unlimited);
+    struct rlimit files = {256, 256};
+    setrlimit(RLIMIT_NOFILE, &files);
     /* A small RLIMIT_FSIZE must make a write fail (and be reported), not kill
      * us half-way; a closed stdout must not kill us after a commit. */
     signal(SIGXFSZ, SIG_IGN);
@@ -145,9 +162,20 @@ static void identify(struct caller *c) {
         for (int i = 0; i < n; i++) add_group_name(c, gids[i]);
         free(gids);
     }
-    /* setuid changed only the effective uid: files we create must not carry
-     * the caller's group. */
-    if (setegid(0) != 0) die("cannot switch to group root: %s", strerror(errno));
+    /*
+     * From here on we are root through and through: files we create carry
+     * group root, and the caller (whose uid was our real uid, which is what
+     * kill(2) checks) can no longer stop or kill us while we hold the lease
+     * lock, so one user cannot stall everyone else's helper.
+     */
+    if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) die("cannot become root: %s", strerror(errno));
+    /* Terminal signals bypass kill(2)'s permission check. */
+    signal(SIGTSTP, SIG_IGN);
+    signal(SIGTTIN, SIG_IGN);
+    signal(SIGTTOU, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
 }
 
 /* ---- root-owned files ---- */
@@ -228,7 +256,7 @@ static int ns_inode(const char *path, uint64_t *ino) {
  * namespace the helper runs in (the host side) nor the host's initial one.
  */
 static uint64_t verify_target_netns(uid_t caller) {
-    if (fcntl(NETNS_FD, F_GETFD) < 0)
+    if (!netns_fd_given)
         die("fd 3 is not open: pass the container's network namespace (/proc/PID/ns/net) as fd 3");
     struct statfs sfs;
     if (fstatfs(NETNS_FD, &sfs) != 0 || sfs.f_type != NSFS_MAGIC)

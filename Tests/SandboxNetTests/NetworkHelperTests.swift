@@ -96,3 +96,46 @@ func vethLeaseRejectsAnythingElse(line: String) {
     let e = #expect(throws: SandboxError.self) { try wrong.configureContainerSide(containerPID: pid) }
     #expect(e?.message.contains("eth9") == true)
 }
+
+/// pasta attached to a real namespace by pid: the interface gets an address
+/// and a default route, and stop() ends pasta (which would outlive the namespace).
+@Test func pastaConfiguresTheNamespaceAndStops() throws {
+    guard PastaProcess.findInPath("pasta") != nil || access("/usr/bin/pasta", X_OK) == 0 else { return }
+    guard access("/dev/net/tun", R_OK | W_OK) == 0 else { return }   // desktops: 0666 via udev
+    let started = try ProcessRunner.run("/bin/sh", ["-c",
+        "unshare --user --map-root-user --net sleep 30 </dev/null >/dev/null 2>&1 & echo $!"], fd3: nil)
+    let pid = try #require(Int32(started.stdout.split(separator: "\n").first ?? ""))
+    defer {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
+    var own = stat(), theirs = stat()
+    for _ in 0..<100 {
+        stat("/proc/self/ns/net", &own)
+        if stat("/proc/\(pid)/ns/net", &theirs) == 0 && theirs.st_ino != own.st_ino { break }
+        usleep(20_000)
+    }
+    var template = Array("/tmp/sbxnet-pasta.XXXXXX".utf8CString)
+    try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil })
+    let dir = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    defer { _ = try? ProcessRunner.run("/bin/rm", ["-rf", dir], fd3: nil) }
+
+    // As root (CI) pasta would drop to nobody, who may not enter root's namespace.
+    let pasta = try PastaProcess.start(containerPID: pid, pidFile: dir + "/pasta.pid",
+                                       executable: PastaProcess.findInPath("pasta") ?? "/usr/bin/pasta",
+                                       extraArguments: getuid() == 0 ? ["--runas", "0"] : [])
+    #expect(PastaProcess.running(pidFile: dir + "/pasta.pid")?.pid == pasta.pid)
+    #expect(kill(pasta.pid, 0) == 0)
+    let inside = try ProcessRunner.run("/usr/bin/nsenter", ["-t", String(pid), "-U", "-n", "--preserve-credentials",
+                                                            "/bin/sh", "-c", "/sbin/ip -o -4 addr; /sbin/ip route"], fd3: nil).stdout
+    #expect(inside.split(separator: "\n").contains { $0.contains("inet ") && !$0.contains(" lo ") }, "\(inside)")
+    #expect(inside.contains("default via"), "\(inside)")
+    pasta.stop()
+    var gone = false
+    for _ in 0..<100 {
+        if kill(pasta.pid, 0) != 0 { gone = true; break }
+        usleep(20_000)
+    }
+    #expect(gone, "pasta still runs after stop()")
+}
