@@ -495,6 +495,10 @@ EOF
   assert_contains "$out" "bridge=$NET_BR quota=2 used=0 state=ok gateway=$NET_GW/24"
   assert_contains "$out" "bridge=sbxitbr2 quota=1 used=0 state=missing gateway=-"
   assert_not_contains "$out" "sbxitbr3"
+  # argv[0] is the caller's to choose and means nothing to the helper.
+  local odd; odd=$(ip netns exec "$NET_NS" runuser -u "$IT_USER" -- bash -c \
+    'exec -a "$(printf "%%n%.0s" $(seq 1 3000))" "$0" check' "$NET_HELPER")
+  assert_eq "$odd" "$out" "check with a hostile argv[0]"
 }
 
 test_net_parsers_survive_fuzzing() {

@@ -118,7 +118,7 @@ int sbxnet_nl_delete_link(int nl, int ifindex);
  * container's user namespace and running in its network namespace:
  * lo up, address/prefix and MTU on ifname, ifname up, default route via gw
  * (skipped when gw_be is 0). Async-signal-safe: only system calls and stack
- * buffers (about 10 KiB of stack). Returns 0 or -errno.
+ * buffers (under 20 KiB of stack). Returns 0 or -errno.
  */
 int sbxnet_configure_iface(const char *ifname, uint32_t addr_be, int prefix, uint32_t gw_be, int mtu);
 
