@@ -435,7 +435,7 @@ EOF
     net_create "$IT_USER" "$pid" >/dev/null
   [ -e "$NET_TMP/mark-suid" ] && fail "LD_PRELOAD library ran inside the setuid helper"
   # With the lease lock held, the helper waits: look at it from outside.
-  python3 -c 'import fcntl,sys,time; fcntl.lockf(9, fcntl.LOCK_EX); sys.stdout.write("locked\n"); sys.stdout.flush(); time.sleep(30)' \
+  /usr/bin/python3 -c 'import fcntl,sys,time; fcntl.lockf(9, fcntl.LOCK_EX); sys.stdout.write("locked\n"); sys.stdout.flush(); time.sleep(30)' \
     >"$NET_TMP/locker" 9>>/run/sandbox-net/lock &
   NET_PIDS+=($!)
   local i; for i in $(seq 1 50); do grep -q locked "$NET_TMP/locker" && break; sleep 0.1; done
