@@ -325,6 +325,8 @@ enum ProcessRunner {
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
         // dup2(3, 3) clears close-on-exec in glibc's posix_spawn (2.29+).
         if let fd3 { posix_spawn_file_actions_adddup2(&actions, fd3, 3) }
+        // Nothing else of ours: pasta is a long-lived daemon, the helper runs as root.
+        sbxnet_spawn_closefrom(&actions, fd3 == nil ? 3 : 4)
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }

@@ -132,10 +132,46 @@ func vethLeaseRejectsAnythingElse(line: String) {
     #expect(inside.split(separator: "\n").contains { $0.contains("inet ") && !$0.contains(" lo ") }, "\(inside)")
     #expect(inside.contains("default via"), "\(inside)")
     pasta.stop()
+    // Gone, or a zombie waiting for init to reap it (pasta daemonized).
+    func alive() -> Bool {
+        let fd = open("/proc/\(pasta.pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 512)
+        let n = read(fd, &buf, buf.count)
+        guard n > 0, let close = buf.prefix(n).lastIndex(of: UInt8(ascii: ")")), close + 2 < n else { return false }
+        return buf[close + 2] != UInt8(ascii: "Z")
+    }
     var gone = false
-    for _ in 0..<100 {
-        if kill(pasta.pid, 0) != 0 { gone = true; break }
+    for _ in 0..<250 {
+        if !alive() { gone = true; break }
         usleep(20_000)
     }
     #expect(gone, "pasta still runs after stop()")
+}
+
+/// How the helper is started: the namespace fd lands on fd 3, nothing else is
+/// inherited, the environment is empty, stdin is /dev/null, and stdout and
+/// stderr come back separately with the exit status.
+@Test func helperProcessGetsFd3AndNothingElse() throws {
+    let ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)
+    try #require(ns >= 0)
+    defer { close(ns) }
+    let leaked = open("/dev/null", O_RDONLY)   // not close-on-exec: must still not reach the helper
+    defer { close(leaked) }
+    let script = "readlink /proc/self/fd/3; ls /proc/self/fd | sort -n | tr '\\n' ' '; echo; env | wc -l; "
+        + "readlink /proc/self/fd/0; echo oops >&2; exit 7"
+    let r = try ProcessRunner.run("/bin/sh", ["-c", script], fd3: ns)
+    let lines = r.stdout.split(separator: "\n").map(String.init)
+    #expect(r.status == 7)
+    #expect(r.stderr == "oops\n")
+    var st = stat()
+    fstat(ns, &st)
+    #expect(lines.first == "net:[\(st.st_ino)]")
+    // 0-3 and the fd `ls` opens for /proc/self/fd itself (4); never `leaked`.
+    #expect(leaked > 4)
+    #expect(lines.count > 1 && lines[1] == "0 1 2 3 4 ", "\(lines)")
+    // Only what the shell sets itself (PWD, maybe SHLVL, _).
+    #expect(lines.count > 2 && (Int(lines[2].filter { $0 != " " }) ?? 99) <= 3, "\(lines)")
+    #expect(lines.last == "/dev/null")
 }

@@ -9,6 +9,7 @@
  *   netlink.c  rtnetlink: links, veth pairs, addresses, routes (no malloc)
  *   helper.c   the privileged command line: create, release, list, check
  */
+#include <spawn.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -135,6 +136,8 @@ int sbxnet_configure_in_namespaces(int userns_fd, int netns_fd, const char *ifna
 /* ---- launcher side (launcher.c) ---- */
 /* pipe2(fds, O_CLOEXEC): a pipe no concurrently spawned child inherits. */
 int sbxnet_pipe_cloexec(int fds[2]);
+/* Adds "close every fd >= from" to posix_spawn file actions. */
+int sbxnet_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
 
 /* ---- the privileged command line (helper.c) ---- */
 int sbxnet_main(int argc, char **argv);
