@@ -99,9 +99,9 @@ func vethLeaseRejectsAnythingElse(line: String) {
 
 /// pasta attached to a real namespace by pid: the interface gets an address
 /// and a default route, and stop() ends pasta (which would outlive the namespace).
-@Test func pastaConfiguresTheNamespaceAndStops() throws {
-    guard PastaProcess.findInPath("pasta") != nil || access("/usr/bin/pasta", X_OK) == 0 else { return }
-    guard access("/dev/net/tun", R_OK | W_OK) == 0 else { return }   // desktops: 0666 via udev
+@Test(.enabled(if: PastaProcess.findInPath("pasta") != nil && access("/dev/net/tun", R_OK | W_OK) == 0,
+               "needs pasta and a usable /dev/net/tun (desktops: 0666 via udev)"))
+func pastaConfiguresTheNamespaceAndStops() throws {
     let started = try ProcessRunner.run("/bin/sh", ["-c",
         "unshare --user --map-root-user --net sleep 30 </dev/null >/dev/null 2>&1 & echo $!"], fd3: nil)
     let pid = try #require(Int32(started.stdout.split(separator: "\n").first ?? ""))
