@@ -481,6 +481,15 @@ test_net_reservation_of_a_killed_helper_is_not_a_quota_bypass() {
   printf '%s %s sbx%sa5 0 10.203.0.77 1\n' "$uid" "$NET_BR" "$uid" >"$NET_LEASES"
   assert_eq "$(net_run "$IT_USER" list)" "" "list after dropping a dead reservation"
   assert_eq "$(grep -c . "$NET_LEASES" || true)" "0" "leases"
+  # A lease whose name now belongs to something that is not its veth is dropped,
+  # and the name is not handed out again while taken.
+  ip -n "$NET_NS" link add "sbx${uid}a0" type bridge
+  local idx; idx=$(ip -n "$NET_NS" -o link show "sbx${uid}a0" | cut -d: -f1)
+  printf '%s %s sbx%sa0 %s 10.203.0.77 1\n' "$uid" "$NET_BR" "$uid" "$idx" >"$NET_LEASES"
+  assert_eq "$(net_run "$IT_USER" list)" "" "list with a lease on a non-veth"
+  local line; line=$(net_create "$IT_USER" "$pid" --name eth2)
+  assert_eq "$(net_field "$line" host)" "sbx${uid}a1" "host name next to a taken one"
+  ip -n "$NET_NS" -d -o link show "sbx${uid}a0" | grep -q ' bridge ' || fail "the unrelated sbx${uid}a0 was touched"
 }
 
 test_net_check_reports_grants_and_use() {
@@ -494,6 +503,18 @@ EOF
   assert_contains "$out" "user=$IT_USER uid=$(it_uid) bridges=2"
   assert_contains "$out" "bridge=$NET_BR quota=2 used=0 state=ok gateway=$NET_GW/24"
   assert_contains "$out" "bridge=sbxitbr2 quota=1 used=0 state=missing gateway=-"
+  # A granted name that is not a bridge, and a bridge without an address.
+  ip -n "$NET_NS" link add sbxitbr2 type veth peer name sbxitpeer
+  ip -n "$NET_NS" link add sbxitbr3 type bridge
+  net_policy <<EOF2
+$IT_USER veth sbxitbr2 1
+$IT_USER veth sbxitbr3 1
+EOF2
+  out=$(net_run "$IT_USER" check)
+  assert_contains "$out" "bridge=sbxitbr2 quota=1 used=0 state=not-a-bridge gateway=-"
+  assert_contains "$out" "bridge=sbxitbr3 quota=1 used=0 state=no-address gateway=-"
+  net_policy <<<"$IT_USER veth $NET_BR 2"
+  out=$(net_run "$IT_USER" check)
   assert_not_contains "$out" "sbxitbr3"
   # argv[0] is the caller's to choose and means nothing to the helper.
   local odd; odd=$(ip netns exec "$NET_NS" runuser -u "$IT_USER" -- bash -c \
