@@ -33,6 +33,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
@@ -380,6 +381,13 @@ static void remove_lease(size_t i) {
     db.n--;
 }
 
+/* Forgets the permanent ARP entry of a lease that ends (best effort: the
+ * bridge may be gone; a stale entry only points at a MAC nobody has). */
+static void unpin(int nl, const struct sbxnet_lease *l) {
+    struct sbxnet_link bridge;
+    if (sbxnet_nl_get_link(nl, 0, l->bridge, &bridge) == 0) sbxnet_nl_unpin_neighbor(nl, bridge.index, l->address_be);
+}
+
 /*
  * A lease lives as long as its host interface: the kernel deletes both ends
  * of a veth pair when the container's namespace dies. An entry with ifindex 0
@@ -394,6 +402,7 @@ static void reclaim(int nl) {
         int rc = l->ifindex > 0 ? sbxnet_nl_get_link(nl, l->ifindex, NULL, &link)
                                 : sbxnet_nl_get_link(nl, 0, l->host, &link);
         if (rc == -ENODEV || (rc == 0 && (strcmp(link.name, l->host) != 0 || strcmp(link.kind, "veth") != 0))) {
+            unpin(nl, l);
             remove_lease(i);
             changed = 1;
             continue;
@@ -501,7 +510,12 @@ static int cmd_create(const struct caller *c, const struct sbxnet_grant *grants,
     db.entries[db.n++] = l;
     save_or_die();
 
-    int rc = sbxnet_nl_create_veth(nl, l.host, b.link.index, peer, NETNS_FD, b.link.mtu);
+    /* The container's MAC is ours to choose, so the host can pin its address to it. */
+    unsigned char mac[6];
+    if (getrandom(mac, sizeof mac, 0) != (ssize_t)sizeof mac) die("getrandom: %s", strerror(errno));
+    mac[0] = (unsigned char)((mac[0] & 0xfe) | 0x02); /* unicast, locally administered */
+
+    int rc = sbxnet_nl_create_veth(nl, l.host, b.link.index, peer, NETNS_FD, b.link.mtu, mac);
     if (rc) {
         db.n = at;
         save_db();
@@ -514,6 +528,10 @@ static int cmd_create(const struct caller *c, const struct sbxnet_grant *grants,
         db.entries[at].ifindex = host.index;
         rc = save_db();
     }
+    /* Containers on the bridge cannot reach (or ARP-poison) one another, and
+     * the host answers the leased address only at the container's MAC. */
+    if (rc == 0) rc = sbxnet_nl_isolate_port(nl, host.index);
+    if (rc == 0) rc = sbxnet_nl_pin_neighbor(nl, b.link.index, l.address_be, mac);
     if (rc == 0) rc = sbxnet_nl_set_up(nl, host.index);
     if (rc) {
         if (host.index > 0) sbxnet_nl_delete_link(nl, host.index);
@@ -539,6 +557,7 @@ static int cmd_release(const struct caller *c, const char *bridge, const char *h
         /* reclaim() just proved the index still names this veth. */
         int rc = sbxnet_nl_delete_link(nl, l->ifindex);
         if (rc && rc != -ENODEV) die("cannot delete %s: %s", host, strerror(-rc));
+        unpin(nl, l);
         remove_lease(i);
         save_or_die();
         printf("released host=%s bridge=%s\n", host, bridge);

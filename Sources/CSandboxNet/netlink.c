@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -225,7 +226,7 @@ int sbxnet_nl_get_ipv4(int nl, int ifindex, uint32_t *addr_be, int *prefix) {
 }
 
 int sbxnet_nl_create_veth(int nl, const char *host, int master, const char *peer, int peer_netns_fd,
-                          unsigned mtu) {
+                          unsigned mtu, const unsigned char peer_mac[6]) {
     char buf[REQ_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
     struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
     struct request r;
@@ -240,6 +241,7 @@ int sbxnet_nl_create_veth(int nl, const char *host, int master, const char *peer
     struct ifinfomsg peer_ifi = {.ifi_family = AF_UNSPEC};
     put_raw(&r, &peer_ifi, sizeof peer_ifi);
     put_str(&r, IFLA_IFNAME, peer);
+    if (peer_mac) put(&r, IFLA_ADDRESS, peer_mac, 6);
     if (mtu) put_u32(&r, IFLA_MTU, mtu);
     /* The peer is born in the caller's namespace: nothing of ours ever runs there. */
     put_u32(&r, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
@@ -259,6 +261,40 @@ static int set_link(int nl, int ifindex, unsigned flags, unsigned change, unsign
 }
 
 int sbxnet_nl_set_up(int nl, int ifindex) { return set_link(nl, ifindex, IFF_UP, IFF_UP, 0); }
+
+int sbxnet_nl_isolate_port(int nl, int ifindex) {
+    char buf[REQ_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+    struct request r;
+    req_init(&r, buf, sizeof buf, RTM_NEWLINK, NLM_F_ACK, &ifi, sizeof ifi);
+    struct rtattr *info = put(&r, IFLA_LINKINFO, NULL, 0);
+    put_str(&r, IFLA_INFO_SLAVE_KIND, "bridge");
+    struct rtattr *data = put(&r, IFLA_INFO_SLAVE_DATA, NULL, 0);
+    unsigned char on = 1;
+    put(&r, IFLA_BRPORT_ISOLATED, &on, 1);
+    nest_end(&r, data);
+    nest_end(&r, info);
+    return transact(nl, &r, NULL, 0);
+}
+
+static int neighbor(int nl, unsigned short type, unsigned short flags, int ifindex, uint32_t addr_be,
+                    const unsigned char *mac) {
+    char buf[REQ_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+    struct ndmsg nd = {.ndm_family = AF_INET, .ndm_ifindex = ifindex, .ndm_state = NUD_PERMANENT};
+    struct request r;
+    req_init(&r, buf, sizeof buf, type, (unsigned short)(NLM_F_ACK | flags), &nd, sizeof nd);
+    put(&r, NDA_DST, &addr_be, 4);
+    if (mac) put(&r, NDA_LLADDR, mac, 6);
+    return transact(nl, &r, NULL, 0);
+}
+
+int sbxnet_nl_pin_neighbor(int nl, int ifindex, uint32_t addr_be, const unsigned char mac[6]) {
+    return neighbor(nl, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, ifindex, addr_be, mac);
+}
+
+int sbxnet_nl_unpin_neighbor(int nl, int ifindex, uint32_t addr_be) {
+    return neighbor(nl, RTM_DELNEIGH, 0, ifindex, addr_be, NULL);
+}
 
 int sbxnet_nl_delete_link(int nl, int ifindex) {
     char buf[REQ_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));

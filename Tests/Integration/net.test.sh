@@ -113,6 +113,8 @@ net_configure() {
 }
 
 in_container() { local pid=$1; shift; nsenter -t "$pid" -U -n --preserve-credentials "$@"; }
+# As the namespace's owner, i.e. its root, with its capabilities (to change its network).
+as_container_root() { local user=$1 pid=$2; shift 2; runuser -u "$user" -- nsenter -t "$pid" -U -n --preserve-credentials "$@"; }
 
 test_net_helper_is_setuid_and_hardened() {
   local st; st=$(stat -c '%a %U' "$NET_HELPER")
@@ -582,4 +584,56 @@ test_net_setup_script_gives_containers_nat() {
   ip netns exec "$NET_NS" nft list table ip "sandbox_net_$NET_BR" >/dev/null 2>&1 && fail "table survived --down"
   ip -n "$NET_NS" link show "$NET_BR" >/dev/null 2>&1 && fail "bridge survived --down"
   return 0
+}
+
+# Containers share the bridge, not a LAN: their ports are isolated, and the
+# host keeps each leased address pinned to its container's MAC, so one
+# container can neither reach another nor take over its address.
+test_net_containers_cannot_reach_or_impersonate_each_other() {
+  net_setup
+  net_policy <<EOF2
+$IT_USER veth $NET_BR 1
+$IT_OTHER veth $NET_BR 1
+EOF2
+  local a; a=$(net_container); NET_PIDS+=("$a")
+  local b; b=$(net_container "$IT_OTHER"); NET_PIDS+=("$b")
+  local la lb
+  la=$(net_create "$IT_USER" "$a"); net_configure "$a" "$la"
+  lb=$(NET_REDIR="3</proc/$b/ns/net" net_run "$IT_OTHER" create --bridge "$NET_BR")
+  local addr_b; addr_b=$(net_field "$lb" address); addr_b=${addr_b%/*}
+  local mac_b; mac_b=$(in_container "$b" ip -o link show eth0 | sed -E 's|.*link/ether ([0-9a-f:]+).*|\1|')
+  runuser -u "$IT_OTHER" -- "$IT_STATE/net-configure" "$b" eth0 "$addr_b" 24 "$NET_GW" 1500
+  assert_contains "$(ip -n "$NET_NS" neigh show "$addr_b" dev "$NET_BR")" "$mac_b PERMANENT" "pinned neighbour"
+  assert_contains "$(ip -n "$NET_NS" -d -o link show "$(net_field "$la" host)")" "isolated on" "isolated port"
+  # A server in B, reachable from the bridge's namespace (the host)...
+  # (A plain socket server: http.server would first try a reverse DNS lookup.)
+  in_container "$b" /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 8082)); s.listen(8)
+while True:
+    c, _ = s.accept(); c.sendall(b"secret\n"); c.close()' "$addr_b" >/dev/null 2>&1 &
+  NET_PIDS+=($!)
+  local got="" i
+  for i in $(seq 1 50); do
+    got=$(ip netns exec "$NET_NS" bash -c "exec 5<>/dev/tcp/$addr_b/8082 && cat <&5" 2>/dev/null) && [ -n "$got" ] && break
+    sleep 0.1
+  done
+  assert_eq "$got" "secret" "B's server from the host"
+  # ...but not from A.
+  in_container "$a" timeout 3 bash -c "exec 5<>/dev/tcp/$addr_b/8082" 2>/dev/null && fail "A reached B's server"
+  # A takes B's address: the host still answers B's MAC, so A gets nothing back.
+  mkdir -p "$NET_TMP/www" && echo hostdata >"$NET_TMP/www/h"
+  ip netns exec "$NET_NS" /usr/bin/python3 -m http.server --bind "$NET_GW" --directory "$NET_TMP/www" 8083 >/dev/null 2>&1 &
+  NET_PIDS+=($!)
+  sleep 0.5
+  as_container_root "$IT_USER" "$a" ip addr flush dev eth0
+  as_container_root "$IT_USER" "$a" ip addr add "$addr_b/24" dev eth0
+  as_container_root "$IT_USER" "$a" ip route add default via "$NET_GW"
+  in_container "$a" timeout 3 bash -c "exec 5<>/dev/tcp/$NET_GW/8083 && printf 'GET /h HTTP/1.0\r\n\r\n' >&5 && cat <&5" 2>/dev/null \
+    | grep -q hostdata && fail "A impersonated B's address"
+  assert_contains "$(ip -n "$NET_NS" neigh show "$addr_b" dev "$NET_BR")" "$mac_b PERMANENT" "pinned neighbour after the attempt"
+  # Releasing B's lease forgets the pin.
+  net_run "$IT_OTHER" release --bridge "$NET_BR" "$(net_field "$lb" host)" >/dev/null
+  assert_eq "$(ip -n "$NET_NS" neigh show "$addr_b" dev "$NET_BR" | grep -c PERMANENT || true)" "0" "pins after release"
 }

@@ -108,10 +108,15 @@ int sbxnet_nl_get_link(int nl, int index, const char *name, struct sbxnet_link *
 /* The first IPv4 address on ifindex (address and prefix length). */
 int sbxnet_nl_get_ipv4(int nl, int ifindex, uint32_t *addr_be, int *prefix);
 /* A veth pair: `host` here, attached to `master`, `peer` created directly in the
- * network namespace open at peer_netns_fd; both with `mtu`. */
+ * network namespace open at peer_netns_fd with MAC peer_mac (NULL: random); both with `mtu`. */
 int sbxnet_nl_create_veth(int nl, const char *host, int master, const char *peer,
-                          int peer_netns_fd, unsigned mtu);
+                          int peer_netns_fd, unsigned mtu, const unsigned char peer_mac[6]);
 int sbxnet_nl_set_up(int nl, int ifindex);
+/* Marks a bridge port isolated: isolated ports cannot reach one another. */
+int sbxnet_nl_isolate_port(int nl, int ifindex);
+/* A permanent ARP entry addr -> mac on ifindex (the bridge), and its removal. */
+int sbxnet_nl_pin_neighbor(int nl, int ifindex, uint32_t addr_be, const unsigned char mac[6]);
+int sbxnet_nl_unpin_neighbor(int nl, int ifindex, uint32_t addr_be);
 int sbxnet_nl_delete_link(int nl, int ifindex);
 
 /*
