@@ -188,6 +188,8 @@ test_net_release_and_namespace_death_free_the_lease() {
   ip -n "$NET_NS" link show "$host" >/dev/null 2>&1 && fail "$host outlived its namespace"
   assert_eq "$(net_run "$IT_USER" list)" "" "list after the namespace died"
   assert_eq "$(grep -c . "$NET_LEASES" || true)" "0" "leases after reclaim"
+  local addr; addr=$(net_field "$line" address)
+  assert_eq "$(ip -n "$NET_NS" neigh show "${addr%/*}" dev "$NET_BR" | grep -c PERMANENT || true)" "0" "address pin after reclaim"
   # ...and the quota slot is usable again.
   local pid2; pid2=$(net_container); NET_PIDS+=("$pid2")
   net_create "$IT_USER" "$pid2" >/dev/null
