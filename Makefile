@@ -53,9 +53,15 @@ install: build
 	@# setuid root only when installing as root; an unprivileged install keeps it inert.
 	install -m 0755 $(NET_BIN) $(DESTDIR)$(LIBEXECDIR)/sandbox-net
 	@if [ "$$(id -u)" = 0 ]; then chown root:root $(DESTDIR)$(LIBEXECDIR)/sandbox-net && chmod 4755 $(DESTDIR)$(LIBEXECDIR)/sandbox-net; fi
+	@# Host set-up for administrators: bridge/NAT script, its boot unit, an example policy (never the real one).
+	install -m 0755 helper/sandbox-net-setup $(DESTDIR)$(LIBEXECDIR)/sandbox-net-setup
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(SYSCONFDIR)/sandbox
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' helper/sandbox-net.service.in >$(DESTDIR)$(PREFIX)/lib/systemd/system/sandbox-net.service
+	install -m 0644 helper/usernet.example $(DESTDIR)$(SYSCONFDIR)/sandbox/usernet.example
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sandbox $(DESTDIR)$(LIBEXECDIR)/sandbox-net
+	rm -f $(DESTDIR)$(LIBEXECDIR)/sandbox-net-setup $(DESTDIR)$(PREFIX)/lib/systemd/system/sandbox-net.service
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(MANDIR)/man1/sandbox.1 $(DESTDIR)$(MANDIR)/man5/sandbox-profile.5 $(DESTDIR)$(MANDIR)/man8/sandbox-net.8
 
@@ -80,3 +86,20 @@ bench:
 
 clean:
 	rm -rf $(BUILD)
+
+# libFuzzer runs of the helper's parsers (usernet, lease database); the
+# integration tests run it briefly, run it longer by hand: make fuzz-net FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 10
+FUZZ_DIR     := $(BUILD)/fuzz
+.PHONY: fuzz-net
+fuzz-net:
+	@mkdir -p $(FUZZ_DIR)
+	@set -e; for t in usernet leases; do \
+	  clang -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -ISources/CSandboxNet/include Tests/Fuzz/fuzz_$$t.c Sources/CSandboxNet/lease.c Sources/CSandboxNet/policy.c \
+	    -o $(FUZZ_DIR)/fuzz_$$t; \
+	  mkdir -p $(FUZZ_DIR)/corpus-$$t; cp Tests/Fuzz/seeds/$$t/* $(FUZZ_DIR)/corpus-$$t/; \
+	  $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 $(FUZZ_DIR)/corpus-$$t 2>$(FUZZ_DIR)/fuzz_$$t.log \
+	    || { tail -n 40 $(FUZZ_DIR)/fuzz_$$t.log; exit 1; }; \
+	  grep -h 'stat::number_of_executed_units' $(FUZZ_DIR)/fuzz_$$t.log | sed "s/^/fuzz_$$t: /"; \
+	done

@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "SandboxRuntime",
             dependencies: [
-                "SandboxCore", "CSandboxSpawn", "CLibcap", "CLibseccomp",
+                "SandboxCore", "CSandboxSpawn", "CLibcap", "CLibseccomp", "CSandboxNet",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore"]),
         .testTarget(name: "SandboxRuntimeTests", dependencies: ["SandboxRuntime", "SandboxCore"]),
         .testTarget(name: "SandboxDesktopTests", dependencies: ["SandboxDesktop", "SandboxCore"]),
-        .testTarget(name: "SandboxNetTests", dependencies: ["CSandboxNet"]),
+        .testTarget(name: "SandboxNetTests", dependencies: ["CSandboxNet", "SandboxRuntime", "SandboxCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,5 @@
-/* sandbox-net: placeholder until the helper lands (issue 5). Refuses everything. */
-#include <stdio.h>
-int main(void) { fputs("sandbox-net: not yet implemented\n", stderr); return 2; }
+/* sandbox-net: setuid-root veth helper. All logic lives in Sources/CSandboxNet
+ * (helper.c) so the Swift tests and the fuzzers run the same code. */
+#include "CSandboxNet.h"
+
+int main(int argc, char **argv) { return sbxnet_main(argc, argv); }

@@ -10,6 +10,8 @@ build_pkgs=(pkg-config libcap-dev libseccomp-dev libpulse-dev libx11-dev libxau-
 run_pkgs=(uidmap iproute2 passt nftables)
 test_pkgs=(xvfb xauth x11-apps x11-utils xdotool pulseaudio pulseaudio-utils sox
            desktop-file-utils mmdebstrap clang libclang-rt-14-dev util-linux procps psmisc)
+# net tests: python3 (TCP servers, an fcntl lock holder), binutils (readelf on the setuid helper)
+test_pkgs+=(python3 binutils)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in

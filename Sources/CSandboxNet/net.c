@@ -1,2 +1,0 @@
-#include "CSandboxNet.h"
-int sbxnet_placeholder(void) { return 0; }
