@@ -67,3 +67,5 @@ int sbx_openpty(int *master, int *slave) {
     *slave = s;
     return 0;
 }
+
+int sbx_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

@@ -162,3 +162,4 @@ int sbx_socket_seqpacket_cloexec(void);
 int sbx_socketpair_seqpacket_cloexec(int fds[2]);
 /* grantpt/unlockpt/ptsname_r wrapped: opens a pty pair, both ends O_CLOEXEC. */
 int sbx_openpty(int *master, int *slave);
+int sbx_pipe_cloexec(int fds[2]);
