@@ -190,11 +190,25 @@ static void run_mount_op(const struct sbx_spawn_request *req, int index) {
     }
 }
 
+/* Closes every fd but stdio and `keep` (the launcher's other fds must not live on in the container:
+ * an inherited pipe end would keep a reader waiting for EOF forever). */
+static void close_other_fds(int *keep, int count) {
+    for (int i = 1; i < count; i++)          /* insertion sort: a handful of fds */
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) { int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
+    unsigned int next = 3;
+    for (int i = 0; i < count; i++) {
+        if (keep[i] < 3 || (unsigned int)keep[i] < next) continue;
+        if ((unsigned int)keep[i] > next) syscall(SYS_close_range, next, (unsigned int)keep[i] - 1, 0);
+        next = (unsigned int)keep[i] + 1;
+    }
+    syscall(SYS_close_range, next, ~0U, 0);
+}
+
 /* The clone3 child: never returns. */
 __attribute__((noreturn)) static void container_main(const struct sbx_spawn_request *req) {
     int efd = req->error_fd;
-    for (int i = 0; i < 8; i++)
-        if (req->close_fds[i] >= 0) close(req->close_fds[i]);
+    int keep[5] = {req->sync_fd, req->error_fd, req->lifeline_fd, req->listen_fd, req->first_client_fd};
+    close_other_fds(keep, 5);
 
     /* The supervisor writes our id maps; until then we have no valid ids. EOF = it gave up. */
     char go;

@@ -113,7 +113,6 @@ public enum ContainerSpawner {
                     req.first_client_fd = firstClientFD
                     req.persistent = persistent ? 1 : 0
                     req.stop_timeout = Int32(clamping: plan.stopTimeout)
-                    req.close_fds = (sync.write.raw, errors.read.raw, lifeline.write.raw, -1, -1, -1, -1, -1)
                     return sbx_spawn_container(&req, &pidfd)
                 }
             }

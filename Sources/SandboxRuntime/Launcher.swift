@@ -152,7 +152,7 @@ public struct Launcher: Sendable {
         let cargs = args.map { strdup($0) } + [nil]
         defer { cargs.forEach { free($0) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, "/proc/self/exe", &actions, &attr, cargs, environ)
+        let rc = posix_spawn(&child, Paths.executablePath(), &actions, &attr, cargs, environ)
         ready.write.close()
         theirs.close()
         guard rc == 0 else { throw SandboxError("cannot start the supervisor: \(errnoText(rc))") }

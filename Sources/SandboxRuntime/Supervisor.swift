@@ -42,6 +42,7 @@ public struct Supervisor {
             directory.remove(name)
             return 1
         }
+        if firstClientFD >= 0 { close(firstClientFD) }   // the init holds it now
         for notice in plan.notices { report(readyFD, "notice: \(notice)") }
         report(readyFD, "READY")
         close(readyFD)

@@ -110,8 +110,6 @@ struct sbx_spawn_request {
     int first_client_fd;/* -1, or an already connected client (the launcher that started it) */
     int persistent;     /* stay when no client is connected (`sandbox start`) */
     int stop_timeout;   /* seconds of SIGTERM grace when the container stops */
-    /* Parent-side fds the child must close (the other ends of the pipes above), -1 = none. */
-    int close_fds[8];
 };
 
 /*
