@@ -299,16 +299,20 @@ test_interactive_session_gets_a_terminal_not_the_launchers() {
 test_tiocsti_cannot_inject_into_the_launchers_terminal() {
   eng_profile
   command -v python3 >/dev/null || { echo "python3 missing"; return 1; }
-  # Without a terminal on stdin the session has no controlling tty: TIOCSTI on fd 1/2 fails.
-  out=$(sbx run itengine -- -c 'python3 -c "
-import fcntl, termios, sys
-for fd in (0, 1, 2):
+  # The launcher's stdout/stderr are a terminal (script(1)), stdin is not: the session gets
+  # that terminal as fd 1/2 but, after setsid, not as its controlling terminal, so TIOCSTI
+  # (CVE-2017-5226) is refused with EPERM instead of typing into the user's shell.
+  local probe='import fcntl, termios, os
+for fd in (1, 2):
     try:
-        fcntl.ioctl(fd, termios.TIOCSTI, b\"x\"); print(\"INJECTED\", fd)
-    except OSError as e: print(\"blocked\", fd, e.errno)
-"' </dev/null 2>&1)
+        fcntl.ioctl(fd, termios.TIOCSTI, b"x"); print("INJECTED", fd, os.isatty(fd))
+    except OSError as e: print("blocked", fd, os.isatty(fd), e.errno)'
+  local b64; b64=$(printf '%s' "$probe" | base64 -w0)
+  out=$(it_as_user script -qec "$IT_PREFIX/bin/sandbox run itengine -- -c 'python3 -c \"import base64; exec(base64.b64decode(\\\"$b64\\\"))\"' </dev/null" /dev/null 2>&1 | tr -d '\r')
   echo "$out"
   assert_not_contains "$out" "INJECTED"
+  assert_contains "$out" "blocked 1 True 1"   # a terminal, and EPERM
+  assert_contains "$out" "blocked 2 True 1"
 }
 
 test_bad_input_image_rootfs_missing() {
