@@ -168,7 +168,8 @@ __attribute__((noreturn)) static void session_main(const struct sbx_ctl_message 
         if (dup2(fds[i], i) < 0) sbx_fail(efd, SBX_STAGE_SESSION_STDIO, errno, i);
     }
     /* Nothing of the init's (control socket, clients) is inherited. */
-    for (int fd = 3; fd < 1024; fd++) if (fd != efd) close(fd);
+    if (efd > 3) syscall(SYS_close_range, 3, (unsigned int)efd - 1, 0);
+    syscall(SYS_close_range, (unsigned int)efd + 1, ~0U, 0);
 
     /* A new session: the app cannot reach the launcher's terminal with TIOCSTI (CVE-2017-5226). */
     if (setsid() < 0) sbx_fail(efd, SBX_STAGE_SESSION_SETSID, errno, 0);
@@ -387,7 +388,15 @@ void sbx_init_main(const struct sbx_spawn_request *req) {
                 _exit(137);
             } else if (index[k] == -3) {
                 int c = accept4(req->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-                if (c >= 0) add_client(c);
+                if (c >= 0) {
+                    /* Launchers run outside the container, so the kernel reports their pid as 0
+                     * here; a peer with a pid in our namespace is a process inside that reached
+                     * the socket (e.g. through a careless bind): refuse it. */
+                    struct ucred cred;
+                    socklen_t len = sizeof cred;
+                    if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid != 0) close(c);
+                    else add_client(c);
+                }
             } else {
                 handle_client(index[k]);
             }

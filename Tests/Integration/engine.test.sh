@@ -383,3 +383,26 @@ test_bad_input_no_subuid_range_falls_back_to_a_single_id() {
   assert_contains "$err" "uid 0 is not mapped"
   pkill -KILL -u $u 2>/dev/null || true
 }
+
+test_app_that_reaches_the_control_socket_is_refused() {
+  # A profile that (carelessly) binds sandbox's runtime directory into the container.
+  local rt; rt=$(it_runtime)
+  eng_profile itengine private "[[mount]]
+source = \"$rt/sandbox\"
+target = \"/ctl\""
+  local probe='import socket, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect("/ctl/itengine/control.sock")
+s.send(struct.pack("=IiiiIIIIII", 4, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+s.settimeout(5)
+r = s.recv(64)
+print("REPLY", len(r)) if r else print("REFUSED")'
+  local b64; b64=$(printf '%s' "$probe" | base64 -w0)
+  out=$(sbx run itengine -- -c "python3 -c \"import base64; exec(base64.b64decode('$b64'))\"; echo pty: \$(python3 -c 'import pty; m, s = pty.openpty(); print(\"ok\")')" 2>&1)
+  echo "$out"
+  assert_contains "$out" "REFUSED"
+  assert_not_contains "$out" "REPLY"
+  # the container's own devpts works for apps that open terminals
+  assert_contains "$out" "pty: ok"
+  eng_assert_nothing_left
+}
