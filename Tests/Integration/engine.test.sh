@@ -393,9 +393,12 @@ target = \"/ctl\""
   local probe='import socket, struct
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect("/ctl/itengine/control.sock")
-s.send(struct.pack("=IiiiIIIIII", 4, 0, 0, 0, 0, 0, 0, 0, 0, 0))
-s.settimeout(5)
-r = s.recv(64)
+try:
+    s.send(struct.pack("=IiiiIIIIII", 4, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+    s.settimeout(5)
+    r = s.recv(64)
+except (BrokenPipeError, ConnectionResetError):
+    r = b""
 print("REPLY", len(r)) if r else print("REFUSED")'
   local b64; b64=$(printf '%s' "$probe" | base64 -w0)
   out=$(sbx run itengine -- -c "python3 -c \"import base64; exec(base64.b64decode('$b64'))\"; echo pty: \$(python3 -c 'import pty; m, s = pty.openpty(); print(\"ok\")')" 2>&1)
