@@ -409,3 +409,38 @@ print("REPLY", len(r)) if r else print("REFUSED")'
   assert_contains "$out" "pty: ok"
   eng_assert_nothing_left
 }
+
+test_bad_input_user_namespaces_disabled() {
+  eng_profile
+  # Inside a user namespace of our own, max_user_namespaces = 0 disables them for
+  # everything below, exactly like the sysctl on a locked-down host.
+  set +e
+  err=$(it_as_user unshare -Ur sh -c "echo 0 > /proc/sys/user/max_user_namespaces && exec $IT_PREFIX/bin/sandbox run itengine -- -c 'echo STARTED'" 2>&1)
+  rc=$?
+  set -e
+  echo "$err"
+  [ "$rc" -ne 0 ] || fail "started without user namespaces"
+  assert_not_contains "$err" "STARTED"
+  assert_contains "$err" "cannot create a user namespace"
+  assert_contains "$err" "max_user_namespaces"
+  eng_assert_nothing_left
+}
+
+test_bad_input_newuidmap_not_setuid() {
+  eng_profile
+  # In a private mount namespace (root's, for this test only) newuidmap loses its setuid bit.
+  local copy=$IT_STATE/newuidmap-nosuid
+  cp /usr/bin/newuidmap "$copy" && chmod 0755 "$copy"
+  set +e
+  err=$(unshare -m sh -c "mount --bind '$copy' /usr/bin/newuidmap && \
+    runuser -u '$IT_USER' -- env -i HOME='$(it_home)' USER='$IT_USER' XDG_RUNTIME_DIR='$(it_runtime)' \
+      PATH=/usr/bin:/bin '$IT_PREFIX/bin/sandbox' run itengine -- -c 'echo STARTED'" 2>&1)
+  rc=$?
+  set -e
+  echo "$err"
+  [ "$rc" -ne 0 ] || fail "started with a non-setuid newuidmap"
+  assert_not_contains "$err" "STARTED"
+  assert_contains "$err" "/usr/bin/newuidmap is not setuid root"
+  assert_contains "$err" "chmod 4755"
+  eng_assert_nothing_left
+}
