@@ -169,10 +169,11 @@ public enum SessionRunner {
     /// Returns the exit status as a shell would (128+N for a signal).
     /// A terminal on stdin gets a pty inside (interactive shells, job control,
     /// Ctrl-C reaching the app) without giving the app the launcher's terminal.
-    public static func run(_ request: SessionRequest, on connection: ControlConnection,
+    /// `stdio`: the session's stdin, stdout, stderr instead of the launcher's own (no pty then).
+    public static func run(_ request: SessionRequest, on connection: ControlConnection, stdio: [Int32]? = nil,
                            onStarted: () -> Void = {}) throws -> Int32 {
         let signals = try ForwardedSignals.install()
-        let usePty = isatty(0) == 1
+        let usePty = stdio == nil && isatty(0) == 1
         var master: OwnedFD? = nil
         var terminal: RawTerminal? = nil
         if usePty {
@@ -184,7 +185,7 @@ public enum SessionRunner {
             try connection.send(request.encoded(flags: UInt32(SBX_RUN_CTTY.rawValue)), fds: [s, s, s])
             slave.close()
         } else {
-            try connection.send(request.encoded(flags: 0), fds: [0, 1, 2])
+            try connection.send(request.encoded(flags: 0), fds: stdio ?? [0, 1, 2])
         }
         switch connection.receive() {
         case .started: break
