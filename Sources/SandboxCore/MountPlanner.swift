@@ -165,6 +165,11 @@ public enum MountPlanner {
                 throw SandboxError("\(whereText): mount source \(source) does not exist",
                                    hint: "create it, or set optional = true to skip it when absent")
             }
+            // A mount point inside a host-backed home is created by the runtime, as the user:
+            // created by the init it would belong to a subordinate uid on the host.
+            if host.kind(of: source) == .directory, let backing = hostPath(forContainer: target, in: plan.visible) {
+                plan.hostDirectories.append(backing)
+            }
             plan.ops.append(.bind(source: source, target: target, readonly: m.readonly, recursive: true, optional: m.optional))
             plan.visible.append(.init(host: source, container: target))
         }
@@ -185,6 +190,17 @@ public enum MountPlanner {
             plan.ops.append(.remountReadonly(target: "/"))
         }
         return plan
+    }
+
+    /// The host path behind a container path, through the writable home binds (nil when not host-backed).
+    static func hostPath(forContainer path: String, in visible: [MountPlan.VisiblePath]) -> String? {
+        for v in visible.reversed() where !hostRootDirectories.contains(String(v.host.dropFirst())) {
+            let prefix = v.container.hasSuffix("/") ? v.container : v.container + "/"
+            if path.hasPrefix(prefix) {
+                return (v.host.hasSuffix("/") ? v.host : v.host + "/") + path.dropFirst(prefix.count)
+            }
+        }
+        return nil
     }
 
     enum Protection { case readonly, hidden }

@@ -444,3 +444,26 @@ test_bad_input_newuidmap_not_setuid() {
   assert_contains "$err" "chmod 4755"
   eng_assert_nothing_left
 }
+
+test_user_mounts_with_tilde_read_only_and_read_write() {
+  local home; home=$(it_home)
+  runuser -u "$IT_USER" -- mkdir -p "$home/Downloads" "$home/ro-data"
+  runuser -u "$IT_USER" -- sh -c "echo host-data > '$home/ro-data/file'"
+  eng_profile itengine private '[[mount]]
+source = "~/Downloads"
+target = "~/Downloads"
+readonly = false
+[[mount]]
+source = "~/ro-data"
+target = "/data"
+readonly = true'
+  out=$(sbx run itengine -- -c 'echo from-app > ~/Downloads/new; cat /data/file; echo x > /data/file 2>/dev/null && echo WROTE-RO')
+  echo "$out"
+  assert_contains "$out" "host-data"
+  assert_not_contains "$out" "WROTE-RO"
+  assert_eq "$(cat "$home/Downloads/new")" "from-app" "read-write mount"
+  assert_eq "$(stat -c %U "$home/Downloads/new")" "$IT_USER" "owner of a file the app wrote"
+  # The mount point inside the private home belongs to the user, not to a subordinate uid.
+  assert_eq "$(stat -c %U "$home/.local/share/sandbox/itengine/home/Downloads")" "$IT_USER" "mount point owner"
+  rm -rf "$home/Downloads" "$home/ro-data"
+}

@@ -100,6 +100,8 @@ func binds(_ plan: MountPlan) -> [(String, String, Bool)] {
         let plan = try MountPlanner.plan(profile: p, paths: annPaths, user: ann, host: debianHost)
         #expect(plan.ops.contains(.bind(source: "/home/ann/Downloads", target: "/home/ann/Downloads", readonly: false, recursive: true, optional: false)))
         #expect(!binds(plan).contains { $0.1 == "/data" })
+        // ~/Downloads is a mount point inside the private home: created on the host as the user
+        #expect(plan.hostDirectories == ["/home/ann/.local/share/sandbox/app/home", "/home/ann/.local/share/sandbox/app/home/Downloads"])
         #expect(plan.notices.contains { $0.contains("~/Missing") && $0.contains("does not exist") })
     }
 
