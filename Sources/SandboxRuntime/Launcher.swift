@@ -157,8 +157,26 @@ public struct Launcher: Sendable {
         theirs.close()
         guard rc == 0 else { throw SandboxError("cannot start the supervisor: \(errnoText(rc))") }
 
+        // A start that hangs (a stuck hook or helper) must not hold the lock forever.
+        var collected: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        var deadline = 60_000
+        while deadline > 0 {
+            guard waitReadable(ready.read.raw, timeoutMs: 1000) else { deadline -= 1000; continue }
+            let n = chunk.withUnsafeMutableBytes { read(ready.read.raw, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            collected += chunk.prefix(n)
+        }
+        if deadline <= 0 {
+            kill(child, SIGKILL)   // its lifeline takes the container down with it
+            var status: Int32 = 0
+            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+            directory.remove(name)
+            throw SandboxError("\(name): the container did not start within 60 seconds", hint: "run with -l debug to see where it stopped")
+        }
         var ok = false
-        let text = String(decoding: readAll(ready.read.raw), as: UTF8.self)
+        let text = String(decoding: collected, as: UTF8.self)
         for line in text.split(separator: "\n") {
             if line == "READY" { ok = true } else { Console.err("sandbox: \(line)") }
         }
