@@ -173,7 +173,7 @@ public struct Launcher: Sendable {
             var status: Int32 = 0
             while waitpid(child, &status, 0) < 0 && errno == EINTR {}
             directory.remove(name)
-            throw SandboxError("\(name): the container did not start within 60 seconds", hint: "run with -l debug to see where it stopped")
+            throw SandboxError("\(name): the container did not start within 60 seconds", hint: "something it runs at start (newuidmap, the network helper, the sound server) did not answer; try `sandbox doctor`")
         }
         var ok = false
         let text = String(decoding: collected, as: UTF8.self)
