@@ -293,6 +293,13 @@ test_interactive_session_gets_a_terminal_not_the_launchers() {
   out=$(printf 'echo typed-$((6*7))\nexit 5\n' | it_as_user script -qec "$IT_PREFIX/bin/sandbox exec itengine -- sh -i" /dev/null | tr -d '\r')
   echo "$out"
   assert_contains "$out" "typed-42"
+  # Ctrl-C typed at the terminal interrupts the app inside, not the launcher.
+  out=$( (printf 'sleep 100; echo not-interrupted\n'; sleep 1.5; printf '\003'; sleep 0.5; printf 'echo after-$((1+1))\nexit\n') \
+        | timeout 20 runuser -u "$IT_USER" -- env -i HOME="$(it_home)" USER="$IT_USER" XDG_RUNTIME_DIR="$(it_runtime)" PATH=/usr/bin:/bin \
+          script -qec "$IT_PREFIX/bin/sandbox exec itengine -- sh -i" /dev/null | tr -d '\r')
+  echo "$out"
+  assert_contains "$out" "after-2"
+  assert_not_contains "$out" "not-interrupted"
   eng_assert_nothing_left
 }
 
