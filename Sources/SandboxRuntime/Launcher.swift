@@ -29,6 +29,9 @@ public struct Launcher: Sendable {
 
     /// Runs `request` in the container, starting it first when needed. Returns the session's exit status.
     public func runSession(_ request: SessionRequest) throws -> Int32 {
+        // Catch SIGINT/SIGTERM/SIGHUP from here on: one that arrives while the container
+        // starts is forwarded to the app once it runs, instead of killing us half-way.
+        ForwardedSignals.installOnce()
         for _ in 0..<5 {
             let lock = try directory.lock()
             let connection: ControlConnection

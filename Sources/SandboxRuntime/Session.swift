@@ -127,11 +127,17 @@ enum ForwardedSignals {
     nonisolated(unsafe) static var pipeWrite: Int32 = -1
     static let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH]
 
-    /// Installs handlers; returns the read end.
-    static func install() throws -> OwnedFD {
-        let p = try makePipe()
+    nonisolated(unsafe) static var pipeRead: Int32 = -1
+
+    /// Installs the handlers once per process; returns the read end of the self-pipe.
+    @discardableResult
+    static func installOnce() -> Int32 {
+        if pipeRead >= 0 { return pipeRead }
+        guard let p = try? makePipe() else { return -1 }
         _ = fcntl(p.write.raw, F_SETFL, O_NONBLOCK)
+        _ = fcntl(p.read.raw, F_SETFL, O_NONBLOCK)
         pipeWrite = p.write.release()
+        pipeRead = p.read.release()
         for sig in forwarded {
             var sa = sigaction()
             sa.__sigaction_handler.sa_handler = { signo in
@@ -143,7 +149,7 @@ enum ForwardedSignals {
             sa.sa_flags = SA_RESTART
             sigaction(sig, &sa, nil)
         }
-        return p.read
+        return pipeRead
     }
 }
 
@@ -172,7 +178,8 @@ public enum SessionRunner {
     /// `stdio`: the session's stdin, stdout, stderr instead of the launcher's own (no pty then).
     public static func run(_ request: SessionRequest, on connection: ControlConnection, stdio: [Int32]? = nil,
                            onStarted: () -> Void = {}) throws -> Int32 {
-        let signals = try ForwardedSignals.install()
+        let signalPipe = ForwardedSignals.installOnce()
+        guard signalPipe >= 0 else { throw SandboxError("cannot create a pipe: \(errnoText(errno))") }
         let usePty = stdio == nil && isatty(0) == 1
         var master: OwnedFD? = nil
         var terminal: RawTerminal? = nil
@@ -202,7 +209,7 @@ public enum SessionRunner {
         var buffer = [UInt8](repeating: 0, count: 16384)
         while true {
             var fds = [pollfd(fd: connection.socket.raw, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: signals.raw, events: Int16(POLLIN), revents: 0)]
+                       pollfd(fd: signalPipe, events: Int16(POLLIN), revents: 0)]
             if let master {
                 fds.append(pollfd(fd: master.raw, events: Int16(POLLIN), revents: 0))
                 if stdinOpen { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
@@ -211,11 +218,9 @@ public enum SessionRunner {
             if r < 0 { if errno == EINTR { continue }; throw SandboxError("poll: \(errnoText(errno))") }
             if fds[1].revents != 0 {
                 var sig: UInt8 = 0
-                while read(signals.raw, &sig, 1) == 1 {
+                while read(signalPipe, &sig, 1) == 1 {   // non-blocking: drains what is there
                     if Int32(sig) == SIGWINCH { if let master { copyWindowSize(to: master.raw) } }
                     else { try? connection.sendSimple(SBX_CTL_SIGNAL, a: Int32(sig)) }
-                    if fds[1].revents & Int16(POLLIN) == 0 { break }
-                    if !waitReadable(signals.raw, timeoutMs: 0) { break }
                 }
             }
             if let master, fds.count > 2, fds[2].revents != 0 {

@@ -33,6 +33,9 @@ public struct Supervisor {
     /// the launcher's already connected control socket (or -1).
     public func run(readyFD: Int32, firstClientFD: Int32) -> Int32 {
         let name = plan.name
+        // A launcher that dies while we start must not take us down with SIGPIPE on the
+        // status pipe: we still have a container to stop and state to remove.
+        signal(SIGPIPE, SIG_IGN)
         let container: ContainerProcess
         do {
             container = try start(firstClientFD: firstClientFD)
