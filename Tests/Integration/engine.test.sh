@@ -67,13 +67,14 @@ test_pid1_is_init_and_host_processes_are_invisible() {
   [ "$n" -le 6 ] || fail "container sees $n processes"
   assert_eq "$(echo "$out" | sed -n 3p)" "itengine" "hostname"
   # A host process of the same user (its pid) is not visible inside.
-  local pidfile=$IT_STATE/engine-hostpid
+  local pidfile=/tmp/sandbox-engine-hostpid.$$
   rm -f "$pidfile"
   it_as_user sh -c "echo \$\$ > '$pidfile'; exec sleep 31" &
   eng_wait '[ -s "$pidfile" ]' 50 || fail "host process did not start"
   hostpid=$(cat "$pidfile")
   out=$(sbx run itengine -- -c "test -e /proc/$hostpid && echo VISIBLE || echo HIDDEN")
   kill "$hostpid" 2>/dev/null || true
+  rm -f "$pidfile"
   assert_eq "$out" "HIDDEN" "host pid $hostpid"
 }
 
