@@ -184,10 +184,10 @@ __attribute__((noreturn)) static void session_main(const struct sbx_ctl_message 
         if (m->uid != 0) {
             for (size_t i = 0; i < config->group_count && n < 64; i++) groups[n++] = config->groups[i];
         }
-        if (setgroups(n, groups) < 0) sbx_fail(efd, SBX_STAGE_SESSION_GROUPS, errno, 0);
+        if (sbx_setgroups(n, groups) < 0) sbx_fail(efd, SBX_STAGE_SESSION_GROUPS, errno, 0);
     }
-    if (setresgid(m->gid, m->gid, m->gid) < 0) sbx_fail(efd, SBX_STAGE_SESSION_SETGID, errno, (int)m->gid);
-    if (setresuid(m->uid, m->uid, m->uid) < 0) sbx_fail(efd, SBX_STAGE_SESSION_SETUID, errno, (int)m->uid);
+    if (sbx_setresgid(m->gid, m->gid, m->gid) < 0) sbx_fail(efd, SBX_STAGE_SESSION_SETGID, errno, (int)m->gid);
+    if (sbx_setresuid(m->uid, m->uid, m->uid) < 0) sbx_fail(efd, SBX_STAGE_SESSION_SETUID, errno, (int)m->uid);
     /* uid 0 keeps its sets across setresuid; an empty bounding set already stops execve from regaining them. */
     clear_capability_sets(efd);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) sbx_fail(efd, SBX_STAGE_SESSION_NO_NEW_PRIVS, errno, 0);

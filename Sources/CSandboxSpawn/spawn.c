@@ -44,6 +44,10 @@ int sbx_write_all(int fd, const void *buf, size_t len) {
     return 0;
 }
 
+int sbx_setresuid(uid_t r, uid_t e, uid_t s) { return (int)syscall(SYS_setresuid, r, e, s); }
+int sbx_setresgid(gid_t r, gid_t e, gid_t s) { return (int)syscall(SYS_setresgid, r, e, s); }
+int sbx_setgroups(size_t n, const gid_t *groups) { return (int)syscall(SYS_setgroups, n, groups); }
+
 pid_t sbx_raw_fork(void) {
     return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 }
@@ -218,7 +222,7 @@ __attribute__((noreturn)) static void container_main(const struct sbx_spawn_requ
     close(req->sync_fd);
 
     if (req->become_root) {
-        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) sbx_fail(efd, SBX_STAGE_SETID, errno, 0);
+        if (sbx_setresgid(0, 0, 0) < 0 || sbx_setresuid(0, 0, 0) < 0) sbx_fail(efd, SBX_STAGE_SETID, errno, 0);
     }
 
     /* Host mount events must not leak in, ours must not leak out; slave also makes pivot_root legal. */

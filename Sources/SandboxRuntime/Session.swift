@@ -199,7 +199,7 @@ public enum SessionRunner {
         case .failed(let f):
             if f.stage == Int32(SBX_STAGE_STOPPING.rawValue) { throw ContainerStopping() }
             throw f.error(argv: request.argv, cwd: request.workingDirectory)
-        default: throw SandboxError("the container stopped before the session started")
+        default: throw ContainerStopping()   // it stopped between our connect and its accept
         }
         onStarted()
         if usePty { terminal = RawTerminal(fd: 0) }
