@@ -208,6 +208,9 @@ test_sigkill_of_the_launcher_leaves_nothing() {
   [ -n "$launcher" ] || fail "no launcher process"
   kill -KILL "$launcher"
   eng_assert_nothing_left
+  # Mounts only ever existed in the container's mount namespace: none on the host.
+  local mounts; mounts=$(grep -E " ($(it_home)|$(it_runtime))[/ ]" /proc/self/mountinfo || true)
+  [ -z "$mounts" ] || fail "host mounts left: $mounts"
   out=$(sbx run itengine -- -c 'echo again')
   assert_eq "$out" "again" "next run"
 }
