@@ -114,13 +114,28 @@ public struct ContainerDirectory: Sendable {
             throw SandboxError("cannot create the runtime directory \(root): \(errnoText(error.errno))",
                                hint: "check XDG_RUNTIME_DIR is set to a directory you own")
         }
-        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        // Control sockets and state live here: another user must not own or be able to
+        // write it (the /tmp fallback without XDG_RUNTIME_DIR could be pre-created by anyone).
+        for dir in [root, parentDirectory(root)] {
+            var st = stat()
+            guard lstat(dir, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == getuid(),
+                  st.st_mode & 0o022 == 0 else {
+                throw SandboxError("\(dir) is not a private directory of yours (it must be owned by uid \(getuid()) and not writable by others)",
+                                   hint: "set XDG_RUNTIME_DIR to your own 0700 runtime directory (usually /run/user/\(getuid()))")
+            }
+        }
+        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw SandboxError("cannot open \(root): \(errnoText(errno))") }
         let owned = OwnedFD(fd)
         while flock(fd, LOCK_EX) < 0 {
             if errno != EINTR { throw SandboxError("cannot lock \(root): \(errnoText(errno))") }
         }
         return owned
+    }
+
+    func parentDirectory(_ path: String) -> String {
+        guard let i = path.lastIndex(of: "/"), i != path.startIndex else { return "/" }
+        return String(path[..<i])
     }
 
     public func status(_ name: String) -> ContainerStatus {

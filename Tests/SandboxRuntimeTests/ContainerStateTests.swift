@@ -34,9 +34,11 @@ import Glibc
     }
 
     @Test func staleStateDirectoryIsDetectedAndRemoved() throws {
-        let root = "/tmp/sandbox-state-test-\(getpid())"
+        let base = "/tmp/sandbox-state-test-\(getpid())"
+        mkdir(base, 0o700)
+        let root = base + "/sandbox"
         let dir = ContainerDirectory(root: root)
-        defer { dir.remove("x"); rmdir(root) }
+        defer { dir.remove("x"); rmdir(root); rmdir(base) }
         let lock = try dir.lock()
         defer { lock.close() }
         #expect(dir.status("x") == .notRunning)
@@ -54,6 +56,22 @@ import Glibc
         #expect(dir.names() == ["x"])
         dir.remove("x")
         #expect(dir.status("x") == .notRunning)
+    }
+
+    @Test func aRuntimeDirectoryOthersCanWriteIsRefused() throws {
+        let parent = "/tmp/sandbox-state-open-\(getpid())"
+        mkdir(parent, 0o700)
+        chmod(parent, 0o777)   // like a /tmp fallback someone else prepared
+        defer { rmdir(parent + "/sandbox"); rmdir(parent) }
+        do {
+            _ = try ContainerDirectory(root: parent + "/sandbox").lock()
+            Issue.record("a world-writable runtime directory was accepted")
+        } catch let e as SandboxError {
+            #expect(e.message.contains("not a private directory"))
+        }
+        chmod(parent, 0o700)
+        let lock = try ContainerDirectory(root: parent + "/sandbox").lock()
+        lock.close()
     }
 
     @Test func requestEncodingMatchesTheInitsLayout() {
