@@ -180,7 +180,9 @@ public enum SessionRunner {
                            onStarted: () -> Void = {}) throws -> Int32 {
         let signalPipe = ForwardedSignals.installOnce()
         guard signalPipe >= 0 else { throw SandboxError("cannot create a pipe: \(errnoText(errno))") }
-        let usePty = stdio == nil && isatty(0) == 1
+        // A pty only for a foreground launcher: raw mode from a background job (`sandbox run x &`)
+        // would stop it with SIGTTOU; in the background the app gets our fds instead.
+        let usePty = stdio == nil && isatty(0) == 1 && tcgetpgrp(0) == getpgrp()
         var master: OwnedFD? = nil
         var terminal: RawTerminal? = nil
         if usePty {
