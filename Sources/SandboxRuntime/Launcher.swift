@@ -1,6 +1,7 @@
 // The launcher side of run/exec/start/stop: join a running container or start
 // one (through a detached supervisor), under the runtime directory's lock.
 import CSandboxSpawn
+import Logging
 import SandboxCore
 #if canImport(Glibc)
 import Glibc
@@ -8,6 +9,8 @@ import Glibc
 
 /// A message already shown to the user (the supervisor's own words); exit 1 quietly.
 public struct AlreadyReported: Error, Sendable {}
+
+let log = Logger(label: "sandbox.engine")
 
 public struct Launcher: Sendable {
     public var name: String
@@ -39,21 +42,25 @@ public struct Launcher: Sendable {
             case .running(let state):
                 noticeProfileChange(state)
                 guard let c = ControlConnection.connect(path: directory.controlSocket(name)) else {
+                    log.debug("\(name): init \(state.initPid) does not accept; waiting for it to exit")
                     lock.close()
                     waitForExit(of: state)
                     continue
                 }
+                log.debug("\(name): joining the running container (init pid \(state.initPid))")
                 connection = c
             case .stale:
+                log.info("\(name): removing stale state left by a container that is gone")
                 directory.remove(name)
                 connection = try startSupervisor(persistent: false)
             case .notRunning:
+                log.debug("\(name): starting the container")
                 connection = try startSupervisor(persistent: false)
             }
             do {
                 return try SessionRunner.run(request, on: connection, onStarted: { lock.close() })
-            } catch let stopping as ContainerStopping {
-                _ = stopping
+            } catch is ContainerStopping {
+                log.debug("\(name): the container is stopping; starting a new one after it")
                 lock.close()
                 if case .running(let state) = directory.status(name) { waitForExit(of: state) }
                 continue
