@@ -92,6 +92,16 @@ public struct LaunchPlan: Sendable, Equatable {
             && a.visiblePaths.map { $0.host + "\u{0}" + $0.container } == b.visiblePaths.map { $0.host + "\u{0}" + $0.container }
     }
 
+    /// Adds filesystem steps for other planners (desktop, network): before the final
+    /// read-only remount of the root, so new mount points can still be created in `/`.
+    public mutating func addMounts(_ ops: [MountOp]) {
+        if let last = mounts.last, last == .remountReadonly(target: "/") {
+            mounts.insert(contentsOf: ops, at: mounts.count - 1)
+        } else {
+            mounts += ops
+        }
+    }
+
     /// Where a host path is visible inside the container (the last bind covering it wins), or nil.
     public func containerPath(forHost path: String) -> String? {
         for (host, container) in visiblePaths.reversed() {

@@ -38,10 +38,11 @@ struct Engine {
         let plan = try LaunchPlanner.plan(profile: profile, paths: paths, user: user, idmap: idmap,
                                           extraArgs: extraArgs, hostEnvironment: environment,
                                           hostWorkingDirectory: currentDirectory())
-        // Other planners add to the plan here, each pure:
+        // Other planners add to the plan here, each pure (the launcher and the
+        // supervisor both compute it: the launcher for the session's environment):
         //   policy:  plan.seccompFilter = <SeccompPolicy BPF bytes for profile.seccomp>
-        //   desktop: plan.mounts/environment/notices for X11, PulseAudio, devices
-        //   net:     plan.namespaces / resolv.conf file ops for profile.network
+        //   desktop: plan.addMounts(…), plan.environment, plan.notices for X11, PulseAudio, devices
+        //   net:     plan.addMounts([.file(path: "/etc/resolv.conf", …)]) for profile.network
         return plan
     }
 

@@ -180,6 +180,14 @@ func binds(_ plan: MountPlan) -> [(String, String, Bool)] {
         #expect(privateHome.workingDirectory == "/home/ann")
     }
 
+    @Test func mountsAddedByOtherPlannersComeBeforeTheReadOnlyRoot() throws {
+        let idmap = IDMapPlan(uidMap: [], gidMap: [], notices: [])
+        var plan = try LaunchPlanner.plan(profile: profile(), paths: annPaths, user: ann, idmap: idmap, host: debianHost)
+        plan.addMounts([.device(source: "/dev/dri", target: "/dev/dri", optional: true)])
+        #expect(plan.mounts.last == .remountReadonly(target: "/"))
+        #expect(plan.mounts[plan.mounts.count - 2] == .device(source: "/dev/dri", target: "/dev/dri", optional: true))
+    }
+
     @Test func hostNetworkModeKeepsTheHostNetns() throws {
         let idmap = IDMapPlan(uidMap: [], gidMap: [], notices: [])
         let plan = try LaunchPlanner.plan(profile: profile { $0.network.mode = .host }, paths: annPaths, user: ann, idmap: idmap, host: debianHost)
