@@ -66,6 +66,55 @@ public struct LaunchPlan: Sendable, Equatable {
     /// Notices for the user (skipped optional devices, fallbacks), printed once at start.
     public var notices: [String] = []
 
+    // ---- added by the engine (issue 3) ----
+    /// Raw `struct sock_filter` array (8 bytes per instruction) loaded with
+    /// seccomp(SECCOMP_SET_MODE_FILTER) as the last step before execve of every
+    /// session, after no_new_privs. Empty = no filter. Filled by the policy compiler.
+    public var seccompFilter: [UInt8] = []
+    /// Seconds of SIGTERM grace before SIGKILL when the container stops.
+    public var stopTimeout: Int = 10
+    /// Host directories the runtime creates (0700) before the spawn: the private
+    /// home, and protected directories that must exist to be bound read-only.
+    public var hostDirectories: [String] = []
+    /// (host path prefix, container path prefix) pairs of the plan's binds, in
+    /// order; used to find where the user's working directory is visible.
+    public var visiblePaths: [(host: String, container: String)] = []
+    /// The home directory inside the container.
+    public var home: String = "/"
+
+    public static func == (a: LaunchPlan, b: LaunchPlan) -> Bool {
+        a.name == b.name && a.namespaces == b.namespaces && a.hostname == b.hostname && a.uidMap == b.uidMap
+            && a.gidMap == b.gidMap && a.mounts == b.mounts && a.newRoot == b.newRoot && a.argv == b.argv
+            && a.environment == b.environment && a.workingDirectory == b.workingDirectory && a.uid == b.uid
+            && a.gid == b.gid && a.supplementaryGroups == b.supplementaryGroups && a.notices == b.notices
+            && a.seccompFilter == b.seccompFilter && a.stopTimeout == b.stopTimeout
+            && a.hostDirectories == b.hostDirectories && a.home == b.home
+            && a.visiblePaths.map { $0.host + "\u{0}" + $0.container } == b.visiblePaths.map { $0.host + "\u{0}" + $0.container }
+    }
+
+    /// Adds filesystem steps for other planners (desktop, network): before the final
+    /// read-only remount of the root, so new mount points can still be created in `/`.
+    public mutating func addMounts(_ ops: [MountOp]) {
+        if let last = mounts.last, last == .remountReadonly(target: "/") {
+            mounts.insert(contentsOf: ops, at: mounts.count - 1)
+        } else {
+            mounts += ops
+        }
+    }
+
+    /// Where a host path is visible inside the container (the last bind covering it wins), or nil.
+    public func containerPath(forHost path: String) -> String? {
+        for (host, container) in visiblePaths.reversed() {
+            if path == host { return container }
+            let prefix = host.hasSuffix("/") ? host : host + "/"
+            if path.hasPrefix(prefix) {
+                let rest = path.dropFirst(prefix.count)
+                return (container.hasSuffix("/") ? container : container + "/") + rest
+            }
+        }
+        return nil
+    }
+
     public init(name: String, hostname: String) {
         self.name = name
         self.hostname = hostname

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SandboxCore
+import SandboxRuntime
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,6 +18,16 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         _ = try global.bootstrap()
-        throw NotYetImplemented(command: "run")
+        let engine = Engine.current()
+        let profile = try engine.loadProfile(self.profile)
+        let plan = try engine.plan(for: profile, extraArgs: args)
+        guard !plan.argv.isEmpty else {
+            throw SandboxError("\(profile.sourcePath): the profile has no `command`",
+                               hint: "add command = [\"…\"] to it, or use `sandbox exec \(profile.name) -- CMD`")
+        }
+        let request = SessionRequest(argv: plan.argv, environment: plan.environment,
+                                     workingDirectory: plan.workingDirectory, uid: plan.uid, gid: plan.gid)
+        let status = try engine.runSession(engine.launcher(for: profile), request)
+        throw ExitCode(status)
     }
 }

@@ -1,10 +1,11 @@
 import ArgumentParser
 import SandboxCore
+import SandboxRuntime
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show one container's state."
+        abstract: "Show one container's state (exit status 0 when running)."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -17,6 +18,15 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         _ = try global.bootstrap()
-        throw NotYetImplemented(command: "status")
+        let d = Launcher.describe(Engine.current().directory, name: profile)
+        if json {
+            Console.out(d.json)
+        } else {
+            var text = "\(d.name): \(d.state)"
+            if let pid = d.pid { text += ", init pid \(pid), \(d.sessions) session\(d.sessions == 1 ? "" : "s")" }
+            if d.persistent { text += ", started with `sandbox start`" }
+            Console.out(text)
+        }
+        if d.state != "running" && d.state != "stopping" { throw ExitCode(1) }
     }
 }

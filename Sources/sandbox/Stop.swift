@@ -1,5 +1,6 @@
 import ArgumentParser
 import SandboxCore
+import SandboxRuntime
 
 struct Stop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,8 +16,24 @@ struct Stop: AsyncParsableCommand {
     @Option(help: "Seconds of SIGTERM grace before SIGKILL (default: the profile's session.stop_timeout).")
     var timeout: Int?
 
+    func validate() throws {
+        if let timeout, timeout < 0 { throw ValidationError("--timeout must be 0 or more seconds") }
+    }
+
     func run() async throws {
         _ = try global.bootstrap()
-        throw NotYetImplemented(command: "stop")
+        let engine = Engine.current()
+        // A container keeps running even if its profile was deleted or broken: stop it anyway.
+        let launcher: Launcher
+        if let profile = try? engine.loadProfile(self.profile) {
+            launcher = engine.launcher(for: profile)
+        } else {
+            launcher = Launcher(name: self.profile, directory: engine.directory, supervisorArguments: [],
+                                profilePath: "", stopTimeout: 10)
+        }
+        if try !launcher.stop(timeout: timeout) {
+            Console.err("sandbox: \(launcher.name) is not running")
+            throw ExitCode(1)
+        }
     }
 }

@@ -1,0 +1,270 @@
+// The container's filesystem as an ordered list of MountOps, computed from the
+// profile without touching the kernel. What the host looks like (which
+// directories exist, which are symlinks, the passwd database) comes in through
+// `HostFilesystem`, so tests describe a host as plain values.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The facts about the host the mount plan depends on.
+public protocol HostFilesystem: Sendable {
+    func kind(of path: String) -> HostPathKind
+    /// A text file's contents (for /etc/passwd and /etc/group), nil if unreadable.
+    func contents(of path: String) -> String?
+}
+
+public enum HostPathKind: Sendable, Equatable {
+    case missing, directory, file, device
+    case symlink(String)
+}
+
+/// The real host, through lstat/readlink.
+public struct LiveHostFilesystem: HostFilesystem {
+    public init() {}
+    public func kind(of path: String) -> HostPathKind {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return .missing }
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR: return .directory
+        case S_IFLNK:
+            var buf = [CChar](repeating: 0, count: 4096)
+            let n = readlink(path, &buf, buf.count - 1)
+            guard n > 0 else { return .missing }
+            return .symlink(String(decoding: buf.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        case S_IFCHR, S_IFBLK: return .device
+        default: return .file
+        }
+    }
+    public func contents(of path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            bytes += chunk.prefix(n)
+            if bytes.count > 4 << 20 { break }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// The result of mount planning.
+public struct MountPlan: Sendable, Equatable {
+    public var ops: [MountOp] = []
+    public var notices: [String] = []
+    /// Host directories to create before the spawn (private home, protected config).
+    public var hostDirectories: [String] = []
+    /// (host, container) prefixes of the binds, in order.
+    public var visible: [VisiblePath] = []
+    /// The home directory inside the container.
+    public var home: String = "/"
+
+    public struct VisiblePath: Sendable, Equatable {
+        public var host: String
+        public var container: String
+    }
+}
+
+public enum MountPlanner {
+    /// Host directories that make up a "host" rootfs, bound read-only (symlinks recreated).
+    public static let hostRootDirectories = ["usr", "etc", "opt", "bin", "sbin", "lib", "lib64", "lib32", "libx32"]
+    /// Device nodes every container gets (bound from the host).
+    public static let basicDevices = ["null", "zero", "full", "random", "urandom", "tty"]
+
+    public static func plan(profile: Profile, paths: Paths, user: UserIdentity,
+                            host: HostFilesystem = LiveHostFilesystem()) throws(SandboxError) -> MountPlan {
+        var plan = MountPlan()
+        let home = user.home
+        plan.home = home
+
+        // 1. The root: host directories read-only over a tmpfs, or an image.
+        let rootfsSource: String
+        switch profile.rootfs.mode {
+        case .host:
+            rootfsSource = "/"
+            plan.ops.append(.tmpfs(target: "/", options: "mode=0755"))
+            for dir in hostRootDirectories {
+                let path = "/" + dir
+                switch host.kind(of: path) {
+                case .symlink(let target):
+                    // Debian's merged /usr: /bin -> usr/bin; keep the same shape.
+                    plan.ops.append(.symlink(target: target, path: path))
+                case .directory:
+                    plan.ops.append(.bind(source: path, target: path, readonly: true, recursive: true, optional: false))
+                    plan.visible.append(.init(host: path, container: path))
+                default:
+                    continue
+                }
+            }
+        case .image:
+            let rootfs = profile.rootfs.path.map { expandHome($0, home: home) } ?? paths.rootfsDir(profile.name)
+            guard host.kind(of: rootfs) == .directory else {
+                throw SandboxError(
+                    "\(profile.name): the image rootfs \(rootfs) does not exist",
+                    hint: profile.rootfs.path == nil
+                        ? "run `sandbox create \(profile.name)` to build it"
+                        : "fix rootfs.path in \(profile.sourcePath), or run `sandbox create \(profile.name)`")
+            }
+            rootfsSource = rootfs
+            // Writable, so `sandbox exec --root NAME -- apt-get install …` can change the image.
+            plan.ops.append(.bind(source: rootfs, target: "/", readonly: false, recursive: true, optional: false))
+        }
+
+        // 2. Kernel file systems and a minimal /dev.
+        plan.ops.append(.proc(target: "/proc"))
+        plan.ops.append(.tmpfs(target: "/dev", options: "mode=0755,size=1m"))
+        for dev in basicDevices {
+            plan.ops.append(.device(source: "/dev/" + dev, target: "/dev/" + dev, optional: false))
+        }
+        plan.ops.append(.devpts(target: "/dev/pts"))
+        plan.ops.append(.symlink(target: "pts/ptmx", path: "/dev/ptmx"))
+        plan.ops.append(.tmpfs(target: "/dev/shm", options: "mode=1777"))
+        plan.ops.append(.symlink(target: "/proc/self/fd", path: "/dev/fd"))
+        for (i, name) in ["stdin", "stdout", "stderr"].enumerated() {
+            plan.ops.append(.symlink(target: "/proc/self/fd/\(i)", path: "/dev/" + name))
+        }
+        plan.ops.append(.tmpfs(target: "/tmp", options: "mode=1777"))
+        plan.ops.append(.tmpfs(target: "/run", options: "mode=0755"))
+        plan.ops.append(.tmpfs(target: "/run/user/\(user.uid)", options: "mode=0700,uid=\(user.uid),gid=\(user.gid)"))
+
+        // 3. Home.
+        switch profile.home.mode {
+        case .private:
+            let dir = paths.homeDir(profile.name)
+            plan.hostDirectories.append(dir)
+            plan.ops.append(.bind(source: dir, target: home, readonly: false, recursive: false, optional: false))
+            plan.visible.append(.init(host: dir, container: home))
+        case .tmpfs:
+            plan.ops.append(.tmpfs(target: home, options: "mode=0700,uid=\(user.uid),gid=\(user.gid)"))
+        case .host:
+            plan.ops.append(.bind(source: home, target: home, readonly: false, recursive: true, optional: false))
+            plan.visible.append(.init(host: home, container: home))
+        }
+
+        // 4. The profile's [[mount]] entries, in order.
+        for (i, m) in profile.mounts.enumerated() {
+            let source = expandHome(m.source, home: user.home)
+            let target = expandHome(m.target, home: home)
+            let whereText = "\(profile.sourcePath): [[mount]] #\(i + 1)"
+            guard source.hasPrefix("/") else {
+                throw SandboxError("\(whereText): source '\(m.source)' is not an absolute path", hint: "use /… or ~/…")
+            }
+            guard target.hasPrefix("/"), !target.split(separator: "/").contains(".."), target != "/" else {
+                throw SandboxError("\(whereText): target '\(m.target)' must be an absolute path without '..' and not /",
+                                   hint: "use /… or ~/…")
+            }
+            if host.kind(of: source) == .missing {
+                if m.optional {
+                    plan.notices.append("\(profile.name): skipping mount \(m.source) -> \(m.target): \(source) does not exist")
+                    continue
+                }
+                throw SandboxError("\(whereText): mount source \(source) does not exist",
+                                   hint: "create it, or set optional = true to skip it when absent")
+            }
+            // A mount point inside a host-backed home is created by the runtime, as the user:
+            // created by the init it would belong to a subordinate uid on the host.
+            if host.kind(of: source) == .directory, let backing = hostPath(forContainer: target, in: plan.visible) {
+                plan.hostDirectories.append(backing)
+            }
+            plan.ops.append(.bind(source: source, target: target, readonly: m.readonly, recursive: true, optional: m.optional))
+            plan.visible.append(.init(host: source, container: target))
+        }
+
+        // 5. Keep the app away from sandbox's own configuration and data
+        //    (firejail #7154: an app that edits its profile escapes at the next start).
+        protect(paths.configDir, mode: .readonly, plan: &plan)
+        protect(paths.dataDir, mode: .hidden, plan: &plan)
+
+        // 6. Names for the ids inside: the passthrough user and its group.
+        let passwdPath = rootfsSource == "/" ? "/etc/passwd" : rootfsSource + "/etc/passwd"
+        let groupPath = rootfsSource == "/" ? "/etc/group" : rootfsSource + "/etc/group"
+        plan.ops.append(.file(path: "/etc/passwd", contents: passwd(base: host.contents(of: passwdPath) ?? "", user: user, home: home), mode: 0o644))
+        plan.ops.append(.file(path: "/etc/group", contents: group(base: host.contents(of: groupPath) ?? "", user: user), mode: 0o644))
+
+        // 7. The staging tmpfs root itself becomes read-only once everything is mounted on it.
+        if profile.rootfs.mode == .host {
+            plan.ops.append(.remountReadonly(target: "/"))
+        }
+        return plan
+    }
+
+    /// The host path behind a container path, through the writable home binds (nil when not host-backed).
+    static func hostPath(forContainer path: String, in visible: [MountPlan.VisiblePath]) -> String? {
+        for v in visible.reversed() where !hostRootDirectories.contains(String(v.host.dropFirst())) {
+            let prefix = v.container.hasSuffix("/") ? v.container : v.container + "/"
+            if path.hasPrefix(prefix) {
+                return (v.host.hasSuffix("/") ? v.host : v.host + "/") + path.dropFirst(prefix.count)
+            }
+        }
+        return nil
+    }
+
+    enum Protection { case readonly, hidden }
+
+    /// If a writable bind exposes `dir`, cover it: a read-only bind of itself, or an empty read-only tmpfs.
+    static func protect(_ dir: String, mode: Protection, plan: inout MountPlan) {
+        var exposedAt: String? = nil
+        for v in plan.visible {
+            let prefix = v.host.hasSuffix("/") ? v.host : v.host + "/"
+            if dir == v.host { exposedAt = v.container }
+            else if dir.hasPrefix(prefix) {
+                exposedAt = (v.container.hasSuffix("/") ? v.container : v.container + "/") + dir.dropFirst(prefix.count)
+            }
+        }
+        // Only writable exposure matters, but a read-only bind below a writable one would
+        // still let the app create the directory: cover every exposure.
+        guard let target = exposedAt else { return }
+        switch mode {
+        case .readonly:
+            // It must exist to be bound; otherwise the app could create it through the writable parent.
+            plan.hostDirectories.append(dir)
+            plan.ops.append(.bind(source: dir, target: target, readonly: true, recursive: true, optional: false))
+        case .hidden:
+            plan.ops.append(.tmpfs(target: target, options: "mode=0755,size=16k"))
+            plan.ops.append(.remountReadonly(target: target))
+        }
+    }
+
+    /// `~` and `~/…` → the given home.
+    public static func expandHome(_ path: String, home: String) -> String {
+        if path == "~" { return home }
+        if path.hasPrefix("~/") { return (home.hasSuffix("/") ? String(home.dropLast()) : home) + "/" + path.dropFirst(2) }
+        return path
+    }
+
+    /// The rootfs's system accounts (uid < 1000 and nobody) plus the passthrough user.
+    static func passwd(base: String, user: UserIdentity, home: String) -> String {
+        var lines: [String] = []
+        for line in base.split(separator: "\n") {
+            let f = line.split(separator: ":", omittingEmptySubsequences: false)
+            guard f.count >= 7, let uid = UInt32(f[2]) else { continue }
+            if uid == user.uid || f[0] == user.name { continue }
+            if uid < 1000 || uid == 65534 { lines.append(String(line)) }
+        }
+        if !lines.contains(where: { $0.hasPrefix("root:") }) {
+            lines.insert("root:x:0:0:root:/root:/bin/sh", at: 0)
+        }
+        lines.append("\(user.name):x:\(user.uid):\(user.gid)::\(home):\(user.shell)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The rootfs's system groups (gid < 1000 and nogroup) plus the user's primary group.
+    static func group(base: String, user: UserIdentity) -> String {
+        var lines: [String] = []
+        var primaryName = user.name
+        for line in base.split(separator: "\n") {
+            let f = line.split(separator: ":", omittingEmptySubsequences: false)
+            guard f.count >= 4, let gid = UInt32(f[2]) else { continue }
+            if gid == user.gid { primaryName = String(f[0]); continue }
+            // Member lists name host users that do not exist inside.
+            if gid < 1000 || gid == 65534 { lines.append("\(f[0]):x:\(gid):") }
+        }
+        if !lines.contains(where: { $0.hasPrefix("root:") }) { lines.insert("root:x:0:", at: 0) }
+        lines.append("\(primaryName):x:\(user.gid):")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

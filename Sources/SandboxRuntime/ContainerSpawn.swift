@@ -1,0 +1,273 @@
+// LaunchPlan → the C spawn request → a running container init.
+//
+// Order: clone3 (C) → hooks with the child's pid (network set-up) → id maps
+// (newuidmap/newgidmap) → release the child → it mounts, pivots and reports
+// ready (EOF) or {stage, errno, index}, which becomes a message naming the step.
+import CSandboxSpawn
+import SandboxCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A started container: its init's pid (host view), a pidfd, and the lifeline
+/// whose closing (this process exiting, even by SIGKILL) stops the container.
+public final class ContainerProcess: @unchecked Sendable {
+    public let pid: Int32
+    public let pidfd: OwnedFD
+    let lifeline: OwnedFD
+    init(pid: Int32, pidfd: OwnedFD, lifeline: OwnedFD) {
+        self.pid = pid
+        self.pidfd = pidfd
+        self.lifeline = lifeline
+    }
+    /// /proc/PID/ns/net etc. of the container, for helpers that must act inside.
+    public func namespacePath(_ ns: String) -> String { "/proc/\(pid)/ns/\(ns)" }
+}
+
+/// Things other parts run at fixed points of the container's life.
+public struct ContainerHooks: Sendable {
+    /// After clone, before the id maps are written and the child is released:
+    /// the child exists with all its namespaces but has run nothing. The network
+    /// helper gets the netns here (ContainerProcess.namespacePath("net")).
+    public var beforeRelease: @Sendable (ContainerProcess, LaunchPlan) throws -> Void = { _, _ in }
+    /// The container is up (init ready), before the first session starts.
+    public var started: @Sendable (ContainerProcess, LaunchPlan) throws -> Void = { _, _ in }
+    /// The container's init has exited (every process in it is gone); undo host-side set-up
+    /// (e.g. unload a PulseAudio module). Errors are reported, not thrown.
+    public var stopped: @Sendable (LaunchPlan) -> Void = { _ in }
+    public init() {}
+}
+
+public enum ContainerSpawner {
+    /// Starts the container's init. `listenFD` is the control socket; `firstClientFD`
+    /// (or -1) a connection already counted as a client; `persistent` keeps the container
+    /// when no client is left (`sandbox start`).
+    public static func spawn(plan: LaunchPlan, listenFD: Int32, firstClientFD: Int32, persistent: Bool,
+                             hooks: ContainerHooks = ContainerHooks()) throws -> ContainerProcess {
+        guard plan.seccompFilter.count % 8 == 0, plan.seccompFilter.count / 8 <= 4096 else {
+            throw SandboxError("internal error: the seccomp filter is \(plan.seccompFilter.count) bytes, not a sock_filter array")
+        }
+        let sync = try makePipe()
+        let errors = try makePipe()
+        let lifeline = try makePipe()
+
+        var strings: [UnsafeMutablePointer<CChar>?] = []
+        defer { strings.forEach { free($0) } }
+        func c(_ s: String?) -> UnsafePointer<CChar>? {
+            guard let s else { return nil }
+            let p = strdup(s)
+            strings.append(p)
+            return UnsafePointer(p)
+        }
+        var ops: [sbx_mount_op] = []
+        for op in plan.mounts {
+            var o = sbx_mount_op()
+            switch op {
+            case let .bind(source, target, readonly, recursive, optional):
+                o.kind = Int32(SBX_MOUNT_BIND.rawValue); o.source = c(source); o.target = c(target)
+                o.readonly = readonly ? 1 : 0; o.recursive = recursive ? 1 : 0; o.optional = optional ? 1 : 0
+            case let .device(source, target, optional):
+                o.kind = Int32(SBX_MOUNT_DEVICE.rawValue); o.source = c(source); o.target = c(target)
+                o.optional = optional ? 1 : 0
+            case let .tmpfs(target, options):
+                o.kind = Int32(SBX_MOUNT_TMPFS.rawValue); o.target = c(target); o.data = c(options)
+            case let .proc(target):
+                o.kind = Int32(SBX_MOUNT_PROC.rawValue); o.target = c(target)
+            case let .devpts(target):
+                o.kind = Int32(SBX_MOUNT_DEVPTS.rawValue); o.target = c(target)
+            case let .mkdir(path, mode):
+                o.kind = Int32(SBX_MOUNT_MKDIR.rawValue); o.target = c(path); o.mode = mode
+            case let .symlink(target, path):
+                o.kind = Int32(SBX_MOUNT_SYMLINK.rawValue); o.target = c(path); o.data = c(target)
+            case let .file(path, contents, mode):
+                o.kind = Int32(SBX_MOUNT_FILE.rawValue); o.target = c(path); o.data = c(contents)
+                o.data_len = contents.utf8.count; o.mode = mode
+            case let .remountReadonly(target):
+                o.kind = Int32(SBX_MOUNT_REMOUNT_RO.rawValue); o.target = c(target)
+            }
+            ops.append(o)
+        }
+        let groups = plan.supplementaryGroups
+        let ownIDsOnly = IDMapWriter.isOwnIDsOnly(uidMap: plan.uidMap, gidMap: plan.gidMap, uid: plan.uid, gid: plan.gid)
+        let rootMapped = plan.uidMap.contains { $0.inside == 0 } && plan.gidMap.contains { $0.inside == 0 }
+
+        var pidfd: Int32 = -1
+        let pid: pid_t = ops.withUnsafeBufferPointer { opsBuf in
+            plan.seccompFilter.withUnsafeBufferPointer { filter in
+                groups.withUnsafeBufferPointer { groupBuf in
+                    var req = sbx_spawn_request()
+                    req.namespaces = plan.namespaces.rawValue
+                    req.hostname = c(plan.hostname)
+                    req.mounts = opsBuf.baseAddress
+                    req.mount_count = opsBuf.count
+                    req.seccomp_filter = filter.baseAddress
+                    req.seccomp_len = filter.count
+                    req.groups = groupBuf.baseAddress
+                    req.group_count = groupBuf.count
+                    req.setgroups_allowed = ownIDsOnly ? 0 : 1
+                    req.become_root = rootMapped ? 1 : 0
+                    req.sync_fd = sync.read.raw
+                    req.error_fd = errors.write.raw
+                    req.lifeline_fd = lifeline.read.raw
+                    req.listen_fd = listenFD
+                    req.first_client_fd = firstClientFD
+                    req.persistent = persistent ? 1 : 0
+                    req.stop_timeout = Int32(clamping: plan.stopTimeout)
+                    return sbx_spawn_container(&req, &pidfd)
+                }
+            }
+        }
+        guard pid > 0 else { throw spawnErrnoMessage(errno) }
+        let process = ContainerProcess(pid: pid, pidfd: OwnedFD(pidfd), lifeline: OwnedFD(lifeline.write.release()))
+        sync.read.close()
+        errors.write.close()
+        lifeline.read.close()
+
+        do {
+            try hooks.beforeRelease(process, plan)
+            try IDMapWriter.write(pid: pid, uidMap: plan.uidMap, gidMap: plan.gidMap, uid: plan.uid, gid: plan.gid)
+        } catch {
+            // Closing sync without a byte makes the child exit; reap it.
+            sync.write.close()
+            reap(pid)
+            throw error
+        }
+        try writeAll(sync.write.raw, [1])
+        sync.write.close()
+
+        let report = readAll(errors.read.raw, limit: MemoryLayout<sbx_spawn_error>.size)
+        if report.count == MemoryLayout<sbx_spawn_error>.size {
+            let e = report.withUnsafeBytes { $0.loadUnaligned(as: sbx_spawn_error.self) }
+            reap(pid)
+            throw SpawnFailure(stage: e.stage, errno: e.err, index: e.index).error(plan: plan)
+        }
+        return process
+    }
+
+    static func reap(_ pid: pid_t) {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
+
+    static func spawnErrnoMessage(_ e: Int32) -> SandboxError {
+        switch e {
+        case EPERM, EACCES:
+            return SandboxError("cannot create a user namespace: \(errnoText(e))",
+                                hint: "unprivileged user namespaces are disabled; as root: sysctl -w kernel.unprivileged_userns_clone=1 (Debian) or user.max_user_namespaces=15000; on Ubuntu 24.04+ also kernel.apparmor_restrict_unprivileged_userns=0")
+        case ENOSPC, EUSERS:
+            return SandboxError("cannot create a user namespace: the limit is reached (\(errnoText(e)))",
+                                hint: "raise user.max_user_namespaces (cat /proc/sys/user/max_user_namespaces); 0 means they are disabled")
+        case EINVAL:
+            return SandboxError("cannot create the container's namespaces: \(errnoText(e))",
+                                hint: "the kernel lacks clone3 or one of user/mount/pid/ipc/uts/net/cgroup namespaces (Linux 5.3+ needed)")
+        default:
+            return SandboxError("cannot create the container: clone3: \(errnoText(e))")
+        }
+    }
+}
+
+/// A failure report from the C side, turned into words.
+public struct SpawnFailure: Sendable, Equatable {
+    public var stage: Int32
+    public var errno: Int32
+    public var index: Int32
+    public init(stage: Int32, errno: Int32, index: Int32) {
+        self.stage = stage
+        self.errno = errno
+        self.index = index
+    }
+
+    public func error(plan: LaunchPlan) -> SandboxError {
+        let why = errnoText(errno)
+        let op: MountOp? = (stage >= Int32(SBX_STAGE_MOUNT_MKDIR.rawValue) && stage <= Int32(SBX_STAGE_MOUNT_WRITE.rawValue)
+                            && index >= 0 && Int(index) < plan.mounts.count) ? plan.mounts[Int(index)] : nil
+        switch sbx_stage(rawValue: UInt32(stage)) {
+        case SBX_STAGE_WAIT_IDMAP: return SandboxError("\(plan.name): the container start was abandoned before its id maps were written")
+        case SBX_STAGE_SETID: return SandboxError("\(plan.name): cannot become root inside the container: \(why)", hint: "check the id maps (sandbox doctor)")
+        case SBX_STAGE_MOUNT_PRIVATE, SBX_STAGE_BASE_TMPFS, SBX_STAGE_PIVOT_BASE:
+            return SandboxError("\(plan.name): cannot set up the container's mount namespace: \(why)",
+                                hint: "mounting in a user namespace is not permitted here (a restricted kernel or an outer container)")
+        case SBX_STAGE_MOUNT_MKDIR, SBX_STAGE_MOUNT_SOURCE, SBX_STAGE_MOUNT, SBX_STAGE_MOUNT_READONLY, SBX_STAGE_MOUNT_WRITE:
+            guard let op else { return SandboxError("\(plan.name): mount step \(index): \(why)") }
+            return Self.mountError(op: op, stage: stage, errno: errno, name: plan.name)
+        case SBX_STAGE_PIVOT_ROOT: return SandboxError("\(plan.name): pivot_root into the container's root failed: \(why)")
+        case SBX_STAGE_HOSTNAME: return SandboxError("\(plan.name): cannot set the hostname '\(plan.hostname)': \(why)")
+        case SBX_STAGE_INIT: return SandboxError("\(plan.name): the container's init could not start: \(why)")
+        default: return SessionFailure(stage: stage, errno: errno, index: index).error(argv: plan.argv, cwd: plan.workingDirectory)
+        }
+    }
+
+    static func mountError(op: MountOp, stage: Int32, errno: Int32, name: String) -> SandboxError {
+        let why = errnoText(errno)
+        let (what, source, target): (String, String?, String) = {
+            switch op {
+            case let .bind(s, t, _, _, _): return ("binding", s, t)
+            case let .device(s, t, _): return ("binding device", s, t)
+            case let .tmpfs(t, _): return ("mounting a tmpfs on", nil, t)
+            case let .proc(t): return ("mounting /proc on", nil, t)
+            case let .devpts(t): return ("mounting devpts on", nil, t)
+            case let .mkdir(p, _): return ("creating directory", nil, p)
+            case let .symlink(_, p): return ("creating symlink", nil, p)
+            case let .file(p, _, _): return ("writing", nil, p)
+            case let .remountReadonly(t): return ("making read-only", nil, t)
+            }
+        }()
+        let subject = source.map { "\($0) on \(target)" } ?? target
+        var hint: String? = nil
+        if case .device(let s, _, _) = op {
+            if s.hasPrefix("/dev/dri") { hint = "set devices.dri = false or plug the device in" }
+            else if s.hasPrefix("/dev/snd") { hint = "set devices.snd = false or plug the device in" }
+            else if s.hasPrefix("/dev/video") { hint = "set devices.video = false or plug the camera in" }
+            else { hint = "remove it from the profile's devices, or plug the device in" }
+        } else if case .bind = op, stage == Int32(SBX_STAGE_MOUNT_SOURCE.rawValue) {
+            hint = "create it, or mark the mount optional = true"
+        } else if stage == Int32(SBX_STAGE_MOUNT_MKDIR.rawValue) {
+            hint = "the mount point cannot be created; in an image rootfs create it with `sandbox exec --root \(name) -- mkdir -p \(target)`"
+        } else if case .proc = op {
+            hint = "this kernel refuses a new /proc here (is /proc partly hidden by an outer container?)"
+        }
+        let stageText: String
+        switch sbx_stage(rawValue: UInt32(stage)) {
+        case SBX_STAGE_MOUNT_MKDIR: stageText = " (creating the mount point)"
+        case SBX_STAGE_MOUNT_READONLY: stageText = " (making it read-only)"
+        default: stageText = ""
+        }
+        return SandboxError("\(name): \(what) \(subject)\(stageText): \(why)", hint: hint)
+    }
+}
+
+/// A session that could not start, turned into words.
+public struct SessionFailure: Sendable, Equatable {
+    public var stage: Int32
+    public var errno: Int32
+    public var index: Int32
+
+    public func error(argv: [String], cwd: String) -> SandboxError {
+        let why = errnoText(errno)
+        let program = argv.first ?? "?"
+        switch sbx_stage(rawValue: UInt32(stage)) {
+        case SBX_STAGE_SESSION_EXEC:
+            if errno == ENOENT {
+                return SandboxError("\(program): command not found inside the container",
+                                    hint: "install it in the rootfs, or fix `command` in the profile")
+            }
+            return SandboxError("cannot execute \(program) inside the container: \(why)")
+        case SBX_STAGE_SESSION_CHDIR: return SandboxError("cannot change to \(cwd) inside the container: \(why)")
+        case SBX_STAGE_SESSION_SETUID:
+            return SandboxError("cannot switch to uid \(index) inside the container: \(why)",
+                                hint: index == 0 ? "uid 0 is not mapped: give the user a range in /etc/subuid (exec --root needs it)" : nil)
+        case SBX_STAGE_SESSION_SETGID: return SandboxError("cannot switch to gid \(index) inside the container: \(why)")
+        case SBX_STAGE_SESSION_GROUPS: return SandboxError("cannot set the supplementary groups inside the container: \(why)")
+        case SBX_STAGE_SESSION_SECCOMP: return SandboxError("cannot load the seccomp filter: \(why)")
+        case SBX_STAGE_SESSION_CAPS: return SandboxError("cannot drop capabilities (cap \(index)): \(why)")
+        case SBX_STAGE_SESSION_NO_NEW_PRIVS: return SandboxError("cannot set no_new_privs: \(why)")
+        case SBX_STAGE_SESSION_CTTY: return SandboxError("cannot attach the terminal to the session: \(why)")
+        case SBX_STAGE_SESSION_SETSID: return SandboxError("setsid failed: \(why)")
+        case SBX_STAGE_SESSION_STDIO: return SandboxError("cannot set up the session's standard fd \(index): \(why)")
+        case SBX_STAGE_SESSION_FORK: return SandboxError("cannot start a process in the container: \(why)")
+        case SBX_STAGE_SESSION_REQUEST: return SandboxError("the container's init refused the request: \(why)")
+        case SBX_STAGE_STOPPING: return SandboxError("the container is stopping")
+        default: return SandboxError("session failed at step \(stage): \(why)")
+        }
+    }
+}

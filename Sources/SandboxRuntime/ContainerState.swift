@@ -1,0 +1,186 @@
+// Runtime state of running containers: $XDG_RUNTIME_DIR/sandbox/NAME/{state,control.sock}.
+// One lock (flock on the sandbox runtime directory) serialises start, join and
+// clean-up, so two launchers never start the same container twice. A state
+// file is trusted only while its init pid still has the recorded start time;
+// otherwise it is stale (a crash, a reboot) and removed.
+import CSandboxSpawn
+import SandboxCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `state` file: key=value lines.
+public struct ContainerState: Sendable, Equatable {
+    public var name: String
+    public var initPid: Int32
+    public var initStartTime: UInt64
+    public var supervisorPid: Int32
+    public var supervisorStartTime: UInt64
+    public var persistent: Bool
+    public var profilePath: String
+    /// A fingerprint of the profile the container started with (to say "changed, applies at next start").
+    public var profileFingerprint: String
+    public var startedAt: Int
+
+    public init(name: String, initPid: Int32, initStartTime: UInt64, supervisorPid: Int32, supervisorStartTime: UInt64,
+                persistent: Bool, profilePath: String, profileFingerprint: String, startedAt: Int) {
+        self.name = name
+        self.initPid = initPid
+        self.initStartTime = initStartTime
+        self.supervisorPid = supervisorPid
+        self.supervisorStartTime = supervisorStartTime
+        self.persistent = persistent
+        self.profilePath = profilePath
+        self.profileFingerprint = profileFingerprint
+        self.startedAt = startedAt
+    }
+
+    public static let version = 1
+
+    public func serialized() -> String {
+        """
+        version=\(Self.version)
+        name=\(name)
+        init_pid=\(initPid)
+        init_start=\(initStartTime)
+        supervisor_pid=\(supervisorPid)
+        supervisor_start=\(supervisorStartTime)
+        persistent=\(persistent ? 1 : 0)
+        profile=\(profilePath)
+        profile_fingerprint=\(profileFingerprint)
+        started_at=\(startedAt)
+
+        """
+    }
+
+    /// Parses a state file; nil when it is damaged or from another version (treated as stale).
+    public static func parse(_ text: String) -> ContainerState? {
+        var kv: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { return nil }
+            kv[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        }
+        guard kv["version"] == String(version), let name = kv["name"], !name.isEmpty,
+              let ip = kv["init_pid"].flatMap(Int32.init), ip > 0,
+              let ist = kv["init_start"].flatMap(UInt64.init),
+              let sp = kv["supervisor_pid"].flatMap(Int32.init),
+              let sst = kv["supervisor_start"].flatMap(UInt64.init),
+              let pers = kv["persistent"], pers == "0" || pers == "1",
+              let profile = kv["profile"], let fp = kv["profile_fingerprint"],
+              let started = kv["started_at"].flatMap(Int.init)
+        else { return nil }
+        return ContainerState(name: name, initPid: ip, initStartTime: ist, supervisorPid: sp, supervisorStartTime: sst,
+                              persistent: pers == "1", profilePath: profile, profileFingerprint: fp, startedAt: started)
+    }
+
+    /// True while the recorded init still runs (same pid, same start time).
+    public func isAlive(startTimeOf: (Int32) -> UInt64? = processStartTime) -> Bool {
+        startTimeOf(initPid) == initStartTime
+    }
+}
+
+/// FNV-1a over the profile file's bytes: cheap, stable across processes.
+public func profileFingerprint(path: String) -> String {
+    let text = readFile(path) ?? ""
+    var h: UInt64 = 0xcbf29ce484222325
+    for b in text.utf8 {
+        h ^= UInt64(b)
+        h = h &* 0x100000001b3
+    }
+    return String(h, radix: 16)
+}
+
+/// What the runtime directory says about one container.
+public enum ContainerStatus: Sendable, Equatable {
+    case notRunning
+    case running(ContainerState)
+    /// A state directory whose init is gone (or that cannot be read).
+    case stale
+}
+
+/// The runtime directory and its lock.
+public struct ContainerDirectory: Sendable {
+    public var root: String
+    public init(paths: Paths) { root = paths.runtimeDir }
+    public init(root: String) { self.root = root }
+
+    public func stateDir(_ name: String) -> String { root + "/" + name }
+    public func stateFile(_ name: String) -> String { stateDir(name) + "/state" }
+    public func controlSocket(_ name: String) -> String { stateDir(name) + "/control.sock" }
+
+    /// Creates the directory (0700) and takes the exclusive lock; released when the fd closes.
+    public func lock() throws -> OwnedFD {
+        do { try makeDirectories(root, mode: 0o700) } catch {
+            throw SandboxError("cannot create the runtime directory \(root): \(errnoText(error.errno))",
+                               hint: "check XDG_RUNTIME_DIR is set to a directory you own")
+        }
+        // Control sockets and state live here: another user must not own or be able to
+        // write it (the /tmp fallback without XDG_RUNTIME_DIR could be pre-created by anyone).
+        for dir in [root, parentDirectory(root)] {
+            var st = stat()
+            guard lstat(dir, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == getuid(),
+                  st.st_mode & 0o022 == 0 else {
+                throw SandboxError("\(dir) is not a private directory of yours (it must be owned by uid \(getuid()) and not writable by others)",
+                                   hint: "set XDG_RUNTIME_DIR to your own 0700 runtime directory (usually /run/user/\(getuid()))")
+            }
+        }
+        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw SandboxError("cannot open \(root): \(errnoText(errno))") }
+        let owned = OwnedFD(fd)
+        while flock(fd, LOCK_EX) < 0 {
+            if errno != EINTR { throw SandboxError("cannot lock \(root): \(errnoText(errno))") }
+        }
+        return owned
+    }
+
+    func parentDirectory(_ path: String) -> String {
+        guard let i = path.lastIndex(of: "/"), i != path.startIndex else { return "/" }
+        return String(path[..<i])
+    }
+
+    public func status(_ name: String) -> ContainerStatus {
+        var st = stat()
+        guard lstat(stateDir(name), &st) == 0 else { return .notRunning }
+        guard let text = readFile(stateFile(name)), let state = ContainerState.parse(text), state.name == name else {
+            return .stale
+        }
+        return state.isAlive() ? .running(state) : .stale
+    }
+
+    /// Writes the state file atomically (rename over).
+    public func write(_ state: ContainerState) throws {
+        let tmp = stateFile(state.name) + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SandboxError("cannot write \(tmp): \(errnoText(errno))") }
+        defer { close(fd) }
+        try writeAll(fd, Array(state.serialized().utf8))
+        guard rename(tmp, stateFile(state.name)) == 0 else { throw SandboxError("cannot rename \(tmp): \(errnoText(errno))") }
+    }
+
+    /// Removes a container's state directory and what is in it (files only; no mounts live here).
+    public func remove(_ name: String) {
+        let dir = stateDir(name)
+        if let d = opendir(dir) {
+            while let e = readdir(d) {
+                let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if n == "." || n == ".." { continue }
+                unlink(dir + "/" + n)
+            }
+            closedir(d)
+        }
+        rmdir(dir)
+    }
+
+    /// Names with a state directory, sorted.
+    public func names() -> [String] {
+        guard let d = opendir(root) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if n == "." || n == ".." { continue }
+            if e.pointee.d_type == UInt8(DT_DIR) { out.append(n) }
+        }
+        return out.sorted()
+    }
+}

@@ -1,0 +1,484 @@
+# The container engine, as the test user with a real subuid range and the real
+# setuid newuidmap/newgidmap: id maps, PID 1, capabilities, filesystem, sessions,
+# lifecycle, crash clean-up and bad input. Every test_* runs as root and drives
+# `sandbox` as $IT_USER through sbx.
+
+# A plain profile: host rootfs, private home, /bin/sh as the app.
+eng_profile() {
+  local name=${1:-itengine} home=${2:-private} extra=${3:-}
+  it_profile "$name" <<EOF
+description = "engine integration test"
+command = ["/bin/sh"]
+[home]
+mode = "$home"
+[session]
+stop_timeout = 2
+$extra
+EOF
+}
+
+eng_runtime() { echo "$(it_runtime)/sandbox"; }
+
+# Waits until COND (a shell expression) holds, up to N tenths of a second.
+eng_wait() {
+  local cond=$1 n=${2:-50} i
+  for i in $(seq 1 "$n"); do eval "$cond" && return 0; sleep 0.1; done
+  return 1
+}
+
+# Processes of the test user that belong to a container (our init, or anything under it).
+eng_container_procs() { pgrep -u "$IT_USER" -f 'sandbox-init|sleep 1000|sandbox _supervise' || true; }
+
+eng_assert_nothing_left() {
+  local name=${1:-itengine}
+  eng_wait '[ -z "$(eng_container_procs)" ]' 80 || fail "processes left: $(ps -o pid,comm,args -p "$(eng_container_procs | tr '\n' ',' | sed 's/,$//')" 2>&1)"
+  eng_wait '[ ! -e "$(eng_runtime)/'"$name"'" ]' 50 || fail "state left: $(ls -la "$(eng_runtime)/$name" 2>&1)"
+}
+
+test_passthrough_id_maps_and_identity() {
+  eng_profile
+  local uid sub
+  uid=$(it_uid)
+  sub=$(awk -F: -v u="$IT_USER" '$1==u {print $2; exit}' /etc/subuid)
+  out=$(sbx run itengine -- -c 'cat /proc/self/uid_map; echo --; cat /proc/self/gid_map; echo --; id -u; id -g; id -un' | tr -s ' ' | sed 's/^ //')
+  echo "$out"
+  expected_uid="0 $sub $uid
+$uid $uid 1
+$((uid + 1)) $((sub + uid + 1)) $((65536 - uid - 1))"
+  assert_eq "$(echo "$out" | sed -n '1,/^--$/p' | grep -v -- --)" "$expected_uid" "uid_map"
+  gid=$(id -g "$IT_USER")
+  subg=$(awk -F: -v u="$IT_USER" '$1==u {print $2; exit}' /etc/subgid)
+  expected_gid="0 $subg $gid
+$gid $gid 1
+$((gid + 1)) $((subg + gid + 1)) $((65536 - gid - 1))"
+  assert_eq "$(echo "$out" | sed -n '/^--$/,/^--$/p' | grep -v -- --)" "$expected_gid" "gid_map"
+  assert_eq "$(echo "$out" | tail -n 3 | head -n 1)" "$uid" "id -u"
+  assert_eq "$(echo "$out" | tail -n 2 | head -n 1)" "$gid" "id -g"
+  assert_eq "$(echo "$out" | tail -n 1)" "$IT_USER" "user name from the synthesized passwd"
+}
+
+test_pid1_is_init_and_host_processes_are_invisible() {
+  eng_profile
+  out=$(sbx run itengine -- -c 'cat /proc/1/comm; echo pids: $(ls /proc | grep -c "^[0-9]"); hostname')
+  echo "$out"
+  assert_eq "$(echo "$out" | sed -n 1p)" "sandbox-init" "PID 1"
+  # init, sh, ls, grep: a handful at most, never the host's hundreds
+  n=$(echo "$out" | sed -n 's/^pids: //p')
+  [ "$n" -le 6 ] || fail "container sees $n processes"
+  assert_eq "$(echo "$out" | sed -n 3p)" "itengine" "hostname"
+  # A host process of the same user (its pid) is not visible inside.
+  local pidfile=/tmp/sandbox-engine-hostpid.$$
+  rm -f "$pidfile"
+  it_as_user sh -c "echo \$\$ > '$pidfile'; exec sleep 31" &
+  eng_wait '[ -s "$pidfile" ]' 50 || fail "host process did not start"
+  hostpid=$(cat "$pidfile")
+  out=$(sbx run itengine -- -c "test -e /proc/$hostpid && echo VISIBLE || echo HIDDEN")
+  kill "$hostpid" 2>/dev/null || true
+  rm -f "$pidfile"
+  assert_eq "$out" "HIDDEN" "host pid $hostpid"
+}
+
+test_capabilities_dropped_and_no_new_privs() {
+  eng_profile
+  out=$(sbx run itengine -- -c 'grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):" /proc/self/status')
+  echo "$out"
+  for k in CapInh CapPrm CapEff CapBnd CapAmb; do
+    assert_eq "$(echo "$out" | awk -v k="$k:" '$1==k {print $2}')" "0000000000000000" "$k"
+  done
+  assert_eq "$(echo "$out" | awk '$1=="NoNewPrivs:" {print $2}')" "1" "NoNewPrivs"
+  # exec --root is uid 0 inside, still without capabilities.
+  out=$(sbx exec --root itengine -- sh -c 'id -u; grep -E "^(CapEff|CapBnd):" /proc/self/status')
+  echo "$out"
+  assert_eq "$(echo "$out" | sed -n 1p)" "0" "exec --root uid"
+  assert_eq "$(echo "$out" | awk '$1=="CapEff:" {print $2}')" "0000000000000000" "root CapEff"
+  assert_eq "$(echo "$out" | awk '$1=="CapBnd:" {print $2}')" "0000000000000000" "root CapBnd"
+  # Attack: root inside cannot mount or change the hostname.
+  out=$(sbx exec --root itengine -- sh -c 'mount -t tmpfs none /mnt 2>&1 && echo MOUNTED; hostname evil 2>&1 && echo RENAMED; true')
+  assert_not_contains "$out" "MOUNTED"
+  assert_not_contains "$out" "RENAMED"
+}
+
+test_readonly_binds_are_readonly() {
+  eng_profile
+  out=$(sbx run itengine -- -c '
+    for p in /usr/sandbox-probe /etc/sandbox-probe /sandbox-probe /bin/sandbox-probe; do
+      if touch $p 2>/dev/null; then echo "WROTE $p"; fi
+    done
+    echo x >> /etc/passwd 2>/dev/null && echo "WROTE /etc/passwd"
+    touch /tmp/ok && echo TMP-OK
+    touch ~/ok && echo HOME-OK
+    grep -c " /usr " /proc/self/mounts; awk "\$2==\"/usr\" {print \$4}" /proc/self/mounts')
+  echo "$out"
+  assert_not_contains "$out" "WROTE"
+  assert_contains "$out" "TMP-OK"
+  assert_contains "$out" "HOME-OK"
+  assert_contains "$(echo "$out" | tail -n 1)" "ro" "/usr mount options"
+  [ ! -e /usr/sandbox-probe ] || fail "host /usr was written"
+}
+
+test_private_home_hides_host_home_and_persists() {
+  eng_profile itengine private
+  local home; home=$(it_home)
+  runuser -u "$IT_USER" -- sh -c "echo secret > '$home/host-only-file'"
+  out=$(sbx run itengine -- -c 'ls -a ~; echo HOME=$HOME; pwd; echo kept > ~/inside-file')
+  echo "$out"
+  assert_not_contains "$out" "host-only-file"
+  assert_contains "$out" "HOME=$home"
+  assert_eq "$(runuser -u "$IT_USER" -- cat "$home/.local/share/sandbox/itengine/home/inside-file")" "kept" "private home persisted"
+  [ ! -e "$home/inside-file" ] || fail "private home leaked into the host home"
+  out=$(sbx run itengine -- -c 'cat ~/inside-file')
+  assert_eq "$out" "kept" "second run sees the private home"
+}
+
+test_app_cannot_change_sandbox_config_in_host_home_mode() {
+  eng_profile itengine host
+  local home; home=$(it_home)
+  before=$(md5sum "$home/.config/sandbox/profiles/itengine.toml")
+  out=$(sbx run itengine -- -c '
+    cd ~/.config/sandbox/profiles || exit 9
+    echo "command = [\"/bin/evil\"]" > evil.toml 2>/dev/null && echo CREATED
+    echo "[env]" >> itengine.toml 2>/dev/null && echo APPENDED
+    rm -f itengine.toml 2>/dev/null; test -e itengine.toml || echo REMOVED
+    mv ~/.config/sandbox ~/.config/sandbox-moved 2>/dev/null && echo MOVED
+    echo x > ~/.config/sandbox/config.toml 2>/dev/null && echo CONFIG
+    ls ~/.local/share/sandbox | wc -l
+    echo host-home-ok > ~/host-mode-file')
+  echo "$out"
+  for w in CREATED APPENDED REMOVED MOVED CONFIG; do assert_not_contains "$out" "$w"; done
+  assert_eq "$(md5sum "$home/.config/sandbox/profiles/itengine.toml")" "$before" "profile unchanged"
+  [ ! -e "$home/.config/sandbox/profiles/evil.toml" ] || fail "evil profile created"
+  # host mode really is the host home (explicit opt-in) ...
+  assert_eq "$(cat "$home/host-mode-file")" "host-home-ok" "host home written"
+  # ... but sandbox's data (other apps' private homes) is hidden
+  assert_eq "$(echo "$out" | tail -n 1 | tr -d ' ')" "0" "data dir entries visible"
+  rm -f "$home/host-mode-file"
+}
+
+test_exit_status_is_the_apps() {
+  eng_profile
+  set +e
+  sbx run itengine -- -c 'exit 7'; rc=$?
+  sbx run itengine -- -c 'kill -TERM $$'; rc2=$?
+  set -e
+  assert_eq "$rc" "7" "exit status"
+  assert_eq "$rc2" "143" "killed by SIGTERM"
+  eng_assert_nothing_left
+}
+
+test_two_runs_share_one_container_and_it_stops_after_both() {
+  eng_profile
+  local out1=$IT_STATE/engine-run1.out
+  sbx run itengine -- -c 'echo $$ > /tmp/first; cat /proc/1/stat | cut -d" " -f22 > /tmp/init-start; sleep 3; echo first-done' >"$out1" 2>&1 &
+  local r1=$!
+  eng_wait 'sbx status itengine >/dev/null 2>&1' 50 || fail "container did not start"
+  eng_wait 'sbx exec itengine -- test -e /tmp/init-start 2>/dev/null' 50 || fail "first session did not run"
+  out=$(sbx run itengine -- -c 'cat /tmp/first; echo sessions-here; sleep 1')
+  echo "second: $out"
+  assert_contains "$out" "sessions-here"
+  [ -n "$(echo "$out" | head -n1 | tr -dc 0-9)" ] || fail "second run did not see the first run's /tmp"
+  list=$(sbx list)
+  echo "$list"
+  assert_contains "$list" "itengine"
+  json=$(sbx list --json)
+  assert_contains "$json" '"name":"itengine"'
+  wait $r1
+  assert_contains "$(cat "$out1")" "first-done"
+  eng_assert_nothing_left
+  set +e; sbx status itengine; rc=$?; set -e
+  assert_eq "$rc" "1" "status of a stopped container"
+}
+
+test_session_count_while_two_run() {
+  eng_profile
+  sbx run itengine -- -c 'sleep 3' & local r1=$!
+  eng_wait 'sbx status itengine 2>/dev/null | grep -q "1 session"' 50 || fail "one session not seen: $(sbx status itengine 2>&1)"
+  sbx run itengine -- -c 'sleep 2' & local r2=$!
+  eng_wait 'sbx status itengine 2>/dev/null | grep -q "2 sessions"' 50 || fail "two sessions not seen: $(sbx status itengine 2>&1)"
+  json=$(sbx status itengine --json)
+  assert_contains "$json" '"sessions":2'
+  wait $r1 $r2
+  eng_assert_nothing_left
+}
+
+test_sigkill_of_the_launcher_leaves_nothing() {
+  eng_profile
+  sbx run itengine -- -c 'sleep 1000' >/dev/null 2>&1 &
+  eng_wait 'pgrep -u "$IT_USER" -fx "sleep 1000" >/dev/null' 50 || fail "app did not start"
+  launcher=$(pgrep -u "$IT_USER" -f "bin/sandbox run itengine" | head -n1)
+  [ -n "$launcher" ] || fail "no launcher process"
+  kill -KILL "$launcher"
+  eng_assert_nothing_left
+  # Mounts only ever existed in the container's mount namespace: none on the host.
+  local mounts; mounts=$(grep -E " ($(it_home)|$(it_runtime))[/ ]" /proc/self/mountinfo || true)
+  [ -z "$mounts" ] || fail "host mounts left: $mounts"
+  out=$(sbx run itengine -- -c 'echo again')
+  assert_eq "$out" "again" "next run"
+}
+
+test_sigkill_of_the_supervisor_leaves_nothing_and_stale_state_is_cleaned() {
+  eng_profile
+  sbx run itengine -- -c 'sleep 1000' >/dev/null 2>&1 &
+  eng_wait 'pgrep -u "$IT_USER" -fx "sleep 1000" >/dev/null' 50 || fail "app did not start"
+  sup=$(pgrep -u "$IT_USER" -f "sandbox _supervise" | head -n1)
+  [ -n "$sup" ] || fail "no supervisor"
+  kill -KILL "$sup"
+  eng_wait '[ -z "$(pgrep -u "$IT_USER" -f "sandbox-init|sleep 1000")" ]' 50 || fail "container survived its supervisor"
+  wait || true
+  # The state the dead supervisor left is stale; the next run removes it and works.
+  [ -d "$(eng_runtime)/itengine" ] || echo "(no state left at all)"
+  out=$(sbx run itengine -- -c 'echo fresh')
+  assert_eq "$out" "fresh" "run after a crash"
+  eng_assert_nothing_left
+}
+
+test_forged_stale_state_is_ignored() {
+  eng_profile
+  local dir; dir=$(eng_runtime)/itengine
+  runuser -u "$IT_USER" -- mkdir -p "$dir"
+  # pid 1 of the host, with a start time that does not match: a reused pid after a crash
+  runuser -u "$IT_USER" -- sh -c "printf 'version=1\nname=itengine\ninit_pid=1\ninit_start=1\nsupervisor_pid=1\nsupervisor_start=1\npersistent=0\nprofile=x\nprofile_fingerprint=0\nstarted_at=0\n' > '$dir/state'"
+  out=$(sbx list)
+  assert_contains "$out" "stale"
+  out=$(sbx run itengine -- -c 'echo works')
+  assert_eq "$out" "works" "run over stale state"
+  eng_assert_nothing_left
+}
+
+test_start_exec_stop() {
+  eng_profile
+  sbx start itengine
+  out=$(sbx status itengine)
+  assert_contains "$out" "running"
+  assert_contains "$out" "0 sessions"
+  out=$(sbx exec itengine -- sh -c 'echo inside; cat /proc/1/comm')
+  assert_contains "$out" "inside"
+  # exec ended, but a started container stays until stop
+  sbx status itengine >/dev/null || fail "container stopped after exec"
+  err=$(sbx start itengine 2>&1)
+  assert_contains "$err" "already running"
+  sbx stop itengine --timeout 1
+  eng_assert_nothing_left
+  set +e; err=$(sbx stop itengine 2>&1); rc=$?; set -e
+  assert_eq "$rc" "1" "stop of a stopped container"
+  assert_contains "$err" "not running"
+}
+
+test_stop_escalates_to_sigkill_after_the_timeout() {
+  eng_profile
+  sbx start itengine
+  sbx exec itengine -- sh -c 'trap "" TERM HUP; sleep 1000' >/dev/null 2>&1 &
+  eng_wait 'pgrep -u "$IT_USER" -fx "sleep 1000" >/dev/null' 50 || fail "app did not start"
+  start=$(date +%s%N)
+  sbx stop itengine --timeout 1
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  echo "stop took $ms ms"
+  [ "$ms" -ge 900 ] || fail "did not wait for the grace period"
+  eng_assert_nothing_left
+}
+
+test_sigint_reaches_the_app_without_a_terminal() {
+  eng_profile
+  local out=$IT_STATE/engine-int.out
+  sbx run itengine -- -c 'trap "echo GOT-INT; exit 3" INT; sleep 1000 & wait' >"$out" 2>&1 &
+  local r=$!
+  eng_wait 'pgrep -u "$IT_USER" -fx "sleep 1000" >/dev/null' 50 || fail "app did not start"
+  launcher=$(pgrep -u "$IT_USER" -f "bin/sandbox run itengine" | head -n1)
+  kill -INT "$launcher"
+  set +e; wait $r; rc=$?; set -e
+  cat "$out"
+  assert_contains "$(cat "$out")" "GOT-INT"
+  assert_eq "$rc" "3" "exit status after SIGINT"
+  eng_assert_nothing_left
+}
+
+test_interactive_session_gets_a_terminal_not_the_launchers() {
+  eng_profile
+  # script(1) gives the launcher a real terminal; the session must see a tty of its own.
+  out=$(it_as_user script -qec "$IT_PREFIX/bin/sandbox exec itengine -- sh -c 'test -t 0 && echo HAS-TTY; ps -o tty= -p \$\$ 2>/dev/null; printf \"%s\n\" \$(readlink /proc/self/fd/0)'" /dev/null | tr -d '\r')
+  echo "$out"
+  assert_contains "$out" "HAS-TTY"
+  # Typing reaches the app through the pty.
+  out=$(printf 'echo typed-$((6*7))\nexit\n' | it_as_user script -qec "$IT_PREFIX/bin/sandbox exec itengine -- sh -i" /dev/null | tr -d '\r')
+  echo "$out"
+  assert_contains "$out" "typed-42"
+  # Ctrl-C typed at the terminal interrupts the app inside, not the launcher.
+  out=$( (printf 'sleep 100; echo not-interrupted\n'; sleep 1.5; printf '\003'; sleep 0.5; printf 'echo after-$((1+1))\nexit\n') \
+        | timeout 20 runuser -u "$IT_USER" -- env -i HOME="$(it_home)" USER="$IT_USER" XDG_RUNTIME_DIR="$(it_runtime)" PATH=/usr/bin:/bin \
+          script -qec "$IT_PREFIX/bin/sandbox exec itengine -- sh -i" /dev/null | tr -d '\r')
+  echo "$out"
+  echo "$out" | grep -qx "after-2" || fail "no after-2 line"
+  if echo "$out" | grep -qx "not-interrupted"; then fail "sleep was not interrupted"; fi
+  eng_assert_nothing_left
+}
+
+test_tiocsti_cannot_inject_into_the_launchers_terminal() {
+  eng_profile
+  command -v python3 >/dev/null || { echo "python3 missing"; return 1; }
+  # The launcher's stdout/stderr are a terminal (script(1)), stdin is not: the session gets
+  # that terminal as fd 1/2 but, after setsid, not as its controlling terminal, so TIOCSTI
+  # (CVE-2017-5226) is refused with EPERM instead of typing into the user's shell.
+  local probe='import fcntl, termios, os
+for fd in (1, 2):
+    try:
+        fcntl.ioctl(fd, termios.TIOCSTI, b"x"); print("INJECTED", fd, os.isatty(fd))
+    except OSError as e: print("blocked", fd, os.isatty(fd), e.errno)'
+  local b64; b64=$(printf '%s' "$probe" | base64 -w0)
+  out=$(it_as_user script -qec "$IT_PREFIX/bin/sandbox run itengine -- -c 'python3 -c \"import base64; exec(base64.b64decode(\\\"$b64\\\"))\"' </dev/null" /dev/null 2>&1 | tr -d '\r')
+  echo "$out"
+  assert_not_contains "$out" "INJECTED"
+  assert_contains "$out" "blocked 1 True 1"   # a terminal, and EPERM
+  assert_contains "$out" "blocked 2 True 1"
+}
+
+test_bad_input_image_rootfs_missing() {
+  eng_profile itimage private '[rootfs]
+mode = "image"'
+  set +e; err=$(sbx run itimage -- -c true 2>&1); rc=$?; set -e
+  echo "$err"
+  [ "$rc" -ne 0 ] || fail "started without a rootfs"
+  assert_contains "$err" "sandbox create itimage"
+  assert_contains "$err" "rootfs"
+  eng_assert_nothing_left itimage
+}
+
+test_bad_input_missing_mount_source_and_missing_command() {
+  eng_profile itmount private '[[mount]]
+source = "~/does-not-exist"
+target = "/data"'
+  set +e; err=$(sbx run itmount -- -c true 2>&1); rc=$?; set -e
+  echo "$err"
+  [ "$rc" -ne 0 ] || fail "started without a mount source"
+  assert_contains "$err" "does-not-exist"
+  assert_contains "$err" "optional = true"
+  eng_profile itopt private '[[mount]]
+source = "~/does-not-exist"
+target = "/data"
+optional = true'
+  err=$(sbx run itopt -- -c 'echo ran' 2>&1)
+  assert_contains "$err" "ran"
+  assert_contains "$err" "skipping"
+  set +e; err=$(sbx exec itengine -- /no/such/program 2>&1); rc=$?; set -e
+  echo "$err"
+  [ "$rc" -ne 0 ] || fail "missing program succeeded"
+  assert_contains "$err" "/no/such/program: command not found inside the container"
+  eng_assert_nothing_left itengine
+}
+
+test_bad_input_profile_changed_while_running() {
+  eng_profile
+  sbx start itengine
+  eng_profile itengine private '# edited'
+  err=$(sbx exec itengine -- true 2>&1)
+  echo "$err"
+  assert_contains "$err" "changed since itengine started"
+  assert_contains "$err" "next start"
+  sbx stop itengine --timeout 1
+  eng_assert_nothing_left
+}
+
+test_bad_input_no_subuid_range_falls_back_to_a_single_id() {
+  # A user of our own without any subordinate range (useradd may add one: remove it).
+  local u=sbengine
+  id "$u" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$u"
+  sed -i "/^$u:/d" /etc/subuid /etc/subgid
+  mkdir -p "/run/user/$(id -u $u)" && chown "$u:" "/run/user/$(id -u $u)" && chmod 700 "/run/user/$(id -u $u)"
+  local home; home=$(getent passwd $u | cut -d: -f6)
+  runuser -u $u -- mkdir -p "$home/.config/sandbox/profiles"
+  runuser -u $u -- sh -c "printf 'command = [\"/bin/sh\"]\n[home]\nmode = \"tmpfs\"\n' > '$home/.config/sandbox/profiles/single.toml'"
+  out=$(it_as $u "$IT_PREFIX/bin/sandbox" run single -- -c 'cat /proc/self/uid_map; id -u' 2>&1)
+  echo "$out"
+  uid=$(id -u $u)
+  assert_contains "$out" "no subordinate uids for $u"
+  assert_contains "$out" "usermod"
+  assert_eq "$(echo "$out" | tail -n 2 | head -n 1 | tr -s ' ' | sed 's/^ //')" "$uid $uid 1" "single-id uid_map"
+  assert_eq "$(echo "$out" | tail -n 1)" "$uid" "id -u"
+  set +e; err=$(it_as $u "$IT_PREFIX/bin/sandbox" exec --root single -- id -u 2>&1); rc=$?; set -e
+  echo "$err"
+  [ "$rc" -ne 0 ] || fail "exec --root without a range"
+  assert_contains "$err" "uid 0 is not mapped"
+  pkill -KILL -u $u 2>/dev/null || true
+}
+
+test_app_that_reaches_the_control_socket_is_refused() {
+  # A profile that (carelessly) binds sandbox's runtime directory into the container.
+  local rt; rt=$(it_runtime)
+  eng_profile itengine private "[[mount]]
+source = \"$rt/sandbox\"
+target = \"/ctl\""
+  local probe='import socket, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect("/ctl/itengine/control.sock")
+try:
+    s.send(struct.pack("=IiiiIIIIII", 4, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+    s.settimeout(5)
+    r = s.recv(64)
+except (BrokenPipeError, ConnectionResetError):
+    r = b""
+print("REPLY", len(r)) if r else print("REFUSED")'
+  local b64; b64=$(printf '%s' "$probe" | base64 -w0)
+  out=$(sbx run itengine -- -c "python3 -c \"import base64; exec(base64.b64decode('$b64'))\"; echo pty: \$(python3 -c 'import pty; m, s = pty.openpty(); print(\"ok\")')" 2>&1)
+  echo "$out"
+  assert_contains "$out" "REFUSED"
+  assert_not_contains "$out" "REPLY"
+  # the container's own devpts works for apps that open terminals
+  assert_contains "$out" "pty: ok"
+  eng_assert_nothing_left
+}
+
+test_bad_input_user_namespaces_disabled() {
+  eng_profile
+  # Inside a user namespace of our own, max_user_namespaces = 0 disables them for
+  # everything below, exactly like the sysctl on a locked-down host.
+  set +e
+  err=$(it_as_user unshare -Ur sh -c "echo 0 > /proc/sys/user/max_user_namespaces && exec $IT_PREFIX/bin/sandbox run itengine -- -c 'echo STARTED'" 2>&1)
+  rc=$?
+  set -e
+  echo "$err"
+  [ "$rc" -ne 0 ] || fail "started without user namespaces"
+  assert_not_contains "$err" "STARTED"
+  assert_contains "$err" "cannot create a user namespace"
+  assert_contains "$err" "max_user_namespaces"
+  eng_assert_nothing_left
+}
+
+test_bad_input_newuidmap_not_setuid() {
+  eng_profile
+  # In a private mount namespace (root's, for this test only) newuidmap loses its setuid bit.
+  local copy=$IT_STATE/newuidmap-nosuid
+  cp /usr/bin/newuidmap "$copy" && chmod 0755 "$copy"
+  set +e
+  err=$(unshare -m sh -c "mount --bind '$copy' /usr/bin/newuidmap && \
+    runuser -u '$IT_USER' -- env -i HOME='$(it_home)' USER='$IT_USER' XDG_RUNTIME_DIR='$(it_runtime)' \
+      PATH=/usr/bin:/bin '$IT_PREFIX/bin/sandbox' run itengine -- -c 'echo STARTED'" 2>&1)
+  rc=$?
+  set -e
+  echo "$err"
+  [ "$rc" -ne 0 ] || fail "started with a non-setuid newuidmap"
+  assert_not_contains "$err" "STARTED"
+  assert_contains "$err" "/usr/bin/newuidmap is not setuid root"
+  assert_contains "$err" "chmod 4755"
+  eng_assert_nothing_left
+}
+
+test_user_mounts_with_tilde_read_only_and_read_write() {
+  local home; home=$(it_home)
+  runuser -u "$IT_USER" -- mkdir -p "$home/Downloads" "$home/ro-data"
+  runuser -u "$IT_USER" -- sh -c "echo host-data > '$home/ro-data/file'"
+  eng_profile itengine private '[[mount]]
+source = "~/Downloads"
+target = "~/Downloads"
+readonly = false
+[[mount]]
+source = "~/ro-data"
+target = "/data"
+readonly = true'
+  out=$(sbx run itengine -- -c 'echo from-app > ~/Downloads/new; cat /data/file; (echo x > /data/file) 2>/dev/null && echo WROTE-RO; true')
+  echo "$out"
+  assert_contains "$out" "host-data"
+  assert_not_contains "$out" "WROTE-RO"
+  assert_eq "$(cat "$home/Downloads/new")" "from-app" "read-write mount"
+  assert_eq "$(stat -c %U "$home/Downloads/new")" "$IT_USER" "owner of a file the app wrote"
+  # The mount point inside the private home belongs to the user, not to a subordinate uid.
+  assert_eq "$(stat -c %U "$home/.local/share/sandbox/itengine/home/Downloads")" "$IT_USER" "mount point owner"
+  rm -rf "$home/Downloads" "$home/ro-data"
+}

@@ -1,0 +1,109 @@
+import Testing
+import SandboxCore
+@testable import SandboxRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct ContainerStateTests {
+    let sample = ContainerState(name: "chrome", initPid: 4242, initStartTime: 98765, supervisorPid: 4240,
+                                supervisorStartTime: 98760, persistent: false,
+                                profilePath: "/home/ann/.config/sandbox/profiles/chrome.toml",
+                                profileFingerprint: "abc123", startedAt: 1_700_000_000)
+
+    @Test func roundTrips() {
+        #expect(ContainerState.parse(sample.serialized()) == sample)
+    }
+
+    @Test func damagedOrForeignStateIsRejected() {
+        #expect(ContainerState.parse("") == nil)
+        #expect(ContainerState.parse(sample.serialized().replacingOccurrences("version=1", "version=2")) == nil)
+        #expect(ContainerState.parse(sample.serialized().replacingOccurrences("init_pid=4242", "init_pid=-3")) == nil)
+        #expect(ContainerState.parse(sample.serialized().replacingOccurrences("persistent=0", "persistent=yes")) == nil)
+        #expect(ContainerState.parse("garbage without equals\n") == nil)
+    }
+
+    @Test func aliveOnlyWithTheRecordedStartTime() {
+        #expect(sample.isAlive { $0 == 4242 ? 98765 : nil })
+        #expect(!sample.isAlive { $0 == 4242 ? 11111 : nil })   // pid reused by another process
+        #expect(!sample.isAlive { _ in nil })                    // gone
+    }
+
+    @Test func ownProcessStartTimeIsReadable() {
+        #expect(processStartTime(getpid()) != nil)
+    }
+
+    @Test func staleStateDirectoryIsDetectedAndRemoved() throws {
+        let base = "/tmp/sandbox-state-test-\(getpid())"
+        mkdir(base, 0o700)
+        let root = base + "/sandbox"
+        let dir = ContainerDirectory(root: root)
+        defer { dir.remove("x"); rmdir(root); rmdir(base) }
+        let lock = try dir.lock()
+        defer { lock.close() }
+        #expect(dir.status("x") == .notRunning)
+        mkdir(dir.stateDir("x"), 0o700)
+        var dead = sample
+        dead.name = "x"
+        dead.initPid = 999_999_999 & 0x3fffffff
+        try dir.write(dead)
+        #expect(dir.status("x") == .stale)
+        var live = dead
+        live.initPid = getpid()
+        live.initStartTime = processStartTime(getpid())!
+        try dir.write(live)
+        #expect(dir.status("x") == .running(live))
+        #expect(dir.names() == ["x"])
+        dir.remove("x")
+        #expect(dir.status("x") == .notRunning)
+    }
+
+    @Test func aRuntimeDirectoryOthersCanWriteIsRefused() throws {
+        let parent = "/tmp/sandbox-state-open-\(getpid())"
+        mkdir(parent, 0o700)
+        chmod(parent, 0o777)   // like a /tmp fallback someone else prepared
+        defer { rmdir(parent + "/sandbox"); rmdir(parent) }
+        do {
+            _ = try ContainerDirectory(root: parent + "/sandbox").lock()
+            Issue.record("a world-writable runtime directory was accepted")
+        } catch let e as SandboxError {
+            #expect(e.message.contains("not a private directory"))
+        }
+        chmod(parent, 0o700)
+        let lock = try ContainerDirectory(root: parent + "/sandbox").lock()
+        lock.close()
+    }
+
+    @Test func requestEncodingMatchesTheInitsLayout() {
+        let r = SessionRequest(argv: ["a", "bc"], environment: ["K=V"], workingDirectory: "/w", uid: 7, gid: 8)
+        let bytes = r.encoded(flags: 1)
+        let header = MemoryLayout<UInt32>.size * 10
+        #expect(bytes.count == header + "/w\0a\0bc\0K=V\0".utf8.count)
+        #expect(Array(bytes[header...]) == Array("/w\0a\0bc\0K=V\0".utf8))
+    }
+
+    @Test func shellStatus() {
+        #expect(SessionRunner.shellStatus(3 << 8) == 3)
+        #expect(SessionRunner.shellStatus(9) == 137)
+    }
+
+    @Test func mountFailureNamesTheDeviceAndTheFix() {
+        var plan = LaunchPlan(name: "chrome", hostname: "chrome")
+        plan.mounts = [.device(source: "/dev/dri", target: "/dev/dri", optional: false)]
+        let e = SpawnFailure(stage: 8, errno: ENODEV, index: 0).error(plan: plan)
+        #expect(e.message == "chrome: binding device /dev/dri on /dev/dri: no such device")
+        #expect(e.hint == "set devices.dri = false or plug the device in")
+    }
+}
+
+extension String {
+    func replacingOccurrences(_ a: String, _ b: String) -> String {
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: a) {
+            out += rest[..<r.lowerBound] + b
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}
