@@ -60,7 +60,9 @@ public enum DesktopLayout {
         let dir = runtimeDir(uid: uid) + "/pulse"
         var a = DesktopAdditions()
         a.mounts = [
-            .mkdir(path: dir, mode: 0o700),
+            // 0755: the directory may be created by the container's root, not the
+            // app's uid; the socket's own permissions are what guard it.
+            .mkdir(path: dir, mode: 0o755),
             .bind(source: socket, target: dir + "/native", readonly: true, recursive: false, optional: false),
             .file(path: dir + "/client.conf", contents: pulseClientConf, mode: 0o644),
         ]

@@ -214,13 +214,28 @@ public struct DesktopSession: Sendable {
     let profile: Profile
     let planner: DesktopPlanner
 
-    /// Adds the mounts (after the engine's base filesystem), notices and groups,
-    /// and sets the whole environment: base (EnvironmentPlanner) → desktop → [env].
+    /// Adds the mounts after the engine's base filesystem (but before its final
+    /// read-only remounts), notices and groups; sets the desktop variables in
+    /// the plan's environment unless the profile's [env] sets them (profile wins).
+    /// Works on whatever environment the engine built; `environment()` builds one
+    /// from scratch with EnvironmentPlanner.
     public func apply(to plan: inout LaunchPlan) {
-        plan.mounts += additions.mounts
+        var insertAt = plan.mounts.endIndex
+        while insertAt > plan.mounts.startIndex, case .remountReadonly = plan.mounts[insertAt - 1] { insertAt -= 1 }
+        plan.mounts.insert(contentsOf: additions.mounts, at: insertAt)
         plan.notices += additions.notices
         plan.supplementaryGroups = Array(Set(plan.supplementaryGroups + additions.supplementaryGroups)).sorted()
-        plan.environment = environment()
+        plan.environment = Self.merge(plan.environment, desktop: additions.environment, profile: profile.env)
+    }
+
+    /// Sets each desktop variable in a "K=V" list, keeping order, unless the profile sets it.
+    static func merge(_ env: [String], desktop: [String: String], profile: [String: String]) -> [String] {
+        var result = env
+        for (key, value) in desktop.sorted(by: { $0.key < $1.key }) where profile[key] == nil {
+            let entry = key + "=" + value
+            if let i = result.firstIndex(where: { $0.hasPrefix(key + "=") }) { result[i] = entry } else { result.append(entry) }
+        }
+        return result
     }
 
     /// The app's complete environment ("K=V", sorted).
