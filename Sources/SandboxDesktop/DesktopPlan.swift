@@ -143,6 +143,18 @@ public enum DesktopLayout {
         return a
     }
 
+    /// Splits gids into those the gid map maps 1:1 (inside == outside) and the rest.
+    public static func partitionGroups(_ gids: [UInt32], gidMap: [IDMapping]) -> (mapped: [UInt32], unmapped: [UInt32]) {
+        var mapped: [UInt32] = [], unmapped: [UInt32] = []
+        for g in gids {
+            let oneToOne = gidMap.contains { m in
+                m.inside == m.outside && g >= m.inside && UInt64(g) < UInt64(m.inside) + UInt64(m.count)
+            }
+            if oneToOne { mapped.append(g) } else { unmapped.append(g) }
+        }
+        return (mapped, unmapped)
+    }
+
     static func parentDir(_ path: String) -> String {
         guard let i = path.lastIndex(of: "/"), i != path.startIndex else { return "/" }
         return String(path[..<i])

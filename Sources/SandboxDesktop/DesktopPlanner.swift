@@ -224,7 +224,15 @@ public struct DesktopSession: Sendable {
         while insertAt > plan.mounts.startIndex, case .remountReadonly = plan.mounts[insertAt - 1] { insertAt -= 1 }
         plan.mounts.insert(contentsOf: additions.mounts, at: insertAt)
         plan.notices += additions.notices
-        plan.supplementaryGroups = Array(Set(plan.supplementaryGroups + additions.supplementaryGroups)).sorted()
+        // setgroups() inside can only name gids the gid map maps; a device group
+        // (video 44, render, audio 29) keeps its host meaning only when mapped 1:1,
+        // which newgidmap allows only if /etc/subgid delegates that gid to the user.
+        let (mapped, unmapped) = DesktopLayout.partitionGroups(additions.supplementaryGroups, gidMap: plan.gidMap)
+        plan.supplementaryGroups = Array(Set(plan.supplementaryGroups + mapped)).sorted()
+        if !unmapped.isEmpty {
+            let list = unmapped.map(String.init).joined(separator: ", ")
+            plan.notices.append("devices: group(s) \(list) owning the devices are not mapped into the container, so the app reaches the devices through their ACLs for your user (systemd-logind's uaccess), not through group membership; to keep a group, delegate it 1:1 in /etc/subgid (e.g. \(planner.user.name):\(unmapped[0]):1)")
+        }
         plan.environment = Self.merge(plan.environment, desktop: additions.environment, profile: profile.env)
     }
 

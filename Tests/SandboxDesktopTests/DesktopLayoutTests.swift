@@ -133,3 +133,45 @@ import Glibc
         #expect(DeviceDiscovery(root: root).discover(devices)[0].nodes.isEmpty)
     }
 }
+
+@Suite struct ApplyTests {
+    func session(_ additions: DesktopAdditions, profileEnv: [String: String] = [:]) -> DesktopSession {
+        var profile = Profile(name: "app", sourcePath: "/p/app.toml")
+        profile.env = profileEnv
+        let user = UserIdentity(uid: 1000, gid: 1000, name: "alice", home: "/home/alice", groups: [29, 44])
+        return DesktopSession(additions: additions, profile: profile,
+                              planner: DesktopPlanner(profile: profile, user: user, hostEnvironment: [:], stateDir: "/run/user/1000/sandbox/app"))
+    }
+
+    @Test func mountsGoBeforeTheFinalReadOnlyRemounts() {
+        var plan = LaunchPlan(name: "app", hostname: "app")
+        plan.mounts = [.tmpfs(target: "/", options: ""), .tmpfs(target: "/tmp", options: ""), .remountReadonly(target: "/")]
+        var a = DesktopAdditions()
+        a.mounts = [.mkdir(path: "/tmp/.X11-unix", mode: 0o1777)]
+        session(a).apply(to: &plan)
+        #expect(plan.mounts == [.tmpfs(target: "/", options: ""), .tmpfs(target: "/tmp", options: ""),
+                                .mkdir(path: "/tmp/.X11-unix", mode: 0o1777), .remountReadonly(target: "/")])
+    }
+
+    @Test func desktopVariablesReplaceTheEnginesButNotTheProfiles() {
+        var plan = LaunchPlan(name: "app", hostname: "app")
+        plan.environment = ["HOME=/home/alice", "DISPLAY=:9", "container=sandbox", "PULSE_SERVER=tcp:x"]
+        var a = DesktopAdditions()
+        a.environment = ["DISPLAY": ":0", "PULSE_SERVER": "unix:/run/user/1000/pulse/native", "XAUTHORITY": "/run/user/1000/Xauthority"]
+        session(a, profileEnv: ["PULSE_SERVER": "tcp:x"]).apply(to: &plan)
+        #expect(plan.environment == ["HOME=/home/alice", "DISPLAY=:0", "container=sandbox", "PULSE_SERVER=tcp:x",
+                                     "XAUTHORITY=/run/user/1000/Xauthority"])
+    }
+
+    @Test func onlyGroupsMappedOneToOneAreKept() {
+        var plan = LaunchPlan(name: "app", hostname: "app")
+        plan.gidMap = [IDMapping(inside: 0, outside: 100000, count: 44), IDMapping(inside: 44, outside: 44, count: 1),
+                       IDMapping(inside: 45, outside: 100045, count: 955), IDMapping(inside: 1000, outside: 1000, count: 1)]
+        var a = DesktopAdditions()
+        a.supplementaryGroups = [29, 44]
+        session(a).apply(to: &plan)
+        #expect(plan.supplementaryGroups == [44])
+        #expect(plan.notices.count == 1)
+        #expect(plan.notices.first?.contains("alice:29:1") == true)
+    }
+}
