@@ -45,7 +45,9 @@ public struct DesktopPlanner: Sendable {
     public func start() throws(SandboxError) -> DesktopSession {
         try FileIO.makeDirectories(stateDir, mode: 0o700)
         // Whatever is recorded now belongs to a container that is no longer running.
-        DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment).run()
+        // In module mode also look for an unrecorded module of ours (the state dir
+        // may have been cleared after a crash): we connect to the server anyway.
+        DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment).run(scanPulse: profile.pulse.mode == .module)
 
         var additions = DesktopAdditions()
         var state = DesktopState()
@@ -271,13 +273,15 @@ public struct DesktopTeardown: Sendable {
         self.hostEnvironment = hostEnvironment
     }
 
-    /// Returns what it did or could not do, for the log.
+    /// Returns what it did or could not do, for the log. `scanPulse` asks the
+    /// sound server for modules serving this container's socket even when
+    /// nothing is recorded (otherwise the server is only contacted with a record).
     @discardableResult
-    public func run() -> [String] {
+    public func run(scanPulse: Bool = false) -> [String] {
         let files = DesktopFiles(stateDir: stateDir)
         let state = files.readState()
         var report: [String] = []
-        report += unloadPulseModules(files: files, recorded: state.pulseModule)
+        report += unloadPulseModules(files: files, recorded: state.pulseModule, scan: scanPulse)
         if let cookie = state.x11Cookie { report += revoke(cookie) }
         unlink(files.xauthority)
         unlink(files.pulseSocket)
@@ -290,9 +294,8 @@ public struct DesktopTeardown: Sendable {
     /// container's: the recorded index alone is not trusted (the server may have
     /// restarted and given the index to another module), and a crash between
     /// loading and recording leaves a module with no record at all.
-    func unloadPulseModules(files: DesktopFiles, recorded: UInt32?) -> [String] {
-        // Nothing of ours can be loaded if there is neither a record nor a socket.
-        guard recorded != nil || FileIO.fileType(files.pulseSocket) != nil else { return [] }
+    func unloadPulseModules(files: DesktopFiles, recorded: UInt32?, scan: Bool) -> [String] {
+        guard scan || recorded != nil || FileIO.fileType(files.pulseSocket) != nil else { return [] }
         let expected = DesktopLayout.pulseModuleArgument(socket: files.pulseSocket)
         do {
             let client = try PulseClient(server: try PulseServer.host(hostEnvironment).address, timeout: 3)

@@ -1,6 +1,9 @@
 import ArgumentParser
 import SandboxCore
 import SandboxDesktop
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `sandbox _desktop start|stop NAME`: the desktop plumbing on its own, without
 /// a container. Hidden; for integration tests of the real X server and sound
@@ -22,7 +25,7 @@ struct DesktopPlumbing: ParsableCommand {
         @Option(help: "pulse.mode: none, module, socket.") var pulse: String = "none"
         @Flag(help: "wayland.enabled") var wayland = false
         @Option(help: "Devices to pass: dri, snd, video (repeatable).") var device: [String] = []
-        @Flag(help: "devices.required / x11.required / pulse.required") var required = false
+        @Flag(help: "Set devices.required and pulse.required (x11.required is the default).") var required = false
 
         func run() throws {
             _ = try global.bootstrap()
@@ -30,11 +33,13 @@ struct DesktopPlumbing: ParsableCommand {
             guard let x = Profile.X11.Mode(rawValue: x11) else { throw ValidationError("--x11 must be none, trusted or untrusted") }
             guard let p = Profile.Pulse.Mode(rawValue: pulse) else { throw ValidationError("--pulse must be none, module or socket") }
             profile.x11.mode = x
-            profile.x11.required = required
             profile.pulse.mode = p
-            profile.pulse.required = required
             profile.wayland.enabled = wayland
-            profile.devices.required = required
+            if required {   // otherwise the profile defaults: X required, sound and devices optional
+                profile.x11.required = true
+                profile.pulse.required = true
+                profile.devices.required = true
+            }
             for d in device {
                 switch d {
                 case "dri": profile.devices.dri = true
@@ -66,7 +71,9 @@ struct DesktopPlumbing: ParsableCommand {
             _ = try global.bootstrap()
             let env = Environment.current
             let paths = Paths.current(environment: env)
-            for line in DesktopTeardown(stateDir: paths.stateDir(name), hostEnvironment: env).run() { Console.out(line) }
+            let stateDir = paths.stateDir(name)
+            for line in DesktopTeardown(stateDir: stateDir, hostEnvironment: env).run(scanPulse: true) { Console.out(line) }
+            rmdir(stateDir)   // only if empty: a running container's files stay
         }
     }
 }

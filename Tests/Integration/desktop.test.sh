@@ -10,6 +10,13 @@ DT_N=$IT_DISPLAY_NUM
 
 dt_state() { echo "$(it_runtime)/sandbox/$1"; }
 
+# A scratch directory the test user owns (recordings, authority files, sockets).
+dt_scratch() {
+  local d=$IT_STATE/dt-scratch
+  mkdir -p "$d" && chown "$IT_USER:" "$d" && chmod 755 "$d"
+  echo "$d"
+}
+
 # A window owned by a trusted host client; prints "PID WID".
 dt_host_window() {
   local title=$1 pid wid i
@@ -49,7 +56,7 @@ dt_unload_socket() {
 
 # A tone file the test user can read.
 dt_tone() {
-  local f="$IT_STATE/tone.wav"
+  local f; f="$(dt_scratch)/tone.wav"
   [ -s "$f" ] || sox -q -n -r 44100 -c 2 -b 16 "$f" synth 2 sine 440 gain -6
   chmod a+r "$f"
   echo "$f"
@@ -98,9 +105,9 @@ test_plumbing_untrusted_cookie_is_revoked_by_stop() {
   state=$(dt_state $name)
   win=$(dt_host_window dt-keepalive) || return 1   # a client keeps Xvfb from resetting
   read -r pid wid <<<"$win"
-  trap "kill $pid 2>/dev/null; sbx _desktop stop $name >/dev/null 2>&1; rm -f $IT_STATE/dt-saved.xauth" EXIT
+  trap "kill $pid 2>/dev/null; sbx _desktop stop $name >/dev/null 2>&1; rm -f $IT_STATE/dt-scratch/dt-saved.xauth" EXIT
   sbx _desktop start $name --x11 untrusted >/dev/null
-  saved=$IT_STATE/dt-saved.xauth
+  saved=$(dt_scratch)/dt-saved.xauth
   cp "$state/Xauthority" "$saved" && chmod 644 "$saved"
   it_as_user env XAUTHORITY="$saved" xdpyinfo >/dev/null || fail "fresh untrusted cookie does not work"
   sbx _desktop stop $name >/dev/null
@@ -114,7 +121,7 @@ test_plumbing_trusted_cookie_is_only_this_display_and_wild() {
   state=$(dt_state $name)
   home=$(it_home)
   # The user's authority file with extra cookies for another display and another host.
-  multi=$IT_STATE/dt-multi.xauth
+  multi=$(dt_scratch)/dt-multi.xauth
   cp "$home/.Xauthority" "$multi" && chown "$IT_USER:" "$multi"
   it_as_user xauth -f "$multi" add ":$((DT_N + 1))" MIT-MAGIC-COOKIE-1 00112233445566778899aabbccddeeff
   it_as_user xauth -f "$multi" add "otherhost/unix:$DT_N" MIT-MAGIC-COOKIE-1 ffeeddccbbaa99887766554433221100
@@ -153,7 +160,7 @@ test_plumbing_pulse_module_plays_and_unloads() {
   [ -S "$state/pulse/native" ] || fail "the module's socket $state/pulse/native does not exist"
 
   # Play through the module's socket; what reaches the null sink must not be silence.
-  rec=$IT_STATE/dt-pulse.raw
+  rec=$(dt_scratch)/dt-pulse.raw
   dt_record 3 "$rec"
   it_as_user env PULSE_SERVER="unix:$state/pulse/native" paplay "$(dt_tone)" &
   sleep 0.7
@@ -182,13 +189,13 @@ test_plumbing_pulse_recovery_unloads_only_our_stale_module() {
   sbx _desktop start $name --pulse module >/dev/null
   first=$(it_as_user pactl list short modules | grep -F "socket=\"$state/pulse/native\"" | cut -f1)
   [ -n "$first" ] || fail "first start loaded no module"
-  # The launcher "crashed": no stop. The next start cleans up before loading again.
+  # The launcher "crashed" and its state dir was cleared (no record, no socket):
+  # the next start still finds the stale module by its socket path and unloads it.
+  it_as_user rm -rf "$state"
   sbx _desktop start $name --pulse module >/dev/null
   second=$(it_as_user pactl list short modules | grep -F "socket=\"$state/pulse/native\"" | cut -f1)
   assert_eq "$(echo "$second" | wc -w)" 1 "modules serving $state after a restart"
   [ "$second" != "$first" ] || fail "the stale module $first was not replaced"
-  # Even with the record gone (crash between load and record), stop finds ours by its socket.
-  rm -f "$state/desktop.state"
   sbx _desktop stop $name >/dev/null
   if dt_module_for "$state"; then fail "module still loaded after stop without a record"; fi
   it_as_user pactl list short modules | grep -qF "socket=$decoy" || fail "the decoy module was unloaded"
@@ -203,7 +210,8 @@ test_plumbing_pulse_socket_mode_binds_the_user_server() {
 }
 
 test_plumbing_hung_sound_server_times_out() {
-  local sock=$IT_STATE/dt-hung.sock out rc=0 start ms
+  local sock out rc=0 start ms
+  sock=$(dt_scratch)/dt-hung.sock
   rm -f "$sock"
   # A unix socket that accepts connections and never answers.
   python3 -c "
@@ -236,6 +244,41 @@ test_plumbing_none_modes_add_nothing() {
   sbx _desktop stop dt-none >/dev/null
 }
 
+test_plumbing_wayland_binds_the_compositor_socket() {
+  local sock out
+  sock=$(it_runtime)/wayland-dt
+  rm -f "$sock"
+  it_as_user python3 -c "
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(30)" "$sock" &
+  local pypid=$!
+  trap "kill $pypid 2>/dev/null; rm -f $sock; sbx _desktop stop dt-wayland >/dev/null 2>&1" EXIT
+  for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
+  out=$(IT_EXTRA_ENV="WAYLAND_DISPLAY=wayland-dt" sbx _desktop start dt-wayland --wayland)
+  assert_contains "$out" "bind(source: \"$sock\", target: \"$(it_runtime)/wayland-dt\", readonly: true"
+  assert_contains "$out" "env WAYLAND_DISPLAY=wayland-dt"
+  out=$(IT_EXTRA_ENV="WAYLAND_DISPLAY=wayland-none" sbx _desktop start dt-wayland --wayland)
+  assert_contains "$out" "notice wayland: no compositor socket"
+  assert_not_contains "$out" "env WAYLAND_DISPLAY"
+}
+
+test_plumbing_devices_present_bound_absent_noticed_or_refused() {
+  local out rc=0
+  out=$(sbx _desktop start dt-dev --device /dev/null --device snd --device /dev/dt-no-such-device)
+  assert_contains "$out" 'device(source: "/dev/null", target: "/dev/null", optional: true)'
+  assert_contains "$out" "notice devices.extra: /dev/dt-no-such-device is not present"
+  if [ -d /dev/snd ]; then
+    assert_contains "$out" 'target: "/dev/snd/'
+  else
+    assert_contains "$out" "notice devices.snd: /dev/snd is not present on this machine"
+  fi
+  out=$(sbx _desktop start dt-dev --required --device /dev/dt-no-such-device 2>&1) || rc=$?
+  [ $rc -ne 0 ] || fail "a required absent device did not fail the start"
+  assert_contains "$out" "devices.extra: /dev/dt-no-such-device is not present"
+  assert_contains "$out" "devices.required = false"
+  sbx _desktop stop dt-dev >/dev/null
+}
+
 # ------------------------------------------------------------- sandbox run
 
 test_run_x11_app_maps_a_window_the_host_sees() {
@@ -260,7 +303,7 @@ EOF2
 test_run_app_sees_only_its_display_socket_and_cookie() {
   local home multi out
   home=$(it_home)
-  multi=$IT_STATE/dt-run-multi.xauth
+  multi=$(dt_scratch)/dt-run-multi.xauth
   cp "$home/.Xauthority" "$multi" && chown "$IT_USER:" "$multi"
   it_as_user xauth -f "$multi" add ":$((DT_N + 1))" MIT-MAGIC-COOKIE-1 00112233445566778899aabbccddeeff
   it_profile dt-run-cookie <<'EOF2'
@@ -301,7 +344,7 @@ command = ["sh", "-c", "sox -q -n -r 44100 -c 2 -b 16 -t wav - synth 2 sine 440 
 [pulse]
 mode = "module"
 EOF2
-  rec=$IT_STATE/dt-run-pulse.raw
+  rec=$(dt_scratch)/dt-run-pulse.raw
   dt_record 4 "$rec"
   sbx run dt-run-pulse >"$IT_LOGS/dt-run-pulse.out" 2>&1 &
   local runpid=$! i
