@@ -67,6 +67,32 @@ public struct DesktopPlanner: Sendable {
         return DesktopSession(additions: additions, profile: profile, planner: self)
     }
 
+    /// The variables every session of this container gets (DISPLAY, XAUTHORITY,
+    /// PULSE_SERVER, PULSE_CLIENTCONFIG, WAYLAND_DISPLAY). Pure: no X or sound
+    /// server is contacted, so the launcher and `sandbox exec` compute them
+    /// without the supervisor that ran start(). They are what start() adds when
+    /// everything is available; if a part was skipped (not required and not
+    /// reachable), its variables point at paths that do not exist inside.
+    public func sessionEnvironment() -> [String: String] {
+        var env: [String: String] = [:]
+        if profile.x11.mode != .none, let name = hostEnvironment["DISPLAY"], let display = try? X11Display.parse(name) {
+            env.merge(DesktopLayout.x11(display: display, xauthority: files.xauthority, uid: user.uid).environment) { $1 }
+        }
+        if profile.pulse.mode != .none {
+            env.merge(DesktopLayout.pulse(socket: files.pulseSocket, uid: user.uid).environment) { $1 }
+        }
+        if profile.wayland.enabled, let socket = waylandSocket(), FileIO.fileType(socket) == S_IFSOCK {
+            env.merge(DesktopLayout.wayland(socket: socket, uid: user.uid).environment) { $1 }
+        }
+        return env
+    }
+
+    /// A session's environment ("K=V", as the engine built it) with the desktop
+    /// variables set; the profile's [env] still wins.
+    public func sessionEnvironment(adding env: [String]) -> [String] {
+        DesktopSession.merge(env, desktop: sessionEnvironment(), profile: profile.env)
+    }
+
     // MARK: X11
 
     func startX11(_ state: inout DesktopState) throws(SandboxError) -> DesktopAdditions {
@@ -169,11 +195,18 @@ public struct DesktopPlanner: Sendable {
 
     // MARK: Wayland
 
-    func startWayland() -> DesktopAdditions {
+    /// $XDG_RUNTIME_DIR/$WAYLAND_DISPLAY (an absolute WAYLAND_DISPLAY is used as is).
+    func waylandSocket() -> String? {
         let name = hostEnvironment["WAYLAND_DISPLAY"].flatMap { $0.isEmpty ? nil : $0 } ?? "wayland-0"
-        let socket = name.hasPrefix("/") ? name : (hostEnvironment["XDG_RUNTIME_DIR"] ?? "/run/user/\(user.uid)") + "/" + name
-        guard FileIO.fileType(socket) == S_IFSOCK else {
-            return notice("wayland: no compositor socket at \(socket); starting without Wayland")
+        if name.hasPrefix("/") { return name }
+        guard let runtime = hostEnvironment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") else { return nil }
+        return runtime + "/" + name
+    }
+
+    func startWayland() -> DesktopAdditions {
+        guard let socket = waylandSocket(), FileIO.fileType(socket) == S_IFSOCK else {
+            let name = hostEnvironment["WAYLAND_DISPLAY"] ?? "wayland-0"
+            return notice("wayland: no compositor socket \(name) in XDG_RUNTIME_DIR; starting without Wayland")
         }
         return DesktopLayout.wayland(socket: socket, uid: user.uid)
     }
