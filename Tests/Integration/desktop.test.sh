@@ -70,7 +70,7 @@ test_plumbing_untrusted_cookie_cannot_read_other_windows() {
   sbx _desktop stop $name >/dev/null 2>&1 || true
   win=$(dt_host_window dt-victim) || return 1
   read -r pid wid <<<"$win"
-  trap "kill $pid 2>/dev/null; sbx _desktop stop $name >/dev/null 2>&1" EXIT
+  trap "set +e; kill $pid 2>/dev/null; sbx _desktop stop $name >/dev/null 2>&1; true" EXIT
 
   out=$(sbx _desktop start $name --x11 untrusted)
   assert_contains "$out" "env DISPLAY=:$DT_N"
@@ -105,7 +105,7 @@ test_plumbing_untrusted_cookie_is_revoked_by_stop() {
   state=$(dt_state $name)
   win=$(dt_host_window dt-keepalive) || return 1   # a client keeps Xvfb from resetting
   read -r pid wid <<<"$win"
-  trap "kill $pid 2>/dev/null; sbx _desktop stop $name >/dev/null 2>&1; rm -f $IT_STATE/dt-scratch/dt-saved.xauth" EXIT
+  trap "set +e; kill $pid 2>/dev/null; sbx _desktop stop $name >/dev/null 2>&1; rm -f $IT_STATE/dt-scratch/dt-saved.xauth; true" EXIT
   sbx _desktop start $name --x11 untrusted >/dev/null
   saved=$(dt_scratch)/dt-saved.xauth
   cp "$state/Xauthority" "$saved" && chmod 644 "$saved"
@@ -126,7 +126,7 @@ test_plumbing_trusted_cookie_is_only_this_display_and_wild() {
   it_as_user xauth -f "$multi" add ":$((DT_N + 1))" MIT-MAGIC-COOKIE-1 00112233445566778899aabbccddeeff
   it_as_user xauth -f "$multi" add "otherhost/unix:$DT_N" MIT-MAGIC-COOKIE-1 ffeeddccbbaa99887766554433221100
   cookie=$(it_as_user xauth -f "$home/.Xauthority" list ":$DT_N" | awk '{print $3}' | head -n1)
-  trap "sbx _desktop stop $name >/dev/null 2>&1; rm -f $multi" EXIT
+  trap "set +e; sbx _desktop stop $name >/dev/null 2>&1; rm -f $multi; true" EXIT
 
   IT_EXTRA_ENV="XAUTHORITY=$multi" sbx _desktop start $name --x11 trusted >/dev/null
   xa=$state/Xauthority
@@ -150,7 +150,7 @@ test_plumbing_unreachable_display_is_a_clear_error() {
 test_plumbing_pulse_module_plays_and_unloads() {
   local name=dt-pulse state out rec rms idx owner
   state=$(dt_state $name)
-  trap "sbx _desktop stop $name >/dev/null 2>&1" EXIT
+  trap "set +e; sbx _desktop stop $name >/dev/null 2>&1; true" EXIT
   out=$(sbx _desktop start $name --pulse module)
   assert_contains "$out" "env PULSE_SERVER=unix:$(it_runtime)/pulse/native"
   assert_contains "$out" "env PULSE_CLIENTCONFIG=$(it_runtime)/pulse/client.conf"
@@ -184,7 +184,7 @@ test_plumbing_pulse_recovery_unloads_only_our_stale_module() {
   decoy=$(it_runtime)/dt-decoy-native
   # Someone else's module of the same kind: never ours to unload.
   it_as_user pactl load-module module-native-protocol-unix "socket=$decoy" auth-anonymous=1 >/dev/null
-  trap "sbx _desktop stop $name >/dev/null 2>&1; dt_unload_socket $decoy" EXIT
+  trap "set +e; sbx _desktop stop $name >/dev/null 2>&1; dt_unload_socket $decoy; true" EXIT
 
   sbx _desktop start $name --pulse module >/dev/null
   first=$(it_as_user pactl list short modules | grep -F "socket=\"$state/pulse/native\"" | cut -f1)
@@ -222,7 +222,7 @@ while True:
     c, _ = s.accept(); conns.append(c)
 " "$sock" &
   local pypid=$!
-  trap "kill $pypid 2>/dev/null; rm -f $sock" EXIT
+  trap "set +e; kill $pypid 2>/dev/null; rm -f $sock; true" EXIT
   for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
   start=$(date +%s%N)
   out=$(IT_EXTRA_ENV="PULSE_SERVER=unix:$sock" sbx _desktop start dt-hung --pulse module --required 2>&1) || rc=$?
@@ -252,7 +252,7 @@ test_plumbing_wayland_binds_the_compositor_socket() {
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(30)" "$sock" &
   local pypid=$!
-  trap "kill $pypid 2>/dev/null; rm -f $sock; sbx _desktop stop dt-wayland >/dev/null 2>&1" EXIT
+  trap "set +e; kill $pypid 2>/dev/null; rm -f $sock; sbx _desktop stop dt-wayland >/dev/null 2>&1; true" EXIT
   for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
   out=$(IT_EXTRA_ENV="WAYLAND_DISPLAY=wayland-dt" sbx _desktop start dt-wayland --wayland)
   assert_contains "$out" "bind(source: \"$sock\", target: \"$(it_runtime)/wayland-dt\", readonly: true"
@@ -289,7 +289,7 @@ mode = "trusted"
 EOF2
   sbx run dt-run-x11 >"$IT_LOGS/dt-run-x11.out" 2>&1 &
   local runpid=$! wid="" i
-  trap "sbx stop dt-run-x11 >/dev/null 2>&1; wait $runpid 2>/dev/null" EXIT
+  trap "set +e; sbx stop dt-run-x11 >/dev/null 2>&1; wait $runpid 2>/dev/null; true" EXIT
   for i in $(seq 1 100); do
     wid=$(it_as_user xdotool search --name '^dt-run-x11$' 2>/dev/null | head -n1)
     [ -n "$wid" ] && break
@@ -324,7 +324,7 @@ test_run_untrusted_app_cannot_read_host_windows() {
   local win pid wid out
   win=$(dt_host_window dt-run-victim) || return 1
   read -r pid wid <<<"$win"
-  trap "kill $pid 2>/dev/null" EXIT
+  trap "set +e; kill $pid 2>/dev/null; true" EXIT
   it_profile dt-run-untrusted <<'EOF2'
 command = ["sh", "-c", "xdpyinfo >/dev/null; echo dpy=$?; echo id=$(xwd -silent -id $1 2>/dev/null | wc -c); echo root=$(xwd -silent -root 2>/dev/null | wc -c)", "sh"]
 [x11]
