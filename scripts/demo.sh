@@ -132,7 +132,7 @@ fi
 # ---------------------------------------------------------------- the app
 
 say "sandbox run demo"
-as_user "$SANDBOX" run demo >"$WORK/run.log" 2>&1 &
+as_user "$SANDBOX" run demo -- -geometry 300x200+250+200 >"$WORK/run.log" 2>&1 &
 run_pid=$!
 
 wid=""
@@ -149,19 +149,25 @@ fi
 say "the app's window $wid is on $DISPLAY"
 sed 's/^/  sandbox: /' "$WORK/run.log"
 
-# A sound played inside the same container, recorded on the host side.
+# A sound played inside the same container, recorded on the host side: the
+# recorder must be running before the sound starts, and stops after it ends.
 if [ -n "$monitor" ]; then
-  as_user sh -c "exec timeout 4 parec -d '$monitor' --format=s16le --rate=44100 --channels=2 >'$WORK/heard.raw'" &
-  rec_pid=$!
-  sleep 0.3
+  start_bg parec parec -d "$monitor" --latency-msec=50 --format=s16le --rate=44100 --channels=2 --file-format=raw "$WORK/heard.raw"
+  rec_pid=${started_pids[-1]}
+  for _ in $(seq 1 50); do
+    [ -n "$(as_user pactl list short source-outputs 2>/dev/null)" ] && break
+    sleep 0.1
+  done
   if [ -r /usr/share/sounds/alsa/Front_Center.wav ]; then
     say "sandbox exec demo -- paplay /usr/share/sounds/alsa/Front_Center.wav"
     as_user "$SANDBOX" exec demo -- paplay /usr/share/sounds/alsa/Front_Center.wav
   else
     say "sandbox exec demo -- sh -c 'sox -n -t wav - synth 1.5 sine 440 | paplay'"
-    as_user "$SANDBOX" exec demo -- sh -c 'sox -q -n -r 44100 -c 2 -b 16 -t wav - synth 1.5 sine 440 gain -6 | paplay'
+    as_user "$SANDBOX" exec demo -- sh -c 'sox -q -n -r 44100 -c 2 -b 16 -t wav - synth 1.5 sine 440 gain -6 2>/dev/null | paplay'
   fi
-  wait "$rec_pid" || true
+  sleep 1   # what is still in flight reaches the monitor
+  kill "$rec_pid" 2>/dev/null || true
+  sleep 0.2
   rms=$(sox -t raw -r 44100 -e signed -b 16 -c 2 "$WORK/heard.raw" -n stat 2>&1 | awk '/RMS +amplitude/ {print $3}')
   if awk -v r="${rms:-0}" 'BEGIN { exit !(r > 0.01) }'; then
     say "heard it: RMS amplitude ${rms} on $monitor"

@@ -32,7 +32,7 @@ dt_host_window() {
 
 # Records the null sink's monitor for SECONDS into FILE (raw s16le stereo 44.1 kHz), in the background.
 dt_record() {
-  it_as_user sh -c "exec timeout $1 parec -d itnull.monitor --format=s16le --rate=44100 --channels=2 >'$2'" &
+  it_as_user sh -c "exec timeout $1 parec -d itnull.monitor --latency-msec=50 --format=s16le --rate=44100 --channels=2 >'$2'" &
   sleep 0.3
 }
 
