@@ -209,6 +209,26 @@ test_plumbing_pulse_socket_mode_binds_the_user_server() {
   sbx _desktop stop dt-socket >/dev/null
 }
 
+test_plumbing_pulse_falls_back_to_the_socket_when_the_module_is_refused() {
+  # A real sound server that refuses to load modules, as pipewire-pulse refuses
+  # module-native-protocol-unix: a second PulseAudio with --disallow-module-loading.
+  local dir out pid
+  dir=$(dt_scratch)/refusing
+  rm -rf "$dir" && mkdir -p "$dir" && chown "$IT_USER:" "$dir" && chmod 700 "$dir"
+  it_as_user env XDG_RUNTIME_DIR="$dir" sh -c "echo \$\$ >'$dir/pid'; exec pulseaudio --daemonize=no --exit-idle-time=-1 \
+      --use-pid-file=no --disallow-module-loading -n --load=module-native-protocol-unix >'$dir/log' 2>&1" &
+  for _ in $(seq 1 100); do [ -S "$dir/pulse/native" ] && break; sleep 0.1; done
+  pid=$(cat "$dir/pid")
+  trap "set +e; kill $pid; sbx _desktop stop dt-fallback >/dev/null 2>&1; true" EXIT
+  [ -S "$dir/pulse/native" ] || fail "the refusing PulseAudio did not start: $(cat "$dir/log")"
+
+  out=$(IT_EXTRA_ENV="PULSE_SERVER=unix:$dir/pulse/native" sbx _desktop start dt-fallback --pulse module)
+  assert_contains "$out" "cannot load module-native-protocol-unix; binding your sound server's socket $dir/pulse/native instead"
+  assert_eq "$(echo "$out" | grep -c '^notice pulse')" 1 "fallback notices"
+  assert_contains "$out" "bind(source: \"$dir/pulse/native\", target: \"$(it_runtime)/pulse/native\""
+  assert_contains "$out" "env PULSE_SERVER=unix:$(it_runtime)/pulse/native"
+}
+
 test_plumbing_hung_sound_server_times_out() {
   local sock out rc=0 start ms
   sock=$(dt_scratch)/dt-hung.sock
