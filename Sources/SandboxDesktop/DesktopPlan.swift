@@ -127,18 +127,19 @@ public enum DesktopLayout {
     }
 
     /// Image rootfs: the host's fonts, icons and themes, read-only, so apps look
-    /// like the rest of the desktop. Host mode already sees /usr/share.
+    /// like the rest of the desktop. Host mode already sees /usr/share. The
+    /// user's own fonts go under /usr/local/share/fonts (which fontconfig reads)
+    /// rather than into the container's home: a mount point made there would be
+    /// a directory owned by the container's root left in the persistent home.
     /// `exists` is asked for each source; only present ones are bound.
-    public static func sharedLook(hostHome: String, insideHome: String, exists: (String) -> Bool) -> DesktopAdditions {
+    public static func sharedLook(hostHome: String, exists: (String) -> Bool) -> DesktopAdditions {
         var a = DesktopAdditions()
-        for dir in ["/usr/share/fonts", "/usr/share/icons", "/usr/share/themes"] where exists(dir) {
-            a.mounts.append(.mkdir(path: dir, mode: 0o755))
-            a.mounts.append(.bind(source: dir, target: dir, readonly: true, recursive: true, optional: true))
-        }
-        for sub in [".fonts", ".local/share/fonts", ".icons"] where exists(hostHome + "/" + sub) {
-            a.mounts.append(.mkdir(path: insideHome + "/" + sub, mode: 0o755))
-            a.mounts.append(.bind(source: hostHome + "/" + sub, target: insideHome + "/" + sub,
-                                  readonly: true, recursive: true, optional: true))
+        var binds = ["/usr/share/fonts", "/usr/share/icons", "/usr/share/themes"].map { ($0, $0) }
+        binds.append((hostHome + "/.fonts", "/usr/local/share/fonts/sandbox-user-fonts"))
+        binds.append((hostHome + "/.local/share/fonts", "/usr/local/share/fonts/sandbox-user-local-fonts"))
+        for (source, target) in binds where exists(source) {
+            a.mounts.append(.mkdir(path: target, mode: 0o755))
+            a.mounts.append(.bind(source: source, target: target, readonly: true, recursive: true, optional: true))
         }
         return a
     }

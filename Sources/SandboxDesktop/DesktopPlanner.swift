@@ -22,7 +22,7 @@ public struct DesktopPlanner: Sendable {
     public var hostEnvironment: [String: String]
     /// $XDG_RUNTIME_DIR/sandbox/NAME on the host; created if missing.
     public var stateDir: String
-    /// HOME inside the container (for fonts binds in image mode and the environment).
+    /// HOME inside the container (for the environment).
     public var insideHome: String
     /// Where device nodes are looked for.
     public var deviceDiscovery = DeviceDiscovery()
@@ -58,7 +58,7 @@ public struct DesktopPlanner: Sendable {
             if profile.pulse.mode != .none { additions.add(try startPulse(&state)) }
             if profile.wayland.enabled { additions.add(startWayland()) }
             if profile.rootfs.mode == .image {
-                additions.add(DesktopLayout.sharedLook(hostHome: user.home, insideHome: insideHome) { FileIO.fileType($0) == S_IFDIR })
+                additions.add(DesktopLayout.sharedLook(hostHome: user.home) { FileIO.fileType($0) == S_IFDIR })
             }
         } catch {
             DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment).run()

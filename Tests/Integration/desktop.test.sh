@@ -22,7 +22,7 @@ dt_host_window() {
   local title=$1 pid wid i
   pid=$(it_as_user sh -c "xlogo -title '$title' -geometry 120x120+20+20 >/dev/null 2>&1 & echo \$!")
   for i in $(seq 1 50); do
-    wid=$(it_as_user xdotool search --name "^$title\$" 2>/dev/null | head -n1)
+    wid=$(it_as_user xdotool search --name "^$title\$" 2>/dev/null | head -n1) || true
     [ -n "$wid" ] && { echo "$pid $wid"; return 0; }
     sleep 0.1
   done
@@ -41,10 +41,15 @@ dt_rms() {
   sox -t raw -r 44100 -e signed -b 16 -c 2 "$1" -n stat 2>&1 | awk '/RMS +amplitude/ {print $3}'
 }
 
-# True when some module-native-protocol-unix serves a socket under STATE-DIR.
-dt_module_for() {
-  it_as_user pactl list short modules | grep -F "module-native-protocol-unix" | grep -qF "socket=\"$1/pulse/native\""
+# Index of the module-native-protocol-unix serving STATE-DIR's socket (empty if none).
+dt_module_index() {
+  local mods
+  mods=$(it_as_user pactl list short modules)
+  awk -F'\t' -v arg="socket=\"$1/pulse/native\" auth-anonymous=1" '$2 == "module-native-protocol-unix" && $3 == arg {print $1}' <<<"$mods"
 }
+
+# True when some module-native-protocol-unix serves STATE-DIR's socket.
+dt_module_for() { [ -n "$(dt_module_index "$1")" ]; }
 
 # Unloads whatever module serves SOCKET (test clean-up of modules the test loaded itself).
 dt_unload_socket() {
@@ -88,9 +93,9 @@ test_plumbing_untrusted_cookie_cannot_read_other_windows() {
   local trusted_bytes untrusted_bytes root_bytes
   trusted_bytes=$(it_as_user xwd -silent -id "$wid" | wc -c)
   [ "$trusted_bytes" -gt 10000 ] || fail "trusted xwd read only $trusted_bytes bytes (test set-up broken)"
-  untrusted_bytes=$(it_as_user env XAUTHORITY="$xa" xwd -silent -id "$wid" 2>/dev/null | wc -c)
+  untrusted_bytes=$(it_as_user env XAUTHORITY="$xa" xwd -silent -id "$wid" 2>/dev/null | wc -c) || true
   assert_eq "$untrusted_bytes" 0 "bytes of another client's window read with the untrusted cookie"
-  root_bytes=$(it_as_user env XAUTHORITY="$xa" xwd -silent -root 2>/dev/null | wc -c)
+  root_bytes=$(it_as_user env XAUTHORITY="$xa" xwd -silent -root 2>/dev/null | wc -c) || true
   assert_eq "$root_bytes" 0 "bytes of the root window read with the untrusted cookie"
 
   # Stop revokes the cookie: it no longer opens the display.
@@ -125,7 +130,7 @@ test_plumbing_trusted_cookie_is_only_this_display_and_wild() {
   cp "$home/.Xauthority" "$multi" && chown "$IT_USER:" "$multi"
   it_as_user xauth -f "$multi" add ":$((DT_N + 1))" MIT-MAGIC-COOKIE-1 00112233445566778899aabbccddeeff
   it_as_user xauth -f "$multi" add "otherhost/unix:$DT_N" MIT-MAGIC-COOKIE-1 ffeeddccbbaa99887766554433221100
-  cookie=$(it_as_user xauth -f "$home/.Xauthority" list ":$DT_N" | awk '{print $3}' | head -n1)
+  cookie=$(it_as_user xauth -f "$home/.Xauthority" list ":$DT_N" | awk '{print $3; exit}')
   trap "set +e; sbx _desktop stop $name >/dev/null 2>&1; rm -f $multi; true" EXIT
 
   IT_EXTRA_ENV="XAUTHORITY=$multi" sbx _desktop start $name --x11 trusted >/dev/null
@@ -156,7 +161,7 @@ test_plumbing_pulse_module_plays_and_unloads() {
   assert_contains "$out" "env PULSE_CLIENTCONFIG=$(it_runtime)/pulse/client.conf"
   assert_not_contains "$out" "notice"
   dt_module_for "$state" || fail "no module-native-protocol-unix for $state in: $(it_as_user pactl list short modules)"
-  idx=$(it_as_user pactl list short modules | grep -F "socket=\"$state/pulse/native\"" | cut -f1)
+  idx=$(dt_module_index "$state")
   [ -S "$state/pulse/native" ] || fail "the module's socket $state/pulse/native does not exist"
 
   # Play through the module's socket; what reaches the null sink must not be silence.
@@ -187,18 +192,19 @@ test_plumbing_pulse_recovery_unloads_only_our_stale_module() {
   trap "set +e; sbx _desktop stop $name >/dev/null 2>&1; dt_unload_socket $decoy; true" EXIT
 
   sbx _desktop start $name --pulse module >/dev/null
-  first=$(it_as_user pactl list short modules | grep -F "socket=\"$state/pulse/native\"" | cut -f1)
+  first=$(dt_module_index "$state")
   [ -n "$first" ] || fail "first start loaded no module"
   # The launcher "crashed" and its state dir was cleared (no record, no socket):
   # the next start still finds the stale module by its socket path and unloads it.
   it_as_user rm -rf "$state"
   sbx _desktop start $name --pulse module >/dev/null
-  second=$(it_as_user pactl list short modules | grep -F "socket=\"$state/pulse/native\"" | cut -f1)
+  second=$(dt_module_index "$state")
   assert_eq "$(echo "$second" | wc -w)" 1 "modules serving $state after a restart"
   [ "$second" != "$first" ] || fail "the stale module $first was not replaced"
   sbx _desktop stop $name >/dev/null
   if dt_module_for "$state"; then fail "module still loaded after stop without a record"; fi
-  it_as_user pactl list short modules | grep -qF "socket=$decoy" || fail "the decoy module was unloaded"
+  local mods; mods=$(it_as_user pactl list short modules)
+  assert_contains "$mods" "socket=$decoy" "modules after stop (the decoy must survive)"
 }
 
 test_plumbing_pulse_socket_mode_binds_the_user_server() {
@@ -311,7 +317,7 @@ EOF2
   local runpid=$! wid="" i
   trap "set +e; sbx stop dt-run-x11 >/dev/null 2>&1; wait $runpid 2>/dev/null; true" EXIT
   for i in $(seq 1 100); do
-    wid=$(it_as_user xdotool search --name '^dt-run-x11$' 2>/dev/null | head -n1)
+    wid=$(it_as_user xdotool search --name '^dt-run-x11$' 2>/dev/null | head -n1) || true
     [ -n "$wid" ] && break
     kill -0 $runpid 2>/dev/null || break
     sleep 0.1
@@ -370,7 +376,7 @@ EOF2
   local runpid=$! i
   inputs=""
   for i in $(seq 1 30); do
-    inputs=$(it_as_user pactl list short sink-inputs)
+    inputs=$(it_as_user pactl list short sink-inputs) || true
     [ -n "$inputs" ] && break
     sleep 0.1
   done

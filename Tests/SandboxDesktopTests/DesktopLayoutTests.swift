@@ -44,14 +44,14 @@ import Glibc
                                        readonly: true, recursive: false, optional: false))
     }
 
-    @Test func sharedLookBindsOnlyWhatExists() {
+    @Test func sharedLookBindsOnlyWhatExistsAndNothingIntoHome() {
         let present: Set<String> = ["/usr/share/fonts", "/home/a/.fonts"]
-        let a = DesktopLayout.sharedLook(hostHome: "/home/a", insideHome: "/home/a") { present.contains($0) }
+        let a = DesktopLayout.sharedLook(hostHome: "/home/a") { present.contains($0) }
         #expect(a.mounts == [
             .mkdir(path: "/usr/share/fonts", mode: 0o755),
             .bind(source: "/usr/share/fonts", target: "/usr/share/fonts", readonly: true, recursive: true, optional: true),
-            .mkdir(path: "/home/a/.fonts", mode: 0o755),
-            .bind(source: "/home/a/.fonts", target: "/home/a/.fonts", readonly: true, recursive: true, optional: true),
+            .mkdir(path: "/usr/local/share/fonts/sandbox-user-fonts", mode: 0o755),
+            .bind(source: "/home/a/.fonts", target: "/usr/local/share/fonts/sandbox-user-fonts", readonly: true, recursive: true, optional: true),
         ])
     }
 
