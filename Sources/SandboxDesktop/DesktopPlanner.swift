@@ -6,16 +6,22 @@ import Glibc
 /// Sets up a container's desktop access — X11, PulseAudio, Wayland, devices —
 /// from its profile, and undoes it when the container stops.
 ///
-///     let desktop = try DesktopPlanner(profile: p, user: u, hostEnvironment: env,
-///                                      stateDir: paths.stateDir(p.name)).start()
-///     desktop.apply(to: &plan)   // mounts, environment, notices, groups
-///     … spawn, wait for the container to stop …
-///     desktop.stop()
+///     let planner = DesktopPlanner(profile: p, user: u, hostEnvironment: env,
+///                                  stateDir: paths.stateDir(p.name), insideHome: plan.home)
+///     // every session (run, exec), pure:
+///     request.environment = planner.sessionEnvironment(adding: plan.environment)
+///     // once per container start, in the process that spawns it, BEFORE the spawn:
+///     let desktop = try planner.start()   // checks X, writes the cookie, loads the module
+///     desktop.apply(to: &plan)            // binds, client.conf, notices, groups
+///     … spawn, wait for the container's init to exit …
+///     desktop.stop()                      // unload the module, revoke the cookie
 ///
 /// `start()` is the only step with effects outside the launcher: it writes the
 /// container's Xauthority, may mint an untrusted X cookie, and may load a
-/// PulseAudio module. Each is recorded in the state dir first thing after it
+/// PulseAudio module. Each is recorded in the state dir right after it
 /// happens, and `start()` first undoes whatever a crashed earlier run left.
+/// It must run before the spawn: the binds it returns name files it creates,
+/// and which socket is bound depends on whether the sound server loads the module.
 public struct DesktopPlanner: Sendable {
     public var profile: Profile
     public var user: UserIdentity
