@@ -92,16 +92,96 @@ public final class X11Connection {
     private let display: OpaquePointer
     public let name: String
 
-    /// Opens `name` (a DISPLAY value); the error says what to check.
-    public init(_ name: String) throws(SandboxError) {
+    /// Opens `name` (a DISPLAY value); the error says what to check. A server
+    /// that accepts the connection but never answers (a hung or stopped X) is
+    /// given `timeout` seconds: Xlib itself would wait forever.
+    public init(_ name: String, timeout: Double = 5) throws(SandboxError) {
         CX11_install_error_handler()
-        guard let d = XOpenDisplay(name) else {
+        let attempt = OpenAttempt(name)
+        guard attempt.finished(within: timeout) else {
+            throw SandboxError(
+                "cannot open display \(name): the X server accepted the connection but did not answer within \(Int(timeout)) s — is X hung or stopped?",
+                hint: "set x11.mode = \"none\" to run without X")
+        }
+        guard let d = attempt.take() else {
             throw SandboxError(
                 "cannot open display \(name): the X server refused or did not answer — is X running? is DISPLAY right?",
                 hint: "set x11.mode = \"none\" to run without X")
         }
         display = d
         self.name = name
+    }
+
+    /// XOpenDisplay on a thread of its own, so the caller can stop waiting. If
+    /// the caller gives up, the thread closes the display should it ever open.
+    private final class OpenAttempt: @unchecked Sendable {
+        private let name: String
+        // Heap-allocated: a pthread mutex must not move.
+        private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        private var result: OpaquePointer?
+        private var done = false
+        private var abandoned = false
+        private var pipe: [Int32] = [-1, -1]
+
+        init(_ name: String) {
+            self.name = name
+            pthread_mutex_init(lock, nil)
+            var fds: [Int32] = [-1, -1]
+            guard Glibc.pipe(&fds) == 0 else { finish(XOpenDisplay(name)); return }
+            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            pipe = fds
+            var thread = pthread_t()
+            let context = Unmanaged.passRetained(self).toOpaque()
+            let rc = pthread_create(&thread, nil, { context in
+                let attempt = Unmanaged<OpenAttempt>.fromOpaque(context!).takeRetainedValue()
+                attempt.finish(XOpenDisplay(attempt.name))
+                return nil
+            }, context)
+            if rc != 0 {
+                Unmanaged<OpenAttempt>.fromOpaque(context).release()
+                finish(XOpenDisplay(name))
+            } else {
+                pthread_detach(thread)
+            }
+        }
+
+        private func finish(_ display: OpaquePointer?) {
+            pthread_mutex_lock(lock)
+            if abandoned {
+                if let display { XCloseDisplay(display) }
+            } else {
+                result = display
+            }
+            done = true
+            pthread_mutex_unlock(lock)
+            if pipe[1] >= 0 { var byte: UInt8 = 1; _ = Glibc.write(pipe[1], &byte, 1) }
+        }
+
+        /// Waits up to `seconds`; false (and the attempt abandoned) on timeout.
+        func finished(within seconds: Double) -> Bool {
+            if pipe[0] >= 0 {
+                var pfd = pollfd(fd: pipe[0], events: Int16(POLLIN), revents: 0)
+                let deadlineMs = Int32(seconds * 1000)
+                while poll(&pfd, 1, deadlineMs) < 0 && errno == EINTR {}
+            }
+            pthread_mutex_lock(lock)
+            defer { pthread_mutex_unlock(lock) }
+            if !done { abandoned = true }
+            return done
+        }
+
+        func take() -> OpaquePointer? {
+            pthread_mutex_lock(lock)
+            defer { pthread_mutex_unlock(lock) }
+            return result
+        }
+
+        deinit {
+            if pipe[0] >= 0 { close(pipe[0]) }
+            if pipe[1] >= 0 { close(pipe[1]) }
+            pthread_mutex_destroy(lock)
+            lock.deallocate()
+        }
     }
 
     deinit { XCloseDisplay(display) }

@@ -152,6 +152,31 @@ test_plumbing_unreachable_display_is_a_clear_error() {
   assert_contains "$out" "network display"
 }
 
+test_plumbing_hung_x_server_times_out() {
+  # A display socket that accepts connections and never answers, like a stopped X server.
+  local n=$((DT_N + 50)) sock out rc=0 start ms pypid
+  sock=/tmp/.X11-unix/X$n
+  [ ! -e "$sock" ] || fail "$sock exists already (pick another IT_DISPLAY_NUM)"
+  # (Run as root so that $! is the listener itself; the socket is made connectable for all.)
+  python3 -c "
+import socket, sys, os
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.listen(8)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)
+" "$sock" &
+  pypid=$!
+  trap "set +e; kill $pypid 2>/dev/null; rm -f $sock; true" EXIT
+  for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
+  start=$(date +%s%N)
+  out=$(IT_EXTRA_ENV="DISPLAY=:$n" sbx _desktop start dt-hungx --x11 trusted 2>&1) || rc=$?
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  [ $rc -ne 0 ] || fail "a hung X server did not fail the start"
+  [ $ms -lt 15000 ] || fail "gave up only after $ms ms"
+  assert_contains "$out" "cannot open display :$n"
+  assert_contains "$out" "did not answer"
+}
+
 test_plumbing_pulse_module_plays_and_unloads() {
   local name=dt-pulse state out rec rms idx owner
   state=$(dt_state $name)
@@ -274,7 +299,7 @@ test_plumbing_wayland_binds_the_compositor_socket() {
   local sock out
   sock=$(it_runtime)/wayland-dt
   rm -f "$sock"
-  it_as_user python3 -c "
+  python3 -c "
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(30)" "$sock" &
   local pypid=$!
