@@ -434,3 +434,20 @@ EOF2
   assert_not_contains "$out" "p=0"
   assert_eq "$(echo "$out" | tail -n 2 | tr '\n' ' ')" "0 0 " "X sockets and pulse files visible inside"
 }
+
+test_run_unreachable_display_fails_before_the_app_starts() {
+  local out rc=0 marker
+  # The app's private home (Paths.homeDir) is where a run would leave its mark on the host.
+  marker=$(it_home)/.local/share/sandbox/dt-run-nodisplay/home/ran
+  rm -f "$marker"
+  it_profile dt-run-nodisplay <<'EOF2'
+command = ["sh", "-c", "touch \"$HOME/ran\""]
+[x11]
+mode = "trusted"
+EOF2
+  out=$(IT_EXTRA_ENV="DISPLAY=:$((DT_N + 40))" sbx run dt-run-nodisplay 2>&1) || rc=$?
+  [ $rc -ne 0 ] || fail "sandbox run succeeded without a display"
+  assert_contains "$out" "cannot open display :$((DT_N + 40))"
+  assert_contains "$out" 'x11.mode = "none"'
+  [ ! -e "$marker" ] || fail "the app ran although its display is unreachable"
+}
