@@ -362,7 +362,7 @@ command = ["sh", "-c", "xauth list; echo sockets: $(ls -A /tmp/.X11-unix); echo 
 [x11]
 mode = "trusted"
 EOF2
-  out=$(IT_EXTRA_ENV="XAUTHORITY=$multi" sbx run dt-run-cookie 2>&1)
+  out=$(IT_EXTRA_ENV="XAUTHORITY=$multi" sbx run dt-run-cookie 2>&1) || fail "sandbox run failed: $out"
   rm -f "$multi"
   assert_eq "$(echo "$out" | grep -c MIT-MAGIC-COOKIE-1)" 1 "cookies visible inside"
   assert_contains "$out" "#ffff##:$DT_N  MIT-MAGIC-COOKIE-1"
@@ -381,7 +381,7 @@ command = ["sh", "-c", "xdpyinfo >/dev/null; echo dpy=$?; echo id=$(xwd -silent 
 [x11]
 mode = "untrusted"
 EOF2
-  out=$(sbx run dt-run-untrusted -- "$wid" 2>&1)
+  out=$(sbx run dt-run-untrusted -- "$wid" 2>&1) || fail "sandbox run failed: $out"
   assert_contains "$out" "dpy=0"
   assert_contains "$out" "id=0"
   assert_contains "$out" "root=0"
@@ -429,7 +429,7 @@ mode = "none"
 DISPLAY = ":$DT_N"
 PULSE_SERVER = "unix:/run/user/$uid/pulse/native"
 EOF2
-  out=$(sbx run dt-run-none 2>&1)
+  out=$(sbx run dt-run-none 2>&1) || fail "sandbox run failed: $out"
   assert_contains "$out" "x=1"
   assert_not_contains "$out" "p=0"
   assert_eq "$(echo "$out" | tail -n 2 | tr '\n' ' ')" "0 0 " "X sockets and pulse files visible inside"
