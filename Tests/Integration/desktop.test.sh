@@ -451,3 +451,22 @@ EOF2
   assert_contains "$out" 'x11.mode = "none"'
   [ ! -e "$marker" ] || fail "the app ran although its display is unreachable"
 }
+
+test_run_devices_present_are_bound_absent_are_noticed() {
+  local out
+  [ -c /dev/net/tun ] || fail "/dev/net/tun missing on this machine (test set-up)"
+  it_profile dt-run-devices <<'EOF2'
+command = ["sh", "-c", "test -c /dev/net/tun && echo tun=char; ls /dev/dri 2>/dev/null | wc -l"]
+[devices]
+dri = true
+extra = ["/dev/net/tun", "/dev/dt-no-such-device"]
+EOF2
+  out=$(sbx run dt-run-devices 2>&1) || fail "sandbox run failed: $out"
+  assert_contains "$out" "tun=char"
+  assert_contains "$out" "devices.extra: /dev/dt-no-such-device is not present"
+  if [ -d /dev/dri ]; then
+    assert_not_contains "$out" "devices.dri:"
+  else
+    assert_contains "$out" "devices.dri: /dev/dri is not present"
+  fi
+}

@@ -175,3 +175,36 @@ import Glibc
         #expect(plan.notices.first?.contains("alice:29:1") == true)
     }
 }
+
+@Suite struct SessionEnvironmentTests {
+    let user = UserIdentity(uid: 1000, gid: 1000, name: "alice", home: "/home/alice")
+
+    func planner(x11: Profile.X11.Mode, pulse: Profile.Pulse.Mode, env: [String: String] = [:]) -> DesktopPlanner {
+        var profile = Profile(name: "app", sourcePath: "/p/app.toml")
+        profile.x11.mode = x11
+        profile.pulse.mode = pulse
+        profile.env = env
+        return DesktopPlanner(profile: profile, user: user, hostEnvironment: ["DISPLAY": ":3.0", "XDG_RUNTIME_DIR": "/run/user/1000"],
+                              stateDir: "/run/user/1000/sandbox/app")
+    }
+
+    @Test func everyEnabledPartSetsItsVariables() {
+        #expect(planner(x11: .untrusted, pulse: .module).sessionEnvironment() == [
+            "DISPLAY": ":3", "XAUTHORITY": "/run/user/1000/Xauthority",
+            "PULSE_SERVER": "unix:/run/user/1000/pulse/native", "PULSE_CLIENTCONFIG": "/run/user/1000/pulse/client.conf",
+        ])
+    }
+
+    @Test func noneModesSetNothing() {
+        #expect(planner(x11: .none, pulse: .none).sessionEnvironment().isEmpty)
+    }
+
+    @Test func profileEnvWinsOverDesktopVariables() {
+        let env = planner(x11: .trusted, pulse: .socket, env: ["DISPLAY": ":9"])
+            .sessionEnvironment(adding: ["HOME=/home/alice", "DISPLAY=:0"])
+        #expect(env.first == "HOME=/home/alice")
+        #expect(env.contains("DISPLAY=:0"))   // the engine's list already carries the profile's value
+        #expect(!env.contains("DISPLAY=:3"))
+        #expect(env.contains("PULSE_SERVER=unix:/run/user/1000/pulse/native"))
+    }
+}
