@@ -77,7 +77,7 @@ integration: build
 demo: deps
 	@scripts/install-deps.sh --test
 	$(MAKE) install
-	scripts/demo.sh
+	PREFIX=$(PREFIX) scripts/demo.sh
 
 bench:
 	@scripts/install-deps.sh --bench

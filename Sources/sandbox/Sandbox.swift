@@ -16,6 +16,7 @@ struct Sandbox: AsyncParsableCommand {
         subcommands: [
             Run.self, Exec.self, Start.self, Stop.self, List.self, Status.self,
             Create.self, DesktopCommand.self, ProfileCommand.self, Doctor.self, Supervise.self,
+            DesktopPlumbing.self,
         ]
     )
 }

@@ -27,6 +27,8 @@ it_make_user() {
 
 it_setup() {
   mkdir -p "$IT_STATE" "$IT_LOGS" && chmod 755 "$IT_STATE"
+  # Xvfb and pulseaudio run as the test user and log here.
+  chmod 1777 "$IT_LOGS"
   it_make_user "$IT_USER" 400000 || return 1
   it_make_user "$IT_OTHER" 500000 || return 1
   # Install the release build where the test users can read it.

@@ -1,0 +1,163 @@
+import SandboxCore
+
+/// What the desktop plumbing adds to a LaunchPlan: binds and files (after the
+/// engine's base filesystem), variables (between the base environment and the
+/// profile's [env]), notices, and groups to keep.
+public struct DesktopAdditions: Sendable, Equatable {
+    public var mounts: [MountOp] = []
+    /// DISPLAY, XAUTHORITY, PULSE_SERVER, PULSE_CLIENTCONFIG, WAYLAND_DISPLAY.
+    public var environment: [String: String] = [:]
+    public var notices: [String] = []
+    /// Owning groups of the bound devices that the user is a member of.
+    public var supplementaryGroups: [UInt32] = []
+    public init() {}
+
+    mutating func add(_ other: DesktopAdditions) {
+        mounts += other.mounts
+        environment.merge(other.environment) { _, new in new }
+        notices += other.notices
+        supplementaryGroups = Array(Set(supplementaryGroups + other.supplementaryGroups)).sorted()
+    }
+}
+
+/// The pure half of the desktop plumbing: given what was found on the host
+/// (sockets, devices, which sound path works), the exact ops and variables.
+/// Everything here is deterministic and unit-tested without X or PulseAudio.
+public enum DesktopLayout {
+    /// XDG_RUNTIME_DIR inside the container.
+    public static func runtimeDir(uid: UInt32) -> String { "/run/user/\(uid)" }
+
+    /// X11: the display's socket file and a one-display Xauthority, both read-only.
+    /// `xauthority` is the file written on the host (in the container's state dir).
+    public static func x11(display: X11Display, xauthority: String, uid: UInt32) -> DesktopAdditions {
+        let inside = runtimeDir(uid: uid) + "/Xauthority"
+        var a = DesktopAdditions()
+        a.mounts = [
+            // Sticky and world-writable, as on the host, so X clients' checks pass.
+            .mkdir(path: X11Display.socketDirectory, mode: 0o1777),
+            .bind(source: display.socketPath, target: display.socketPath, readonly: true, recursive: false, optional: false),
+            .mkdir(path: runtimeDir(uid: uid), mode: 0o700),
+            .bind(source: xauthority, target: inside, readonly: true, recursive: false, optional: false),
+        ]
+        a.environment = ["DISPLAY": display.insideName, "XAUTHORITY": inside]
+        return a
+    }
+
+    /// The client.conf the app's libpulse reads: no shared memory (the container
+    /// has its own IPC namespace and /dev/shm, so SHM transfers would fail or
+    /// leak), and never autospawn a server inside the container.
+    public static let pulseClientConf = """
+        # Written by sandbox: the sound server is outside this container.
+        enable-shm = no
+        enable-memfd = no
+        autospawn = no
+
+        """
+
+    /// PulseAudio: one server socket (the per-container module's, or the user's
+    /// server socket as fallback) at the usual place inside, and client.conf.
+    public static func pulse(socket: String, uid: UInt32) -> DesktopAdditions {
+        let dir = runtimeDir(uid: uid) + "/pulse"
+        var a = DesktopAdditions()
+        a.mounts = [
+            // 0755: the directory may be created by the container's root, not the
+            // app's uid; the socket's own permissions are what guard it.
+            .mkdir(path: dir, mode: 0o755),
+            .bind(source: socket, target: dir + "/native", readonly: true, recursive: false, optional: false),
+            .file(path: dir + "/client.conf", contents: pulseClientConf, mode: 0o644),
+        ]
+        a.environment = ["PULSE_SERVER": "unix:" + dir + "/native", "PULSE_CLIENTCONFIG": dir + "/client.conf"]
+        return a
+    }
+
+    /// The module argument for a container's own socket. Recovery compares a
+    /// loaded module's argument to this exact string, so only modules that serve
+    /// this container's socket are ever unloaded.
+    public static func pulseModuleArgument(socket: String) -> String {
+        "socket=\"\(socket)\" auth-anonymous=1"
+    }
+
+    /// Wayland: the compositor socket under the same name inside.
+    public static func wayland(socket: String, uid: UInt32) -> DesktopAdditions {
+        let name = socket.split(separator: "/").last.map(String.init) ?? "wayland-0"
+        let dir = runtimeDir(uid: uid)
+        var a = DesktopAdditions()
+        a.mounts = [
+            .mkdir(path: dir, mode: 0o700),
+            .bind(source: socket, target: dir + "/" + name, readonly: true, recursive: false, optional: false),
+        ]
+        a.environment = ["WAYLAND_DISPLAY": name, "XDG_RUNTIME_DIR": dir]
+        return a
+    }
+
+    /// Devices: each node bound at its own path; missing classes become notices,
+    /// or an error when the profile says devices.required.
+    public static func devices(_ found: [DeviceDiscovery.Found], required: Bool, user: UserIdentity) throws(SandboxError) -> DesktopAdditions {
+        var a = DesktopAdditions()
+        var made: Set<String> = ["/dev"]
+        var gids: Set<UInt32> = []
+        for f in found {
+            if f.nodes.isEmpty {
+                if required {
+                    throw SandboxError("\(f.key): \(f.wanted) is not present on this machine",
+                                       hint: "set devices.required = false to start without it, or remove it from the profile")
+                }
+                a.notices.append("\(f.key): \(f.wanted) is not present on this machine; starting without it")
+                continue
+            }
+            for node in f.nodes {
+                let parent = parentDir(node.path)
+                if !made.contains(parent) {
+                    // Parents first, so /dev/dri exists before /dev/dri/by-x/…
+                    var chain: [String] = []
+                    var p = parent
+                    while !made.contains(p) && p != "/" { chain.append(p); p = parentDir(p) }
+                    for dir in chain.reversed() {
+                        a.mounts.append(.mkdir(path: dir, mode: 0o755))
+                        made.insert(dir)
+                    }
+                }
+                // optional: a webcam unplugged between discovery and start must not fail the launch.
+                a.mounts.append(.device(source: node.source, target: node.path, optional: true))
+                if node.gid != user.gid && user.groups.contains(node.gid) { gids.insert(node.gid) }
+            }
+        }
+        a.supplementaryGroups = gids.sorted()
+        return a
+    }
+
+    /// Image rootfs: the host's fonts, icons and themes, read-only, so apps look
+    /// like the rest of the desktop. Host mode already sees /usr/share. The
+    /// user's own fonts go under /usr/local/share/fonts (which fontconfig reads)
+    /// rather than into the container's home: a mount point made there would be
+    /// a directory owned by the container's root left in the persistent home.
+    /// `exists` is asked for each source; only present ones are bound.
+    public static func sharedLook(hostHome: String, exists: (String) -> Bool) -> DesktopAdditions {
+        var a = DesktopAdditions()
+        var binds = ["/usr/share/fonts", "/usr/share/icons", "/usr/share/themes"].map { ($0, $0) }
+        binds.append((hostHome + "/.fonts", "/usr/local/share/fonts/sandbox-user-fonts"))
+        binds.append((hostHome + "/.local/share/fonts", "/usr/local/share/fonts/sandbox-user-local-fonts"))
+        for (source, target) in binds where exists(source) {
+            a.mounts.append(.mkdir(path: target, mode: 0o755))
+            a.mounts.append(.bind(source: source, target: target, readonly: true, recursive: true, optional: true))
+        }
+        return a
+    }
+
+    /// Splits gids into those the gid map maps 1:1 (inside == outside) and the rest.
+    public static func partitionGroups(_ gids: [UInt32], gidMap: [IDMapping]) -> (mapped: [UInt32], unmapped: [UInt32]) {
+        var mapped: [UInt32] = [], unmapped: [UInt32] = []
+        for g in gids {
+            let oneToOne = gidMap.contains { m in
+                m.inside == m.outside && g >= m.inside && UInt64(g) < UInt64(m.inside) + UInt64(m.count)
+            }
+            if oneToOne { mapped.append(g) } else { unmapped.append(g) }
+        }
+        return (mapped, unmapped)
+    }
+
+    static func parentDir(_ path: String) -> String {
+        guard let i = path.lastIndex(of: "/"), i != path.startIndex else { return "/" }
+        return String(path[..<i])
+    }
+}

@@ -1,0 +1,367 @@
+import SandboxCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sets up a container's desktop access — X11, PulseAudio, Wayland, devices —
+/// from its profile, and undoes it when the container stops.
+///
+///     let planner = DesktopPlanner(profile: p, user: u, hostEnvironment: env,
+///                                  stateDir: paths.stateDir(p.name), insideHome: plan.home)
+///     // every session (run, exec), pure:
+///     request.environment = planner.sessionEnvironment(adding: plan.environment)
+///     // once per container start, in the process that spawns it, BEFORE the spawn:
+///     let desktop = try planner.start()   // checks X, writes the cookie, loads the module
+///     desktop.apply(to: &plan)            // binds, client.conf, notices, groups
+///     … spawn, wait for the container's init to exit …
+///     desktop.stop()                      // unload the module, revoke the cookie
+///
+/// `start()` is the only step with effects outside the launcher: it writes the
+/// container's Xauthority, may mint an untrusted X cookie, and may load a
+/// PulseAudio module. Each is recorded in the state dir right after it
+/// happens, and `start()` first undoes whatever a crashed earlier run left.
+/// It must run before the spawn: the binds it returns name files it creates,
+/// and which socket is bound depends on whether the sound server loads the module.
+public struct DesktopPlanner: Sendable {
+    public var profile: Profile
+    public var user: UserIdentity
+    public var hostEnvironment: [String: String]
+    /// $XDG_RUNTIME_DIR/sandbox/NAME on the host; created if missing.
+    public var stateDir: String
+    /// HOME inside the container (for the environment).
+    public var insideHome: String
+    /// Where device nodes are looked for.
+    public var deviceDiscovery = DeviceDiscovery()
+    /// Seconds a sound server may take before the launch gives up on it.
+    public var pulseTimeout: Double = 5
+
+    public init(profile: Profile, user: UserIdentity, hostEnvironment: [String: String], stateDir: String, insideHome: String? = nil) {
+        self.profile = profile
+        self.user = user
+        self.hostEnvironment = hostEnvironment
+        self.stateDir = stateDir
+        self.insideHome = insideHome ?? user.home
+    }
+
+    var files: DesktopFiles { DesktopFiles(stateDir: stateDir) }
+    var runtimeDir: String { DesktopLayout.runtimeDir(uid: user.uid) }
+
+    /// Checks, creates and loads what the profile asks for. Throws (after undoing
+    /// its own partial work) when something required is unavailable.
+    public func start() throws(SandboxError) -> DesktopSession {
+        try FileIO.makeDirectories(stateDir, mode: 0o700)
+        // Whatever is recorded now belongs to a container that is no longer running.
+        // In module mode also look for an unrecorded module of ours (the state dir
+        // may have been cleared after a crash): we connect to the server anyway.
+        DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment).run(scanPulse: profile.pulse.mode == .module)
+
+        var additions = DesktopAdditions()
+        var state = DesktopState()
+        do {
+            additions.add(try DesktopLayout.devices(deviceDiscovery.discover(profile.devices),
+                                                    required: profile.devices.required, user: user))
+            if profile.x11.mode != .none { additions.add(try startX11(&state)) }
+            if profile.pulse.mode != .none { additions.add(try startPulse(&state)) }
+            if profile.wayland.enabled { additions.add(startWayland()) }
+            if profile.rootfs.mode == .image {
+                additions.add(DesktopLayout.sharedLook(hostHome: user.home) { FileIO.fileType($0) == S_IFDIR })
+            }
+        } catch {
+            DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment).run()
+            throw error
+        }
+        return DesktopSession(additions: additions, profile: profile, planner: self)
+    }
+
+    /// The variables every session of this container gets (DISPLAY, XAUTHORITY,
+    /// PULSE_SERVER, PULSE_CLIENTCONFIG, WAYLAND_DISPLAY). Pure: no X or sound
+    /// server is contacted, so the launcher and `sandbox exec` compute them
+    /// without the supervisor that ran start(). They are what start() adds when
+    /// everything is available; if a part was skipped (not required and not
+    /// reachable), its variables point at paths that do not exist inside.
+    public func sessionEnvironment() -> [String: String] {
+        var env: [String: String] = [:]
+        if profile.x11.mode != .none, let name = hostEnvironment["DISPLAY"], let display = try? X11Display.parse(name) {
+            env.merge(DesktopLayout.x11(display: display, xauthority: files.xauthority, uid: user.uid).environment) { $1 }
+        }
+        if profile.pulse.mode != .none {
+            env.merge(DesktopLayout.pulse(socket: files.pulseSocket, uid: user.uid).environment) { $1 }
+        }
+        if profile.wayland.enabled, let socket = waylandSocket(), FileIO.fileType(socket) == S_IFSOCK {
+            env.merge(DesktopLayout.wayland(socket: socket, uid: user.uid).environment) { $1 }
+        }
+        return env
+    }
+
+    /// A session's environment ("K=V", as the engine built it) with the desktop
+    /// variables set; the profile's [env] still wins.
+    public func sessionEnvironment(adding env: [String]) -> [String] {
+        DesktopSession.merge(env, desktop: sessionEnvironment(), profile: profile.env)
+    }
+
+    // MARK: X11
+
+    func startX11(_ state: inout DesktopState) throws(SandboxError) -> DesktopAdditions {
+        do {
+            return try x11Access(&state)
+        } catch {
+            guard !profile.x11.required else { throw error }
+            return notice("x11: \(error.message); starting without X")
+        }
+    }
+
+    private func x11Access(_ state: inout DesktopState) throws(SandboxError) -> DesktopAdditions {
+        guard let name = hostEnvironment["DISPLAY"], !name.isEmpty else {
+            throw SandboxError("cannot open display: DISPLAY is not set — is X running? is DISPLAY right?",
+                               hint: "set x11.mode = \"none\" to run without X")
+        }
+        let display = try X11Display.parse(name)
+        // Open first: this proves the server answers with the user's cookie.
+        let connection = try X11Connection(name)
+        guard FileIO.fileType(display.socketPath) == S_IFSOCK, let inode = FileIO.inode(display.socketPath) else {
+            throw SandboxError("display \(name) has no socket file \(display.socketPath) (only an abstract or TCP socket), which a container cannot reach",
+                               hint: "start the X server without -nolisten unix, or set x11.mode = \"none\"")
+        }
+        var entries: [XauthEntry]
+        var notices: [String] = []
+        switch profile.x11.mode {
+        case .untrusted:
+            let minted = try connection.mintUntrustedCookie()
+            state.x11Cookie = (display.number, minted.id, inode)
+            try files.writeState(state)
+            entries = [XauthEntry(family: XauthEntry.familyWild, address: [], number: String(display.number),
+                                  name: "MIT-MAGIC-COOKIE-1", data: minted.cookie)]
+        default:
+            let source = hostEnvironment["XAUTHORITY"].flatMap { $0.isEmpty ? nil : $0 } ?? user.home + "/.Xauthority"
+            entries = XauthSelection.entries(from: try XauthorityFile.read(source), display: display.number, hostname: Self.hostname())
+            if entries.isEmpty {
+                notices.append("x11: \(source) has no cookie for display \(name); the app relies on the server's host-based access (xhost)")
+            }
+        }
+        try XauthorityFile.write(entries, to: files.xauthority)
+        var a = DesktopLayout.x11(display: display, xauthority: files.xauthority, uid: user.uid)
+        a.notices += notices
+        return a
+    }
+
+    static func hostname() -> String {
+        var u = utsname()
+        uname(&u)
+        return withUnsafeBytes(of: u.nodename) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+    }
+
+    // MARK: PulseAudio
+
+    func startPulse(_ state: inout DesktopState) throws(SandboxError) -> DesktopAdditions {
+        do {
+            return try pulseAccess(&state)
+        } catch {
+            guard !profile.pulse.required else { throw error }
+            return notice("pulse: \(error.message); starting without sound")
+        }
+    }
+
+    private func pulseAccess(_ state: inout DesktopState) throws(SandboxError) -> DesktopAdditions {
+        let server = try PulseServer.host(hostEnvironment)
+        let client = try PulseClient(server: server.address, timeout: pulseTimeout)
+        if profile.pulse.mode == .module {
+            let socket = files.pulseSocket
+            guard socket.utf8.count < 108 else {   // sizeof(sun_path)
+                throw SandboxError("the container's sound socket path \(socket) is longer than a unix socket allows (107 bytes)",
+                                   hint: "use a shorter XDG_RUNTIME_DIR or profile name, or pulse.mode = \"socket\"")
+            }
+            guard !socket.contains("\"") && !socket.contains("\\") else {
+                throw SandboxError("the container's sound socket path \(socket) contains a quote or backslash",
+                                   hint: "rename the profile, or use pulse.mode = \"socket\"")
+            }
+            try FileIO.makeDirectories(files.pulseDir, mode: 0o700)
+            unlink(socket)
+            if let index = try client.loadModule("module-native-protocol-unix",
+                                                 argument: DesktopLayout.pulseModuleArgument(socket: socket)) {
+                state.pulseModule = index
+                try files.writeState(state)
+                return DesktopLayout.pulse(socket: socket, uid: user.uid)
+            }
+            // pipewire-pulse implements the protocol but not this module.
+            let serverName = (try? client.serverName()) ?? "the sound server"
+            guard let path = server.socketPath else {
+                throw SandboxError("\(serverName) at \(server.address) cannot load module-native-protocol-unix and is not a local socket to bind instead",
+                                   hint: "set pulse.mode = \"none\"")
+            }
+            var a = DesktopLayout.pulse(socket: path, uid: user.uid)
+            a.notices.append("pulse: \(serverName) cannot load module-native-protocol-unix; binding your sound server's socket \(path) instead (the app shares your session's sound server connection)")
+            return a
+        }
+        guard let path = server.socketPath else {
+            throw SandboxError("the sound server \(server.address) is not a local unix socket, so it cannot be bound into the container",
+                               hint: "unset PULSE_SERVER or point it at a unix socket, or set pulse.mode = \"none\"")
+        }
+        return DesktopLayout.pulse(socket: path, uid: user.uid)
+    }
+
+    // MARK: Wayland
+
+    /// $XDG_RUNTIME_DIR/$WAYLAND_DISPLAY (an absolute WAYLAND_DISPLAY is used as is).
+    func waylandSocket() -> String? {
+        let name = hostEnvironment["WAYLAND_DISPLAY"].flatMap { $0.isEmpty ? nil : $0 } ?? "wayland-0"
+        if name.hasPrefix("/") { return name }
+        guard let runtime = hostEnvironment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") else { return nil }
+        return runtime + "/" + name
+    }
+
+    func startWayland() -> DesktopAdditions {
+        guard let socket = waylandSocket(), FileIO.fileType(socket) == S_IFSOCK else {
+            let name = hostEnvironment["WAYLAND_DISPLAY"] ?? "wayland-0"
+            return notice("wayland: no compositor socket \(name) in XDG_RUNTIME_DIR; starting without Wayland")
+        }
+        return DesktopLayout.wayland(socket: socket, uid: user.uid)
+    }
+
+    private func notice(_ text: String) -> DesktopAdditions {
+        var a = DesktopAdditions()
+        a.notices = [text]
+        return a
+    }
+}
+
+/// The user's sound server as libpulse would find it: $PULSE_SERVER, else
+/// $XDG_RUNTIME_DIR/pulse/native.
+public struct PulseServer: Sendable, Equatable {
+    /// For pa_context_connect: "unix:/run/user/1000/pulse/native", "tcp:host:4713", …
+    public var address: String
+    /// The socket file, when the server is a local unix socket (only those can be bound).
+    public var socketPath: String?
+
+    public static func host(_ env: [String: String]) throws(SandboxError) -> PulseServer {
+        if let value = env["PULSE_SERVER"], !value.isEmpty {
+            // A list of servers is allowed; the first one is what libpulse tries first.
+            let first = String(value.split(separator: " ").first ?? "")
+            if first.hasPrefix("unix:") { return PulseServer(address: first, socketPath: String(first.dropFirst(5))) }
+            if first.hasPrefix("/") { return PulseServer(address: "unix:" + first, socketPath: first) }
+            return PulseServer(address: first, socketPath: nil)
+        }
+        guard let runtime = env["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") else {
+            throw SandboxError("cannot find the sound server: neither PULSE_SERVER nor XDG_RUNTIME_DIR is set",
+                               hint: "log in through a session manager, or set pulse.mode = \"none\"")
+        }
+        let path = runtime + "/pulse/native"
+        return PulseServer(address: "unix:" + path, socketPath: path)
+    }
+}
+
+/// A started container's desktop access: what to add to its LaunchPlan, and how to undo it.
+public struct DesktopSession: Sendable {
+    public let additions: DesktopAdditions
+    let profile: Profile
+    let planner: DesktopPlanner
+
+    /// Adds the mounts after the engine's base filesystem (but before its final
+    /// read-only remounts), notices and groups; sets the desktop variables in
+    /// the plan's environment unless the profile's [env] sets them (profile wins).
+    /// Works on whatever environment the engine built; `environment()` builds one
+    /// from scratch with EnvironmentPlanner.
+    public func apply(to plan: inout LaunchPlan) {
+        var insertAt = plan.mounts.endIndex
+        while insertAt > plan.mounts.startIndex, case .remountReadonly = plan.mounts[insertAt - 1] { insertAt -= 1 }
+        plan.mounts.insert(contentsOf: additions.mounts, at: insertAt)
+        plan.notices += additions.notices
+        // setgroups() inside can only name gids the gid map maps; a device group
+        // (video 44, render, audio 29) keeps its host meaning only when mapped 1:1,
+        // which newgidmap allows only if /etc/subgid delegates that gid to the user.
+        let (mapped, unmapped) = DesktopLayout.partitionGroups(additions.supplementaryGroups, gidMap: plan.gidMap)
+        plan.supplementaryGroups = Array(Set(plan.supplementaryGroups + mapped)).sorted()
+        if !unmapped.isEmpty {
+            let list = unmapped.map(String.init).joined(separator: ", ")
+            plan.notices.append("devices: group(s) \(list) owning the devices are not mapped into the container, so the app reaches the devices through their ACLs for your user (systemd-logind's uaccess), not through group membership; to keep a group, delegate it 1:1 in /etc/subgid (e.g. \(planner.user.name):\(unmapped[0]):1)")
+        }
+        plan.environment = Self.merge(plan.environment, desktop: additions.environment, profile: profile.env)
+    }
+
+    /// Sets each desktop variable in a "K=V" list, keeping order, unless the profile sets it.
+    static func merge(_ env: [String], desktop: [String: String], profile: [String: String]) -> [String] {
+        var result = env
+        for (key, value) in desktop.sorted(by: { $0.key < $1.key }) where profile[key] == nil {
+            let entry = key + "=" + value
+            if let i = result.firstIndex(where: { $0.hasPrefix(key + "=") }) { result[i] = entry } else { result.append(entry) }
+        }
+        return result
+    }
+
+    /// The app's complete environment ("K=V", sorted).
+    public func environment() -> [String] {
+        EnvironmentPlanner(user: planner.user, hostEnvironment: planner.hostEnvironment,
+                           home: planner.insideHome, runtimeDir: DesktopLayout.runtimeDir(uid: planner.user.uid))
+            .environment(desktop: additions.environment, profile: profile.env)
+    }
+
+    /// Undoes start(): unloads this container's PulseAudio module, revokes its
+    /// untrusted X cookie, removes its files. Safe to call twice, or from another
+    /// process (everything is read back from the state dir).
+    public func stop() {
+        DesktopTeardown(stateDir: planner.stateDir, hostEnvironment: planner.hostEnvironment).run()
+    }
+}
+
+/// Undoes what the state dir records. Used by stop(), and by start() to clean up
+/// after a launcher that died without stopping.
+public struct DesktopTeardown: Sendable {
+    public var stateDir: String
+    public var hostEnvironment: [String: String]
+    public init(stateDir: String, hostEnvironment: [String: String]) {
+        self.stateDir = stateDir
+        self.hostEnvironment = hostEnvironment
+    }
+
+    /// Returns what it did or could not do, for the log. `scanPulse` asks the
+    /// sound server for modules serving this container's socket even when
+    /// nothing is recorded (otherwise the server is only contacted with a record).
+    @discardableResult
+    public func run(scanPulse: Bool = false) -> [String] {
+        let files = DesktopFiles(stateDir: stateDir)
+        let state = files.readState()
+        var report: [String] = []
+        report += unloadPulseModules(files: files, recorded: state.pulseModule, scan: scanPulse)
+        if let cookie = state.x11Cookie { report += revoke(cookie) }
+        unlink(files.xauthority)
+        unlink(files.pulseSocket)
+        rmdir(files.pulseDir)
+        unlink(files.state)
+        return report
+    }
+
+    /// Unloads every module-native-protocol-unix whose argument is exactly this
+    /// container's: the recorded index alone is not trusted (the server may have
+    /// restarted and given the index to another module), and a crash between
+    /// loading and recording leaves a module with no record at all.
+    func unloadPulseModules(files: DesktopFiles, recorded: UInt32?, scan: Bool) -> [String] {
+        guard scan || recorded != nil || FileIO.fileType(files.pulseSocket) != nil else { return [] }
+        let expected = DesktopLayout.pulseModuleArgument(socket: files.pulseSocket)
+        do {
+            let client = try PulseClient(server: try PulseServer.host(hostEnvironment).address, timeout: 3)
+            var report: [String] = []
+            for m in try client.modules() where m.name == "module-native-protocol-unix" && m.argument == expected {
+                report.append(try client.unloadModule(m.index)
+                    ? "pulse: unloaded module \(m.index) (\(files.pulseSocket))"
+                    : "pulse: module \(m.index) was already gone")
+            }
+            return report
+        } catch {
+            // No server: its modules went with it.
+            return ["pulse: \(error.message)"]
+        }
+    }
+
+    func revoke(_ cookie: (display: UInt32, id: UInt, socketInode: UInt64)) -> [String] {
+        let display = X11Display(number: cookie.display, name: ":\(cookie.display)")
+        // A different inode means a different server: the id is not ours any more.
+        guard FileIO.inode(display.socketPath) == cookie.socketInode else {
+            return ["x11: the server of \(display.name) restarted; its untrusted cookie died with it"]
+        }
+        do {
+            let connection = try X11Connection(display.name)
+            return [connection.revoke(cookie.id) ? "x11: revoked untrusted cookie \(cookie.id)" : "x11: cookie \(cookie.id) was already revoked"]
+        } catch {
+            return ["x11: \(error.message)"]
+        }
+    }
+}

@@ -1,6 +1,0 @@
-import Testing
-@testable import SandboxDesktop
-
-@Test func moduleLoads() {
-    #expect(Bool(true))
-}
