@@ -300,7 +300,6 @@ public struct PastaProcess: Sendable {
     }
 }
 
-func errnoText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
 /// posix_spawn with captured stdout/stderr; no shell, empty environment.
 enum ProcessRunner {

@@ -3,7 +3,9 @@
 //   planners, pure) → spawn (supervisor, C) → session (launcher) → teardown.
 import ArgumentParser
 import SandboxCore
+import SandboxDesktop
 import SandboxRuntime
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,22 +37,65 @@ struct Engine {
         let subgid = SubordinateIDs.parse(contents: readText("/etc/subgid"), user: user.name, uid: user.uid)
         let idmap = IDMapPlanner.plan(settings: profile.idmap, uid: user.uid, gid: user.gid, userName: user.name,
                                       subuid: subuid, subgid: subgid)
-        let plan = try LaunchPlanner.plan(profile: profile, paths: paths, user: user, idmap: idmap,
+        var plan = try LaunchPlanner.plan(profile: profile, paths: paths, user: user, idmap: idmap,
                                           extraArgs: extraArgs, hostEnvironment: environment,
                                           hostWorkingDirectory: currentDirectory())
-        // Other planners add to the plan here, each pure (the launcher and the
-        // supervisor both compute it: the launcher for the session's environment):
-        //   policy:  plan.seccompFilter = <SeccompPolicy BPF bytes for profile.seccomp>
-        //   desktop: plan.addMounts(…), plan.environment, plan.notices for X11, PulseAudio, devices
-        //   net:     plan.addMounts([.file(path: "/etc/resolv.conf", …)]) for profile.network
+        // The other planners add to the plan, each pure: the launcher and the
+        // supervisor both compute it (the launcher for the session's environment).
+        let confinement = try Confinement(profile: profile)
+        plan.seccompFilter = confinement.seccompFilter
+        plan.notices += confinement.notices
+        plan.environment = desktopPlanner(for: profile, home: plan.home).sessionEnvironment(adding: plan.environment)
+        if profile.network.mode == .host {
+            plan.notices.append("network.mode = \"host\": the app shares your network namespace (every host interface and abstract socket)")
+        }
         return plan
     }
 
+    func desktopPlanner(for profile: Profile, home: String) -> DesktopPlanner {
+        DesktopPlanner(profile: profile, user: user, hostEnvironment: environment,
+                       stateDir: directory.stateDir(profile.name), insideHome: home)
+    }
+
+    /// The bridge a veth profile attaches to: the profile's, else config.toml's.
+    func bridge(for profile: Profile) throws -> String {
+        if let bridge = profile.network.bridge { return bridge }
+        do {
+            return try ProfileStore(paths: paths, user: user).userConfig().bridge
+        } catch {
+            throw SandboxError(error.description)
+        }
+    }
+
     /// Side effects at fixed points of the container's life (run in the supervisor).
-    func hooks(for profile: Profile) -> ContainerHooks {
-        // desktop: hooks.started / hooks.stopped load and unload the PulseAudio module.
-        // net:     hooks.beforeRelease calls sandbox-net with container.namespacePath("net").
-        ContainerHooks()
+    func hooks(for profile: Profile) throws -> ContainerHooks {
+        var hooks = ContainerHooks()
+        switch profile.network.mode {
+        case .veth:
+            // The helper needs only the netns, so it runs before the id maps exist;
+            // the lease is released when the container stops (the next helper call
+            // would also reclaim it).
+            let bridge = try bridge(for: profile)
+            let lease = Mutex<VethLease?>(nil)
+            hooks.beforeRelease = { container, _ in
+                let attached = try ContainerNetwork.attachVeth(containerPID: container.pid, bridge: bridge)
+                lease.withLock { $0 = attached }
+            }
+            hooks.stopped = { _ in
+                guard let held = lease.withLock({ $0 }) else { return }
+                try? SandboxNetHelper.installed().release(bridge: bridge, hostInterface: held.hostInterface)
+            }
+        case .pasta:
+            // pasta joins the container's user namespace, so it starts once the id maps are written.
+            let pidFile = directory.stateDir(profile.name) + "/pasta.pid"
+            hooks.started = { container, _ in
+                _ = try PastaProcess.start(containerPID: container.pid, pidFile: pidFile)
+            }
+            hooks.stopped = { _ in PastaProcess.running(pidFile: pidFile)?.stop() }
+        case .none, .host:
+            break
+        }
+        return hooks
     }
 
     func launcher(for profile: Profile) -> Launcher {

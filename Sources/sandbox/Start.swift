@@ -41,10 +41,21 @@ struct Supervise: AsyncParsableCommand {
         let status: Int32
         do {
             let profile = try engine.loadProfile(self.profile)
-            let plan = try engine.plan(for: profile)
+            var plan = try engine.plan(for: profile)
+            var hooks = try engine.hooks(for: profile)
+            // X11 cookie, PulseAudio module, devices: set up before the spawn (the
+            // binds name files this creates), undone after the init exits.
+            let desktop = try engine.desktopPlanner(for: profile, home: plan.home).start()
+            desktop.apply(to: &plan)
+            let networkStopped = hooks.stopped
+            hooks.stopped = { plan in
+                networkStopped(plan)
+                desktop.stop()
+            }
             let supervisor = Supervisor(plan: plan, profile: profile, directory: engine.directory,
-                                        persistent: persistent, hooks: engine.hooks(for: profile))
+                                        persistent: persistent, hooks: hooks)
             status = supervisor.run(readyFD: 3, firstClientFD: persistent ? -1 : 4)
+            desktop.stop()   // a spawn that failed never reaches hooks.stopped; a second stop does nothing
         } catch {
             Supervisor.reportFailure(readyFD: 3, "\(error)")
             throw ExitCode.failure
