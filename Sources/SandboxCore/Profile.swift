@@ -135,9 +135,16 @@ public struct Profile: Sendable, Equatable {
         public var release: String = "bookworm"
         public var arch: String = "amd64"
         public var variant: String = "minbase"
+        /// Archive components, e.g. ["main", "contrib", "non-free"].
+        public var components: [String] = ["main"]
+        /// Extra dpkg architectures (multiarch), e.g. ["i386"] for Steam.
+        public var foreignArchitectures: [String] = []
         public var packages: [String] = []
         /// Extra apt sources lines, e.g. a vendor repository (with its keyring under /etc/apt/keyrings).
         public var sources: [String] = []
+        /// OpenPGP keys for `sources` (https:// URLs or absolute host paths), installed
+        /// into /etc/apt/keyrings/ under their file name before the sources are used.
+        public var keys: [String] = []
         public init() {}
     }
 
