@@ -92,6 +92,10 @@ public struct HostCommand: Sendable {
 /// Small file reads for probes; nil when the file cannot be read.
 enum HostFile {
     static func read(_ path: String, limit: Int = 1 << 20) -> String? {
+        readBytes(path, limit: limit).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    static func readBytes(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -104,7 +108,7 @@ enum HostFile {
             if n == 0 { break }
             data += buf[0..<n]
         }
-        return String(decoding: data, as: UTF8.self)
+        return data
     }
 
     static func exists(_ path: String) -> Bool {

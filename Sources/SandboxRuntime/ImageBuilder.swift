@@ -1,0 +1,269 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SandboxCore
+
+/// `sandbox create`: builds the rootfs of a `rootfs.mode = "image"` profile with
+/// `mmdebstrap --mode=unshare`, as the ordinary user (ids inside the image come from
+/// the user's /etc/subuid range, so root in the image is the range's first id).
+/// The image is built next to the target and renamed into place, so a failed or
+/// interrupted build never leaves a half-made rootfs where `run` would use it.
+public struct ImageBuilder: Sendable {
+    public var profile: Profile
+    public var user: UserIdentity
+    /// Where the rootfs ends up: rootfs.path (with `~` expanded) or DATA/NAME/rootfs.
+    public var target: String
+
+    public init(profile: Profile, user: UserIdentity, paths: Paths) throws(SandboxError) {
+        guard profile.rootfs.mode == .image else {
+            throw SandboxError("profile \(profile.name) uses rootfs.mode = \"\(profile.rootfs.mode.rawValue)\"; only image profiles have a rootfs to create",
+                               hint: "set [rootfs] mode = \"image\" in \(profile.sourcePath)")
+        }
+        self.profile = profile
+        self.user = user
+        if let p = profile.rootfs.path {
+            let expanded = p == "~" ? user.home : p.hasPrefix("~/") ? user.home + String(p.dropFirst(1)) : p
+            guard expanded.hasPrefix("/") else {
+                throw SandboxError("\(profile.sourcePath): rootfs.path '\(p)' is not an absolute path", hint: "write it as /… or ~/…")
+            }
+            target = expanded
+        } else {
+            target = paths.rootfsDir(profile.name)
+        }
+        while target.count > 1 && target.hasSuffix("/") { target.removeLast() }
+    }
+
+    /// Host files handed to mmdebstrap's setup hooks: the extra sources list and keys.
+    public struct SetupFiles: Sendable, Equatable {
+        /// The directory holding them (no whitespace: mmdebstrap splits hook arguments).
+        public var directory: String
+        /// Key files copied to /etc/apt/keyrings/ in the image.
+        public var keyNames: [String]
+        public var hasSources: Bool
+    }
+
+    /// The mmdebstrap command line (without the program), pure for the tests.
+    /// `proxies` are apt options such as `Acquire::http::Proxy "http://…"` from the host's apt configuration.
+    public func mmdebstrapArguments(stagingDir: String, setup: SetupFiles?, proxies: [String] = []) -> [String] {
+        let image = profile.image
+        var args = ["--mode=unshare", "--variant=\(image.variant)"]
+        var archs = [image.arch] + image.foreignArchitectures
+        // 32-bit programs (Steam, Wine) need the i386 userland next to the native one.
+        if profile.seccomp.multiarch && image.arch == "amd64" && !archs.contains("i386") { archs.append("i386") }
+        args.append("--architectures=" + archs.joined(separator: ","))
+        if image.components != ["main"] && !image.components.isEmpty {
+            args.append("--components=" + image.components.joined(separator: ","))
+        }
+        if !image.packages.isEmpty { args.append("--include=" + image.packages.joined(separator: ",")) }
+        for p in proxies { args.append("--aptopt=" + p) }
+        if let setup {
+            // Setup hooks run after apt is configured and before `apt update`, so keys and
+            // sources are there for the first download. apt resolves signed-by= paths on
+            // the host during the build, so the build-time list points at our copies of
+            // the keys; a customize hook then puts the profile's own lines (pointing at
+            // /etc/apt/keyrings/ inside the image) in its place.
+            if !setup.keyNames.isEmpty {
+                args.append("--setup-hook=mkdir -p \"$1/etc/apt/keyrings\"")
+                for k in setup.keyNames {
+                    args.append("--setup-hook=copy-in \(setup.directory)/keyrings/\(k) /etc/apt/keyrings/")
+                }
+            }
+            if setup.hasSources {
+                args.append("--setup-hook=copy-in \(setup.directory)/build/\(Self.sourcesListName) /etc/apt/sources.list.d/")
+                args.append("--customize-hook=copy-in \(setup.directory)/final/\(Self.sourcesListName) /etc/apt/sources.list.d/")
+            }
+        }
+        // No MIRROR argument: mmdebstrap then uses deb.debian.org and, for a stable
+        // release, adds the -updates and security suites itself.
+        args += ["--", image.release, stagingDir]
+        return args
+    }
+
+    /// Checks that can fail before anything is written.
+    public func preflight(force: Bool) throws(SandboxError) -> String {
+        guard profile.image.distro == "debian" else {
+            throw SandboxError("\(profile.sourcePath): image.distro = \"\(profile.image.distro)\" is not supported; create builds Debian images",
+                               hint: "use distro = \"debian\" with a Debian release such as bookworm")
+        }
+        guard let mmdebstrap = HostCommand.find("mmdebstrap") else {
+            throw SandboxError("mmdebstrap is not installed; `sandbox create` builds images with it",
+                               hint: "as root: apt install mmdebstrap")
+        }
+        for file in ["/etc/subuid", "/etc/subgid"] {
+            let id = file == "/etc/subuid" ? user.uid : user.gid
+            let ranges = HostFile.read(file).map { SubordinateRangesForDoctor.ranges(in: $0, user: user.name, id: id) } ?? []
+            if !ranges.contains(where: { $0.count >= 65536 }) {
+                throw SandboxError("mmdebstrap --mode=unshare needs a range of 65536 subordinate ids for \(user.name) in \(file); "
+                                   + (ranges.isEmpty ? "there is none" : "the largest has \(ranges.map(\.count).max()!)"),
+                                   hint: "as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 \(user.name) (pick a range no other user has)")
+            }
+        }
+        var st = stat()
+        if lstat(target, &st) == 0 && !force {
+            throw SandboxError("\(target) already exists; not replacing it",
+                               hint: "`sandbox create --force \(profile.name)` builds a new one and deletes the old one")
+        }
+        for key in profile.image.keys where !key.hasPrefix("/") {
+            throw SandboxError("\(profile.sourcePath): image.keys '\(key)': create does not download keys",
+                               hint: "download the key, check its fingerprint, and list the file's absolute path")
+        }
+        return mmdebstrap
+    }
+
+    /// Builds the image; prints mmdebstrap's progress on our stdout/stderr.
+    public func build(force: Bool) throws(SandboxError) {
+        let mmdebstrap = try preflight(force: force)
+        let parent = Self.dirname(target)
+        try Self.makeDirectories(parent)
+        let base = Self.basename(target)
+        let staging = "\(parent)/.\(base).partial-\(getpid())"
+        let setup = try writeSetupFiles()
+        defer { if let setup { _ = Self.removeOwnTree(setup.directory) } }
+
+        let args = mmdebstrapArguments(stagingDir: staging, setup: setup, proxies: Self.hostAptProxies())
+        let result = try HostCommand([mmdebstrap] + args).run(capture: false)
+        guard result.succeeded else {
+            Self.removeImageTree(staging)
+            throw SandboxError("mmdebstrap failed (exit status \(result.status)) building \(profile.image.release) for \(profile.name); its messages are above",
+                               hint: "check image.release, image.packages and image.sources in \(profile.sourcePath), and that apt can reach the mirror")
+        }
+        var st = stat()
+        if lstat(target, &st) == 0 {
+            // --force: swap, then delete the old tree; the target name never points at a partial image.
+            let old = "\(parent)/.\(base).old-\(getpid())"
+            guard rename(target, old) == 0 else {
+                let e = errno
+                Self.removeImageTree(staging)
+                throw SandboxError("cannot move the old \(target) aside: \(String(cString: strerror(e)))")
+            }
+            guard rename(staging, target) == 0 else {
+                let e = errno
+                _ = rename(old, target)
+                Self.removeImageTree(staging)
+                throw SandboxError("cannot rename \(staging) to \(target): \(String(cString: strerror(e)))")
+            }
+            Self.removeImageTree(old)
+        } else if rename(staging, target) != 0 {
+            let e = errno
+            Self.removeImageTree(staging)
+            throw SandboxError("cannot rename \(staging) to \(target): \(String(cString: strerror(e)))")
+        }
+    }
+
+    /// The image's extra sources: /etc/apt/sources.list.d/sandbox-image.list.
+    public static let sourcesListName = "sandbox-image.list"
+
+    /// Writes image.sources (twice: for the build and for the image) and copies image.keys
+    /// into a fresh /tmp directory. World-readable: mmdebstrap reads them as root of its
+    /// user namespace, which is a subordinate id, not the user.
+    func writeSetupFiles() throws(SandboxError) -> SetupFiles? {
+        let image = profile.image
+        if image.sources.isEmpty && image.keys.isEmpty { return nil }
+        var template = Array("/tmp/sandbox-create.XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw SandboxError("cannot create a directory in /tmp: \(String(cString: strerror(errno)))")
+        }
+        let dir = String(cString: made)
+        _ = chmod(dir, 0o755)
+        var keyNames: [String] = []
+        for key in image.keys {
+            let name = Self.basename(key)
+            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-+".contains($0)) }) else {
+                throw SandboxError("\(profile.sourcePath): image.keys '\(key)': the file name may only use letters, digits and . _ - +")
+            }
+            guard let contents = HostFile.readBytes(key, limit: 16 << 20) else {
+                throw SandboxError("\(profile.sourcePath): image.keys '\(key)' cannot be read: \(String(cString: strerror(errno)))")
+            }
+            try Self.makeDirectories(dir + "/keyrings")
+            try HostFile.write(dir + "/keyrings/" + name, contents)
+            keyNames.append(name)
+        }
+        if !image.sources.isEmpty {
+            let final = "# from \(profile.sourcePath) image.sources\n" + image.sources.joined(separator: "\n") + "\n"
+            let build = Self.buildTimeSources(final, keyNames: keyNames, keyDirectory: dir + "/keyrings")
+            try Self.makeDirectories(dir + "/build")
+            try Self.makeDirectories(dir + "/final")
+            try HostFile.write(dir + "/build/" + Self.sourcesListName, Array(build.utf8))
+            try HostFile.write(dir + "/final/" + Self.sourcesListName, Array(final.utf8))
+        }
+        return SetupFiles(directory: dir, keyNames: keyNames, hasSources: !image.sources.isEmpty)
+    }
+
+    /// The sources text with /etc/apt/keyrings/NAME (for each listed key) pointing at our host copy.
+    public static func buildTimeSources(_ text: String, keyNames: [String], keyDirectory: String) -> String {
+        var out = text
+        // Only whole paths: followed by "]", " " or "," as in `[signed-by=/etc/apt/keyrings/k.gpg arch=amd64]`.
+        for k in keyNames {
+            for end in ["]", " ", ","] {
+                out = out.replacing("=/etc/apt/keyrings/" + k + end, with: "=" + keyDirectory + "/" + k + end)
+            }
+        }
+        return out
+    }
+
+    /// apt proxy settings of the host (mmdebstrap runs apt with its own configuration,
+    /// so a proxy set in /etc/apt/apt.conf.d would otherwise be lost).
+    static func hostAptProxies() -> [String] {
+        guard let aptConfig = HostCommand.find("apt-config"),
+              let r = try? HostCommand([aptConfig, "dump", "--format", "%f %v%n", "Acquire::http::Proxy", "Acquire::https::Proxy"]).run(capture: true),
+              r.succeeded else { return [] }
+        var opts: [String] = []
+        for line in r.output.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0] == "Acquire::http::Proxy" || parts[0] == "Acquire::https::Proxy",
+                  !parts[1].isEmpty, !parts[1].contains("\"") else { continue }
+            opts.append("\(parts[0]) \"\(parts[1])\"")
+        }
+        return opts
+    }
+
+    /// Deletes a tree mmdebstrap made: its files belong to the user's subordinate ids,
+    /// so `rm` runs in a user namespace that maps them (and the user, who owns the parent).
+    static func removeImageTree(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if let unshare = HostCommand.find("unshare"),
+           let r = try? HostCommand([unshare, "--user", "--map-root-user", "--map-auto", "rm", "-rf", "--one-file-system", "--", path]).run(capture: true),
+           r.succeeded { return }
+        _ = removeOwnTree(path)
+    }
+
+    static func removeOwnTree(_ path: String) -> Bool {
+        (try? HostCommand(["rm", "-rf", "--one-file-system", "--", path]).run(capture: true).succeeded) ?? false
+    }
+
+    static func makeDirectories(_ path: String) throws(SandboxError) {
+        var built = ""
+        for part in path.split(separator: "/") {
+            built += "/" + part
+            if mkdir(built, 0o755) != 0 && errno != EEXIST {
+                throw SandboxError("cannot create \(built): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    static func dirname(_ p: String) -> String {
+        guard let i = p.lastIndex(of: "/") else { return "." }
+        return i == p.startIndex ? "/" : String(p[..<i])
+    }
+
+    static func basename(_ p: String) -> String {
+        guard let i = p.lastIndex(of: "/") else { return p }
+        return String(p[p.index(after: i)...])
+    }
+}
+
+extension HostFile {
+    static func write(_ path: String, _ bytes: [UInt8]) throws(SandboxError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SandboxError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { throw SandboxError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            off += n
+        }
+    }
+}
