@@ -4,7 +4,7 @@ import Glibc
 import SandboxCore
 
 /// The text of a profile's launcher, `sandbox-NAME.desktop` (Desktop Entry
-/// Specification 1.5). Pure: the same profile and binary path give the same text.
+/// Specification 1.4: the newest version desktop-file-validate 0.26 of Debian 12 accepts). Pure: the same profile and binary path give the same text.
 public struct DesktopEntry: Sendable, Equatable {
     /// The key that marks files `sandbox desktop` wrote; `remove` deletes nothing else.
     public static let markerKey = "X-Sandbox-Profile"
@@ -41,7 +41,7 @@ public struct DesktopEntry: Sendable, Equatable {
     }
 
     public var text: String {
-        var lines = ["[Desktop Entry]", "Type=Application", "Version=1.5"]
+        var lines = ["[Desktop Entry]", "Type=Application", "Version=1.4"]
         func add(_ key: String, _ value: String) { lines.append("\(key)=\(Self.escapeString(value))") }
         func addList(_ key: String, _ values: [String]) {
             guard !values.isEmpty else { return }

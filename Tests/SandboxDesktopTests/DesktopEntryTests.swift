@@ -20,7 +20,7 @@ private func chrome() -> Profile {
     #expect(text == """
         [Desktop Entry]
         Type=Application
-        Version=1.5
+        Version=1.4
         Name=Google Chrome (sandboxed)
         Comment=Google Chrome from Google's repository
         Exec=/usr/local/bin/sandbox run chrome -- %U
