@@ -25,20 +25,73 @@ public struct HostCommand: Sendable {
     /// Spawns argv[0] (an absolute path, or searched in PATH) with stdin from /dev/null.
     /// `capture`: collect stdout+stderr; otherwise they go to ours.
     public func run(capture: Bool) throws(SandboxError) -> Result {
+        guard capture else {
+            let pid = try spawn(stdin: nil, stdout: nil)
+            return Result(status: try Self.wait(pid), output: "")
+        }
+        let (readEnd, writeEnd) = try Self.makePipe()
+        let pid: pid_t
+        do {
+            pid = try spawn(stdin: nil, stdout: writeEnd, stderrToStdout: true)
+        } catch {
+            close(readEnd)
+            close(writeEnd)
+            throw error
+        }
+        close(writeEnd)
+        var output: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            output += buf[0..<n]
+        }
+        close(readEnd)
+        return Result(status: try Self.wait(pid), output: String(decoding: output, as: UTF8.self))
+    }
+
+    /// `producer | consumer`: the producer's stdout feeds the consumer's stdin; both
+    /// stderrs are ours. Returns both exit statuses (producer, consumer).
+    public static func pipeline(_ producer: HostCommand, _ consumer: HostCommand) throws(SandboxError) -> (Int32, Int32) {
+        let (readEnd, writeEnd) = try makePipe()
+        let first: pid_t
+        do {
+            first = try producer.spawn(stdin: nil, stdout: writeEnd)
+        } catch {
+            close(readEnd)
+            close(writeEnd)
+            throw error
+        }
+        close(writeEnd)
+        let second: pid_t
+        do {
+            second = try consumer.spawn(stdin: readEnd, stdout: nil)
+        } catch {
+            close(readEnd)
+            // Nobody reads any more: the producer gets EPIPE and exits.
+            _ = try? wait(first)
+            throw error
+        }
+        close(readEnd)
+        let a = try wait(first)
+        let b = try wait(second)
+        return (a, b)
+    }
+
+    /// Starts the program; `stdin`/`stdout` nil mean /dev/null and our own stdout.
+    func spawn(stdin: Int32?, stdout: Int32?, stderrToStdout: Bool = false) throws(SandboxError) -> pid_t {
         guard let program = argv.first else { throw SandboxError("no program to run") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        var pipeFDs: [Int32] = [-1, -1]
-        if capture {
-            // pipe2 is hidden behind _GNU_SOURCE in Swift's Glibc; doctor and create spawn from one thread.
-            guard pipe(&pipeFDs) == 0 else { throw SandboxError("pipe: \(String(cString: strerror(errno)))") }
-            _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
-            posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
-            posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
+        if let stdin {
+            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         }
+        if let stdout { posix_spawn_file_actions_adddup2(&actions, stdout, 1) }
+        if stderrToStdout { posix_spawn_file_actions_adddup2(&actions, 1, 2) }
         let cArgv = argv.map { strdup($0) } + [nil]
         let env = environment.map { $0.map { "\($0.key)=\($0.value)" }.sorted() }
         let cEnv = env.map { $0.map { strdup($0) } + [nil] }
@@ -52,29 +105,28 @@ public struct HostCommand: Sendable {
                 posix_spawnp(&pid, program, &actions, nil, cArgv, UnsafeMutablePointer(mutating: envp.baseAddress))
             }
         } ?? posix_spawnp(&pid, program, &actions, nil, cArgv, environ)
-        if capture { close(pipeFDs[1]) }
-        guard rc == 0 else {
-            if capture { close(pipeFDs[0]) }
-            throw SandboxError("cannot run \(program): \(String(cString: strerror(rc)))")
-        }
-        var output: [UInt8] = []
-        if capture {
-            var buf = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = buf.withUnsafeMutableBytes { read(pipeFDs[0], $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                output += buf[0..<n]
-            }
-            close(pipeFDs[0])
-        }
+        guard rc == 0 else { throw SandboxError("cannot run \(program): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    /// Exit status, or 128+signal.
+    static func wait(_ pid: pid_t) throws(SandboxError) -> Int32 {
         var wstatus: Int32 = 0
         while waitpid(pid, &wstatus, 0) < 0 {
             if errno != EINTR { throw SandboxError("waitpid: \(String(cString: strerror(errno)))") }
         }
         let termSig = wstatus & 0x7f
-        let status = termSig == 0 ? (wstatus >> 8) & 0xff : 128 + termSig
-        return Result(status: status, output: String(decoding: output, as: UTF8.self))
+        return termSig == 0 ? (wstatus >> 8) & 0xff : 128 + termSig
+    }
+
+    /// pipe2 is hidden behind _GNU_SOURCE in Swift's Glibc; doctor and create spawn
+    /// from one thread, so setting FD_CLOEXEC right after is enough.
+    static func makePipe() throws(SandboxError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw SandboxError("pipe: \(String(cString: strerror(errno)))") }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        return (fds[0], fds[1])
     }
 
     /// The first directory of PATH (or the usual system ones) holding an executable `name`.

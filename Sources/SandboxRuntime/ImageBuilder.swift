@@ -6,8 +6,13 @@ import SandboxCore
 /// `sandbox create`: builds the rootfs of a `rootfs.mode = "image"` profile with
 /// `mmdebstrap --mode=unshare`, as the ordinary user (ids inside the image come from
 /// the user's /etc/subuid range, so root in the image is the range's first id).
-/// The image is built next to the target and renamed into place, so a failed or
-/// interrupted build never leaves a half-made rootfs where `run` would use it.
+///
+/// mmdebstrap's namespace maps only the subordinate range, so its root cannot even
+/// enter a private home (~/.local/share is 0700). It therefore writes a tarball to a
+/// pipe, and `tar` unpacks it in a namespace that maps the same range *and* the user
+/// (see `namespaceArgv`). The image is unpacked next to the target and renamed into
+/// place, so a failed or interrupted build never leaves a half-made rootfs where
+/// `run` would use it.
 public struct ImageBuilder: Sendable {
     public var profile: Profile
     public var user: UserIdentity
@@ -44,7 +49,7 @@ public struct ImageBuilder: Sendable {
 
     /// The mmdebstrap command line (without the program), pure for the tests.
     /// `proxies` are apt options such as `Acquire::http::Proxy "http://…"` from the host's apt configuration.
-    public func mmdebstrapArguments(stagingDir: String, setup: SetupFiles?, proxies: [String] = []) -> [String] {
+    public func mmdebstrapArguments(output: String = "-", setup: SetupFiles?, proxies: [String] = []) -> [String] {
         let image = profile.image
         var args = ["--mode=unshare", "--variant=\(image.variant)"]
         var archs = [image.arch] + image.foreignArchitectures
@@ -75,12 +80,21 @@ public struct ImageBuilder: Sendable {
         }
         // No MIRROR argument: mmdebstrap then uses deb.debian.org and, for a stable
         // release, adds the -updates and security suites itself.
-        args += ["--", image.release, stagingDir]
+        args += ["--", image.release, output]
         return args
     }
 
+    /// What the build needs from the host, found by `preflight`.
+    public struct HostTools: Sendable, Equatable {
+        public var mmdebstrap: String
+        public var unshare: String
+        /// First id of the user's subordinate uid and gid ranges (65536 ids each).
+        public var subuid: UInt32
+        public var subgid: UInt32
+    }
+
     /// Checks that can fail before anything is written.
-    public func preflight(force: Bool) throws(SandboxError) -> String {
+    public func preflight(force: Bool) throws(SandboxError) -> HostTools {
         guard profile.image.distro == "debian" else {
             throw SandboxError("\(profile.sourcePath): image.distro = \"\(profile.image.distro)\" is not supported; create builds Debian images",
                                hint: "use distro = \"debian\" with a Debian release such as bookworm")
@@ -89,10 +103,17 @@ public struct ImageBuilder: Sendable {
             throw SandboxError("mmdebstrap is not installed; `sandbox create` builds images with it",
                                hint: "as root: apt install mmdebstrap")
         }
+        guard let unshare = HostCommand.find("unshare") else {
+            throw SandboxError("unshare(1) is not installed; `sandbox create` unpacks the image with it", hint: "as root: apt install util-linux")
+        }
+        var starts: [UInt32] = []
         for file in ["/etc/subuid", "/etc/subgid"] {
             let id = file == "/etc/subuid" ? user.uid : user.gid
             let ranges = HostFile.read(file).map { SubordinateRangesForDoctor.ranges(in: $0, user: user.name, id: id) } ?? []
-            if !ranges.contains(where: { $0.count >= 65536 }) {
+            // mmdebstrap takes the user's first line (by name); the unpacking map must use the same ids.
+            if let first = ranges.first, first.count >= 65536 {
+                starts.append(first.start)
+            } else {
                 throw SandboxError("mmdebstrap --mode=unshare needs a range of 65536 subordinate ids for \(user.name) in \(file); "
                                    + (ranges.isEmpty ? "there is none" : "the largest has \(ranges.map(\.count).max()!)"),
                                    hint: "as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 \(user.name) (pick a range no other user has)")
@@ -107,25 +128,51 @@ public struct ImageBuilder: Sendable {
             throw SandboxError("\(profile.sourcePath): image.keys '\(key)': create does not download keys",
                                hint: "download the key, check its fingerprint, and list the file's absolute path")
         }
-        return mmdebstrap
+        return HostTools(mmdebstrap: mmdebstrap, unshare: unshare, subuid: starts[0], subgid: starts[1])
     }
 
-    /// Builds the image; prints mmdebstrap's progress on our stdout/stderr.
+    /// unshare(1) arguments for a user namespace where uid/gid 0–65534 are the user's
+    /// subordinate ranges (as in mmdebstrap's build) and 65536 is the user, running
+    /// as root in it: that root owns the image's files and, because the user's own
+    /// directories are mapped too, can reach and write the target's 0700 parents.
+    public static func namespaceArgv(unshare: String, subuid: UInt32, subgid: UInt32) -> [String] {
+        [unshare, "--user", "--map-user=65536", "--map-group=65536",
+         "--map-users=\(subuid),0,65536", "--map-groups=\(subgid),0,65536", "--setuid=0", "--setgid=0"]
+    }
+
+    /// Builds the image; prints mmdebstrap's progress on our stderr.
     public func build(force: Bool) throws(SandboxError) {
-        let mmdebstrap = try preflight(force: force)
+        let tools = try preflight(force: force)
+        let ns = Self.namespaceArgv(unshare: tools.unshare, subuid: tools.subuid, subgid: tools.subgid)
         let parent = Self.dirname(target)
         try Self.makeDirectories(parent)
         let base = Self.basename(target)
         let staging = "\(parent)/.\(base).partial-\(getpid())"
+        guard mkdir(staging, 0o700) == 0 else {
+            throw SandboxError("cannot create \(staging): \(String(cString: strerror(errno)))")
+        }
         let setup = try writeSetupFiles()
         defer { if let setup { _ = Self.removeOwnTree(setup.directory) } }
 
-        let args = mmdebstrapArguments(stagingDir: staging, setup: setup, proxies: Self.hostAptProxies())
-        let result = try HostCommand([mmdebstrap] + args).run(capture: false)
-        guard result.succeeded else {
-            Self.removeImageTree(staging)
-            throw SandboxError("mmdebstrap failed (exit status \(result.status)) building \(profile.image.release) for \(profile.name); its messages are above",
+        let mmdebstrap = HostCommand([tools.mmdebstrap] + mmdebstrapArguments(output: "-", setup: setup, proxies: Self.hostAptProxies()))
+        // Device nodes cannot be made in a user namespace; the container mounts its own /dev.
+        let unpack = HostCommand(ns + ["tar", "--extract", "--numeric-owner", "--preserve-permissions", "--file=-",
+                                       "--directory=" + staging, "--exclude=./dev/*"])
+        let (built, unpacked): (Int32, Int32)
+        do {
+            (built, unpacked) = try HostCommand.pipeline(mmdebstrap, unpack)
+        } catch {
+            Self.removeImageTree(staging, namespace: ns)
+            throw error
+        }
+        guard built == 0 else {
+            Self.removeImageTree(staging, namespace: ns)
+            throw SandboxError("mmdebstrap failed (exit status \(built)) building \(profile.image.release) for \(profile.name); its messages are above",
                                hint: "check image.release, image.packages and image.sources in \(profile.sourcePath), and that apt can reach the mirror")
+        }
+        guard unpacked == 0 else {
+            Self.removeImageTree(staging, namespace: ns)
+            throw SandboxError("unpacking the image into \(staging) failed (tar exit status \(unpacked)); its messages are above")
         }
         var st = stat()
         if lstat(target, &st) == 0 {
@@ -133,19 +180,19 @@ public struct ImageBuilder: Sendable {
             let old = "\(parent)/.\(base).old-\(getpid())"
             guard rename(target, old) == 0 else {
                 let e = errno
-                Self.removeImageTree(staging)
+                Self.removeImageTree(staging, namespace: ns)
                 throw SandboxError("cannot move the old \(target) aside: \(String(cString: strerror(e)))")
             }
             guard rename(staging, target) == 0 else {
                 let e = errno
                 _ = rename(old, target)
-                Self.removeImageTree(staging)
+                Self.removeImageTree(staging, namespace: ns)
                 throw SandboxError("cannot rename \(staging) to \(target): \(String(cString: strerror(e)))")
             }
-            Self.removeImageTree(old)
+            Self.removeImageTree(old, namespace: ns)
         } else if rename(staging, target) != 0 {
             let e = errno
-            Self.removeImageTree(staging)
+            Self.removeImageTree(staging, namespace: ns)
             throw SandboxError("cannot rename \(staging) to \(target): \(String(cString: strerror(e)))")
         }
     }
@@ -217,14 +264,12 @@ public struct ImageBuilder: Sendable {
         return opts
     }
 
-    /// Deletes a tree mmdebstrap made: its files belong to the user's subordinate ids,
-    /// so `rm` runs in a user namespace that maps them (and the user, who owns the parent).
-    static func removeImageTree(_ path: String) {
+    /// Deletes an image tree: its files belong to the user's subordinate ids, so `rm`
+    /// runs as root of the same namespace the image was unpacked in.
+    static func removeImageTree(_ path: String, namespace: [String]) {
         var st = stat()
         guard lstat(path, &st) == 0 else { return }
-        if let unshare = HostCommand.find("unshare"),
-           let r = try? HostCommand([unshare, "--user", "--map-root-user", "--map-auto", "rm", "-rf", "--one-file-system", "--", path]).run(capture: true),
-           r.succeeded { return }
+        if let r = try? HostCommand(namespace + ["rm", "-rf", "--one-file-system", "--", path]).run(capture: true), r.succeeded { return }
         _ = removeOwnTree(path)
     }
 

@@ -28,7 +28,7 @@ private func imageProfile() -> Profile {
 
 @Test func minimalArguments() throws {
     let b = try ImageBuilder(profile: imageProfile(), user: user, paths: paths)
-    #expect(b.mmdebstrapArguments(stagingDir: "/s", setup: nil)
+    #expect(b.mmdebstrapArguments(output: "/s", setup: nil)
             == ["--mode=unshare", "--variant=minbase", "--architectures=amd64", "--", "bookworm", "/s"])
 }
 
@@ -41,7 +41,7 @@ private func imageProfile() -> Profile {
     p.seccomp.multiarch = true
     let b = try ImageBuilder(profile: p, user: user, paths: paths)
     let setup = ImageBuilder.SetupFiles(directory: "/tmp/sandbox-create.abc", keyNames: ["vendor.gpg"], hasSources: true)
-    #expect(b.mmdebstrapArguments(stagingDir: "/s", setup: setup, proxies: ["Acquire::http::Proxy \"http://p:3142\""]) == [
+    #expect(b.mmdebstrapArguments(output: "/s", setup: setup, proxies: ["Acquire::http::Proxy \"http://p:3142\""]) == [
         "--mode=unshare", "--variant=apt", "--architectures=amd64,i386", "--components=main,contrib,non-free",
         "--include=steam-installer,mesa-vulkan-drivers", "--aptopt=Acquire::http::Proxy \"http://p:3142\"",
         "--setup-hook=mkdir -p \"$1/etc/apt/keyrings\"",
@@ -52,7 +52,7 @@ private func imageProfile() -> Profile {
     ])
     // An explicit foreign architecture is not doubled.
     p.image.foreignArchitectures = ["i386"]
-    #expect(try ImageBuilder(profile: p, user: user, paths: paths).mmdebstrapArguments(stagingDir: "/s", setup: nil)
+    #expect(try ImageBuilder(profile: p, user: user, paths: paths).mmdebstrapArguments(output: "/s", setup: nil)
                 .contains("--architectures=amd64,i386"))
 }
 
@@ -75,4 +75,18 @@ private func imageProfile() -> Profile {
     var p = imageProfile()
     p.image.distro = "fedora"
     #expect(throws: SandboxError.self) { try ImageBuilder(profile: p, user: user, paths: paths).preflight(force: false) }
+}
+
+@Test func unpackNamespaceMapsTheRangeAtZeroAndTheUserAbove() {
+    #expect(ImageBuilder.namespaceArgv(unshare: "/usr/bin/unshare", subuid: 100000, subgid: 200000) == [
+        "/usr/bin/unshare", "--user", "--map-user=65536", "--map-group=65536",
+        "--map-users=100000,0,65536", "--map-groups=200000,0,65536", "--setuid=0", "--setgid=0",
+    ])
+}
+
+@Test func pipelineConnectsProducerToConsumer() throws {
+    let (a, b) = try HostCommand.pipeline(HostCommand(["sh", "-c", "echo hello; exit 4"]),
+                                          HostCommand(["sh", "-c", "read x; [ \"$x\" = hello ]"]))
+    #expect(a == 4)
+    #expect(b == 0)
 }
