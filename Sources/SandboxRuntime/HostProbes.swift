@@ -280,6 +280,17 @@ public struct HostProbes: Sendable {
         return checks
     }
 
+    // MARK: images
+
+    /// mmdebstrap, which `sandbox create` runs for rootfs.mode = "image" profiles.
+    public func imageBuilder() -> DoctorCheck {
+        if let p = HostCommand.find("mmdebstrap") {
+            return DoctorCheck("mmdebstrap", .ok, "\(p) present (sandbox create can build images)")
+        }
+        return DoctorCheck("mmdebstrap", .warn, "not installed; `sandbox create` cannot build images for rootfs.mode = \"image\" profiles",
+                           hint: "as root: apt install mmdebstrap")
+    }
+
     // MARK: helpers
 
     /// Whether `path` carries a security.capability xattr. <sys/xattr.h> is not part of

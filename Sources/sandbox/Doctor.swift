@@ -39,6 +39,7 @@ struct Doctor: AsyncParsableCommand {
         checks.append(host.netHelper())
         checks += host.usernet(defaultBridge: bridge)
         checks += host.pasta()
+        checks.append(host.imageBuilder())
 
         let report = DoctorReport(checks)
         if json {

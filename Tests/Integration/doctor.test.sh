@@ -30,6 +30,7 @@ test_doctor_reports_a_working_machine() {
   else
     assert_contains "$(doctor_line "$out" /dev/net/tun)" "WARN  /dev/net/tun: not accessible to you"
   fi
+  assert_contains "$(doctor_line "$out" mmdebstrap)" "ok    mmdebstrap: /usr/bin/mmdebstrap present"
   assert_contains "$out" "sandbox run can work here."
 }
 
@@ -41,7 +42,7 @@ import json, sys
 r = json.load(sys.stdin)
 assert r["ok"] is True, r
 by = {c["name"]: c for c in r["checks"]}
-for name in ["user-namespaces", "newuidmap", "newgidmap", "subuid", "subgid", "id-mapping", "x11", "pulseaudio", "sandbox-net", "pasta"]:
+for name in ["user-namespaces", "newuidmap", "newgidmap", "subuid", "subgid", "id-mapping", "x11", "pulseaudio", "sandbox-net", "pasta", "mmdebstrap"]:
     assert by[name]["status"] == "ok", (name, by.get(name))
 for c in r["checks"]:
     assert c["status"] in ("ok", "warn", "fail"), c
