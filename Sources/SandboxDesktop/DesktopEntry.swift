@@ -3,8 +3,9 @@ import Glibc
 #endif
 import SandboxCore
 
-/// The text of a profile's launcher, `sandbox-NAME.desktop` (Desktop Entry
-/// Specification 1.4: the newest version desktop-file-validate 0.26 of Debian 12 accepts). Pure: the same profile and binary path give the same text.
+/// The text of a profile's launcher, `sandbox-NAME.desktop`, per the Desktop Entry
+/// Specification 1.4 (the newest that Debian 12's desktop-file-validate 0.26 knows).
+/// Pure: the same profile and binary path give the same text.
 public struct DesktopEntry: Sendable, Equatable {
     /// The key that marks files `sandbox desktop` wrote; `remove` deletes nothing else.
     public static let markerKey = "X-Sandbox-Profile"

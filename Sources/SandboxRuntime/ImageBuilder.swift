@@ -147,12 +147,13 @@ public struct ImageBuilder: Sendable {
         let parent = Self.dirname(target)
         try Self.makeDirectories(parent)
         let base = Self.basename(target)
+        Self.removeStaleBuilds(in: parent, base: base, namespace: ns)
+        let setup = try writeSetupFiles()
+        defer { if let setup { _ = Self.removeOwnTree(setup.directory) } }
         let staging = "\(parent)/.\(base).partial-\(getpid())"
         guard mkdir(staging, 0o700) == 0 else {
             throw SandboxError("cannot create \(staging): \(String(cString: strerror(errno)))")
         }
-        let setup = try writeSetupFiles()
-        defer { if let setup { _ = Self.removeOwnTree(setup.directory) } }
 
         let mmdebstrap = HostCommand([tools.mmdebstrap] + mmdebstrapArguments(output: "-", setup: setup, proxies: Self.hostAptProxies()))
         // Device nodes cannot be made in a user namespace; the container mounts its own /dev.
@@ -271,6 +272,25 @@ public struct ImageBuilder: Sendable {
         guard lstat(path, &st) == 0 else { return }
         if let r = try? HostCommand(namespace + ["rm", "-rf", "--one-file-system", "--", path]).run(capture: true), r.succeeded { return }
         _ = removeOwnTree(path)
+    }
+
+    /// Leftovers of an interrupted create (`.BASE.partial-PID`, `.BASE.old-PID`) whose
+    /// process is gone; a build still running in another process is left alone.
+    static func removeStaleBuilds(in parent: String, base: String, namespace: [String]) {
+        guard let dir = opendir(parent) else { return }
+        var stale: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            for kind in [".partial-", ".old-"] {
+                let prefix = "." + base + kind
+                guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)) else { continue }
+                if kill(pid, 0) != 0 && errno == ESRCH { stale.append(parent + "/" + name) }
+            }
+        }
+        closedir(dir)
+        for path in stale { removeImageTree(path, namespace: namespace) }
     }
 
     static func removeOwnTree(_ path: String) -> Bool {
