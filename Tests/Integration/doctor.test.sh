@@ -107,3 +107,41 @@ test_doctor_user_without_subuid_range() {
   assert_contains "$out" "WARN  id-mapping:"
   assert_eq "$rc" 0 "exit status (a missing range is a warning: run maps the user's own id)"
 }
+
+test_doctor_reads_the_users_usernet_quota() {
+  local f=/etc/sandbox/usernet backup="$IT_STATE/usernet.doctor-test" had=0
+  [ -e "$f" ] && { had=1; cp -p "$f" "$backup"; }
+  restore_usernet() { if [ "$had" = 1 ]; then cp -p "$backup" "$f"; else rm -f "$f"; fi; }
+  trap restore_usernet EXIT
+  mkdir -p /etc/sandbox
+  local group; group=$(id -gn "$IT_USER")
+  printf '# doctor test\n%s veth itdocbr0 1\n@%s veth itdocbr0 2\n%s veth itdocbr1 5\nbroken\n' \
+    "$IT_USER" "$group" "$IT_OTHER" >"$f"
+  chmod 644 "$f"
+  local out; out=$(it_as_user env -u DISPLAY "$IT_PREFIX/bin/sandbox" doctor)
+  restore_usernet     # at once: the network tests own this file
+  trap - EXIT
+  echo "$out"
+  # Lines for the user and their group add up; the other user's line does not count.
+  assert_contains "$out" "WARN  usernet: $IT_USER may create 3 on itdocbr0; unreadable lines: $f:5: expected 'USER|@GROUP veth BRIDGE COUNT', got 1 fields"
+  # The bridge is not there on the host (tests make bridges only in their own netns).
+  assert_contains "$out" "WARN  bridge itdocbr0: no bridge named itdocbr0"
+  assert_contains "$out" "      hint: as root: ip link add itdocbr0 type bridge"
+  assert_not_contains "$out" "itdocbr1"
+}
+
+test_doctor_finds_a_missing_or_unprivileged_net_helper() {
+  local alt="$IT_STATE/doctor-altprefix"
+  rm -rf "$alt"; mkdir -p "$alt/bin" "$alt/libexec/sandbox"
+  cp "$IT_PREFIX/bin/sandbox" "$alt/bin/"
+  chmod -R a+rX "$alt"
+  local out; out=$(it_as_user env -u DISPLAY "$alt/bin/sandbox" doctor)
+  assert_contains "$out" "WARN  sandbox-net: $alt/libexec/sandbox/sandbox-net is not installed"
+  # Installed without the setuid bit (an unprivileged `make install`): inert, and doctor says so.
+  cp "$IT_PREFIX/libexec/sandbox/sandbox-net" "$alt/libexec/sandbox/"
+  chmod 0755 "$alt/libexec/sandbox/sandbox-net"
+  out=$(it_as_user env -u DISPLAY "$alt/bin/sandbox" doctor)
+  assert_contains "$out" "WARN  sandbox-net: $alt/libexec/sandbox/sandbox-net is not setuid root (owner uid 0, mode 755)"
+  assert_contains "$out" "      hint: as root: chown root:root $alt/libexec/sandbox/sandbox-net && chmod 4755 $alt/libexec/sandbox/sandbox-net"
+  rm -rf "$alt"
+}
