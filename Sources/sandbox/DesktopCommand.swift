@@ -1,5 +1,7 @@
 import ArgumentParser
 import SandboxCore
+import SandboxDesktop
+import SandboxRuntime
 
 struct DesktopCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,22 +11,46 @@ struct DesktopCommand: AsyncParsableCommand {
     )
 
     struct Install: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write ~/.local/share/applications/sandbox-NAME.desktop.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write $XDG_DATA_HOME/applications/sandbox-NAME.desktop (default ~/.local/share/applications).",
+            discussion: """
+                The entry is named "<desktop.name or description> (sandboxed)" and runs \
+                `sandbox run NAME` with this sandbox binary's absolute path; profiles that \
+                list desktop.mime_types also get the files or URLs the menu passes (%U). \
+                An existing file with that name is replaced only if sandbox wrote it.
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The profile name.") var profile: String
         func run() async throws {
             _ = try global.bootstrap()
-            throw NotYetImplemented(command: "desktop install")
+            let env = Environment.current
+            let user = UserIdentity.current(environment: env)
+            let paths = Paths.current(environment: env, user: user)
+            let loaded = try ProfileStore(paths: paths, user: user).load(profile)
+            let entry = DesktopEntry(profile: loaded, sandboxPath: Paths.executablePath())
+            let launchers = DesktopLaunchers(directory: DesktopLaunchers.userDirectory(environment: env, home: user.home))
+            let written = try launchers.install(entry)
+            // Menus pick up MimeType associations from the cache; best effort, as desktop-file-install does.
+            if !loaded.desktop.mimeTypes.isEmpty, let update = HostCommand.find("update-desktop-database") {
+                _ = try? HostCommand([update, launchers.directory]).run(capture: true)
+            }
+            Console.out("installed \(written)")
         }
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a profile's .desktop launcher.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a profile's .desktop launcher (only one sandbox wrote).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The profile name.") var profile: String
         func run() async throws {
             _ = try global.bootstrap()
-            throw NotYetImplemented(command: "desktop remove")
+            let env = Environment.current
+            let user = UserIdentity.current(environment: env)
+            // No profile load: a launcher must be removable after its profile was deleted.
+            let launchers = DesktopLaunchers(directory: DesktopLaunchers.userDirectory(environment: env, home: user.home))
+            let removed = try launchers.remove(profile)
+            Console.out("removed \(removed)")
         }
     }
 }

@@ -1,16 +1,54 @@
 import ArgumentParser
 import SandboxCore
+import SandboxDesktop
+import SandboxRuntime
 
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check whether this machine and user are ready to run sandboxed apps."
+        abstract: "Check whether this machine and user are ready to run sandboxed apps.",
+        discussion: """
+            Prints one line per check: `ok|WARN|FAIL  CHECK: FINDING`, and a hint line \
+            with the fix when it is not ok. Exits 0 when `sandbox run` can work (WARN \
+            lines are optional features: sound, networking, extra ids), 1 when a check failed.
+            """
     )
 
     @OptionGroup var global: GlobalOptions
 
+    @Flag(help: "Print the checks as one JSON object.")
+    var json = false
+
     func run() async throws {
         _ = try global.bootstrap()
-        throw NotYetImplemented(command: "doctor")
+        let env = Environment.current
+        let user = UserIdentity.current(environment: env)
+        let paths = Paths.current(environment: env, user: user)
+        let host = HostProbes(user: user)
+        // A broken config.toml is reported by `profile check`; doctor still runs with the default bridge.
+        let bridge = (try? ProfileStore(paths: paths, user: user).userConfig().bridge) ?? UserConfig().bridge
+
+        let userNamespaces = host.userNamespaces()
+        var checks: [DoctorCheck] = [userNamespaces]
+        checks.append(HostProbes.assessHelper("newuidmap", HostProbes.helperState("newuidmap")))
+        checks.append(HostProbes.assessHelper("newgidmap", HostProbes.helperState("newgidmap")))
+        checks.append(HostProbes.assessRanges(file: "/etc/subuid", user: user.name, host.subordinateRanges("/etc/subuid")))
+        checks.append(HostProbes.assessRanges(file: "/etc/subgid", user: user.name, host.subordinateRanges("/etc/subgid")))
+        // The multi-id trial only means something once a plain user namespace works.
+        if userNamespaces.status == .ok { checks.append(host.idMapTrial()) }
+        checks.append(X11Probe.assess(X11Probe.probe(display: env["DISPLAY"])))
+        checks.append(PulseProbe.assess(PulseProbe.probe()))
+        checks.append(host.netHelper())
+        checks += host.usernet(defaultBridge: bridge)
+        checks += host.pasta()
+        checks.append(host.imageBuilder())
+
+        let report = DoctorReport(checks)
+        if json {
+            Console.out(report.json)
+        } else {
+            Console.out(report.text + (report.runCanWork ? "sandbox run can work here." : "sandbox run cannot work until the FAIL lines are fixed."))
+        }
+        if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }
 }

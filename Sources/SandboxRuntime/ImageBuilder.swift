@@ -1,0 +1,334 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SandboxCore
+
+/// `sandbox create`: builds the rootfs of a `rootfs.mode = "image"` profile with
+/// `mmdebstrap --mode=unshare`, as the ordinary user (ids inside the image come from
+/// the user's /etc/subuid range, so root in the image is the range's first id).
+///
+/// mmdebstrap's namespace maps only the subordinate range, so its root cannot even
+/// enter a private home (~/.local/share is 0700). It therefore writes a tarball to a
+/// pipe, and `tar` unpacks it in a namespace that maps the same range *and* the user
+/// (see `namespaceArgv`). The image is unpacked next to the target and renamed into
+/// place, so a failed or interrupted build never leaves a half-made rootfs where
+/// `run` would use it.
+public struct ImageBuilder: Sendable {
+    public var profile: Profile
+    public var user: UserIdentity
+    /// Where the rootfs ends up: rootfs.path (with `~` expanded) or DATA/NAME/rootfs.
+    public var target: String
+
+    public init(profile: Profile, user: UserIdentity, paths: Paths) throws(SandboxError) {
+        guard profile.rootfs.mode == .image else {
+            throw SandboxError("profile \(profile.name) uses rootfs.mode = \"\(profile.rootfs.mode.rawValue)\"; only image profiles have a rootfs to create",
+                               hint: "set [rootfs] mode = \"image\" in \(profile.sourcePath)")
+        }
+        self.profile = profile
+        self.user = user
+        if let p = profile.rootfs.path {
+            let expanded = p == "~" ? user.home : p.hasPrefix("~/") ? user.home + String(p.dropFirst(1)) : p
+            guard expanded.hasPrefix("/") else {
+                throw SandboxError("\(profile.sourcePath): rootfs.path '\(p)' is not an absolute path", hint: "write it as /… or ~/…")
+            }
+            target = expanded
+        } else {
+            target = paths.rootfsDir(profile.name)
+        }
+        while target.count > 1 && target.hasSuffix("/") { target.removeLast() }
+    }
+
+    /// Host files handed to mmdebstrap's setup hooks: the extra sources list and keys.
+    public struct SetupFiles: Sendable, Equatable {
+        /// The directory holding them (no whitespace: mmdebstrap splits hook arguments).
+        public var directory: String
+        /// Key files copied to /etc/apt/keyrings/ in the image.
+        public var keyNames: [String]
+        public var hasSources: Bool
+    }
+
+    /// The mmdebstrap command line (without the program), pure for the tests.
+    /// `proxies` are apt options such as `Acquire::http::Proxy "http://…"` from the host's apt configuration.
+    public func mmdebstrapArguments(output: String = "-", setup: SetupFiles?, proxies: [String] = []) -> [String] {
+        let image = profile.image
+        var args = ["--mode=unshare", "--variant=\(image.variant)"]
+        var archs = [image.arch] + image.foreignArchitectures
+        // 32-bit programs (Steam, Wine) need the i386 userland next to the native one.
+        if profile.seccomp.multiarch && image.arch == "amd64" && !archs.contains("i386") { archs.append("i386") }
+        args.append("--architectures=" + archs.joined(separator: ","))
+        if image.components != ["main"] && !image.components.isEmpty {
+            args.append("--components=" + image.components.joined(separator: ","))
+        }
+        if !image.packages.isEmpty { args.append("--include=" + image.packages.joined(separator: ",")) }
+        for p in proxies { args.append("--aptopt=" + p) }
+        if let setup {
+            // Setup hooks run after apt is configured and before `apt update`, so keys and
+            // sources are there for the first download. apt resolves signed-by= paths on
+            // the host during the build, so the build-time list points at our copies of
+            // the keys; a customize hook then puts the profile's own lines (pointing at
+            // /etc/apt/keyrings/ inside the image) in its place.
+            if !setup.keyNames.isEmpty {
+                args.append("--setup-hook=mkdir -p \"$1/etc/apt/keyrings\"")
+                for k in setup.keyNames {
+                    args.append("--setup-hook=copy-in \(setup.directory)/keyrings/\(k) /etc/apt/keyrings/")
+                }
+            }
+            if setup.hasSources {
+                args.append("--setup-hook=copy-in \(setup.directory)/build/\(Self.sourcesListName) /etc/apt/sources.list.d/")
+                args.append("--customize-hook=copy-in \(setup.directory)/final/\(Self.sourcesListName) /etc/apt/sources.list.d/")
+            }
+        }
+        // No MIRROR argument: mmdebstrap then uses deb.debian.org and, for a stable
+        // release, adds the -updates and security suites itself.
+        args += ["--", image.release, output]
+        return args
+    }
+
+    /// What the build needs from the host, found by `preflight`.
+    public struct HostTools: Sendable, Equatable {
+        public var mmdebstrap: String
+        public var unshare: String
+        /// First id of the user's subordinate uid and gid ranges (65536 ids each).
+        public var subuid: UInt32
+        public var subgid: UInt32
+    }
+
+    /// Checks that can fail before anything is written.
+    public func preflight(force: Bool) throws(SandboxError) -> HostTools {
+        guard profile.image.distro == "debian" else {
+            throw SandboxError("\(profile.sourcePath): image.distro = \"\(profile.image.distro)\" is not supported; create builds Debian images",
+                               hint: "use distro = \"debian\" with a Debian release such as bookworm")
+        }
+        guard let mmdebstrap = HostCommand.find("mmdebstrap") else {
+            throw SandboxError("mmdebstrap is not installed; `sandbox create` builds images with it",
+                               hint: "as root: apt install mmdebstrap")
+        }
+        guard let unshare = HostCommand.find("unshare") else {
+            throw SandboxError("unshare(1) is not installed; `sandbox create` unpacks the image with it", hint: "as root: apt install util-linux")
+        }
+        var starts: [UInt32] = []
+        for file in ["/etc/subuid", "/etc/subgid"] {
+            let id = file == "/etc/subuid" ? user.uid : user.gid
+            let ranges = HostFile.read(file).map { SubordinateRangesForDoctor.ranges(in: $0, user: user.name, id: id) } ?? []
+            // mmdebstrap takes the user's first line (by name); the unpacking map must use the same ids.
+            if let first = ranges.first, first.count >= 65536 {
+                starts.append(first.start)
+            } else {
+                throw SandboxError("mmdebstrap --mode=unshare needs a range of 65536 subordinate ids for \(user.name) in \(file); "
+                                   + (ranges.isEmpty ? "there is none" : "the largest has \(ranges.map(\.count).max()!)"),
+                                   hint: "as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 \(user.name) (pick a range no other user has)")
+            }
+        }
+        var st = stat()
+        if lstat(target, &st) == 0 && !force {
+            throw SandboxError("\(target) already exists; not replacing it",
+                               hint: "`sandbox create --force \(profile.name)` builds a new one and deletes the old one")
+        }
+        for key in profile.image.keys where !key.hasPrefix("/") {
+            throw SandboxError("\(profile.sourcePath): image.keys '\(key)': create does not download keys",
+                               hint: "download the key, check its fingerprint, and list the file's absolute path")
+        }
+        return HostTools(mmdebstrap: mmdebstrap, unshare: unshare, subuid: starts[0], subgid: starts[1])
+    }
+
+    /// unshare(1) arguments for a user namespace where uid/gid 0–65534 are the user's
+    /// subordinate ranges (as in mmdebstrap's build) and 65536 is the user, running
+    /// as root in it: that root owns the image's files and, because the user's own
+    /// directories are mapped too, can reach and write the target's 0700 parents.
+    public static func namespaceArgv(unshare: String, subuid: UInt32, subgid: UInt32) -> [String] {
+        [unshare, "--user", "--map-user=65536", "--map-group=65536",
+         "--map-users=\(subuid),0,65536", "--map-groups=\(subgid),0,65536", "--setuid=0", "--setgid=0"]
+    }
+
+    /// Builds the image; prints mmdebstrap's progress on our stderr.
+    public func build(force: Bool) throws(SandboxError) {
+        let tools = try preflight(force: force)
+        let ns = Self.namespaceArgv(unshare: tools.unshare, subuid: tools.subuid, subgid: tools.subgid)
+        let parent = Self.dirname(target)
+        try Self.makeDirectories(parent)
+        let base = Self.basename(target)
+        Self.removeStaleBuilds(in: parent, base: base, namespace: ns)
+        let setup = try writeSetupFiles()
+        defer { if let setup { _ = Self.removeOwnTree(setup.directory) } }
+        let staging = "\(parent)/.\(base).partial-\(getpid())"
+        guard mkdir(staging, 0o700) == 0 else {
+            throw SandboxError("cannot create \(staging): \(String(cString: strerror(errno)))")
+        }
+
+        let mmdebstrap = HostCommand([tools.mmdebstrap] + mmdebstrapArguments(output: "-", setup: setup, proxies: Self.hostAptProxies()))
+        // Device nodes cannot be made in a user namespace; the container mounts its own /dev.
+        let unpack = HostCommand(ns + ["tar", "--extract", "--numeric-owner", "--preserve-permissions", "--file=-",
+                                       "--directory=" + staging, "--exclude=./dev/*"])
+        let (built, unpacked): (Int32, Int32)
+        do {
+            (built, unpacked) = try HostCommand.pipeline(mmdebstrap, unpack)
+        } catch {
+            Self.removeImageTree(staging, namespace: ns)
+            throw error
+        }
+        guard built == 0 else {
+            Self.removeImageTree(staging, namespace: ns)
+            throw SandboxError("mmdebstrap failed (exit status \(built)) building \(profile.image.release) for \(profile.name); its messages are above",
+                               hint: "check image.release, image.packages and image.sources in \(profile.sourcePath), and that apt can reach the mirror")
+        }
+        guard unpacked == 0 else {
+            Self.removeImageTree(staging, namespace: ns)
+            throw SandboxError("unpacking the image into \(staging) failed (tar exit status \(unpacked)); its messages are above")
+        }
+        var st = stat()
+        if lstat(target, &st) == 0 {
+            // --force: swap, then delete the old tree; the target name never points at a partial image.
+            let old = "\(parent)/.\(base).old-\(getpid())"
+            guard rename(target, old) == 0 else {
+                let e = errno
+                Self.removeImageTree(staging, namespace: ns)
+                throw SandboxError("cannot move the old \(target) aside: \(String(cString: strerror(e)))")
+            }
+            guard rename(staging, target) == 0 else {
+                let e = errno
+                _ = rename(old, target)
+                Self.removeImageTree(staging, namespace: ns)
+                throw SandboxError("cannot rename \(staging) to \(target): \(String(cString: strerror(e)))")
+            }
+            Self.removeImageTree(old, namespace: ns)
+        } else if rename(staging, target) != 0 {
+            let e = errno
+            Self.removeImageTree(staging, namespace: ns)
+            throw SandboxError("cannot rename \(staging) to \(target): \(String(cString: strerror(e)))")
+        }
+    }
+
+    /// The image's extra sources: /etc/apt/sources.list.d/sandbox-image.list.
+    public static let sourcesListName = "sandbox-image.list"
+
+    /// Writes image.sources (twice: for the build and for the image) and copies image.keys
+    /// into a fresh /tmp directory. World-readable: mmdebstrap reads them as root of its
+    /// user namespace, which is a subordinate id, not the user.
+    func writeSetupFiles() throws(SandboxError) -> SetupFiles? {
+        let image = profile.image
+        if image.sources.isEmpty && image.keys.isEmpty { return nil }
+        var template = Array("/tmp/sandbox-create.XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw SandboxError("cannot create a directory in /tmp: \(String(cString: strerror(errno)))")
+        }
+        let dir = String(cString: made)
+        _ = chmod(dir, 0o755)
+        var keyNames: [String] = []
+        for key in image.keys {
+            let name = Self.basename(key)
+            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-+".contains($0)) }) else {
+                throw SandboxError("\(profile.sourcePath): image.keys '\(key)': the file name may only use letters, digits and . _ - +")
+            }
+            guard let contents = HostFile.readBytes(key, limit: 16 << 20) else {
+                throw SandboxError("\(profile.sourcePath): image.keys '\(key)' cannot be read: \(String(cString: strerror(errno)))")
+            }
+            try Self.makeDirectories(dir + "/keyrings")
+            try HostFile.write(dir + "/keyrings/" + name, contents)
+            keyNames.append(name)
+        }
+        if !image.sources.isEmpty {
+            let final = "# from \(profile.sourcePath) image.sources\n" + image.sources.joined(separator: "\n") + "\n"
+            let build = Self.buildTimeSources(final, keyNames: keyNames, keyDirectory: dir + "/keyrings")
+            try Self.makeDirectories(dir + "/build")
+            try Self.makeDirectories(dir + "/final")
+            try HostFile.write(dir + "/build/" + Self.sourcesListName, Array(build.utf8))
+            try HostFile.write(dir + "/final/" + Self.sourcesListName, Array(final.utf8))
+        }
+        return SetupFiles(directory: dir, keyNames: keyNames, hasSources: !image.sources.isEmpty)
+    }
+
+    /// The sources text with /etc/apt/keyrings/NAME (for each listed key) pointing at our host copy.
+    public static func buildTimeSources(_ text: String, keyNames: [String], keyDirectory: String) -> String {
+        var out = text
+        // Only whole paths: followed by "]", " " or "," as in `[signed-by=/etc/apt/keyrings/k.gpg arch=amd64]`.
+        for k in keyNames {
+            for end in ["]", " ", ","] {
+                out = out.replacing("=/etc/apt/keyrings/" + k + end, with: "=" + keyDirectory + "/" + k + end)
+            }
+        }
+        return out
+    }
+
+    /// apt proxy settings of the host (mmdebstrap runs apt with its own configuration,
+    /// so a proxy set in /etc/apt/apt.conf.d would otherwise be lost).
+    static func hostAptProxies() -> [String] {
+        guard let aptConfig = HostCommand.find("apt-config"),
+              let r = try? HostCommand([aptConfig, "dump", "--format", "%f %v%n", "Acquire::http::Proxy", "Acquire::https::Proxy"]).run(capture: true),
+              r.succeeded else { return [] }
+        var opts: [String] = []
+        for line in r.output.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0] == "Acquire::http::Proxy" || parts[0] == "Acquire::https::Proxy",
+                  !parts[1].isEmpty, !parts[1].contains("\"") else { continue }
+            opts.append("\(parts[0]) \"\(parts[1])\"")
+        }
+        return opts
+    }
+
+    /// Deletes an image tree: its files belong to the user's subordinate ids, so `rm`
+    /// runs as root of the same namespace the image was unpacked in.
+    static func removeImageTree(_ path: String, namespace: [String]) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if let r = try? HostCommand(namespace + ["rm", "-rf", "--one-file-system", "--", path]).run(capture: true), r.succeeded { return }
+        _ = removeOwnTree(path)
+    }
+
+    /// Leftovers of an interrupted create (`.BASE.partial-PID`, `.BASE.old-PID`) whose
+    /// process is gone; a build still running in another process is left alone.
+    static func removeStaleBuilds(in parent: String, base: String, namespace: [String]) {
+        guard let dir = opendir(parent) else { return }
+        var stale: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            for kind in [".partial-", ".old-"] {
+                let prefix = "." + base + kind
+                guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)) else { continue }
+                if kill(pid, 0) != 0 && errno == ESRCH { stale.append(parent + "/" + name) }
+            }
+        }
+        closedir(dir)
+        for path in stale { removeImageTree(path, namespace: namespace) }
+    }
+
+    static func removeOwnTree(_ path: String) -> Bool {
+        (try? HostCommand(["rm", "-rf", "--one-file-system", "--", path]).run(capture: true).succeeded) ?? false
+    }
+
+    static func makeDirectories(_ path: String) throws(SandboxError) {
+        var built = ""
+        for part in path.split(separator: "/") {
+            built += "/" + part
+            if mkdir(built, 0o755) != 0 && errno != EEXIST {
+                throw SandboxError("cannot create \(built): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    static func dirname(_ p: String) -> String {
+        guard let i = p.lastIndex(of: "/") else { return "." }
+        return i == p.startIndex ? "/" : String(p[..<i])
+    }
+
+    static func basename(_ p: String) -> String {
+        guard let i = p.lastIndex(of: "/") else { return p }
+        return String(p[p.index(after: i)...])
+    }
+}
+
+extension HostFile {
+    static func write(_ path: String, _ bytes: [UInt8]) throws(SandboxError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SandboxError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { throw SandboxError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            off += n
+        }
+    }
+}

@@ -1,0 +1,147 @@
+# sandbox doctor against the real machine: user namespaces, newuidmap, the test
+# user's subuid range, the harness's Xvfb and PulseAudio; then with each of them
+# broken in turn (restored afterwards, also when the test fails).
+
+doctor_line() {  # doctor_line OUTPUT CHECK -> the line for CHECK
+  printf '%s\n' "$1" | grep -E "^(ok|WARN|FAIL) +$2: " || true
+}
+
+test_doctor_reports_a_working_machine() {
+  local out rc=0
+  out=$(sbx doctor) || rc=$?
+  echo "$out"
+  assert_eq "$rc" 0 "exit status"
+  assert_contains "$(doctor_line "$out" user-namespaces)" "ok    user-namespaces: available"
+  assert_contains "$(doctor_line "$out" newuidmap)" "ok    newuidmap: /usr/bin/newuidmap is setuid root"
+  assert_contains "$(doctor_line "$out" newgidmap)" "ok    newgidmap: /usr/bin/newgidmap is setuid root"
+  local start; start=$(grep "^$IT_USER:" /etc/subuid | head -1 | cut -d: -f2)
+  assert_contains "$(doctor_line "$out" subuid)" "ok    subuid: $IT_USER has 65536 ids ($start-$((start + 65535)))"
+  assert_contains "$(doctor_line "$out" subgid)" "ok    subgid: $IT_USER has 65536 ids"
+  assert_contains "$(doctor_line "$out" id-mapping)" "ok    id-mapping:"
+  assert_contains "$(doctor_line "$out" x11)" "ok    x11: display :$IT_DISPLAY_NUM reachable: screen 1024x768"
+  local pulse; pulse=$(doctor_line "$out" pulseaudio)
+  assert_contains "$pulse" "ok    pulseaudio: pulseaudio "
+  assert_contains "$pulse" "at $(it_runtime)/pulse/native"
+  # The harness installs sandbox-net setuid root (make install as root).
+  assert_contains "$(doctor_line "$out" sandbox-net)" "ok    sandbox-net: $IT_PREFIX/libexec/sandbox/sandbox-net is setuid root"
+  # /dev/net/tun: the finding must match what the kernel lets the user do.
+  if it_as_user test -r /dev/net/tun -a -w /dev/net/tun; then
+    assert_contains "$(doctor_line "$out" /dev/net/tun)" "ok    /dev/net/tun: read-write for you"
+  else
+    assert_contains "$(doctor_line "$out" /dev/net/tun)" "WARN  /dev/net/tun: not accessible to you"
+  fi
+  assert_contains "$(doctor_line "$out" mmdebstrap)" "ok    mmdebstrap: /usr/bin/mmdebstrap present"
+  assert_contains "$out" "sandbox run can work here."
+}
+
+test_doctor_json_has_every_check() {
+  local out
+  out=$(sbx doctor --json)
+  printf '%s' "$out" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r["ok"] is True, r
+by = {c["name"]: c for c in r["checks"]}
+for name in ["user-namespaces", "newuidmap", "newgidmap", "subuid", "subgid", "id-mapping", "x11", "pulseaudio", "sandbox-net", "pasta", "mmdebstrap"]:
+    assert by[name]["status"] == "ok", (name, by.get(name))
+for c in r["checks"]:
+    assert c["status"] in ("ok", "warn", "fail"), c
+    assert c["status"] == "ok" or c["hint"], c
+'
+}
+
+test_doctor_dead_display_fails_with_a_hint() {
+  local free=$((IT_DISPLAY_NUM + 4000))
+  [ ! -e "/tmp/.X11-unix/X$free" ] || fail "display :$free is in use; pick another"
+  local out rc=0
+  out=$(IT_EXTRA_ENV="DISPLAY=:$free" sbx doctor) || rc=$?
+  echo "$out"
+  assert_eq "$rc" 1 "exit status with a dead display"
+  assert_contains "$out" "FAIL  x11: cannot open display :$free: no X server (no socket /tmp/.X11-unix/X$free)"
+  assert_contains "$out" "      hint: start your X session"
+  assert_contains "$out" "sandbox run cannot work until the FAIL lines are fixed."
+}
+
+test_doctor_without_display_warns() {
+  local out rc=0
+  out=$(it_as_user env -u DISPLAY "$IT_PREFIX/bin/sandbox" doctor) || rc=$?
+  echo "$out"
+  assert_eq "$rc" 0 "exit status without DISPLAY (a warning only)"
+  assert_contains "$out" "WARN  x11: DISPLAY is not set"
+  assert_contains "$out" "      hint: run sandbox from your desktop session"
+}
+
+test_doctor_pulseaudio_stopped() {
+  trap 'it_start_pulse >/dev/null' EXIT
+  it_stop_pulse
+  ! pgrep -u "$IT_USER" -x pulseaudio >/dev/null || fail "pulseaudio still running"
+  local out rc=0 t0 t1
+  t0=$(date +%s%N)
+  out=$(sbx doctor) || rc=$?
+  t1=$(date +%s%N)
+  echo "$out"
+  assert_eq "$rc" 0 "exit status without sound (a warning only)"
+  assert_contains "$out" "WARN  pulseaudio: server unreachable"
+  assert_contains "$out" "      hint: start it"
+  [ $(( (t1 - t0) / 1000000 )) -lt 5000 ] || fail "doctor took $(( (t1 - t0) / 1000000 )) ms without a sound server"
+  it_start_pulse
+  trap - EXIT
+  out=$(sbx doctor)
+  assert_contains "$(doctor_line "$out" pulseaudio)" "ok    pulseaudio:"
+}
+
+test_doctor_user_without_subuid_range() {
+  local backup="$IT_STATE/subuid.doctor-test"
+  cp -p /etc/subuid "$backup"
+  trap 'cp -p "'"$backup"'" /etc/subuid' EXIT
+  sed -i "/^$IT_OTHER:/d" /etc/subuid
+  local out rc=0
+  out=$(it_as "$IT_OTHER" env -u DISPLAY "$IT_PREFIX/bin/sandbox" doctor) || rc=$?
+  cp -p "$backup" /etc/subuid     # restore at once: other tests use this user's range
+  trap - EXIT
+  echo "$out"
+  grep -q "^$IT_OTHER:" /etc/subuid || fail "/etc/subuid was not restored"
+  assert_contains "$out" "WARN  subuid: no range for $IT_OTHER in /etc/subuid; only your own id can be mapped"
+  assert_contains "$out" "      hint: as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $IT_OTHER"
+  assert_contains "$out" "ok    subgid: $IT_OTHER has 65536 ids"
+  assert_contains "$out" "WARN  id-mapping:"
+  assert_eq "$rc" 0 "exit status (a missing range is a warning: run maps the user's own id)"
+}
+
+test_doctor_reads_the_users_usernet_quota() {
+  local f=/etc/sandbox/usernet backup="$IT_STATE/usernet.doctor-test" had=0
+  [ -e "$f" ] && { had=1; cp -p "$f" "$backup"; }
+  restore_usernet() { if [ "$had" = 1 ]; then cp -p "$backup" "$f"; else rm -f "$f"; fi; }
+  trap restore_usernet EXIT
+  mkdir -p /etc/sandbox
+  local group; group=$(id -gn "$IT_USER")
+  printf '# doctor test\n%s veth itdocbr0 1\n@%s veth itdocbr0 2\n%s veth itdocbr1 5\nbroken\n' \
+    "$IT_USER" "$group" "$IT_OTHER" >"$f"
+  chmod 644 "$f"
+  local out; out=$(it_as_user env -u DISPLAY "$IT_PREFIX/bin/sandbox" doctor)
+  restore_usernet     # at once: the network tests own this file
+  trap - EXIT
+  echo "$out"
+  # Lines for the user and their group add up; the other user's line does not count.
+  assert_contains "$out" "WARN  usernet: $IT_USER may create 3 on itdocbr0; unreadable lines: $f:5: expected 'USER|@GROUP veth BRIDGE COUNT', got 1 fields"
+  # The bridge is not there on the host (tests make bridges only in their own netns).
+  assert_contains "$out" "WARN  bridge itdocbr0: no bridge named itdocbr0"
+  assert_contains "$out" "      hint: as root: ip link add itdocbr0 type bridge"
+  assert_not_contains "$out" "itdocbr1"
+}
+
+test_doctor_finds_a_missing_or_unprivileged_net_helper() {
+  local alt="$IT_STATE/doctor-altprefix"
+  rm -rf "$alt"; mkdir -p "$alt/bin" "$alt/libexec/sandbox"
+  cp "$IT_PREFIX/bin/sandbox" "$alt/bin/"
+  chmod -R a+rX "$alt"
+  local out; out=$(it_as_user env -u DISPLAY "$alt/bin/sandbox" doctor)
+  assert_contains "$out" "WARN  sandbox-net: $alt/libexec/sandbox/sandbox-net is not installed"
+  # Installed without the setuid bit (an unprivileged `make install`): inert, and doctor says so.
+  cp "$IT_PREFIX/libexec/sandbox/sandbox-net" "$alt/libexec/sandbox/"
+  chmod 0755 "$alt/libexec/sandbox/sandbox-net"
+  out=$(it_as_user env -u DISPLAY "$alt/bin/sandbox" doctor)
+  assert_contains "$out" "WARN  sandbox-net: $alt/libexec/sandbox/sandbox-net is not setuid root (owner uid 0, mode 755)"
+  assert_contains "$out" "      hint: as root: chown root:root $alt/libexec/sandbox/sandbox-net && chmod 4755 $alt/libexec/sandbox/sandbox-net"
+  rm -rf "$alt"
+}

@@ -1,0 +1,78 @@
+import Testing
+import SandboxCore
+@testable import SandboxRuntime
+
+private let works = TrialOutcome(command: "unshare --user --map-root-user true", succeeded: true, message: "")
+private let denied = TrialOutcome(command: "unshare --user --map-root-user true", succeeded: false,
+                                  message: "unshare: write failed /proc/self/uid_map: Operation not permitted")
+
+@Test func userNamespacesFailWhenASysctlDisablesThem() {
+    let off = HostProbes.assessUserNamespaces(.init(maxUserNamespaces: 0, unprivilegedClone: nil, apparmorRestrict: nil), trial: works)
+    #expect(off.status == .fail)
+    #expect(off.hint?.contains("user.max_user_namespaces") == true)
+    let debian = HostProbes.assessUserNamespaces(.init(maxUserNamespaces: 100, unprivilegedClone: 0, apparmorRestrict: nil), trial: nil)
+    #expect(debian.status == .fail)
+    #expect(debian.hint?.contains("kernel.unprivileged_userns_clone=1") == true)
+}
+
+@Test func userNamespacesReportTheTrial() {
+    let ok = HostProbes.assessUserNamespaces(.init(maxUserNamespaces: 100, unprivilegedClone: 1, apparmorRestrict: 0), trial: works)
+    #expect(ok.status == .ok)
+    let ubuntu = HostProbes.assessUserNamespaces(.init(maxUserNamespaces: 100, unprivilegedClone: nil, apparmorRestrict: 1), trial: denied)
+    #expect(ubuntu.status == .fail)
+    #expect(ubuntu.finding.contains("AppArmor"))
+    #expect(ubuntu.hint?.contains("apparmor_restrict_unprivileged_userns=0") == true)
+    let other = HostProbes.assessUserNamespaces(.init(maxUserNamespaces: 100, unprivilegedClone: nil, apparmorRestrict: nil), trial: denied)
+    #expect(other.status == .fail)
+    #expect(other.finding.contains("Operation not permitted"))
+    let untried = HostProbes.assessUserNamespaces(.init(maxUserNamespaces: 100, unprivilegedClone: nil, apparmorRestrict: nil), trial: nil)
+    #expect(untried.status == .warn)
+}
+
+@Test func subordinateRangeSizes() {
+    #expect(HostProbes.assessRanges(file: "/etc/subuid", user: "u", [(100000, 65536)]).status == .ok)
+    let small = HostProbes.assessRanges(file: "/etc/subuid", user: "u", [(100000, 1000)])
+    #expect(small.status == .warn)
+    #expect(small.finding.contains("1000 ids"))
+    let none = HostProbes.assessRanges(file: "/etc/subgid", user: "u", [])
+    #expect(none.name == "subgid")
+    #expect(none.status == .warn)
+    #expect(none.finding.contains("no range for u"))
+    #expect(none.hint?.contains("usermod --add-subuids 100000-165535 --add-subgids 100000-165535 u") == true)
+}
+
+@Test func helperStates() {
+    #expect(HostProbes.assessHelper("newuidmap", .setuidRoot(path: "/usr/bin/newuidmap")).status == .ok)
+    #expect(HostProbes.assessHelper("newuidmap", .fileCapabilities(path: "/usr/bin/newuidmap")).status == .ok)
+    #expect(HostProbes.assessHelper("newuidmap", .unprivileged(path: "/usr/bin/newuidmap")).status == .warn)
+    let missing = HostProbes.assessHelper("newgidmap", .missing)
+    #expect(missing.status == .warn)
+    #expect(missing.hint == "as root: apt install uidmap")
+}
+
+@Test func usernetQuotaAndBridges() {
+    let file = UsernetFile(parsing: "u veth br0 2\n@g veth br1 1\n")
+    let checks = HostProbes.assessUsernet(file: "/etc/sandbox/usernet", user: "u", parsed: file,
+                                          allowed: file.allowance(user: "u", groups: ["g"]),
+                                          defaultBridge: "sandboxbr0", bridgeExists: { $0 == "br0" })
+    #expect(checks.map(\.name) == ["usernet", "bridge br0", "bridge br1"])
+    #expect(checks.map(\.status) == [.ok, .ok, .warn])
+    #expect(checks[0].finding == "u may create 2 on br0, 1 on br1")
+    let none = HostProbes.assessUsernet(file: "/f", user: "v", parsed: file, allowed: [], defaultBridge: "sandboxbr0",
+                                        bridgeExists: { _ in false })
+    #expect(none.map(\.status) == [.warn, .warn])
+    #expect(none[0].hint == "as root: echo 'v veth sandboxbr0 4' >> /f")
+    #expect(none[1].name == "bridge sandboxbr0")
+}
+
+@Test func netHelperIsFoundUnderPrefixLibexec() {
+    let probes = HostProbes(user: UserIdentity(uid: 1, gid: 1, name: "u", home: "/h"), executable: "/opt/sb/bin/sandbox")
+    #expect(probes.netHelperPath == "/opt/sb/libexec/sandbox/sandbox-net")
+}
+
+@Test func hostCommandCapturesOutputAndStatus() throws {
+    let r = try HostCommand(["sh", "-c", "echo out; echo err >&2; exit 3"]).run(capture: true)
+    #expect(r.status == 3)
+    #expect(r.output == "out\nerr\n")
+    #expect(throws: SandboxError.self) { try HostCommand(["/nonexistent/program"]).run(capture: true) }
+}
