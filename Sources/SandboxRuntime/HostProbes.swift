@@ -139,13 +139,13 @@ public struct HostProbes: Sendable {
     }
 
     /// The user's ranges in /etc/subuid or /etc/subgid (by name or by number).
-    public func subordinateRanges(_ file: String) -> [(start: UInt32, count: UInt32)]? {
+    public func subordinateRanges(_ file: String) -> [SubordinateIDRange]? {
         guard let text = HostFile.read(file) else { return nil }
         let id = file.hasSuffix("subgid") ? user.gid : user.uid
-        return SubordinateRangesForDoctor.ranges(in: text, user: user.name, id: id)
+        return SubordinateIDs.parse(contents: text, user: user.name, uid: id)
     }
 
-    public static func assessRanges(file: String, user: String, _ ranges: [(start: UInt32, count: UInt32)]?) -> DoctorCheck {
+    public static func assessRanges(file: String, user: String, _ ranges: [SubordinateIDRange]?) -> DoctorCheck {
         let name = file.hasSuffix("subgid") ? "subgid" : "subuid"
         let hint = "as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 \(user) (pick a range no other user has)"
         guard let ranges else {

@@ -109,7 +109,7 @@ public struct ImageBuilder: Sendable {
         var starts: [UInt32] = []
         for file in ["/etc/subuid", "/etc/subgid"] {
             let id = file == "/etc/subuid" ? user.uid : user.gid
-            let ranges = HostFile.read(file).map { SubordinateRangesForDoctor.ranges(in: $0, user: user.name, id: id) } ?? []
+            let ranges = HostFile.read(file).map { SubordinateIDs.parse(contents: $0, user: user.name, uid: id) } ?? []
             // mmdebstrap takes the user's first line (by name); the unpacking map must use the same ids.
             if let first = ranges.first, first.count >= 65536 {
                 starts.append(first.start)

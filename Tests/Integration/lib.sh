@@ -31,8 +31,6 @@ it_setup() {
   chmod 1777 "$IT_LOGS"
   it_make_user "$IT_USER" 400000 || return 1
   it_make_user "$IT_OTHER" 500000 || return 1
-  # Xvfb and pulseaudio run as the test user and write their logs here.
-  chown "$IT_USER:" "$IT_LOGS"
   # Install the release build where the test users can read it.
   rm -rf "$IT_PREFIX"
   make -C "$IT_ROOT" --no-print-directory install PREFIX="$IT_PREFIX" >"$IT_LOGS/install.log" 2>&1 \

@@ -54,8 +54,8 @@ import Testing
 
 @Test func subordinateRangesMatchNameOrUid() {
     let text = "alice:100000:65536\n1001:200000:10\n#alice:1:1\nbob:300000:65536\nalice:bad:1\n"
-    let r = SubordinateRangesForDoctor.ranges(in: text, user: "alice", id: 1001)
+    let r = SubordinateIDs.parse(contents: text, user: "alice", uid: 1001)
     #expect(r.map(\.start) == [100000, 200000])
     #expect(r.map(\.count) == [65536, 10])
-    #expect(SubordinateRangesForDoctor.ranges(in: text, user: "carol", id: 5).isEmpty)
+    #expect(SubordinateIDs.parse(contents: text, user: "carol", uid: 5).isEmpty)
 }
