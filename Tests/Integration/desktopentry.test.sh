@@ -96,9 +96,6 @@ test_exec_line_launches_the_app() {
   local -a argv
   mapfile -t argv < <(exec_argv "$file" "file:///tmp/x.txt")
   local out rc=0; out=$(it_as_user "${argv[@]}" 2>&1) || rc=$?
-  # Until the engine's `run` is merged, this build answers "not yet implemented";
-  # say so loudly instead of passing silently. Remove this once run exists.
-  case "$out" in *"sandbox run: not yet implemented"*) echo "SKIP: sandbox run is not implemented in this build"; return 0;; esac
   [ "$rc" -eq 0 ] || fail "the launcher's command failed ($rc): $out"
   assert_contains "$out" "launched file:///tmp/x.txt"
 }
