@@ -37,9 +37,3 @@ struct GlobalOptions: ParsableArguments {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
-
-/// Thrown by commands a later milestone implements; exits 3.
-struct NotYetImplemented: Error, CustomStringConvertible {
-    var command: String
-    var description: String { "sandbox \(command): not yet implemented" }
-}
