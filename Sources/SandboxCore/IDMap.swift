@@ -55,10 +55,15 @@ public struct IDMapPlan: Sendable, Equatable {
     public var gidMap: [IDMapping]
     /// Limits the user should hear about (small or missing delegations, root).
     public var notices: [String]
-    public init(uidMap: [IDMapping], gidMap: [IDMapping], notices: [String]) {
+    /// The user's supplementary groups the gid map maps 1:1 (host gid = container
+    /// gid), so sessions can keep them with setgroups: video, render, audio…
+    /// when /etc/subgid delegates them. Sorted; never the primary gid or 0.
+    public var keptGroups: [UInt32]
+    public init(uidMap: [IDMapping], gidMap: [IDMapping], notices: [String], keptGroups: [UInt32] = []) {
         self.uidMap = uidMap
         self.gidMap = gidMap
         self.notices = notices
+        self.keptGroups = keptGroups
     }
     /// A single-id map can be written by the user directly; anything else needs newuidmap/newgidmap.
     public var needsSetuidHelpers: Bool {
@@ -71,16 +76,39 @@ public enum IDMapPlanner {
     /// The container id space a passthrough map covers: 0–65535, as LXC's default.
     public static let containerIDs: UInt32 = 65536
 
+    /// Supplementary groups beyond this are not kept: the container's init has a
+    /// fixed setgroups buffer of 64 (CSandboxSpawn/init.c), and each kept group
+    /// costs up to two of the kernel's 340 map lines.
+    public static let maxKeptGroups = 64
+
     /// Resolves a profile's [idmap] settings: explicit lines win (per kind);
     /// otherwise passthrough; `passthrough = false` without lines maps only the
     /// user's own id 1:1.
+    ///
+    /// `groups` are the user's supplementary groups (getgroups). With passthrough,
+    /// each one /etc/subgid delegates to the user (e.g. `alice:44:1`) is mapped 1:1
+    /// and listed in `keptGroups`; with explicit gid lines, those the lines map 1:1.
     public static func plan(settings: Profile.IDMapSettings, uid: UInt32, gid: UInt32, userName: String,
-                            subuid: [SubordinateIDRange], subgid: [SubordinateIDRange]) -> IDMapPlan {
+                            subuid: [SubordinateIDRange], subgid: [SubordinateIDRange],
+                            groups: [UInt32] = []) -> IDMapPlan {
         var notices: [String] = []
+        var kept: [UInt32] = []
         func one(_ explicit: [IDMapping], _ id: UInt32, _ ranges: [SubordinateIDRange], _ kind: IDKind) -> [IDMapping] {
-            if !explicit.isEmpty { return explicit }
+            if !explicit.isEmpty {
+                if kind == .gid { kept = oneToOne(candidateGroups(groups, primary: id), in: explicit) }
+                return explicit
+            }
             if settings.passthrough {
-                let (map, n) = passthrough(id: id, ranges: ranges, kind: kind, userName: userName)
+                var keep: [UInt32] = []
+                if kind == .gid {
+                    let split = delegatedGroups(groups, primary: id, delegated: ranges)
+                    keep = Array(split.delegated.prefix(maxKeptGroups))
+                    if split.delegated.count > maxKeptGroups {
+                        notices.append("\(split.delegated.count) of your supplementary groups are delegated in /etc/subgid; only the first \(maxKeptGroups) (up to \(keep.last ?? 0)) are kept in the container")
+                    }
+                    kept = keep
+                }
+                let (map, n) = passthrough(id: id, ranges: ranges, kind: kind, userName: userName, keep: keep)
                 notices += n
                 return map
             }
@@ -88,16 +116,43 @@ public enum IDMapPlanner {
         }
         let uidMap = one(settings.uid, uid, subuid, .uid)
         let gidMap = one(settings.gid, gid, subgid, .gid)
-        return IDMapPlan(uidMap: uidMap, gidMap: gidMap, notices: notices)
+        return IDMapPlan(uidMap: uidMap, gidMap: gidMap, notices: notices, keptGroups: kept)
     }
 
-    /// Passthrough for both kinds: the user's uid/gid 1:1, every other container
-    /// id in 0–65535 from the subordinate ranges.
+    /// Passthrough for both kinds: the user's uid/gid 1:1, the delegated
+    /// supplementary groups 1:1, every other container id in 0–65535 from the
+    /// subordinate ranges.
     public static func passthrough(uid: UInt32, gid: UInt32, userName: String,
-                                   subuid: [SubordinateIDRange], subgid: [SubordinateIDRange]) -> IDMapPlan {
-        let u = passthrough(id: uid, ranges: subuid, kind: .uid, userName: userName)
-        let g = passthrough(id: gid, ranges: subgid, kind: .gid, userName: userName)
-        return IDMapPlan(uidMap: u.map, gidMap: g.map, notices: u.notices + g.notices)
+                                   subuid: [SubordinateIDRange], subgid: [SubordinateIDRange],
+                                   groups: [UInt32] = []) -> IDMapPlan {
+        plan(settings: Profile.IDMapSettings(), uid: uid, gid: gid, userName: userName,
+             subuid: subuid, subgid: subgid, groups: groups)
+    }
+
+    /// The user's supplementary groups worth mapping: sorted, unique, without the
+    /// primary gid (always mapped) and without gid 0 (container gid 0 is the
+    /// container's root group; handing it the host's root group is never wanted).
+    static func candidateGroups(_ groups: [UInt32], primary: UInt32) -> [UInt32] {
+        Array(Set(groups)).filter { $0 != primary && $0 != 0 }.sorted()
+    }
+
+    /// Splits the user's supplementary groups into those /etc/subgid delegates to
+    /// the user (newgidmap maps a host gid only when a delegated range covers it,
+    /// or when it is the caller's own gid) and the rest. Both sorted.
+    public static func delegatedGroups(_ groups: [UInt32], primary: UInt32,
+                                       delegated: [SubordinateIDRange]) -> (delegated: [UInt32], undelegated: [UInt32]) {
+        var yes: [UInt32] = [], no: [UInt32] = []
+        for g in candidateGroups(groups, primary: primary) {
+            if delegated.contains(where: { UInt64($0.start) <= UInt64(g) && UInt64(g) < $0.end }) { yes.append(g) } else { no.append(g) }
+        }
+        return (yes, no)
+    }
+
+    /// The gids an explicit map maps to themselves.
+    static func oneToOne(_ gids: [UInt32], in map: [IDMapping]) -> [UInt32] {
+        gids.filter { g in
+            map.contains { $0.inside == $0.outside && $0.inside <= g && UInt64(g) < UInt64($0.inside) + UInt64($0.count) }
+        }
     }
 
     /// The passthrough map for one id kind, sorted by inside id.
@@ -107,32 +162,42 @@ public enum IDMapPlanner {
     /// for id 1000 and 100000:65536), so a file's owner reads the same in every
     /// container. Otherwise the available ids are packed in order from container
     /// id 0 up, and what stays unmapped is reported.
+    ///
+    /// `keep` are further ids mapped 1:1 (the user's delegated supplementary
+    /// groups): like the user's own id they are carved out of both sides — no
+    /// container id below 65536 is filled from elsewhere, and no subordinate
+    /// host id is handed out twice — so with 100000:65536 and keep [44] the map
+    /// is "0 100000 44", "44 44 1", "45 100045 955", "1000 1000 1", … Callers
+    /// pass only ids the ranges delegate (newgidmap refuses the others).
     public static func passthrough(id: UInt32, ranges: [SubordinateIDRange], kind: IDKind,
-                                   userName: String) -> (map: [IDMapping], notices: [String]) {
+                                   userName: String, keep: [UInt32] = []) -> (map: [IDMapping], notices: [String]) {
         var notices: [String] = []
         if id == 0 {
             notices.append("running as root: container \(kind) 0 is the host's \(kind) 0; run sandbox as an ordinary user for isolation")
         }
-        let own = IDMapping(inside: id, outside: id, count: 1)
-        // Container ids to fill, ascending: 0–65535 without the user's own id.
-        var wanted: [(start: UInt64, end: UInt64)] = []
+        let carved = Array(Set(keep + [id])).sorted()
+        let identity = carved.map { IDMapping(inside: $0, outside: $0, count: 1) }
+        // Container ids to fill, ascending: 0–65535 without the carved ids.
         let top = UInt64(containerIDs)
-        if UInt64(id) < top {
-            if id > 0 { wanted.append((0, UInt64(id))) }
-            if UInt64(id) + 1 < top { wanted.append((UInt64(id) + 1, top)) }
-        } else {
-            wanted.append((0, top))
+        var wanted: [(start: UInt64, end: UInt64)] = []
+        var next: UInt64 = 0
+        for c in carved.map(UInt64.init) where c < top {
+            if c > next { wanted.append((next, c)) }
+            next = c + 1
         }
-        let available = normalized(ranges, excluding: id)
+        if next < top { wanted.append((next, top)) }
+        let available = normalized(ranges, excluding: carved)
         let needed = wanted.reduce(UInt64(0)) { $0 + ($1.end - $1.start) }
 
         if available.isEmpty {
+            let others = carved.filter { $0 != id }
+            let mapped = others.isEmpty ? "only \(kind) \(id) is mapped" : "only \(kind) \(id) and your groups \(others.map(String.init).joined(separator: ", ")) are mapped"
             notices.append("""
-                no subordinate \(kind)s for \(userName) in \(kind.subordinateFile): only \(kind) \(id) is mapped, \
+                no subordinate \(kind)s for \(userName) in \(kind.subordinateFile): \(mapped), \
                 so the container has no root and no system \(kind)s (package installs and apps that switch \(kind)s fail; \
                 files of other owners show as nobody). Fix: usermod \(kind.usermodFlag) 100000-165535 \(userName)
                 """)
-            return ([own], notices)
+            return (identity, notices)
         }
 
         var map: [IDMapping] = []
@@ -157,22 +222,23 @@ public enum IDMapPlanner {
                 }
             }
             if mapped < needed {
-                let firstUnmapped = firstUnmappedID(map: map, own: id)
+                let firstUnmapped = firstUnmappedID(map: map, carved: carved)
+                let except = carved.count == 1 ? "\(id)" : carved.map(String.init).joined(separator: ", ")
                 notices.append("""
                     only \(mapped) subordinate \(kind)s for \(userName) in \(kind.subordinateFile) (\(needed) wanted): \
-                    container \(kind)s from \(firstUnmapped) up (except \(id)) are unmapped and show as nobody. \
+                    container \(kind)s from \(firstUnmapped) up (except \(except)) are unmapped and show as nobody. \
                     Fix: give \(userName) a range of 65536, e.g. usermod \(kind.usermodFlag) 100000-165535 \(userName)
                     """)
             }
         }
-        map.append(own)
+        map += identity
         map.sort { $0.inside < $1.inside }
         return (map, notices)
     }
 
-    /// Sorted, merged host ranges with `excluded` cut out (a delegation that
-    /// contains the user's own id must not hand it out twice).
-    static func normalized(_ ranges: [SubordinateIDRange], excluding excluded: UInt32) -> [(start: UInt64, end: UInt64)] {
+    /// Sorted, merged host ranges with the `excluded` ids cut out (a delegation
+    /// that contains the user's own id or a kept group must not hand it out twice).
+    static func normalized(_ ranges: [SubordinateIDRange], excluding excluded: [UInt32]) -> [(start: UInt64, end: UInt64)] {
         var spans = ranges.filter { $0.count > 0 }.map { (start: UInt64($0.start), end: $0.end) }.sorted { $0.start < $1.start }
         var merged: [(start: UInt64, end: UInt64)] = []
         for s in spans {
@@ -182,24 +248,29 @@ public enum IDMapPlanner {
                 merged.append(s)
             }
         }
-        spans = []
-        let x = UInt64(excluded)
-        for m in merged {
-            if x >= m.start && x < m.end {
-                if x > m.start { spans.append((m.start, x)) }
-                if x + 1 < m.end { spans.append((x + 1, m.end)) }
-            } else {
-                spans.append(m)
+        spans = merged
+        for x in excluded.map(UInt64.init) {
+            var cut: [(start: UInt64, end: UInt64)] = []
+            for m in spans {
+                if x >= m.start && x < m.end {
+                    if x > m.start { cut.append((m.start, x)) }
+                    if x + 1 < m.end { cut.append((x + 1, m.end)) }
+                } else {
+                    cut.append(m)
+                }
             }
+            spans = cut
         }
         return spans
     }
 
-    private static func firstUnmappedID(map: [IDMapping], own: UInt32) -> UInt64 {
+    private static func firstUnmappedID(map: [IDMapping], carved: [UInt32]) -> UInt64 {
+        let skip = Set(carved.map(UInt64.init))
         var next: UInt64 = 0
+        while skip.contains(next) { next += 1 }
         for m in map.sorted(by: { $0.inside < $1.inside }) where UInt64(m.inside) == next {
             next += UInt64(m.count)
-            if next == UInt64(own) { next += 1 }
+            while skip.contains(next) { next += 1 }
         }
         return next
     }

@@ -92,6 +92,15 @@ public struct LaunchPlan: Sendable, Equatable {
             && a.visiblePaths.map { $0.host + "\u{0}" + $0.container } == b.visiblePaths.map { $0.host + "\u{0}" + $0.container }
     }
 
+    /// Whether sessions may call setgroups: only when the gid map holds more than
+    /// the user's own gid. Otherwise /proc/PID/setgroups is "deny" — written by
+    /// us before a direct own-id map, or by newgidmap, which allows setgroups only
+    /// when some range came from /etc/subgid — and the sessions simply keep the
+    /// launcher's groups (unmapped ones show as nogroup inside).
+    public var setgroupsAllowed: Bool {
+        gidMap.contains { !($0.outside == gid && $0.count == 1) }
+    }
+
     /// Adds filesystem steps for other planners (desktop, network): before the final
     /// read-only remount of the root, so new mount points can still be created in `/`.
     public mutating func addMounts(_ ops: [MountOp]) {

@@ -23,8 +23,11 @@ public enum LaunchPlanner {
         plan.uidMap = idmap.uidMap
         plan.gidMap = idmap.gidMap
         plan.notices += idmap.notices
+        // Delegated supplementary groups (video, render, audio…) mapped 1:1: every session keeps them.
+        plan.supplementaryGroups = idmap.keptGroups
 
-        let mounts = try MountPlanner.plan(profile: profile, paths: paths, user: user, host: host)
+        let mounts = try MountPlanner.plan(profile: profile, paths: paths, user: user, host: host,
+                                           keptGroups: idmap.keptGroups)
         plan.mounts = mounts.ops
         plan.notices += mounts.notices
         plan.hostDirectories = mounts.hostDirectories

@@ -75,8 +75,11 @@ public enum MountPlanner {
     /// Device nodes every container gets (bound from the host).
     public static let basicDevices = ["null", "zero", "full", "random", "urandom", "tty"]
 
+    /// `keptGroups`: the user's supplementary groups the sessions keep (IDMapPlan.keptGroups);
+    /// they get their names and the user as member in the generated /etc/group.
     public static func plan(profile: Profile, paths: Paths, user: UserIdentity,
-                            host: HostFilesystem = LiveHostFilesystem()) throws(SandboxError) -> MountPlan {
+                            host: HostFilesystem = LiveHostFilesystem(),
+                            keptGroups: [UInt32] = []) throws(SandboxError) -> MountPlan {
         var plan = MountPlan()
         let home = user.home
         plan.home = home
@@ -183,7 +186,9 @@ public enum MountPlanner {
         let passwdPath = rootfsSource == "/" ? "/etc/passwd" : rootfsSource + "/etc/passwd"
         let groupPath = rootfsSource == "/" ? "/etc/group" : rootfsSource + "/etc/group"
         plan.ops.append(.file(path: "/etc/passwd", contents: passwd(base: host.contents(of: passwdPath) ?? "", user: user, home: home), mode: 0o644))
-        plan.ops.append(.file(path: "/etc/group", contents: group(base: host.contents(of: groupPath) ?? "", user: user), mode: 0o644))
+        plan.ops.append(.file(path: "/etc/group", contents: group(base: host.contents(of: groupPath) ?? "", user: user,
+                                                                 kept: keptGroups, hostGroups: keptGroups.isEmpty ? "" : host.contents(of: "/etc/group") ?? ""),
+                              mode: 0o644))
 
         // 7. The staging tmpfs root itself becomes read-only once everything is mounted on it.
         if profile.rootfs.mode == .host {
@@ -252,19 +257,40 @@ public enum MountPlanner {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The rootfs's system groups (gid < 1000 and nogroup) plus the user's primary group.
-    static func group(base: String, user: UserIdentity) -> String {
+    /// The rootfs's system groups (gid < 1000 and nogroup) plus the user's primary
+    /// group and the supplementary groups the sessions keep (`kept`), those with
+    /// the user as their only member. A kept group the rootfs does not name gets
+    /// its name from the host's group file (`hostGroups`), else the gid as name.
+    static func group(base: String, user: UserIdentity, kept: [UInt32] = [], hostGroups: String = "") -> String {
+        func entries(_ text: String) -> [(name: String, gid: UInt32)] {
+            text.split(separator: "\n").compactMap { line in
+                let f = line.split(separator: ":", omittingEmptySubsequences: false)
+                guard f.count >= 4, let gid = UInt32(f[2]) else { return nil }
+                return (String(f[0]), gid)
+            }
+        }
+        let keep = Set(kept)
         var lines: [String] = []
         var primaryName = user.name
-        for line in base.split(separator: "\n") {
-            let f = line.split(separator: ":", omittingEmptySubsequences: false)
-            guard f.count >= 4, let gid = UInt32(f[2]) else { continue }
-            if gid == user.gid { primaryName = String(f[0]); continue }
+        var named: Set<UInt32> = []
+        for (name, gid) in entries(base) {
+            if gid == user.gid { primaryName = name; continue }
+            if keep.contains(gid) {
+                if named.insert(gid).inserted { lines.append("\(name):x:\(gid):\(user.name)") }
+                continue
+            }
             // Member lists name host users that do not exist inside.
-            if gid < 1000 || gid == 65534 { lines.append("\(f[0]):x:\(gid):") }
+            if gid < 1000 || gid == 65534 { lines.append("\(name):x:\(gid):") }
         }
         if !lines.contains(where: { $0.hasPrefix("root:") }) { lines.insert("root:x:0:", at: 0) }
         lines.append("\(primaryName):x:\(user.gid):")
+        let hostNames = entries(hostGroups)
+        let taken = Set(entries(base).map(\.name) + [primaryName])
+        for gid in kept.sorted() where !named.contains(gid) && gid != user.gid {
+            let hostName = hostNames.first { $0.gid == gid }?.name
+            let name = hostName.flatMap { taken.contains($0) ? nil : $0 } ?? String(gid)
+            lines.append("\(name):x:\(gid):\(user.name)")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

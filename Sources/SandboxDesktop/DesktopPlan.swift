@@ -10,6 +10,11 @@ public struct DesktopAdditions: Sendable, Equatable {
     public var notices: [String] = []
     /// Owning groups of the bound devices that the user is a member of.
     public var supplementaryGroups: [UInt32] = []
+    /// For each of those groups, the devices (paths inside) it owns, for the notice
+    /// when the group cannot be kept.
+    public var groupDevices: [UInt32: [String]] = [:]
+    /// Names of those groups on the host (getgrgid), where known.
+    public var groupNames: [UInt32: String] = [:]
     public init() {}
 
     mutating func add(_ other: DesktopAdditions) {
@@ -17,6 +22,8 @@ public struct DesktopAdditions: Sendable, Equatable {
         environment.merge(other.environment) { _, new in new }
         notices += other.notices
         supplementaryGroups = Array(Set(supplementaryGroups + other.supplementaryGroups)).sorted()
+        groupDevices.merge(other.groupDevices) { $0 + $1 }
+        groupNames.merge(other.groupNames) { _, new in new }
     }
 }
 
@@ -119,10 +126,39 @@ public enum DesktopLayout {
                 }
                 // optional: a webcam unplugged between discovery and start must not fail the launch.
                 a.mounts.append(.device(source: node.source, target: node.path, optional: true))
-                if node.gid != user.gid && user.groups.contains(node.gid) { gids.insert(node.gid) }
+                if node.gid != user.gid && user.groups.contains(node.gid) {
+                    gids.insert(node.gid)
+                    a.groupDevices[node.gid, default: []].append(node.path)
+                }
             }
         }
         a.supplementaryGroups = gids.sorted()
+        return a
+    }
+
+    /// The sysfs directories GPU and camera stacks look devices up in: libdrm's
+    /// drmGetDevice2 (Mesa) follows /sys/dev/char/MAJ:MIN to /sys/devices/…/drm,
+    /// Chrome's GPU process walks /sys/class/drm and /sys/bus/pci, V4L2 apps read
+    /// /sys/class/video4linux. The same set flatpak binds, read-only.
+    public static let sysfsDirectories = ["/sys/block", "/sys/bus", "/sys/class", "/sys/dev", "/sys/devices"]
+
+    /// sysfs for devices.dri / devices.video: a small tmpfs at /sys (so nothing is
+    /// created in an image's /sys on disk, and nothing else of the host's sysfs —
+    /// /sys/kernel, /sys/fs/cgroup, /sys/firmware — is visible), the directories
+    /// above bound read-only from the host (recursively: a plain bind of a tree with
+    /// locked submounts is refused in a user namespace), then /sys itself read-only.
+    /// A fresh sysfs cannot be mounted instead: the kernel allows that only to the
+    /// owner of the network namespace, and a "host" network container does not own one.
+    /// `exists` is asked for each directory; only present ones are bound.
+    public static func sysfs(exists: (String) -> Bool) -> DesktopAdditions {
+        var a = DesktopAdditions()
+        let present = sysfsDirectories.filter(exists)
+        guard !present.isEmpty else { return a }
+        a.mounts.append(.tmpfs(target: "/sys", options: "mode=0755,size=16k"))
+        for dir in present {
+            a.mounts.append(.bind(source: dir, target: dir, readonly: true, recursive: true, optional: false))
+        }
+        a.mounts.append(.remountReadonly(target: "/sys"))
         return a
     }
 

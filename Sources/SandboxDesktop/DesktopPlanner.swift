@@ -58,8 +58,15 @@ public struct DesktopPlanner: Sendable {
         var additions = DesktopAdditions()
         var state = DesktopState()
         do {
-            additions.add(try DesktopLayout.devices(deviceDiscovery.discover(profile.devices),
-                                                    required: profile.devices.required, user: user))
+            var devices = try DesktopLayout.devices(deviceDiscovery.discover(profile.devices),
+                                                    required: profile.devices.required, user: user)
+            for gid in devices.supplementaryGroups { devices.groupNames[gid] = Self.groupName(gid) }
+            additions.add(devices)
+            // Tied to the request, not to what is present: the sysfs view is part of
+            // what "GPU/camera access" means, whether or not a device is plugged in now.
+            if profile.devices.dri || profile.devices.video {
+                additions.add(DesktopLayout.sysfs { FileIO.fileType($0) == S_IFDIR })
+            }
             if profile.x11.mode != .none { additions.add(try startX11(&state)) }
             if profile.pulse.mode != .none { additions.add(try startPulse(&state)) }
             if profile.wayland.enabled { additions.add(startWayland()) }
@@ -142,6 +149,12 @@ public struct DesktopPlanner: Sendable {
         var a = DesktopLayout.x11(display: display, xauthority: files.xauthority, uid: user.uid)
         a.notices += notices
         return a
+    }
+
+    /// The host's name for a group (getgrgid), nil when it has none.
+    static func groupName(_ gid: UInt32) -> String? {
+        guard let gr = getgrgid(gid) else { return nil }
+        return String(cString: gr.pointee.gr_name)
     }
 
     static func hostname() -> String {
@@ -265,16 +278,28 @@ public struct DesktopSession: Sendable {
         while insertAt > plan.mounts.startIndex, case .remountReadonly = plan.mounts[insertAt - 1] { insertAt -= 1 }
         plan.mounts.insert(contentsOf: additions.mounts, at: insertAt)
         plan.notices += additions.notices
-        // setgroups() inside can only name gids the gid map maps; a device group
-        // (video 44, render, audio 29) keeps its host meaning only when mapped 1:1,
-        // which newgidmap allows only if /etc/subgid delegates that gid to the user.
+        plan.notices += Self.groupNotices(additions, plan: &plan, userName: planner.user.name)
+        plan.environment = Self.merge(plan.environment, desktop: additions.environment, profile: profile.env)
+    }
+
+    /// Keeps the device groups the gid map maps 1:1 (IDMapPlanner maps the user's
+    /// groups that /etc/subgid delegates) and returns a notice for each other one,
+    /// naming the /etc/subgid line an administrator would add. Without setgroups
+    /// (a gid map of only the user's own gid) nothing is dropped: the sessions keep
+    /// the launcher's groups as they are, so there is nothing to say.
+    static func groupNotices(_ additions: DesktopAdditions, plan: inout LaunchPlan, userName: String) -> [String] {
+        guard plan.setgroupsAllowed else { return [] }
         let (mapped, unmapped) = DesktopLayout.partitionGroups(additions.supplementaryGroups, gidMap: plan.gidMap)
         plan.supplementaryGroups = Array(Set(plan.supplementaryGroups + mapped)).sorted()
-        if !unmapped.isEmpty {
-            let list = unmapped.map(String.init).joined(separator: ", ")
-            plan.notices.append("devices: group(s) \(list) owning the devices are not mapped into the container, so the app reaches the devices through their ACLs for your user (systemd-logind's uaccess), not through group membership; to keep a group, delegate it 1:1 in /etc/subgid (e.g. \(planner.user.name):\(unmapped[0]):1)")
+        return unmapped.map { gid in
+            let name = additions.groupNames[gid].map { "\($0) (\(gid))" } ?? "\(gid)"
+            let devices = additions.groupDevices[gid] ?? []
+            let shown = devices.prefix(3).joined(separator: ", ") + (devices.count > 3 ? " and \(devices.count - 3) more" : "")
+            return "devices: your group \(name), which owns \(shown.isEmpty ? "the devices" : shown), is not delegated to you in /etc/subgid, "
+                + "so the app is not a member of it and reaches those devices only through an ACL for your user "
+                + "(systemd-logind's uaccess gives one to the active seat's user); "
+                + "to keep the group, an administrator adds this line to /etc/subgid: \(userName):\(gid):1"
         }
-        plan.environment = Self.merge(plan.environment, desktop: additions.environment, profile: profile.env)
     }
 
     /// Sets each desktop variable in a "K=V" list, keeping order, unless the profile sets it.

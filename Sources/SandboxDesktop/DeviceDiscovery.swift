@@ -66,6 +66,13 @@ public struct DeviceDiscovery: Sendable {
         return result
     }
 
+    /// The groups owning the GPU, sound and camera nodes present (for `doctor`).
+    public func deviceOwners() -> [UInt32] {
+        var all = Profile.Devices()
+        all.dri = true; all.snd = true; all.video = true
+        return Array(Set(discover(all).flatMap { $0.nodes.map(\.gid) })).sorted()
+    }
+
     /// Maps "/dev/X" in a profile onto this discovery's root.
     func hostPath(_ profilePath: String) -> String {
         profilePath.hasPrefix("/dev/") ? root + profilePath.dropFirst(4) : profilePath

@@ -88,7 +88,6 @@ public enum ContainerSpawner {
             ops.append(o)
         }
         let groups = plan.supplementaryGroups
-        let ownIDsOnly = IDMapWriter.isOwnIDsOnly(uidMap: plan.uidMap, gidMap: plan.gidMap, uid: plan.uid, gid: plan.gid)
         let rootMapped = plan.uidMap.contains { $0.inside == 0 } && plan.gidMap.contains { $0.inside == 0 }
 
         var pidfd: Int32 = -1
@@ -104,7 +103,8 @@ public enum ContainerSpawner {
                     req.seccomp_len = filter.count
                     req.groups = groupBuf.baseAddress
                     req.group_count = groupBuf.count
-                    req.setgroups_allowed = ownIDsOnly ? 0 : 1
+                    // newgidmap denies setgroups when no gid range came from /etc/subgid.
+                    req.setgroups_allowed = plan.setgroupsAllowed ? 1 : 0
                     req.become_root = rootMapped ? 1 : 0
                     req.sync_fd = sync.read.raw
                     req.error_fd = errors.write.raw

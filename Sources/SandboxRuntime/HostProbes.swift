@@ -177,6 +177,51 @@ public struct HostProbes: Sendable {
                            hint: "fix the newuidmap/newgidmap and subuid/subgid lines above")
     }
 
+    // MARK: device groups
+
+    /// Groups that own GPU, camera and sound devices on common distributions.
+    public static let deviceGroupNames = ["video", "render", "audio"]
+
+    /// Which of the user's device groups /etc/subgid delegates, so containers keep
+    /// them (IDMapPlanner maps each delegated group 1:1). A device group is one of
+    /// `deviceGroupNames` or the owner of a node in `deviceOwners` (the gids of the
+    /// /dev/dri, /dev/snd and /dev/video* nodes present).
+    public func deviceGroups(deviceOwners: [UInt32]) -> DoctorCheck {
+        var groups: [(gid: UInt32, name: String)] = []
+        for gid in Set(user.groups).sorted() where gid != user.gid {
+            let name = getgrgid(gid).map { String(cString: $0.pointee.gr_name) } ?? String(gid)
+            if deviceOwners.contains(gid) || Self.deviceGroupNames.contains(name) { groups.append((gid, name)) }
+        }
+        return Self.assessDeviceGroups(user: user.name, primaryGID: user.gid, groups: groups,
+                                       delegated: subordinateRanges("/etc/subgid"))
+    }
+
+    public static func assessDeviceGroups(user: String, primaryGID: UInt32, groups: [(gid: UInt32, name: String)],
+                                          delegated: [SubordinateIDRange]?) -> DoctorCheck {
+        let name = "device-groups"
+        if groups.isEmpty {
+            return DoctorCheck(name, .ok, "you are in no device group (\(deviceGroupNames.joined(separator: ", ")) or an owner of /dev/dri, /dev/snd, /dev/video*); apps reach devices through their ACLs for your user")
+        }
+        func shown(_ gids: [UInt32]) -> String {
+            gids.map { g in "\(groups.first { $0.gid == g }?.name ?? String(g)) (\(g))" }.joined(separator: ", ")
+        }
+        let lines = { (gids: [UInt32]) in gids.map { "echo '\(user):\($0):1' >> /etc/subgid" }.joined(separator: "; ") }
+        guard let delegated else {
+            return DoctorCheck(name, .warn, "/etc/subgid cannot be read; your device groups \(shown(groups.map(\.gid))) are dropped in containers",
+                               hint: "as root: chmod 644 /etc/subgid, and delegate each group: \(lines(groups.map(\.gid)))")
+        }
+        let split = IDMapPlanner.delegatedGroups(groups.map(\.gid), primary: primaryGID, delegated: delegated)
+        if split.undelegated.isEmpty {
+            return DoctorCheck(name, .ok, "\(shown(split.delegated)) delegated to \(user) in /etc/subgid: sandboxed apps keep them")
+        }
+        var finding = "\(shown(split.undelegated)) not delegated to \(user) in /etc/subgid: sandboxed apps lose "
+            + (split.undelegated.count == 1 ? "this group" : "these groups")
+            + " and reach those devices only through ACLs for your user (systemd-logind's uaccess)"
+        if !split.delegated.isEmpty { finding += "; kept: \(shown(split.delegated))" }
+        return DoctorCheck(name, .warn, finding,
+                           hint: "as root, delegate each group to \(user) 1:1 (sandbox then maps it into every container): \(lines(split.undelegated))")
+    }
+
     // MARK: networking
 
     /// PREFIX/libexec/sandbox/sandbox-net for PREFIX/bin/sandbox.

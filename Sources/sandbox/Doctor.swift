@@ -38,6 +38,7 @@ struct Doctor: AsyncParsableCommand {
         if userNamespaces.status == .ok { checks.append(host.idMapTrial()) }
         checks.append(X11Probe.assess(X11Probe.probe(display: env["DISPLAY"])))
         checks.append(PulseProbe.assess(PulseProbe.probe()))
+        checks.append(host.deviceGroups(deviceOwners: DeviceDiscovery().deviceOwners()))
         checks.append(host.netHelper())
         checks += host.usernet(defaultBridge: bridge)
         checks += host.pasta()

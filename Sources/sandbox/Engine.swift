@@ -36,7 +36,7 @@ struct Engine {
         let subuid = SubordinateIDs.parse(contents: readText("/etc/subuid"), user: user.name, uid: user.uid)
         let subgid = SubordinateIDs.parse(contents: readText("/etc/subgid"), user: user.name, uid: user.uid)
         let idmap = IDMapPlanner.plan(settings: profile.idmap, uid: user.uid, gid: user.gid, userName: user.name,
-                                      subuid: subuid, subgid: subgid)
+                                      subuid: subuid, subgid: subgid, groups: user.groups)
         var plan = try LaunchPlanner.plan(profile: profile, paths: paths, user: user, idmap: idmap,
                                           extraArgs: extraArgs, hostEnvironment: environment,
                                           hostWorkingDirectory: currentDirectory())

@@ -173,3 +173,120 @@ import Testing
         #expect(ids.subgid == [SubordinateIDRange(start: 200000, count: 100), SubordinateIDRange(start: 300000, count: 5)])
     }
 }
+
+/// The user's supplementary groups that /etc/subgid delegates (an admin's
+/// `alice:44:1`) are mapped 1:1 and carved out of the subordinate layout, so
+/// sessions can keep them with setgroups.
+@Suite struct DelegatedGroupMaps {
+    let recipe = SubordinateIDRange(start: 100000, count: 65536)
+
+    /// Every line as newgidmap and the kernel check it: delegated (or the own gid,
+    /// count 1), no overlap inside or on the host.
+    func expectNewgidmapAccepts(_ map: [IDMapping], gid: UInt32, delegated: [SubordinateIDRange]) {
+        let r = IDMapLines.validate(map.map(\.description), kind: .gid, ownID: gid, userName: "alice", delegated: delegated)
+        #expect(r.problems.isEmpty, "\(r.problems.map(\.message))")
+    }
+
+    @Test func delegatedVideoIsMappedOneToOneUndelegatedRenderIsNot() {
+        let subgid = [recipe, SubordinateIDRange(start: 44, count: 1)]
+        let plan = IDMapPlanner.plan(settings: .init(), uid: 1000, gid: 1000, userName: "alice",
+                                     subuid: [recipe], subgid: subgid, groups: [1000, 105, 44, 44])
+        #expect(plan.gidMap.map(\.description) == ["0 100000 44", "44 44 1", "45 100045 955", "1000 1000 1", "1001 101001 64535"])
+        #expect(plan.uidMap.map(\.description) == ["0 100000 1000", "1000 1000 1", "1001 101001 64535"])
+        #expect(plan.keptGroups == [44])
+        #expect(plan.notices.isEmpty)
+        expectNewgidmapAccepts(plan.gidMap, gid: 1000, delegated: subgid)
+        // Mapping render (105) as well is exactly what newgidmap would refuse.
+        let withRender = plan.gidMap + [IDMapping(inside: 105, outside: 105, count: 1)]
+        let r = IDMapLines.validate(withRender.map(\.description), kind: .gid, ownID: 1000, userName: "alice", delegated: subgid)
+        #expect(r.problems.contains { $0.kind == .notDelegated })
+    }
+
+    @Test func splitNamesDelegatedAndUndelegatedGroupsWithoutPrimaryOrRoot() {
+        let split = IDMapPlanner.delegatedGroups([105, 0, 1000, 29, 44, 4044], primary: 1000,
+                                                 delegated: [recipe, SubordinateIDRange(start: 0, count: 1), SubordinateIDRange(start: 4040, count: 10),
+                                                             SubordinateIDRange(start: 44, count: 1)])
+        #expect(split.delegated == [44, 4044])
+        #expect(split.undelegated == [29, 105])
+    }
+
+    @Test func severalGroupsAreEachCarvedOut() {
+        let subgid = [recipe, SubordinateIDRange(start: 29, count: 1), SubordinateIDRange(start: 44, count: 1), SubordinateIDRange(start: 4044, count: 1)]
+        let plan = IDMapPlanner.plan(settings: .init(), uid: 1000, gid: 1000, userName: "alice",
+                                     subuid: [recipe], subgid: subgid, groups: [29, 44, 4044])
+        #expect(plan.gidMap.map(\.description) == ["0 100000 29", "29 29 1", "30 100030 14", "44 44 1", "45 100045 955",
+                                                   "1000 1000 1", "1001 101001 3043", "4044 4044 1", "4045 104045 61491"])
+        #expect(plan.keptGroups == [29, 44, 4044])
+        expectNewgidmapAccepts(plan.gidMap, gid: 1000, delegated: subgid)
+        // Every container gid 0–65535 is mapped exactly once.
+        let inside = plan.gidMap.reduce(UInt64(0)) { $0 + UInt64($1.count) }
+        #expect(inside == 65536)
+    }
+
+    @Test func aGroupInsideTheSubordinateRangeIsNotHandedOutTwice() {
+        // An odd but legal delegation: the group's gid lies in the user's own range.
+        let subgid = [SubordinateIDRange(start: 100000, count: 70000)]
+        let plan = IDMapPlanner.plan(settings: .init(), uid: 1000, gid: 1000, userName: "alice",
+                                     subuid: [recipe], subgid: subgid, groups: [100044])
+        #expect(plan.keptGroups == [100044])
+        #expect(plan.gidMap.contains(IDMapping(inside: 100044, outside: 100044, count: 1)))
+        expectNewgidmapAccepts(plan.gidMap, gid: 1000, delegated: subgid)
+        let outsides = plan.gidMap.flatMap { m in (0..<m.count).map { m.outside + $0 } }
+        #expect(Set(outsides).count == outsides.count)
+    }
+
+    @Test func packedLayoutSkipsKeptGroupsAndSaysWhatIsMissing() {
+        let subgid = [SubordinateIDRange(start: 100000, count: 2000), SubordinateIDRange(start: 29, count: 1)]
+        let (map, notices) = IDMapPlanner.passthrough(id: 1000, ranges: subgid, kind: .gid, userName: "alice", keep: [29])
+        #expect(map.map(\.description) == ["0 100000 29", "29 29 1", "30 100029 970", "1000 1000 1", "1001 100999 1001"])
+        #expect(notices.count == 1)
+        #expect(notices[0].contains("from 2002 up (except 29, 1000)"))
+        expectNewgidmapAccepts(map, gid: 1000, delegated: subgid)
+    }
+
+    @Test func onlyTheGroupDelegatedStillMapsIt() {
+        let subgid = [SubordinateIDRange(start: 44, count: 1)]
+        let plan = IDMapPlanner.plan(settings: .init(), uid: 1000, gid: 1000, userName: "alice",
+                                     subuid: [recipe], subgid: subgid, groups: [44])
+        #expect(plan.gidMap.map(\.description) == ["44 44 1", "1000 1000 1"])
+        #expect(plan.keptGroups == [44])
+        #expect(plan.notices.count == 1)
+        #expect(plan.notices[0].contains("only gid 1000 and your groups 44 are mapped"))
+        expectNewgidmapAccepts(plan.gidMap, gid: 1000, delegated: subgid)
+    }
+
+    @Test func explicitLinesKeepWhatTheyMapOneToOneAndSinglePassthroughKeepsNothing() {
+        var settings = Profile.IDMapSettings()
+        settings.gid = [IDMapping(inside: 0, outside: 100000, count: 44), IDMapping(inside: 44, outside: 44, count: 1),
+                        IDMapping(inside: 1000, outside: 1000, count: 1)]
+        let explicit = IDMapPlanner.plan(settings: settings, uid: 1000, gid: 1000, userName: "alice",
+                                         subuid: [recipe], subgid: [recipe], groups: [29, 44])
+        #expect(explicit.keptGroups == [44])
+        settings = Profile.IDMapSettings()
+        settings.passthrough = false
+        let single = IDMapPlanner.plan(settings: settings, uid: 1000, gid: 1000, userName: "alice",
+                                       subuid: [recipe], subgid: [recipe, SubordinateIDRange(start: 44, count: 1)], groups: [44])
+        #expect(single.keptGroups.isEmpty)
+        #expect(single.gidMap.map(\.description) == ["1000 1000 1"])
+    }
+
+    @Test func keptGroupsAreCappedAtTheInitsBuffer() {
+        let groups = (2000..<2100).map { UInt32($0) }
+        let plan = IDMapPlanner.plan(settings: .init(), uid: 1000, gid: 1000, userName: "alice",
+                                     subuid: [recipe], subgid: [recipe, SubordinateIDRange(start: 2000, count: 100)], groups: groups)
+        #expect(plan.keptGroups.count == IDMapPlanner.maxKeptGroups)
+        #expect(plan.notices.contains { $0.contains("only the first 64") })
+        #expect(plan.gidMap.count <= IDMapLines.maxLines)
+    }
+
+    @Test func setgroupsIsAllowedOnlyWithASubordinateGIDRange() {
+        var plan = LaunchPlan(name: "a", hostname: "a")
+        plan.gid = 1000
+        plan.gidMap = [IDMapping(inside: 1000, outside: 1000, count: 1)]
+        #expect(!plan.setgroupsAllowed)          // newgidmap or our direct write: "deny"
+        plan.gidMap = [IDMapping(inside: 0, outside: 1000, count: 1)]
+        #expect(!plan.setgroupsAllowed)
+        plan.gidMap = [IDMapping(inside: 44, outside: 44, count: 1), IDMapping(inside: 1000, outside: 1000, count: 1)]
+        #expect(plan.setgroupsAllowed)
+    }
+}

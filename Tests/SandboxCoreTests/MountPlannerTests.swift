@@ -195,3 +195,38 @@ func binds(_ plan: MountPlan) -> [(String, String, Bool)] {
         #expect(plan.namespaces.contains(.user))
     }
 }
+
+@Suite struct KeptGroupNames {
+    func group(_ plan: MountPlan) -> String {
+        for op in plan.ops { if case let .file("/etc/group", c, _) = op { return c } }
+        return ""
+    }
+
+    @Test func keptGroupsListTheUserAsMemberAndTakeHostNames() throws {
+        var host = debianHost
+        host.files["/etc/group"]! += "sbxvideo:x:4044:ann\n"
+        let plan = try MountPlanner.plan(profile: profile(), paths: annPaths, user: ann, host: host, keptGroups: [44, 4044])
+        let g = group(plan)
+        #expect(g.contains("video:x:44:ann\n"))
+        #expect(g.contains("sbxvideo:x:4044:ann\n"))
+        #expect(!g.contains("bob"))
+        // An image's group file lacks the host group: its name comes from the host's.
+        var imageHost = host
+        imageHost.kinds["/srv/img"] = .directory
+        imageHost.files["/srv/img/etc/group"] = "root:x:0:\nvideo:x:44:\n"
+        let image = try MountPlanner.plan(profile: profile { $0.rootfs.mode = .image; $0.rootfs.path = "/srv/img" },
+                                          paths: annPaths, user: ann, host: imageHost, keptGroups: [44, 4044, 5000])
+        let ig = group(image)
+        #expect(ig == "root:x:0:\nvideo:x:44:ann\nann:x:1000:\nsbxvideo:x:4044:ann\n5000:x:5000:ann\n")
+    }
+
+    @Test func launchPlanKeepsTheMappedGroups() throws {
+        let idmap = IDMapPlanner.plan(settings: .init(), uid: 1000, gid: 1000, userName: "ann",
+                                      subuid: [SubordinateIDRange(start: 100000, count: 65536)],
+                                      subgid: [SubordinateIDRange(start: 100000, count: 65536), SubordinateIDRange(start: 44, count: 1)],
+                                      groups: [44, 29])
+        let plan = try LaunchPlanner.plan(profile: profile(), paths: annPaths, user: ann, idmap: idmap, host: debianHost)
+        #expect(plan.supplementaryGroups == [44])
+        #expect(plan.setgroupsAllowed)
+    }
+}

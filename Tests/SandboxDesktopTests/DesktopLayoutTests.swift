@@ -125,6 +125,35 @@ import Glibc
         #expect(throws: SandboxError.self) { try DesktopLayout.devices(found, required: true, user: user) }
     }
 
+    @Test func deviceGroupsRememberTheirNodes() throws {
+        let root = makeTree(["snd/controlC0", "snd/timer"])
+        defer { removeTree(root) }
+        var devices = Profile.Devices()
+        devices.snd = true
+        let user = UserIdentity(uid: 1000, gid: 1000, name: "a", home: "/home/a", groups: [getgid()])
+        let a = try DesktopLayout.devices(DeviceDiscovery(root: root, acceptRegularFiles: true).discover(devices), required: false, user: user)
+        #expect(a.groupDevices == [getgid(): ["/dev/snd/controlC0", "/dev/snd/timer"]])
+        // Not a member: nothing to keep, nothing to say.
+        let outsider = UserIdentity(uid: 1000, gid: 1000, name: "a", home: "/home/a", groups: [])
+        let b = try DesktopLayout.devices(DeviceDiscovery(root: root, acceptRegularFiles: true).discover(devices), required: false, user: outsider)
+        #expect(b.supplementaryGroups.isEmpty && b.groupDevices.isEmpty)
+    }
+
+    @Test func sysfsIsATmpfsWithTheDeviceDirectoriesReadOnly() {
+        let a = DesktopLayout.sysfs { $0 != "/sys/block" }
+        #expect(a.mounts == [
+            .tmpfs(target: "/sys", options: "mode=0755,size=16k"),
+            .bind(source: "/sys/bus", target: "/sys/bus", readonly: true, recursive: true, optional: false),
+            .bind(source: "/sys/class", target: "/sys/class", readonly: true, recursive: true, optional: false),
+            .bind(source: "/sys/dev", target: "/sys/dev", readonly: true, recursive: true, optional: false),
+            .bind(source: "/sys/devices", target: "/sys/devices", readonly: true, recursive: true, optional: false),
+            .remountReadonly(target: "/sys"),
+        ])
+        // Nothing of /sys/kernel, /sys/fs (cgroups), /sys/firmware.
+        #expect(!a.mounts.contains { if case let .bind(s, _, _, _, _) = $0 { s.hasPrefix("/sys/kernel") || s.hasPrefix("/sys/fs") || s.hasPrefix("/sys/firmware") } else { false } })
+        #expect(DesktopLayout.sysfs { _ in false }.mounts.isEmpty)
+    }
+
     @Test func realDevicesRejectRegularFiles() {
         let root = makeTree(["snd/controlC0"])
         defer { removeTree(root) }
@@ -165,14 +194,41 @@ import Glibc
 
     @Test func onlyGroupsMappedOneToOneAreKept() {
         var plan = LaunchPlan(name: "app", hostname: "app")
+        plan.gid = 1000
         plan.gidMap = [IDMapping(inside: 0, outside: 100000, count: 44), IDMapping(inside: 44, outside: 44, count: 1),
                        IDMapping(inside: 45, outside: 100045, count: 955), IDMapping(inside: 1000, outside: 1000, count: 1)]
         var a = DesktopAdditions()
         a.supplementaryGroups = [29, 44]
+        a.groupNames = [29: "audio", 44: "video"]
+        a.groupDevices = [29: ["/dev/snd/controlC0", "/dev/snd/pcmC0D0p", "/dev/snd/pcmC0D0c", "/dev/snd/timer"], 44: ["/dev/video0"]]
         session(a).apply(to: &plan)
         #expect(plan.supplementaryGroups == [44])
         #expect(plan.notices.count == 1)
-        #expect(plan.notices.first?.contains("alice:29:1") == true)
+        let notice = plan.notices.first ?? ""
+        #expect(notice.contains("your group audio (29), which owns /dev/snd/controlC0, /dev/snd/pcmC0D0p, /dev/snd/pcmC0D0c and 1 more"))
+        #expect(notice.hasSuffix("an administrator adds this line to /etc/subgid: alice:29:1"))
+    }
+
+    @Test func withoutSetgroupsNothingIsDroppedSoNothingIsSaid() {
+        // A gid map of only the user's own gid: setgroups is denied and the sessions
+        // keep the launcher's groups as they are.
+        var plan = LaunchPlan(name: "app", hostname: "app")
+        plan.gid = 1000
+        plan.gidMap = [IDMapping(inside: 1000, outside: 1000, count: 1)]
+        var a = DesktopAdditions()
+        a.supplementaryGroups = [29, 44]
+        session(a).apply(to: &plan)
+        #expect(plan.supplementaryGroups.isEmpty)
+        #expect(plan.notices.isEmpty)
+    }
+
+    @Test func engineKeptGroupsStayWhenDevicesAddNone() {
+        var plan = LaunchPlan(name: "app", hostname: "app")
+        plan.gid = 1000
+        plan.gidMap = [IDMapping(inside: 0, outside: 100000, count: 65536), IDMapping(inside: 70000, outside: 70000, count: 1)]
+        plan.supplementaryGroups = [70000]
+        session(DesktopAdditions()).apply(to: &plan)
+        #expect(plan.supplementaryGroups == [70000])
     }
 }
 

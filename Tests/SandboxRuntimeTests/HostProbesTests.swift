@@ -76,3 +76,23 @@ private let denied = TrialOutcome(command: "unshare --user --map-root-user true"
     #expect(r.output == "out\nerr\n")
     #expect(throws: SandboxError.self) { try HostCommand(["/nonexistent/program"]).run(capture: true) }
 }
+
+@Test func deviceGroupsSayWhichAreDelegatedAndTheLineToAdd() {
+    let none = HostProbes.assessDeviceGroups(user: "alice", primaryGID: 1000, groups: [], delegated: [])
+    #expect(none.status == .ok)
+    #expect(none.name == "device-groups")
+    let groups: [(gid: UInt32, name: String)] = [(29, "audio"), (44, "video"), (105, "render")]
+    let partly = HostProbes.assessDeviceGroups(user: "alice", primaryGID: 1000, groups: groups,
+                                               delegated: [SubordinateIDRange(start: 100000, count: 65536), SubordinateIDRange(start: 44, count: 1)])
+    #expect(partly.status == .warn)
+    #expect(partly.finding.hasPrefix("audio (29), render (105) not delegated to alice in /etc/subgid"))
+    #expect(partly.finding.hasSuffix("kept: video (44)"))
+    #expect(partly.hint?.contains("echo 'alice:29:1' >> /etc/subgid; echo 'alice:105:1' >> /etc/subgid") == true)
+    let all = HostProbes.assessDeviceGroups(user: "alice", primaryGID: 1000, groups: groups,
+                                            delegated: [SubordinateIDRange(start: 29, count: 1), SubordinateIDRange(start: 44, count: 1),
+                                                        SubordinateIDRange(start: 100, count: 10)])
+    #expect(all.status == .ok)
+    #expect(all.finding == "audio (29), video (44), render (105) delegated to alice in /etc/subgid: sandboxed apps keep them")
+    let unreadable = HostProbes.assessDeviceGroups(user: "alice", primaryGID: 1000, groups: groups, delegated: nil)
+    #expect(unreadable.status == .warn)
+}
