@@ -91,9 +91,13 @@ struct Engine {
                 try? SandboxNetHelper.installed().release(bridge: bridge, hostInterface: held.hostInterface)
             }
         case .pasta:
-            // pasta joins the container's user namespace, so it starts once the id maps are written.
+            // pasta joins the container's user and network namespaces through
+            // /proc/PID/ns, which only the user's own, still dumpable child lets
+            // it open: once the init has become root inside, the open fails with
+            // EACCES. So it starts before release, with no id maps yet (measured
+            // to work with passt 2023-03-09).
             let pidFile = directory.stateDir(profile.name) + "/pasta.pid"
-            hooks.started = { container, _ in
+            hooks.beforeRelease = { container, _ in
                 _ = try PastaProcess.start(containerPID: container.pid, pidFile: pidFile,
                                            extraArguments: ["--dns-forward", NetworkPlanner.pastaDNSAddress])
             }

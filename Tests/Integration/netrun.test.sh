@@ -283,7 +283,7 @@ test_netrun_pasta_reaches_the_namespace_and_resolves_through_it() {
   nr_resolv_conf <<<"nameserver 127.0.0.53"
   nr_dns 127.0.0.53 pasta.it.example 10.9.8.7
   nr_profile nrpasta pasta
-  local out; out=$(nr_sbx run nrpasta -- -c "ip -o -4 addr show; ip route; cat /etc/resolv.conf; exec 5<>/dev/tcp/$NR_GW/8091 && cat <&5; getent hosts pasta.it.example | tr -s \" \"; getent hosts nrpasta | tr -s \" \"" 2>&1)
+  local out; out=$(nr_sbx run nrpasta -- -c "ip -o -4 addr show; ip route; cat /etc/resolv.conf; exec 5<>/dev/tcp/$NR_GW/8091 && cat <&5; getent hosts pasta.it.example | tr -s \" \"; getent hosts nrpasta | tr -s \" \"" 2>&1) || fail "sandbox run failed: $out"
   echo "$out"
   assert_contains "$out" "inet 10.205.0.1/24" "pasta's copy of the uplink's address"
   assert_contains "$out" "default via 10.205.0.254"
