@@ -323,6 +323,36 @@ search it.example"
   # The stub saw loopback sources only (systemd-resolved drops others).
   assert_contains "$(cat "$NR_TMP/dns.log")" "127.0.0.1 stub.it.example 1"
   assert_not_contains "$(cat "$NR_TMP/dns.log")" "10.204.0." "the stub saw a container address"
+  # route_localnet opens the host's loopback to the bridge (CVE-2020-8558):
+  # a container that routes 127/8 to its gateway reaches a UDP service on the
+  # host's 127.0.0.1 — unless the guard chain drops it. The container's owner
+  # can change its routes (nsenter into a session process: root of its user namespace).
+  nr_sbx run nrdns -- -c 'exec sleep 60' >/dev/null 2>&1 &
+  NR_PIDS+=($!)
+  local app=""
+  nr_wait 'app=$(pgrep -u "$IT_USER" -x sleep | head -n 1); [ -n "$app" ] && [ "$(readlink /proc/$app/ns/net)" != "$(readlink /proc/self/ns/net)" ]' 100 \
+    || fail "the app did not start"
+  ip netns exec "$NR_NS" timeout 60 /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 5399))
+while True:
+    d, a = s.recvfrom(100); open(sys.argv[1], "a").write("%s %s\n" % (a[0], d.decode()))' "$NR_TMP/loopback.log" &
+  NR_PIDS+=($!)
+  sleep 0.3
+  local attack="ip route del local 127.0.0.0/8 dev lo table local; ip route del local 127.0.0.1 dev lo table local 2>/dev/null;
+    ip route add 127.0.0.0/8 via $NR_GW; sysctl -q -w net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1;"
+  runuser -u "$IT_USER" -- nsenter -t "$app" -U -n sh -c "$attack" || fail "could not reroute 127/8 in the container"
+  local send='/usr/bin/python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b\"$0\", (\"127.0.0.1\", 5399))"'
+  runuser -u "$IT_USER" -- nsenter -t "$app" -U -n sh -c "$send" guarded
+  sleep 0.5
+  [ -e "$NR_TMP/loopback.log" ] && fail "a container reached the host's loopback: $(cat "$NR_TMP/loopback.log")"
+  # Without the guard the same packet arrives: the test can fail.
+  ip netns exec "$NR_NS" nft delete chain ip "sandbox_net_$NR_BR" loopback_guard
+  runuser -u "$IT_USER" -- nsenter -t "$app" -U -n sh -c "$send" unguarded
+  nr_wait '[ -e "$NR_TMP/loopback.log" ]' 20 || fail "the unguarded packet did not arrive either; the attack is not shown"
+  assert_contains "$(cat "$NR_TMP/loopback.log")" "unguarded"
+  assert_not_contains "$(cat "$NR_TMP/loopback.log")" " guarded"
+  nr_sbx stop nrdns >/dev/null
   # --dns-stub none takes the forwarding away again.
   ip netns exec "$NR_NS" "$NR_SETUP" --bridge "$NR_BR" --subnet "$NR_GW/24" --dns-stub none >/dev/null
   assert_eq "$(ip netns exec "$NR_NS" cat /proc/sys/net/ipv4/conf/$NR_BR/route_localnet)" "0" "route_localnet after --dns-stub none"
