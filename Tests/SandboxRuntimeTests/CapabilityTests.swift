@@ -85,17 +85,7 @@ private func readAll(_ path: String) throws -> [UInt8] {
     return n > 0 ? Array(buffer[..<n]) : []
 }
 
-private extension String {
-    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound] + replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
-    }
-}
+// String.replacingOccurrences(_:_:) comes from ContainerStateTests.swift (same test module).
 
 @Test func confinementForAProfile() throws {
     var profile = Profile(name: "app", sourcePath: "/p/app.toml")
