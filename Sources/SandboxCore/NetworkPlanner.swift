@@ -54,7 +54,7 @@ public enum NetworkPlanner {
             if let target = fileTarget(file, rootfs: rootfs, host: host) {
                 plan.mounts.append(.file(path: target, contents: contents, mode: 0o644))
             } else {
-                plan.notices.append("\(file) in the container's root is neither a file nor a symlink into /run or /tmp; the container keeps it as it is")
+                plan.notices.append("cannot generate \(file) for network.mode = \"\(profile.network.mode.rawValue)\": the root's is missing, not a file, or a symlink that leads outside /run and /tmp; the container sees it unchanged")
             }
         }
         return plan
