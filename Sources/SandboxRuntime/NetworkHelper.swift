@@ -14,8 +14,9 @@
 // ContainerNetwork.attachVeth does 1-3 in one call.
 //
 // pasta (network.mode = "pasta"): PastaProcess.start(containerPID:pidFile:)
-// after the id maps are written (pasta joins the user namespace), and
-// stop() when the container has exited: pasta outlives the namespace it
+// before the child is released, while /proc/PID/ns of the user's own child
+// can still be opened (pasta joins its user and network namespaces; an
+// unmapped user namespace is fine), and stop() when the container has exited: pasta outlives the namespace it
 // serves otherwise (measured with passt 2023-03-09).
 import CSandboxNet
 import SandboxCore
@@ -236,7 +237,7 @@ public struct PastaProcess: Sendable {
     public let pid: Int32
 
     /// Starts pasta for `containerPID` (joining its user and network namespaces,
-    /// so after the id maps are written) with `--config-net`: pasta configures
+    /// which the caller must still be allowed to open) with `--config-net`: pasta configures
     /// the container's interface, address and routes from the host's. Returns
     /// once pasta has daemonized, i.e. the namespace is configured.
     public static func start(containerPID: Int32, pidFile: String, executable: String? = nil,
@@ -250,6 +251,15 @@ public struct PastaProcess: Sendable {
                                hint: "desktops ship /dev/net/tun with mode 0666 (udev); an administrator can run `chmod 0666 /dev/net/tun`")
         }
         unlink(pidFile)
+        // An ignored SIGPIPE survives execve, and passt 2023-03-09 takes the
+        // previous disposition that signal(SIGPIPE, SIG_IGN) returns for an
+        // error: "Couldn't install signal handlers". The supervisor ignores
+        // SIGPIPE, so pasta starts with the default one; nothing writes to a
+        // pipe in the meantime (the runner only reads).
+        var byDefault = sigaction(), saved = sigaction()
+        byDefault.__sigaction_handler.sa_handler = SIG_DFL
+        sigaction(SIGPIPE, &byDefault, &saved)
+        defer { sigaction(SIGPIPE, &saved, nil) }
         let result = try ProcessRunner.run(pasta, ["--config-net", "--quiet", "--pid", pidFile] + extraArguments
                                            + [String(containerPID)], fd3: nil)
         let detail = result.stderr.split(separator: "\n").filter { !$0.contains("syslog") }.joined(separator: "; ")

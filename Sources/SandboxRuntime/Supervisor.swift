@@ -42,6 +42,7 @@ public struct Supervisor {
         } catch {
             report(readyFD, "\(error)")
             close(readyFD)
+            hooks.stopped(plan)   // what beforeRelease/started set up (a pasta daemon, a lease)
             directory.remove(name)
             return 1
         }

@@ -46,6 +46,11 @@ struct Engine {
         plan.seccompFilter = confinement.seccompFilter
         plan.notices += confinement.notices
         plan.environment = desktopPlanner(for: profile, home: plan.home).sessionEnvironment(adding: plan.environment)
+        // resolv.conf and hosts for the container's own network (the bridge is the veth gateway).
+        let gateway = profile.network.mode == .veth ? HostNetwork.ipv4Address(of: try bridge(for: profile)) : nil
+        let names = NetworkPlanner.plan(profile: profile, paths: paths, user: user, gateway: gateway)
+        plan.addMounts(names.mounts)
+        plan.notices += names.notices
         if profile.network.mode == .host {
             plan.notices.append("network.mode = \"host\": the app shares your network namespace (every host interface and abstract socket)")
         }
@@ -86,10 +91,15 @@ struct Engine {
                 try? SandboxNetHelper.installed().release(bridge: bridge, hostInterface: held.hostInterface)
             }
         case .pasta:
-            // pasta joins the container's user namespace, so it starts once the id maps are written.
+            // pasta joins the container's user and network namespaces through
+            // /proc/PID/ns, which only the user's own, still dumpable child lets
+            // it open: once the init has become root inside, the open fails with
+            // EACCES. So it starts before release, with no id maps yet (measured
+            // to work with passt 2023-03-09).
             let pidFile = directory.stateDir(profile.name) + "/pasta.pid"
-            hooks.started = { container, _ in
-                _ = try PastaProcess.start(containerPID: container.pid, pidFile: pidFile)
+            hooks.beforeRelease = { container, _ in
+                _ = try PastaProcess.start(containerPID: container.pid, pidFile: pidFile,
+                                           extraArguments: ["--dns-forward", NetworkPlanner.pastaDNSAddress])
             }
             hooks.stopped = { _ in PastaProcess.running(pidFile: pidFile)?.stop() }
         case .none, .host:
