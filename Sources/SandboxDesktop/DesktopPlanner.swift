@@ -53,7 +53,9 @@ public struct DesktopPlanner: Sendable {
         // Whatever is recorded now belongs to a container that is no longer running.
         // In module mode also look for an unrecorded module of ours (the state dir
         // may have been cleared after a crash): we connect to the server anyway.
-        DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment).run(scanPulse: profile.pulse.mode == .module)
+        for line in DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment).run(scanPulse: profile.pulse.mode == .module) {
+            log.info("left by an earlier container: \(line)")
+        }
 
         var additions = DesktopAdditions()
         var state = DesktopState()
@@ -106,6 +108,7 @@ public struct DesktopPlanner: Sendable {
             return try x11Access(&state)
         } catch {
             guard !profile.x11.required else { throw error }
+            log.info("x11: \(error.message); starting without X")
             return notice("x11: \(error.message); starting without X")
         }
     }
@@ -129,11 +132,13 @@ public struct DesktopPlanner: Sendable {
             let minted = try connection.mintUntrustedCookie()
             state.x11Cookie = (display.number, minted.id, inode)
             try files.writeState(state)
+            log.debug("x11: display \(name): minted untrusted cookie id \(minted.id)")
             entries = [XauthEntry(family: XauthEntry.familyWild, address: [], number: String(display.number),
                                   name: "MIT-MAGIC-COOKIE-1", data: minted.cookie)]
         default:
             let source = hostEnvironment["XAUTHORITY"].flatMap { $0.isEmpty ? nil : $0 } ?? user.home + "/.Xauthority"
             entries = XauthSelection.entries(from: try XauthorityFile.read(source), display: display.number, hostname: Self.hostname())
+            log.debug("x11: display \(name): \(entries.count) cookie(s) from \(source) rewritten for \(files.xauthority)")
             if entries.isEmpty {
                 notices.append("x11: \(source) has no cookie for display \(name); the app relies on the server's host-based access (xhost)")
             }
@@ -157,6 +162,7 @@ public struct DesktopPlanner: Sendable {
             return try pulseAccess(&state)
         } catch {
             guard !profile.pulse.required else { throw error }
+            log.info("pulse: \(error.message); starting without sound")
             return notice("pulse: \(error.message); starting without sound")
         }
     }
@@ -180,6 +186,7 @@ public struct DesktopPlanner: Sendable {
                                                  argument: DesktopLayout.pulseModuleArgument(socket: socket)) {
                 state.pulseModule = index
                 try files.writeState(state)
+                log.debug("pulse: \(server.address): loaded module-native-protocol-unix #\(index) at \(socket)")
                 return DesktopLayout.pulse(socket: socket, uid: user.uid)
             }
             // pipewire-pulse implements the protocol but not this module.
@@ -188,6 +195,7 @@ public struct DesktopPlanner: Sendable {
                 throw SandboxError("\(serverName) at \(server.address) cannot load module-native-protocol-unix and is not a local socket to bind instead",
                                    hint: "set pulse.mode = \"none\"")
             }
+            log.info("pulse: \(serverName) cannot load module-native-protocol-unix; falling back to binding \(path)")
             var a = DesktopLayout.pulse(socket: path, uid: user.uid)
             a.notices.append("pulse: \(serverName) cannot load module-native-protocol-unix; binding your sound server's socket \(path) instead (the app shares your session's sound server connection)")
             return a
@@ -196,6 +204,7 @@ public struct DesktopPlanner: Sendable {
             throw SandboxError("the sound server \(server.address) is not a local unix socket, so it cannot be bound into the container",
                                hint: "unset PULSE_SERVER or point it at a unix socket, or set pulse.mode = \"none\"")
         }
+        log.debug("pulse: binding the sound server's socket \(path)")
         return DesktopLayout.pulse(socket: path, uid: user.uid)
     }
 
@@ -298,7 +307,9 @@ public struct DesktopSession: Sendable {
     /// untrusted X cookie, removes its files. Safe to call twice, or from another
     /// process (everything is read back from the state dir).
     public func stop() {
-        DesktopTeardown(stateDir: planner.stateDir, hostEnvironment: planner.hostEnvironment).run()
+        for line in DesktopTeardown(stateDir: planner.stateDir, hostEnvironment: planner.hostEnvironment).run() {
+            log.debug("\(line)")
+        }
     }
 }
 

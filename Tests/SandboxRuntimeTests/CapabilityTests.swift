@@ -43,9 +43,9 @@ private let confinedStatus = """
 
 @Test func verifierNamesEachProblem() throws {
     let text = confinedStatus
-        .replacingOccurrences("CapBnd:\t0000000000000000", "CapBnd:\t0000000000200000")
-        .replacingOccurrences("NoNewPrivs:\t1", "NoNewPrivs:\t0")
-        .replacingOccurrences("Seccomp:\t2", "Seccomp:\t0")
+        .replacingAll("CapBnd:\t0000000000000000", "CapBnd:\t0000000000200000")
+        .replacingAll("NoNewPrivs:\t1", "NoNewPrivs:\t0")
+        .replacingAll("Seccomp:\t2", "Seccomp:\t0")
     let problems = try ProcessSecurityStatus(statusText: text).problems(expectingFilter: true)
     #expect(problems == [
         "bounding capability set is not empty: cap_sys_admin",
@@ -86,7 +86,7 @@ private func readAll(_ path: String) throws -> [UInt8] {
 }
 
 private extension String {
-    func replacingOccurrences(_ target: String, _ replacement: String) -> String {
+    func replacingAll(_ target: String, _ replacement: String) -> String {
         var result = ""
         var rest = Substring(self)
         while let range = rest.firstRange(of: target) {

@@ -30,8 +30,8 @@ private let denied = TrialOutcome(command: "unshare --user --map-root-user true"
 }
 
 @Test func subordinateRangeSizes() {
-    #expect(HostProbes.assessRanges(file: "/etc/subuid", user: "u", [(100000, 65536)]).status == .ok)
-    let small = HostProbes.assessRanges(file: "/etc/subuid", user: "u", [(100000, 1000)])
+    #expect(HostProbes.assessRanges(file: "/etc/subuid", user: "u", [SubordinateIDRange(start: 100000, count: 65536)]).status == .ok)
+    let small = HostProbes.assessRanges(file: "/etc/subuid", user: "u", [SubordinateIDRange(start: 100000, count: 1000)])
     #expect(small.status == .warn)
     #expect(small.finding.contains("1000 ids"))
     let none = HostProbes.assessRanges(file: "/etc/subgid", user: "u", [])
