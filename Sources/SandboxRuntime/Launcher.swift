@@ -109,6 +109,11 @@ public struct Launcher: Sendable {
             log.debug("\(name): stopping init \(state.initPid) (\(grace) s before SIGKILL)")
             defer { log.info("\(name): stopped in \(clock.elapsed)") }
             let pidfd = OwnedFD(sbx_pidfd_open(state.initPid))
+            // The supervisor removes the state and then exits: waiting for its exit is
+            // quicker than polling the state (opened now, before it can be gone; the
+            // start time proves the pid was not reused).
+            let supervisor = OwnedFD(sbx_pidfd_open(state.supervisorPid))
+            let supervisorIsOurs = supervisor.raw >= 0 && processStartTime(state.supervisorPid) == state.supervisorStartTime
             if let c = ControlConnection.connect(path: directory.controlSocket(name)) {
                 try c.sendSimple(SBX_CTL_STOP, a: Int32(clamping: grace))
             } else if pidfd.raw >= 0 {
@@ -120,7 +125,8 @@ public struct Launcher: Sendable {
                 _ = waitReadable(pidfd.raw, timeoutMs: 5000)
             }
             log.debug("\(name): init \(state.initPid) exited after \(clock.elapsed); waiting for the supervisor to remove the state")
-            // The supervisor removes the state; wait briefly for it, then make sure.
+            if supervisorIsOurs { _ = waitReadable(supervisor.raw, timeoutMs: 2000) }
+            // Then make sure (a supervisor killed before its clean-up leaves stale state).
             for _ in 0..<100 {
                 if case .notRunning = directory.status(name) { return true }
                 usleep(20_000)
