@@ -75,17 +75,23 @@ print(f"| {sys.argv[2]} | {r['median']*1000:.1f} ms | {r['min']*1000:.1f} ms | {
 PY
 }
 
-# Resident memory of NAME's supervisor and of its container init (the
-# supervisor's only child) while one session (sleep) runs.
-rss_of() { awk '/^VmRSS/{print $2" kB"}' "/proc/$1/status" 2>/dev/null; }
+# Memory of the bench container's supervisor, its init (the supervisor's child,
+# running as the container's uid 0) and the launcher while one session (sleep)
+# runs: RSS, and PSS (shared pages divided among the processes sharing them).
+mem_of() {
+  local rss pss
+  rss=$(awk '/^VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null) || return 0
+  pss=$(awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup" 2>/dev/null)
+  echo "$((rss / 1024)).$((rss % 1024 * 10 / 1024)) MB / $((pss / 1024)).$((pss % 1024 * 10 / 1024)) MB"
+}
 measure_rss() { # label, sandbox binary
   local label=$1 sbx=$2 sup init launcher
-  it_as_user sh -c "exec '$sbx' run bench -- /bin/sleep 3 >/dev/null 2>&1 &"
+  it_as_user sh -c "exec '$sbx' exec bench -- /bin/sleep 3 >/dev/null 2>&1 &"
   sleep 1
   sup=$(pgrep -u "$IT_USER" -f -- "_supervise .*/bench.toml" | head -1 || true)
-  launcher=$(pgrep -u "$IT_USER" -f -- "$sbx run bench" | head -1 || true)
+  launcher=$(pgrep -u "$IT_USER" -f -- "$sbx exec bench" | head -1 || true)
   init=${sup:+$(pgrep -P "$sup" | head -1 || true)}
-  echo "| $label | ${sup:+$(rss_of "$sup")} | ${init:+$(rss_of "$init")} | ${launcher:+$(rss_of "$launcher")} |"
+  echo "| $label | ${sup:+$(mem_of "$sup")} | ${init:+$(mem_of "$init")} | ${launcher:+$(mem_of "$launcher")} |"
   sleep 2.5
 }
 
@@ -117,7 +123,9 @@ hf sandbox-join "sandbox exec bench -- /bin/true (join a started container)" "$S
 it_as_user "$SBX" stop bench >/dev/null
 # Teardown: stop of a started container (start is the prepare step, not timed).
 hf sandbox-teardown "sandbox stop bench (teardown of a started container)" --prepare "$SBX start bench" "$SBX stop bench"
-hf sandbox-start "sandbox start bench (persistent start, stop not timed)" --conclude "$SBX stop bench" "$SBX start bench"
+hf sandbox-start "sandbox start bench (persistent start; the stop before it is not timed)" \
+  --prepare "sh -c '$SBX stop bench >/dev/null 2>&1; true'" "$SBX start bench"
+it_as_user "$SBX" stop bench >/dev/null
 if [ -n "$BASELINE" ]; then
   hf base-version "baseline: sandbox --version" "$BASE --version"
   hf base-launch "baseline: sandbox run bench" "$BASE run bench"
@@ -128,9 +136,9 @@ if [ -n "$BASELINE" ]; then
   hf base-teardown "baseline: sandbox stop bench" --prepare "$BASE start bench" "$BASE stop bench"
 fi
 echo
-echo "Resident memory while one session (sleep 3) runs:"
+echo "Memory while one session (\`sandbox exec bench -- sleep 3\`) runs, RSS / PSS:"
 echo
-echo "| build | supervisor | container init | launcher (run) |"
+echo "| build | supervisor | container init | launcher (exec) |"
 echo "| --- | --- | --- | --- |"
 measure_rss "this build" "$SBX"
 [ -z "$BASELINE" ] || measure_rss "baseline" "$BASE"

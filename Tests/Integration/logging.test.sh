@@ -74,7 +74,7 @@ test_info_level_leaves_out_debug_lines() {
   log_profile
   local file; file=$(log_file)
   rm -f "$file"
-  sbx run -l info -o "$file" itlog
+  sbx -l info -o "$file" run itlog   # LXC style: the log options before the command
   log_wait_for "$file" "tearing down"
   cat "$file"
   local text; text=$(cat "$file")
