@@ -53,7 +53,11 @@ public struct DesktopPlanner: Sendable {
         // Whatever is recorded now belongs to a container that is no longer running.
         // In module mode also look for an unrecorded module of ours (the state dir
         // may have been cleared after a crash): we connect to the server anyway.
-        for line in DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment).run(scanPulse: profile.pulse.mode == .module) {
+        // One sound server connection for the scan and the module load (each
+        // connection is a libpulse handshake: ~10 ms of the start).
+        let pulse: Result<PulseClient, SandboxError>? = profile.pulse.mode == .module ? connectPulse() : nil
+        for line in DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment)
+            .run(scanPulse: profile.pulse.mode == .module, client: try? pulse?.get()) {
             log.info("left by an earlier container: \(line)")
         }
 
@@ -63,7 +67,7 @@ public struct DesktopPlanner: Sendable {
             additions.add(try DesktopLayout.devices(deviceDiscovery.discover(profile.devices),
                                                     required: profile.devices.required, user: user))
             if profile.x11.mode != .none { additions.add(try startX11(&state)) }
-            if profile.pulse.mode != .none { additions.add(try startPulse(&state)) }
+            if profile.pulse.mode != .none { additions.add(try startPulse(&state, connected: pulse)) }
             if profile.wayland.enabled { additions.add(startWayland()) }
             if profile.rootfs.mode == .image {
                 additions.add(DesktopLayout.sharedLook(hostHome: user.home) { FileIO.fileType($0) == S_IFDIR })
@@ -157,9 +161,18 @@ public struct DesktopPlanner: Sendable {
 
     // MARK: PulseAudio
 
-    func startPulse(_ state: inout DesktopState) throws(SandboxError) -> DesktopAdditions {
+    func connectPulse() -> Result<PulseClient, SandboxError> {
+        do throws(SandboxError) {
+            return .success(try PulseClient(server: try PulseServer.host(hostEnvironment).address, timeout: pulseTimeout))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// `connected`: the connection start() made already (or its error).
+    func startPulse(_ state: inout DesktopState, connected: Result<PulseClient, SandboxError>? = nil) throws(SandboxError) -> DesktopAdditions {
         do {
-            return try pulseAccess(&state)
+            return try pulseAccess(&state, connected: connected)
         } catch {
             guard !profile.pulse.required else { throw error }
             log.info("pulse: \(error.message); starting without sound")
@@ -167,9 +180,9 @@ public struct DesktopPlanner: Sendable {
         }
     }
 
-    private func pulseAccess(_ state: inout DesktopState) throws(SandboxError) -> DesktopAdditions {
+    private func pulseAccess(_ state: inout DesktopState, connected: Result<PulseClient, SandboxError>?) throws(SandboxError) -> DesktopAdditions {
         let server = try PulseServer.host(hostEnvironment)
-        let client = try PulseClient(server: server.address, timeout: pulseTimeout)
+        let client = try (connected ?? connectPulse()).get()
         if profile.pulse.mode == .module {
             let socket = files.pulseSocket
             guard socket.utf8.count < 108 else {   // sizeof(sun_path)
@@ -327,11 +340,12 @@ public struct DesktopTeardown: Sendable {
     /// sound server for modules serving this container's socket even when
     /// nothing is recorded (otherwise the server is only contacted with a record).
     @discardableResult
-    public func run(scanPulse: Bool = false) -> [String] {
+    /// `client`: an open connection to the sound server to use instead of a new one.
+    public func run(scanPulse: Bool = false, client: PulseClient? = nil) -> [String] {
         let files = DesktopFiles(stateDir: stateDir)
         let state = files.readState()
         var report: [String] = []
-        report += unloadPulseModules(files: files, recorded: state.pulseModule, scan: scanPulse)
+        report += unloadPulseModules(files: files, recorded: state.pulseModule, scan: scanPulse, client: client)
         if let cookie = state.x11Cookie { report += revoke(cookie) }
         unlink(files.xauthority)
         unlink(files.pulseSocket)
@@ -344,11 +358,12 @@ public struct DesktopTeardown: Sendable {
     /// container's: the recorded index alone is not trusted (the server may have
     /// restarted and given the index to another module), and a crash between
     /// loading and recording leaves a module with no record at all.
-    func unloadPulseModules(files: DesktopFiles, recorded: UInt32?, scan: Bool) -> [String] {
+    func unloadPulseModules(files: DesktopFiles, recorded: UInt32?, scan: Bool, client given: PulseClient? = nil) -> [String] {
         guard scan || recorded != nil || FileIO.fileType(files.pulseSocket) != nil else { return [] }
         let expected = DesktopLayout.pulseModuleArgument(socket: files.pulseSocket)
         do {
-            let client = try PulseClient(server: try PulseServer.host(hostEnvironment).address, timeout: 3)
+            let client: PulseClient
+            if let given { client = given } else { client = try PulseClient(server: try PulseServer.host(hostEnvironment).address, timeout: 3) }
             var report: [String] = []
             for m in try client.modules() where m.name == "module-native-protocol-unix" && m.argument == expected {
                 report.append(try client.unloadModule(m.index)
