@@ -95,6 +95,17 @@ measure_rss() { # label, sandbox binary
   sleep 2.5
 }
 
+# A sandbox row, then (with BASELINE) the same row for the baseline build right
+# after it, so both see the same load on a shared machine.
+sbx_row() { # name, description, hyperfine args with $SBX spelled @SBX@
+  local name=$1 what=$2 a args=(); shift 2
+  for a in "$@"; do args+=("${a//@SBX@/$SBX}"); done
+  hf "$name" "$what" "${args[@]}"
+  [ -n "$BASELINE" ] || return 0
+  args=(); for a in "$@"; do args+=("${a//@SBX@/$BASE}"); done
+  hf "base-$name" "baseline: $what" "${args[@]}"
+}
+
 ROOTFS="--ro-bind /usr /usr --symlink usr/lib64 /lib64 --symlink usr/lib /lib --symlink usr/bin /bin --proc /proc --dev /dev"
 SBX=$IT_PREFIX/bin/sandbox
 BASE=$IT_STATE/baseline/bin/sandbox
@@ -114,27 +125,20 @@ hf bwrap-multi "unshare --map-auto --map-current-user + bwrap --unshare-all (new
   "unshare --map-auto --map-current-user bwrap --unshare-all $ROOTFS /bin/true"
 hf firejail-noprofile "firejail --noprofile" "firejail --quiet --noprofile /bin/true"
 hf firejail-default "firejail default profile" "firejail --quiet /bin/true"
-hf sandbox-version "sandbox --version (binary start)" "$SBX --version"
-hf sandbox-launch "sandbox run bench: start → /bin/true → stop" "$SBX run bench"
-hf sandbox-launch-gui "sandbox run bench-gui (+ X11 cookie, PulseAudio module)" "$SBX run bench-gui"
-# Join: a started container, then one session after another.
-it_as_user "$SBX" start bench >/dev/null
-hf sandbox-join "sandbox exec bench -- /bin/true (join a started container)" "$SBX exec bench -- /bin/true"
-it_as_user "$SBX" stop bench >/dev/null
+sbx_row sandbox-version "sandbox --version (binary start)" "@SBX@ --version"
+# `run` returns when the app exits; the supervisor tears down after that. The next
+# run would join a container that is still stopping, so wait until it is gone:
+# every timed run is a cold start.
+gone() { echo "sh -c 'while [ -e $(it_runtime)/sandbox/$1 ]; do sleep 0.002; done'"; }
+sbx_row sandbox-launch "sandbox run bench: start → /bin/true → stop" --prepare "$(gone bench)" "@SBX@ run bench"
+sbx_row sandbox-launch-gui "sandbox run bench-gui (+ X11 cookie, PulseAudio module)" --prepare "$(gone bench-gui)" "@SBX@ run bench-gui"
+# Join: one session after another in a started container (started by the same build).
+sbx_row sandbox-join "sandbox exec bench -- /bin/true (join a started container)" \
+  --setup "@SBX@ start bench" --cleanup "@SBX@ stop bench" "@SBX@ exec bench -- /bin/true"
 # Teardown: stop of a started container (start is the prepare step, not timed).
-hf sandbox-teardown "sandbox stop bench (teardown of a started container)" --prepare "$SBX start bench" "$SBX stop bench"
-hf sandbox-start "sandbox start bench (persistent start; the stop before it is not timed)" \
-  --prepare "sh -c '$SBX stop bench >/dev/null 2>&1; true'" "$SBX start bench"
-it_as_user "$SBX" stop bench >/dev/null
-if [ -n "$BASELINE" ]; then
-  hf base-version "baseline: sandbox --version" "$BASE --version"
-  hf base-launch "baseline: sandbox run bench" "$BASE run bench"
-  hf base-launch-gui "baseline: sandbox run bench-gui" "$BASE run bench-gui"
-  it_as_user "$BASE" start bench >/dev/null
-  hf base-join "baseline: sandbox exec bench -- /bin/true" "$BASE exec bench -- /bin/true"
-  it_as_user "$BASE" stop bench >/dev/null
-  hf base-teardown "baseline: sandbox stop bench" --prepare "$BASE start bench" "$BASE stop bench"
-fi
+sbx_row sandbox-teardown "sandbox stop bench (teardown of a started container)" --prepare "@SBX@ start bench" "@SBX@ stop bench"
+sbx_row sandbox-start "sandbox start bench (persistent start; the stop before it is not timed)" \
+  --prepare "sh -c '@SBX@ stop bench >/dev/null 2>&1; true'" --cleanup "@SBX@ stop bench" "@SBX@ start bench"
 echo
 echo "Memory while one session (\`sandbox exec bench -- sleep 3\`) runs, RSS / PSS:"
 echo
