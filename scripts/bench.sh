@@ -2,8 +2,14 @@
 # make bench: launch latency, join latency, teardown and supervisor memory of
 # `sandbox`, side by side with bwrap, firejail and unshare in the same run, on
 # the same machine, as the same ordinary user. Medians from hyperfine.
-# Must start as root (it reuses the integration harness's test user and PREFIX).
-# Results: a Markdown table on stdout and in out/bench.md.
+# Must start as root (it creates the test user, installs the release build into
+# a temporary PREFIX that user can read, and starts Xvfb/PulseAudio as that user).
+#
+#   make bench [IT_USER=sbbench IT_STATE=/tmp/sandbox-bench IT_DISPLAY_NUM=78] [RUNS=30]
+#   BASELINE=/path/to/older/sandbox scripts/bench.sh   # also time another build, same run
+#
+# Results: a Markdown table on stdout and in out/bench.md. Timings are measured
+# here only, never asserted in tests (the machine is shared; numbers are noisy).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -11,11 +17,26 @@ export IT_ROOT=$ROOT IT_STATE=${IT_STATE:-/tmp/sandbox-bench} IT_DISPLAY_NUM=${I
 . "$ROOT/Tests/Integration/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "bench.sh: run as root (it creates/uses the test user)"; exit 1; }
 RUNS=${RUNS:-30}
+BASELINE=${BASELINE:-}
 mkdir -p "$ROOT/out" "$IT_STATE" "$IT_LOGS"
+chmod 755 "$IT_STATE"; chmod 1777 "$IT_LOGS"
 it_make_user "$IT_USER" 400000
 rm -rf "$IT_PREFIX"
-make -C "$ROOT" --no-print-directory install PREFIX="$IT_PREFIX" >"$IT_LOGS/install.log" 2>&1 || { cat "$IT_LOGS/install.log"; exit 1; }
+if [ "${BENCH_SKIP_INSTALL:-}" != 1 ]; then
+  make -C "$ROOT" --no-print-directory install PREFIX="$IT_PREFIX" >"$IT_LOGS/install.log" 2>&1 || { cat "$IT_LOGS/install.log"; exit 1; }
+else  # the already built release binary (iterating on this script)
+  install -D -m 0755 "$ROOT/.build/release/sandbox" "$IT_PREFIX/bin/sandbox"
+fi
+if [ -n "$BASELINE" ]; then
+  install -D -m 0755 "$BASELINE" "$IT_STATE/baseline/bin/sandbox"
+  chmod -R a+rX "$IT_STATE/baseline"
+fi
 chmod -R a+rX "$IT_PREFIX"
+# The desktop rows need the user's X server and sound server, as on a desktop.
+it_start_x
+it_start_pulse
+cleanup() { it_teardown >/dev/null 2>&1 || true; }
+trap cleanup EXIT
 
 # A minimal profile: host rootfs, tmpfs home, no X/sound/network — the cost of the container itself.
 it_profile bench <<'TOML'
@@ -26,46 +47,103 @@ mode = "tmpfs"
 [network]
 mode = "none"
 TOML
+# The same with the desktop parts a GUI app gets: trusted X11 cookie, a private
+# PulseAudio module socket (no devices: the machine has none, and they are binds).
+it_profile bench-gui <<'TOML'
+description = "benchmark: the container with X11 and PulseAudio set up"
+command = ["/bin/true"]
+[home]
+mode = "tmpfs"
+[network]
+mode = "none"
+[x11]
+mode = "trusted"
+[pulse]
+mode = "module"
+TOML
 
-home=$(it_home)
-json=$IT_STATE/json; mkdir -p "$json"; chmod 777 "$json"
-hf() { # name, hyperfine args...
-  local name=$1; shift
-  it_as_user hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$json/$name.json" "$@" >/dev/null 2>"$IT_LOGS/$name.err" \
-    || { echo "| $name | failed: $(tail -1 "$IT_LOGS/$name.err") |"; return 0; }
-  python3 - "$json/$name.json" "$name" <<'PY'
+json=$IT_STATE/json; rm -rf "$json"; mkdir -p "$json"; chmod 777 "$json"
+hf() { # name, description, hyperfine args...
+  local name=$1 what=$2; shift 2
+  if ! it_as_user hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$json/$name.json" "$@" >/dev/null 2>"$IT_LOGS/$name.err"; then
+    echo "| $what | failed: $(tail -1 "$IT_LOGS/$name.err") | | |"; return 0
+  fi
+  python3 - "$json/$name.json" "$what" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"][0]
 print(f"| {sys.argv[2]} | {r['median']*1000:.1f} ms | {r['min']*1000:.1f} ms | {r['max']*1000:.1f} ms |")
 PY
 }
 
+# Memory of the bench container's supervisor, its init (the supervisor's child,
+# running as the container's uid 0) and the launcher while one session (sleep)
+# runs: RSS, and PSS (shared pages divided among the processes sharing them).
+mem_of() {
+  local rss pss
+  rss=$(awk '/^VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null) || return 0
+  pss=$(awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup" 2>/dev/null)
+  echo "$((rss / 1024)).$((rss % 1024 * 10 / 1024)) MB / $((pss / 1024)).$((pss % 1024 * 10 / 1024)) MB"
+}
+measure_rss() { # label, sandbox binary
+  local label=$1 sbx=$2 sup init launcher
+  it_as_user sh -c "exec '$sbx' exec bench -- /bin/sleep 3 >/dev/null 2>&1 &"
+  sleep 1
+  sup=$(pgrep -u "$IT_USER" -f -- "_supervise .*/bench.toml" | head -1 || true)
+  launcher=$(pgrep -u "$IT_USER" -f -- "$sbx exec bench" | head -1 || true)
+  init=${sup:+$(pgrep -P "$sup" | head -1 || true)}
+  echo "| $label | ${sup:+$(mem_of "$sup")} | ${init:+$(mem_of "$init")} | ${launcher:+$(mem_of "$launcher")} |"
+  sleep 2.5
+}
+
+# A sandbox row, then (with BASELINE) the same row for the baseline build right
+# after it, so both see the same load on a shared machine.
+sbx_row() { # name, description, hyperfine args with $SBX spelled @SBX@
+  local name=$1 what=$2 a args=(); shift 2
+  for a in "$@"; do args+=("${a//@SBX@/$SBX}"); done
+  hf "$name" "$what" "${args[@]}"
+  [ -n "$BASELINE" ] || return 0
+  args=(); for a in "$@"; do args+=("${a//@SBX@/$BASE}"); done
+  hf "base-$name" "baseline: $what" "${args[@]}"
+}
+
+ROOTFS="--ro-bind /usr /usr --symlink usr/lib64 /lib64 --symlink usr/lib /lib --symlink usr/bin /bin --proc /proc --dev /dev"
 SBX=$IT_PREFIX/bin/sandbox
+BASE=$IT_STATE/baseline/bin/sandbox
 {
-echo "# Benchmarks ($(date -u +%F), $(nproc) cores, kernel $(uname -r), $RUNS runs each)"
+echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), kernel $(uname -r), $(. /etc/os-release; echo "$PRETTY_NAME")."
+echo "Date: $(date -u '+%F %H:%M UTC'); load before the run: $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs each after 3 warm-ups (hyperfine -N)."
 echo
 echo "| what | median | min | max |"
 echo "| --- | --- | --- | --- |"
-hf true /bin/true
-hf unshare-Ur "unshare -Ur /bin/true"
-hf bwrap-unshare-all "bwrap --unshare-all --ro-bind /usr /usr --symlink usr/lib64 /lib64 --symlink usr/lib /lib --symlink usr/bin /bin --proc /proc --dev /dev /bin/true"
-hf firejail-noprofile "firejail --quiet --noprofile /bin/true"
-hf firejail-default "firejail --quiet /bin/true"
-hf sandbox-launch "$SBX run bench"
-# Join: a started container, then one session after another.
-it_as_user "$SBX" start bench >/dev/null 2>&1 || true
-hf sandbox-join "$SBX exec bench -- /bin/true"
-it_as_user "$SBX" stop bench >/dev/null 2>&1 || true
+hf true "/bin/true" /bin/true
+hf unshare-Ur "unshare -Ur /bin/true" "unshare -Ur /bin/true"
+hf bwrap-single "bwrap --unshare-all, single-uid map" "bwrap --unshare-all $ROOTFS /bin/true"
+# bwrap cannot call newuidmap itself: util-linux unshare writes the multi-range
+# map (the user's own uid passthrough + the subuid range, through the setuid
+# newuidmap/newgidmap, as sandbox does), then bwrap sandboxes inside it.
+hf bwrap-multi "unshare --map-auto --map-current-user + bwrap --unshare-all (newuidmap/newgidmap multi-range map)" \
+  "unshare --map-auto --map-current-user bwrap --unshare-all $ROOTFS /bin/true"
+hf firejail-noprofile "firejail --noprofile" "firejail --quiet --noprofile /bin/true"
+hf firejail-default "firejail default profile" "firejail --quiet /bin/true"
+sbx_row sandbox-version "sandbox --version (binary start)" "@SBX@ --version"
+# `run` returns when the app exits; the supervisor tears down after that. The next
+# run would join a container that is still stopping, so wait until it is gone:
+# every timed run is a cold start.
+gone() { echo "sh -c 'while [ -e $(it_runtime)/sandbox/$1 ]; do sleep 0.002; done'"; }
+sbx_row sandbox-launch "sandbox run bench: start → /bin/true → stop" --prepare "$(gone bench)" "@SBX@ run bench"
+sbx_row sandbox-launch-gui "sandbox run bench-gui (+ X11 cookie, PulseAudio module)" --prepare "$(gone bench-gui)" "@SBX@ run bench-gui"
+# Join: one session after another in a started container (started by the same build).
+sbx_row sandbox-join "sandbox exec bench -- /bin/true (join a started container)" \
+  --setup "@SBX@ start bench" --cleanup "@SBX@ stop bench" "@SBX@ exec bench -- /bin/true"
 # Teardown: stop of a started container (start is the prepare step, not timed).
-hf sandbox-teardown --prepare "$SBX start bench" "$SBX stop bench"
+sbx_row sandbox-teardown "sandbox stop bench (teardown of a started container)" --prepare "@SBX@ start bench" "@SBX@ stop bench"
+sbx_row sandbox-start "sandbox start bench (persistent start; the stop before it is not timed)" \
+  --prepare "sh -c '@SBX@ stop bench >/dev/null 2>&1; true'" --cleanup "@SBX@ stop bench" "@SBX@ start bench"
 echo
-# Supervisor memory while one session runs.
-it_as_user sh -c "'$SBX' run bench -- /bin/sleep 3 >/dev/null 2>&1 &"
-sleep 1
-rss=""
-for p in $(pgrep -u "$IT_USER" -f "$SBX run bench" || true); do
-  r=$(awk '/^VmRSS/{print $2}' /proc/$p/status 2>/dev/null || true); [ -n "$r" ] && rss="$rss ${r} kB (pid $p)"
-done
-echo "Supervisor RSS while one session runs:${rss:- not measured (no supervisor process found)}"
-sleep 3
+echo "Memory while one session (\`sandbox exec bench -- sleep 3\`) runs, RSS / PSS:"
+echo
+echo "| build | supervisor | container init | launcher (exec) |"
+echo "| --- | --- | --- | --- |"
+measure_rss "this build" "$SBX"
+[ -z "$BASELINE" ] || measure_rss "baseline" "$BASE"
 } | tee "$ROOT/out/bench.md"

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,6 +17,7 @@ public enum LogSetup {
             }
         }
         let sink = fd
+        configured.withLock { $0 = (level, file) }
         LoggingSystem.bootstrap { label in
             var h = FDLogHandler(label: label, fd: sink)
             h.logLevel = level
@@ -24,7 +26,53 @@ public enum LogSetup {
     }
 }
 
-/// Writes "sandbox[PID] LEVEL label: message" lines to a file descriptor with one write(2) each.
+extension LogSetup {
+    private static let configured = Mutex<(level: Logger.Level, file: String?)?>(nil)
+
+    /// The options that give a child `sandbox` process (the supervisor) the same
+    /// log level and destination as this one; empty at the defaults.
+    public static var passThroughArguments: [String] {
+        guard let (level, file) = configured.withLock({ $0 }) else { return [] }
+        var args: [String] = []
+        if level != .notice { args += ["--log-level", level.rawValue] }
+        if let file { args += ["--log-file", absolute(file)] }
+        return args
+    }
+
+    /// The child may run elsewhere some day; an absolute path keeps it writing to the same file.
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        var buf = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buf, buf.count) != nil else { return path }
+        let cwd = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return cwd == "/" ? "/" + path : cwd + "/" + path
+    }
+}
+
+/// Milliseconds on the monotonic clock, for "took N ms" log lines.
+public struct Stopwatch: Sendable {
+    let start: timespec
+
+    public init() {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        start = t
+    }
+
+    public var milliseconds: Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec - start.tv_sec) * 1000 + Double(now.tv_nsec - start.tv_nsec) / 1_000_000
+    }
+
+    /// "12.3 ms"
+    public var elapsed: String {
+        let tenths = Int((milliseconds * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10) ms"
+    }
+}
+
+/// Writes "TIME sandbox[PID] LEVEL label: message" lines to a file descriptor with one write(2) each.
 public struct FDLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .notice
@@ -42,7 +90,7 @@ public struct FDLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line = "sandbox[\(getpid())] \(event.level) \(label): \(event.message)"
+        var line = "\(Self.timestamp()) sandbox[\(getpid())] \(event.level) \(label): \(event.message)"
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         if !merged.isEmpty {
             line += " " + merged.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
@@ -50,5 +98,48 @@ public struct FDLogHandler: LogHandler {
         line += "\n"
         var bytes = Array(line.utf8)
         _ = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// UTC wall clock with microseconds ("2026-12-01 19:05:01.123456"), to line up the
+    /// launcher's and the supervisor's lines in one file.
+    static func timestamp() -> String {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        var t = ts.tv_sec
+        var tm = Glibc.tm()
+        gmtime_r(&t, &tm)
+        func pad(_ v: Int, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(tm.tm_year + 1900)-\(pad(Int(tm.tm_mon) + 1, 2))-\(pad(Int(tm.tm_mday), 2)) "
+            + "\(pad(Int(tm.tm_hour), 2)):\(pad(Int(tm.tm_min), 2)):\(pad(Int(tm.tm_sec), 2)).\(pad(ts.tv_nsec / 1000, 6))"
+    }
+}
+
+extension LogSetup {
+    /// `sandbox -l debug -o FILE run NAME` (LXC puts -l/-o anywhere) as the
+    /// subcommands parse it: the leading log options move after the command
+    /// words, before any `--` (what follows it belongs to the app).
+    public static func hoistingLogOptions(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if ["-l", "--log-level", "-o", "--log-file"].contains(a), i + 1 < arguments.count {
+                leading += [a, arguments[i + 1]]
+                i += 2
+            } else if a.hasPrefix("--log-level=") || a.hasPrefix("--log-file=") {
+                leading.append(a)
+                i += 1
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty else { return arguments }
+        var rest = Array(arguments[i...])
+        let at = rest.firstIndex(of: "--") ?? rest.endIndex
+        rest.insert(contentsOf: leading, at: at)
+        return rest
     }
 }

@@ -53,7 +53,13 @@ public struct DesktopPlanner: Sendable {
         // Whatever is recorded now belongs to a container that is no longer running.
         // In module mode also look for an unrecorded module of ours (the state dir
         // may have been cleared after a crash): we connect to the server anyway.
-        DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment).run(scanPulse: profile.pulse.mode == .module)
+        // One sound server connection for the scan and the module load (each
+        // connection is a libpulse handshake: ~10 ms of the start).
+        let pulse: Result<PulseClient, SandboxError>? = profile.pulse.mode == .module ? connectPulse() : nil
+        for line in DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment)
+            .run(scanPulse: profile.pulse.mode == .module, client: try? pulse?.get()) {
+            log.info("left by an earlier container: \(line)")
+        }
 
         var additions = DesktopAdditions()
         var state = DesktopState()
@@ -68,7 +74,7 @@ public struct DesktopPlanner: Sendable {
                 additions.add(DesktopLayout.sysfs { FileIO.fileType($0) == S_IFDIR })
             }
             if profile.x11.mode != .none { additions.add(try startX11(&state)) }
-            if profile.pulse.mode != .none { additions.add(try startPulse(&state)) }
+            if profile.pulse.mode != .none { additions.add(try startPulse(&state, connected: pulse)) }
             if profile.wayland.enabled { additions.add(startWayland()) }
             if profile.rootfs.mode == .image {
                 additions.add(DesktopLayout.sharedLook(hostHome: user.home) { FileIO.fileType($0) == S_IFDIR })
@@ -113,6 +119,7 @@ public struct DesktopPlanner: Sendable {
             return try x11Access(&state)
         } catch {
             guard !profile.x11.required else { throw error }
+            log.info("x11: \(error.message); starting without X")
             return notice("x11: \(error.message); starting without X")
         }
     }
@@ -136,11 +143,13 @@ public struct DesktopPlanner: Sendable {
             let minted = try connection.mintUntrustedCookie()
             state.x11Cookie = (display.number, minted.id, inode)
             try files.writeState(state)
+            log.debug("x11: display \(name): minted untrusted cookie id \(minted.id)")
             entries = [XauthEntry(family: XauthEntry.familyWild, address: [], number: String(display.number),
                                   name: "MIT-MAGIC-COOKIE-1", data: minted.cookie)]
         default:
             let source = hostEnvironment["XAUTHORITY"].flatMap { $0.isEmpty ? nil : $0 } ?? user.home + "/.Xauthority"
             entries = XauthSelection.entries(from: try XauthorityFile.read(source), display: display.number, hostname: Self.hostname())
+            log.debug("x11: display \(name): \(entries.count) cookie(s) from \(source) rewritten for \(files.xauthority)")
             if entries.isEmpty {
                 notices.append("x11: \(source) has no cookie for display \(name); the app relies on the server's host-based access (xhost)")
             }
@@ -165,18 +174,28 @@ public struct DesktopPlanner: Sendable {
 
     // MARK: PulseAudio
 
-    func startPulse(_ state: inout DesktopState) throws(SandboxError) -> DesktopAdditions {
+    func connectPulse() -> Result<PulseClient, SandboxError> {
+        do throws(SandboxError) {
+            return .success(try PulseClient(server: try PulseServer.host(hostEnvironment).address, timeout: pulseTimeout))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// `connected`: the connection start() made already (or its error).
+    func startPulse(_ state: inout DesktopState, connected: Result<PulseClient, SandboxError>? = nil) throws(SandboxError) -> DesktopAdditions {
         do {
-            return try pulseAccess(&state)
+            return try pulseAccess(&state, connected: connected)
         } catch {
             guard !profile.pulse.required else { throw error }
+            log.info("pulse: \(error.message); starting without sound")
             return notice("pulse: \(error.message); starting without sound")
         }
     }
 
-    private func pulseAccess(_ state: inout DesktopState) throws(SandboxError) -> DesktopAdditions {
+    private func pulseAccess(_ state: inout DesktopState, connected: Result<PulseClient, SandboxError>?) throws(SandboxError) -> DesktopAdditions {
         let server = try PulseServer.host(hostEnvironment)
-        let client = try PulseClient(server: server.address, timeout: pulseTimeout)
+        let client = try (connected ?? connectPulse()).get()
         if profile.pulse.mode == .module {
             let socket = files.pulseSocket
             guard socket.utf8.count < 108 else {   // sizeof(sun_path)
@@ -193,6 +212,7 @@ public struct DesktopPlanner: Sendable {
                                                  argument: DesktopLayout.pulseModuleArgument(socket: socket)) {
                 state.pulseModule = index
                 try files.writeState(state)
+                log.debug("pulse: \(server.address): loaded module-native-protocol-unix #\(index) at \(socket)")
                 return DesktopLayout.pulse(socket: socket, uid: user.uid)
             }
             // pipewire-pulse implements the protocol but not this module.
@@ -201,6 +221,7 @@ public struct DesktopPlanner: Sendable {
                 throw SandboxError("\(serverName) at \(server.address) cannot load module-native-protocol-unix and is not a local socket to bind instead",
                                    hint: "set pulse.mode = \"none\"")
             }
+            log.info("pulse: \(serverName) cannot load module-native-protocol-unix; falling back to binding \(path)")
             var a = DesktopLayout.pulse(socket: path, uid: user.uid)
             a.notices.append("pulse: \(serverName) cannot load module-native-protocol-unix; binding your sound server's socket \(path) instead (the app shares your session's sound server connection)")
             return a
@@ -209,6 +230,7 @@ public struct DesktopPlanner: Sendable {
             throw SandboxError("the sound server \(server.address) is not a local unix socket, so it cannot be bound into the container",
                                hint: "unset PULSE_SERVER or point it at a unix socket, or set pulse.mode = \"none\"")
         }
+        log.debug("pulse: binding the sound server's socket \(path)")
         return DesktopLayout.pulse(socket: path, uid: user.uid)
     }
 
@@ -323,7 +345,9 @@ public struct DesktopSession: Sendable {
     /// untrusted X cookie, removes its files. Safe to call twice, or from another
     /// process (everything is read back from the state dir).
     public func stop() {
-        DesktopTeardown(stateDir: planner.stateDir, hostEnvironment: planner.hostEnvironment).run()
+        for line in DesktopTeardown(stateDir: planner.stateDir, hostEnvironment: planner.hostEnvironment).run() {
+            log.debug("\(line)")
+        }
     }
 }
 
@@ -341,11 +365,12 @@ public struct DesktopTeardown: Sendable {
     /// sound server for modules serving this container's socket even when
     /// nothing is recorded (otherwise the server is only contacted with a record).
     @discardableResult
-    public func run(scanPulse: Bool = false) -> [String] {
+    /// `client`: an open connection to the sound server to use instead of a new one.
+    public func run(scanPulse: Bool = false, client: PulseClient? = nil) -> [String] {
         let files = DesktopFiles(stateDir: stateDir)
         let state = files.readState()
         var report: [String] = []
-        report += unloadPulseModules(files: files, recorded: state.pulseModule, scan: scanPulse)
+        report += unloadPulseModules(files: files, recorded: state.pulseModule, scan: scanPulse, client: client)
         if let cookie = state.x11Cookie { report += revoke(cookie) }
         unlink(files.xauthority)
         unlink(files.pulseSocket)
@@ -358,11 +383,12 @@ public struct DesktopTeardown: Sendable {
     /// container's: the recorded index alone is not trusted (the server may have
     /// restarted and given the index to another module), and a crash between
     /// loading and recording leaves a module with no record at all.
-    func unloadPulseModules(files: DesktopFiles, recorded: UInt32?, scan: Bool) -> [String] {
+    func unloadPulseModules(files: DesktopFiles, recorded: UInt32?, scan: Bool, client given: PulseClient? = nil) -> [String] {
         guard scan || recorded != nil || FileIO.fileType(files.pulseSocket) != nil else { return [] }
         let expected = DesktopLayout.pulseModuleArgument(socket: files.pulseSocket)
         do {
-            let client = try PulseClient(server: try PulseServer.host(hostEnvironment).address, timeout: 3)
+            let client: PulseClient
+            if let given { client = given } else { client = try PulseClient(server: try PulseServer.host(hostEnvironment).address, timeout: 3) }
             var report: [String] = []
             for m in try client.modules() where m.name == "module-native-protocol-unix" && m.argument == expected {
                 report.append(try client.unloadModule(m.index)

@@ -4,6 +4,7 @@
 // (newuidmap/newgidmap) → release the child → it mounts, pivots and reports
 // ready (EOF) or {stage, errno, index}, which becomes a message naming the step.
 import CSandboxSpawn
+import Logging
 import SandboxCore
 #if canImport(Glibc)
 import Glibc
@@ -118,6 +119,7 @@ public enum ContainerSpawner {
             }
         }
         guard pid > 0 else { throw spawnErrnoMessage(errno) }
+        log.debug("\(plan.name): clone3: init pid \(pid) in namespaces [\(plan.namespaces.names)]")
         let process = ContainerProcess(pid: pid, pidfd: OwnedFD(pidfd), lifeline: OwnedFD(lifeline.write.release()))
         sync.read.close()
         errors.write.close()
@@ -125,7 +127,11 @@ public enum ContainerSpawner {
 
         do {
             try hooks.beforeRelease(process, plan)
+            let clock = Stopwatch()
             try IDMapWriter.write(pid: pid, uidMap: plan.uidMap, gidMap: plan.gidMap, uid: plan.uid, gid: plan.gid)
+            let how = IDMapWriter.isOwnIDsOnly(uidMap: plan.uidMap, gidMap: plan.gidMap, uid: plan.uid, gid: plan.gid)
+                ? "directly (own ids only)" : "by newuidmap/newgidmap"
+            log.debug("\(plan.name): id maps written \(how) in \(clock.elapsed)")
         } catch {
             // Closing sync without a byte makes the child exit; reap it.
             sync.write.close()
@@ -134,6 +140,7 @@ public enum ContainerSpawner {
         }
         try writeAll(sync.write.raw, [1])
         sync.write.close()
+        let setUp = Stopwatch()
 
         let report = readAll(errors.read.raw, limit: MemoryLayout<sbx_spawn_error>.size)
         if report.count == MemoryLayout<sbx_spawn_error>.size {
@@ -141,6 +148,7 @@ public enum ContainerSpawner {
             reap(pid)
             throw SpawnFailure(stage: e.stage, errno: e.err, index: e.index).error(plan: plan)
         }
+        log.debug("\(plan.name): \(plan.mounts.count) mount steps, pivot_root and the init ready in \(setUp.elapsed)")
         return process
     }
 

@@ -52,13 +52,19 @@ public struct Launcher: Sendable {
             case .stale:
                 log.info("\(name): removing stale state left by a container that is gone")
                 directory.remove(name)
-                connection = try startSupervisor(persistent: false)
+                connection = try startSupervisorLogged(persistent: false)
             case .notRunning:
                 log.debug("\(name): starting the container")
-                connection = try startSupervisor(persistent: false)
+                connection = try startSupervisorLogged(persistent: false)
             }
             do {
-                return try SessionRunner.run(request, on: connection, onStarted: { lock.close() })
+                let clock = Stopwatch()
+                let status = try SessionRunner.run(request, on: connection, onStarted: {
+                    lock.close()
+                    log.debug("\(name): session \(request.argv.first ?? "") started in \(clock.elapsed)")
+                })
+                log.info("\(name): session \(request.argv.first ?? "") exited with status \(status) after \(clock.elapsed)")
+                return status
             } catch is ContainerStopping {
                 log.debug("\(name): the container is stopping; starting a new one after it")
                 lock.close()
@@ -82,7 +88,7 @@ public struct Launcher: Sendable {
         case .notRunning:
             break
         }
-        _ = try startSupervisor(persistent: true)
+        _ = try startSupervisorLogged(persistent: true)
         return true
     }
 
@@ -99,7 +105,15 @@ public struct Launcher: Sendable {
             return false
         case .running(let state):
             let grace = timeout ?? stopTimeout
+            let clock = Stopwatch()
+            log.debug("\(name): stopping init \(state.initPid) (\(grace) s before SIGKILL)")
+            defer { log.info("\(name): stopped in \(clock.elapsed)") }
             let pidfd = OwnedFD(sbx_pidfd_open(state.initPid))
+            // The supervisor removes the state and then exits: waiting for its exit is
+            // quicker than polling the state (opened now, before it can be gone; the
+            // start time proves the pid was not reused).
+            let supervisor = OwnedFD(sbx_pidfd_open(state.supervisorPid))
+            let supervisorIsOurs = supervisor.raw >= 0 && processStartTime(state.supervisorPid) == state.supervisorStartTime
             if let c = ControlConnection.connect(path: directory.controlSocket(name)) {
                 try c.sendSimple(SBX_CTL_STOP, a: Int32(clamping: grace))
             } else if pidfd.raw >= 0 {
@@ -110,7 +124,9 @@ public struct Launcher: Sendable {
                 _ = sbx_pidfd_send_signal(pidfd.raw, SIGKILL)
                 _ = waitReadable(pidfd.raw, timeoutMs: 5000)
             }
-            // The supervisor removes the state; wait briefly for it, then make sure.
+            log.debug("\(name): init \(state.initPid) exited after \(clock.elapsed); waiting for the supervisor to remove the state")
+            if supervisorIsOurs { _ = waitReadable(supervisor.raw, timeoutMs: 2000) }
+            // Then make sure (a supervisor killed before its clean-up leaves stale state).
             for _ in 0..<100 {
                 if case .notRunning = directory.status(name) { return true }
                 usleep(20_000)
@@ -134,6 +150,14 @@ public struct Launcher: Sendable {
         for _ in 0..<50 {
             if case .running = directory.status(name) { usleep(20_000) } else { return }
         }
+    }
+
+    /// startSupervisor, timed for the log.
+    func startSupervisorLogged(persistent: Bool) throws -> ControlConnection {
+        let clock = Stopwatch()
+        let connection = try startSupervisor(persistent: persistent)
+        log.debug("\(name): supervisor reported READY after \(clock.elapsed)")
+        return connection
     }
 
     /// Spawns `sandbox _supervise NAME` detached (own session) and waits for READY.

@@ -7,6 +7,7 @@
 // `sandbox run` returns with its own app's exit status while later sessions
 // keep the container running.
 import CSandboxSpawn
+import Logging
 import SandboxCore
 #if canImport(Glibc)
 import Glibc
@@ -36,10 +37,12 @@ public struct Supervisor {
         // A launcher that dies while we start must not take us down with SIGPIPE on the
         // status pipe: we still have a container to stop and state to remove.
         signal(SIGPIPE, SIG_IGN)
+        let clock = Stopwatch()
         let container: ContainerProcess
         do {
             container = try start(firstClientFD: firstClientFD)
         } catch {
+            log.debug("\(name): start failed after \(clock.elapsed): \(error)")
             report(readyFD, "\(error)")
             close(readyFD)
             hooks.stopped(plan)   // what beforeRelease/started set up (a pasta daemon, a lease)
@@ -50,6 +53,7 @@ public struct Supervisor {
         for notice in plan.notices { report(readyFD, "notice: \(notice)") }
         report(readyFD, "READY")
         close(readyFD)
+        log.info("\(name): container started in \(clock.elapsed) (init pid \(container.pid)\(persistent ? ", persistent" : ""))")
         // Nobody reads our stderr from here on (the launcher may be gone).
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         if null >= 0 { dup2(null, 0); dup2(null, 1); dup2(null, 2); close(null) }
@@ -58,12 +62,16 @@ public struct Supervisor {
         while !waitReadable(container.pidfd.raw, timeoutMs: -1) {}
         var status: Int32 = 0
         while waitpid(container.pid, &status, 0) < 0 && errno == EINTR {}
+        log.info("\(name): init \(container.pid) exited (\(describeWaitStatus(status))); tearing down")
+        let teardown = Stopwatch()
         hooks.stopped(plan)
+        log.debug("\(name): stop hooks done in \(teardown.elapsed)")
         if let lock = try? directory.lock() {
             // A new container of the same name may already have replaced ours.
             if case .running(let s) = directory.status(name), s.initPid != container.pid {} else { directory.remove(name) }
             lock.close()
         }
+        log.debug("\(name): state removed; teardown took \(teardown.elapsed), the container ran \(clock.elapsed)")
         return 0
     }
 
@@ -78,9 +86,11 @@ public struct Supervisor {
             }
         }
         let listen = try listenSocket(path: directory.controlSocket(name))
+        let spawnClock = Stopwatch()
         let container = try ContainerSpawner.spawn(plan: plan, listenFD: listen.raw, firstClientFD: firstClientFD,
                                                    persistent: persistent, hooks: hooks)
         listen.close()
+        log.debug("\(name): container spawned in \(spawnClock.elapsed) (init pid \(container.pid))")
         let me = getpid()
         let state = ContainerState(
             name: name, initPid: container.pid, initStartTime: processStartTime(container.pid) ?? 0,
@@ -88,7 +98,9 @@ public struct Supervisor {
             profilePath: profile.sourcePath, profileFingerprint: profileFingerprint(path: profile.sourcePath),
             startedAt: Int(time(nil)))
         try directory.write(state)
+        let hookClock = Stopwatch()
         try hooks.started(container, plan)
+        log.debug("\(name): state written to \(directory.stateDir(name)); start hooks done in \(hookClock.elapsed)")
         return container
     }
 
@@ -124,4 +136,9 @@ public struct Supervisor {
     func report(_ fd: Int32, _ line: String) {
         _ = try? writeAll(fd, Array((line + "\n").utf8))
     }
+}
+
+/// "exit status 0" / "killed by signal 9", for the log.
+func describeWaitStatus(_ status: Int32) -> String {
+    status & 0x7f == 0 ? "exit status \((status >> 8) & 0xff)" : "killed by signal \(status & 0x7f)"
 }

@@ -2,6 +2,7 @@
 //   profile (ProfileStore) → plan (LaunchPlanner + the desktop/net/policy
 //   planners, pure) → spawn (supervisor, C) → session (launcher) → teardown.
 import ArgumentParser
+import Logging
 import SandboxCore
 import SandboxDesktop
 import SandboxRuntime
@@ -9,6 +10,9 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The launch path's log (`-l debug -o FILE`); the supervisor writes to the same file.
+let log = Logger(label: "sandbox")
 
 struct Engine {
     let user: UserIdentity
@@ -25,7 +29,10 @@ struct Engine {
 
     func loadProfile(_ nameOrPath: String) throws -> Profile {
         do {
-            return try ProfileStore(paths: paths, user: user).load(nameOrPath)
+            let clock = Stopwatch()
+            let profile = try ProfileStore(paths: paths, user: user).load(nameOrPath)
+            log.debug("profile \(profile.name) loaded from \(profile.sourcePath)\(profile.include.isEmpty ? "" : " (includes \(profile.include.joined(separator: ", ")))") in \(clock.elapsed)")
+            return profile
         } catch {
             throw SandboxError(error.description)
         }
@@ -33,6 +40,7 @@ struct Engine {
 
     /// The complete plan for a container start and its sessions.
     func plan(for profile: Profile, extraArgs: [String] = []) throws -> LaunchPlan {
+        let clock = Stopwatch()
         let subuid = SubordinateIDs.parse(contents: readText("/etc/subuid"), user: user.name, uid: user.uid)
         let subgid = SubordinateIDs.parse(contents: readText("/etc/subgid"), user: user.name, uid: user.uid)
         let idmap = IDMapPlanner.plan(settings: profile.idmap, uid: user.uid, gid: user.gid, userName: user.name,
@@ -54,6 +62,7 @@ struct Engine {
         if profile.network.mode == .host {
             plan.notices.append("network.mode = \"host\": the app shares your network namespace (every host interface and abstract socket)")
         }
+        log.debug("\(profile.name): planned in \(clock.elapsed): \(plan.summary)")
         return plan
     }
 
@@ -83,12 +92,19 @@ struct Engine {
             let bridge = try bridge(for: profile)
             let lease = Mutex<VethLease?>(nil)
             hooks.beforeRelease = { container, _ in
+                let clock = Stopwatch()
                 let attached = try ContainerNetwork.attachVeth(containerPID: container.pid, bridge: bridge)
                 lease.withLock { $0 = attached }
+                log.info("\(profile.name): network: leased \(attached.address)/\(attached.prefixLength) via \(attached.gateway) on \(bridge) (host side \(attached.hostInterface)) in \(clock.elapsed)")
             }
             hooks.stopped = { _ in
                 guard let held = lease.withLock({ $0 }) else { return }
-                try? SandboxNetHelper.installed().release(bridge: bridge, hostInterface: held.hostInterface)
+                do {
+                    try SandboxNetHelper.installed().release(bridge: bridge, hostInterface: held.hostInterface)
+                    log.debug("\(profile.name): network: released \(held.address) (\(held.hostInterface))")
+                } catch {
+                    log.info("\(profile.name): network: releasing \(held.address) failed (the next start reclaims it): \(error)")
+                }
             }
         case .pasta:
             // pasta joins the container's user and network namespaces through
@@ -98,8 +114,10 @@ struct Engine {
             // to work with passt 2023-03-09).
             let pidFile = directory.stateDir(profile.name) + "/pasta.pid"
             hooks.beforeRelease = { container, _ in
-                _ = try PastaProcess.start(containerPID: container.pid, pidFile: pidFile,
-                                           extraArguments: ["--dns-forward", NetworkPlanner.pastaDNSAddress])
+                let clock = Stopwatch()
+                let pasta = try PastaProcess.start(containerPID: container.pid, pidFile: pidFile,
+                                                   extraArguments: ["--dns-forward", NetworkPlanner.pastaDNSAddress])
+                log.info("\(profile.name): network: pasta pid \(pasta.pid) started in \(clock.elapsed)")
             }
             hooks.stopped = { _ in PastaProcess.running(pidFile: pidFile)?.stop() }
         case .none, .host:
@@ -110,7 +128,8 @@ struct Engine {
 
     func launcher(for profile: Profile) -> Launcher {
         Launcher(name: profile.name, directory: directory,
-                 supervisorArguments: ["sandbox", "_supervise", profile.sourcePath],
+                 // The supervisor logs at the launcher's level, to the same file (-l/-o).
+                 supervisorArguments: ["sandbox", "_supervise"] + LogSetup.passThroughArguments + [profile.sourcePath],
                  profilePath: profile.sourcePath, stopTimeout: profile.session.stopTimeout)
     }
 

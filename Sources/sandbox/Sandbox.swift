@@ -19,6 +19,11 @@ struct Sandbox: AsyncParsableCommand {
             DesktopPlumbing.self,
         ]
     )
+
+    /// `sandbox -l LEVEL -o FILE COMMAND …` works like `sandbox COMMAND -l LEVEL -o FILE …`.
+    static func main() async {
+        await main(LogSetup.hoistingLogOptions(Array(CommandLine.arguments.dropFirst())))
+    }
 }
 
 /// Options every command takes; pulled in with @OptionGroup.

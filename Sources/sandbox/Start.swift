@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import SandboxCore
 import SandboxRuntime
 
@@ -33,10 +34,15 @@ struct Start: AsyncParsableCommand {
 struct Supervise: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "_supervise", shouldDisplay: false)
 
+    @OptionGroup var global: GlobalOptions
     @Argument var profile: String
     @Flag var persistent = false
 
     func run() async throws {
+        do { _ = try global.bootstrap() } catch {
+            Supervisor.reportFailure(readyFD: 3, "\(error)")
+            throw ExitCode.failure
+        }
         let engine = Engine.current()
         let status: Int32
         do {
@@ -45,12 +51,19 @@ struct Supervise: AsyncParsableCommand {
             var hooks = try engine.hooks(for: profile)
             // X11 cookie, PulseAudio module, devices: set up before the spawn (the
             // binds name files this creates), undone after the init exits.
+            let desktopClock = Stopwatch()
             let desktop = try engine.desktopPlanner(for: profile, home: plan.home).start()
             desktop.apply(to: &plan)
+            if profile.x11.mode != .none || profile.pulse.mode != .none || profile.wayland.enabled
+                || profile.devices.dri || profile.devices.snd || profile.devices.video {
+                log.debug("\(profile.name): desktop set up in \(desktopClock.elapsed): \(desktop.additions.mounts.count) mounts, \(desktop.additions.notices.count) notices")
+            }
             let networkStopped = hooks.stopped
             hooks.stopped = { plan in
                 networkStopped(plan)
+                let clock = Stopwatch()
                 desktop.stop()
+                log.debug("\(plan.name): desktop torn down in \(clock.elapsed)")
             }
             let supervisor = Supervisor(plan: plan, profile: profile, directory: engine.directory,
                                         persistent: persistent, hooks: hooks)
