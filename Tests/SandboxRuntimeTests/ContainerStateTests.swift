@@ -96,7 +96,7 @@ import Glibc
     }
 }
 
-extension String {
+private extension String {
     func replacingOccurrences(_ a: String, _ b: String) -> String {
         var out = ""
         var rest = Substring(self)

@@ -30,8 +30,8 @@ private let denied = TrialOutcome(command: "unshare --user --map-root-user true"
 }
 
 @Test func subordinateRangeSizes() {
-    #expect(HostProbes.assessRanges(file: "/etc/subuid", user: "u", [(100000, 65536)]).status == .ok)
-    let small = HostProbes.assessRanges(file: "/etc/subuid", user: "u", [(100000, 1000)])
+    #expect(HostProbes.assessRanges(file: "/etc/subuid", user: "u", [SubordinateIDRange(start: 100000, count: 65536)]).status == .ok)
+    let small = HostProbes.assessRanges(file: "/etc/subuid", user: "u", [SubordinateIDRange(start: 100000, count: 1000)])
     #expect(small.status == .warn)
     #expect(small.finding.contains("1000 ids"))
     let none = HostProbes.assessRanges(file: "/etc/subgid", user: "u", [])
@@ -70,9 +70,9 @@ private let denied = TrialOutcome(command: "unshare --user --map-root-user true"
     #expect(probes.netHelperPath == "/opt/sb/libexec/sandbox/sandbox-net")
 }
 
-@Test func hostCommandCapturesOutputAndStatus() throws {
-    let r = try HostCommand(["sh", "-c", "echo out; echo err >&2; exit 3"]).run(capture: true)
+@Test func hostCommandCapturesOutputAndStatus() async throws {
+    let r = try await HostCommand(["sh", "-c", "echo out; echo err >&2; exit 3"]).run(capture: .combined)
     #expect(r.status == 3)
     #expect(r.output == "out\nerr\n")
-    #expect(throws: SandboxError.self) { try HostCommand(["/nonexistent/program"]).run(capture: true) }
+    await #expect(throws: SandboxError.self) { try await HostCommand(["/nonexistent/program"]).run(capture: .combined) }
 }
