@@ -272,31 +272,3 @@ extension HostCommand {
         return (String(decoding: data[0], as: UTF8.self), String(decoding: data[1], as: UTF8.self))
     }
 }
-
-/// Small file reads for probes; nil when the file cannot be read.
-enum HostFile {
-    static func read(_ path: String, limit: Int = 1 << 20) -> String? {
-        readBytes(path, limit: limit).map { String(decoding: $0, as: UTF8.self) }
-    }
-
-    static func readBytes(_ path: String, limit: Int = 1 << 20) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 8192)
-        while data.count < limit {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return nil }
-            if n == 0 { break }
-            data += buf[0..<n]
-        }
-        return data
-    }
-
-    static func exists(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0
-    }
-}

@@ -181,8 +181,8 @@ public struct HostProbes: Sendable {
 
     /// PREFIX/libexec/sandbox/sandbox-net for PREFIX/bin/sandbox.
     public var netHelperPath: String {
-        let bin = Self.dirname(executable)
-        return Self.dirname(bin) + "/libexec/sandbox/sandbox-net"
+        let bin = HostFile.dirname(executable)
+        return HostFile.dirname(bin) + "/libexec/sandbox/sandbox-net"
     }
 
     public func netHelper() -> DoctorCheck {
@@ -311,10 +311,5 @@ public struct HostProbes: Sendable {
         } catch {
             return TrialOutcome(command: shown, succeeded: false, message: error.message)
         }
-    }
-
-    static func dirname(_ p: String) -> String {
-        guard let i = p.lastIndex(of: "/") else { return "." }
-        return i == p.startIndex ? "/" : String(p[..<i])
     }
 }

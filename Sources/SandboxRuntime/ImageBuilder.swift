@@ -144,9 +144,9 @@ public struct ImageBuilder: Sendable {
     public func build(force: Bool) async throws(SandboxError) {
         let tools = try preflight(force: force)
         let ns = Self.namespaceArgv(unshare: tools.unshare, subuid: tools.subuid, subgid: tools.subgid)
-        let parent = Self.dirname(target)
-        try Self.makeDirectories(parent)
-        let base = Self.basename(target)
+        let parent = HostFile.dirname(target)
+        try HostFile.makeDirectories(parent, mode: 0o755)
+        let base = HostFile.basename(target)
         await Self.removeStaleBuilds(in: parent, base: base, namespace: ns)
         let setup = try writeSetupFiles()
         // Removed whether the build works or not (a defer cannot await).
@@ -222,24 +222,27 @@ public struct ImageBuilder: Sendable {
         _ = chmod(dir, 0o755)
         var keyNames: [String] = []
         for key in image.keys {
-            let name = Self.basename(key)
+            let name = HostFile.basename(key)
             guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-+".contains($0)) }) else {
                 throw SandboxError("\(profile.sourcePath): image.keys '\(key)': the file name may only use letters, digits and . _ - +")
             }
-            guard let contents = HostFile.readBytes(key, limit: 16 << 20) else {
-                throw SandboxError("\(profile.sourcePath): image.keys '\(key)' cannot be read: \(String(cString: strerror(errno)))")
+            let contents: [UInt8]
+            switch HostFile.readBytes(key, limit: 16 << 20) {
+            case .success(let bytes): contents = bytes
+            case .failure(let e):
+                throw SandboxError("\(profile.sourcePath): image.keys '\(key)' cannot be read: \(errnoText(e.rawValue))")
             }
-            try Self.makeDirectories(dir + "/keyrings")
-            try HostFile.write(dir + "/keyrings/" + name, contents)
+            try HostFile.makeDirectories(dir + "/keyrings", mode: 0o755)
+            try HostFile.writeAtomically(contents, to: dir + "/keyrings/" + name, mode: 0o644)
             keyNames.append(name)
         }
         if !image.sources.isEmpty {
             let final = "# from \(profile.sourcePath) image.sources\n" + image.sources.joined(separator: "\n") + "\n"
             let build = Self.buildTimeSources(final, keyNames: keyNames, keyDirectory: dir + "/keyrings")
-            try Self.makeDirectories(dir + "/build")
-            try Self.makeDirectories(dir + "/final")
-            try HostFile.write(dir + "/build/" + Self.sourcesListName, Array(build.utf8))
-            try HostFile.write(dir + "/final/" + Self.sourcesListName, Array(final.utf8))
+            try HostFile.makeDirectories(dir + "/build", mode: 0o755)
+            try HostFile.makeDirectories(dir + "/final", mode: 0o755)
+            try HostFile.writeAtomically(build, to: dir + "/build/" + Self.sourcesListName, mode: 0o644)
+            try HostFile.writeAtomically(final, to: dir + "/final/" + Self.sourcesListName, mode: 0o644)
         }
         return SetupFiles(directory: dir, keyNames: keyNames, hasSources: !image.sources.isEmpty)
     }
@@ -302,40 +305,5 @@ public struct ImageBuilder: Sendable {
 
     static func removeOwnTree(_ path: String) async -> Bool {
         (try? await HostCommand(["rm", "-rf", "--one-file-system", "--", path]).run(capture: .combined).succeeded) ?? false
-    }
-
-    static func makeDirectories(_ path: String) throws(SandboxError) {
-        var built = ""
-        for part in path.split(separator: "/") {
-            built += "/" + part
-            if mkdir(built, 0o755) != 0 && errno != EEXIST {
-                throw SandboxError("cannot create \(built): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-
-    static func dirname(_ p: String) -> String {
-        guard let i = p.lastIndex(of: "/") else { return "." }
-        return i == p.startIndex ? "/" : String(p[..<i])
-    }
-
-    static func basename(_ p: String) -> String {
-        guard let i = p.lastIndex(of: "/") else { return p }
-        return String(p[p.index(after: i)...])
-    }
-}
-
-extension HostFile {
-    static func write(_ path: String, _ bytes: [UInt8]) throws(SandboxError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SandboxError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { throw SandboxError("cannot write \(path): \(String(cString: strerror(errno)))") }
-            off += n
-        }
     }
 }

@@ -135,11 +135,7 @@ public struct SandboxNetHelper: Sendable {
     /// PREFIX/bin/sandbox → PREFIX/libexec/sandbox/sandbox-net; from a build tree,
     /// the first installed one of /usr/local and /usr.
     public static func installed(executable: String = Paths.executablePath()) -> SandboxNetHelper {
-        func parent(_ p: String) -> String {
-            guard let i = p.lastIndex(of: "/") else { return "." }
-            return i == p.startIndex ? "/" : String(p[..<i])
-        }
-        let besideUs = parent(parent(executable)) + "/libexec/sandbox/sandbox-net"
+        let besideUs = HostFile.dirname(HostFile.dirname(executable)) + "/libexec/sandbox/sandbox-net"
         for candidate in [besideUs, "/usr/local/libexec/sandbox/sandbox-net", "/usr/libexec/sandbox/sandbox-net"]
         where access(candidate, X_OK) == 0 {
             return SandboxNetHelper(path: candidate)
