@@ -29,9 +29,9 @@ public struct ContainerHooks: Sendable {
     /// After clone, before the id maps are written and the child is released:
     /// the child exists with all its namespaces but has run nothing. The network
     /// helper gets the netns here (ContainerProcess.namespacePath("net")).
-    public var beforeRelease: @Sendable (ContainerProcess, LaunchPlan) async throws -> Void = { _, _ in }
+    public var beforeRelease: @Sendable (ContainerProcess, LaunchPlan) throws -> Void = { _, _ in }
     /// The container is up (init ready), before the first session starts.
-    public var started: @Sendable (ContainerProcess, LaunchPlan) async throws -> Void = { _, _ in }
+    public var started: @Sendable (ContainerProcess, LaunchPlan) throws -> Void = { _, _ in }
     /// The container's init has exited (every process in it is gone); undo host-side set-up
     /// (e.g. unload a PulseAudio module). Errors are reported, not thrown.
     public var stopped: @Sendable (LaunchPlan) -> Void = { _ in }
@@ -43,7 +43,7 @@ public enum ContainerSpawner {
     /// (or -1) a connection already counted as a client; `persistent` keeps the container
     /// when no client is left (`sandbox start`).
     public static func spawn(plan: LaunchPlan, listenFD: Int32, firstClientFD: Int32, persistent: Bool,
-                             hooks: ContainerHooks = ContainerHooks()) async throws -> ContainerProcess {
+                             hooks: ContainerHooks = ContainerHooks()) throws -> ContainerProcess {
         guard plan.seccompFilter.count % 8 == 0, plan.seccompFilter.count / 8 <= 4096 else {
             throw SandboxError("internal error: the seccomp filter is \(plan.seccompFilter.count) bytes, not a sock_filter array")
         }
@@ -124,8 +124,8 @@ public enum ContainerSpawner {
         lifeline.read.close()
 
         do {
-            try await hooks.beforeRelease(process, plan)
-            try await IDMapWriter.write(pid: pid, uidMap: plan.uidMap, gidMap: plan.gidMap, uid: plan.uid, gid: plan.gid)
+            try hooks.beforeRelease(process, plan)
+            try IDMapWriter.write(pid: pid, uidMap: plan.uidMap, gidMap: plan.gidMap, uid: plan.uid, gid: plan.gid)
         } catch {
             // Closing sync without a byte makes the child exit; reap it.
             sync.write.close()

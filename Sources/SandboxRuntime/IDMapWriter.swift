@@ -31,16 +31,20 @@ public enum IDMapWriter {
     }
 
     /// Writes both maps for `pid`: the setuid helpers in parallel, or directly for own ids only.
-    public static func write(pid: Int32, uidMap: [IDMapping], gidMap: [IDMapping], uid: UInt32, gid: UInt32) async throws(SandboxError) {
+    public static func write(pid: Int32, uidMap: [IDMapping], gidMap: [IDMapping], uid: UInt32, gid: UInt32) throws(SandboxError) {
         if isOwnIDsOnly(uidMap: uidMap, gidMap: gidMap, uid: uid, gid: gid) {
             try writeDirectly(pid: pid, uidMap: uidMap, gidMap: gidMap)
             return
         }
         try checkHelpers()
-        async let u = runHelper(newuidmap, pid: pid, map: uidMap)
-        async let g = runHelper(newgidmap, pid: pid, map: gidMap)
-        let (uErr, gErr) = await (u, g)
-        if let e = uErr ?? gErr {
+        let u = try helper(newuidmap, pid: pid, map: uidMap).start(passing: [])
+        let g: HostCommand.Running
+        do { g = try helper(newgidmap, pid: pid, map: gidMap).start(passing: []) } catch {
+            _ = u.finish()
+            throw error
+        }
+        let uResult = u.finish(), gResult = g.finish()
+        if let e = failure(newuidmap, uResult) ?? failure(newgidmap, gResult) {
             throw SandboxError("writing the container's id maps failed: \(e)",
                                hint: "check the ranges for this user in /etc/subuid and /etc/subgid (sandbox doctor)")
         }
@@ -62,16 +66,15 @@ public enum IDMapWriter {
         }
     }
 
-    /// Runs one helper; nil on success, else its message.
-    static func runHelper(_ tool: String, pid: Int32, map: [IDMapping]) async -> String? {
+    /// newuidmap/newgidmap PID INSIDE OUTSIDE COUNT…, with only a PATH of ours.
+    static func helper(_ tool: String, pid: Int32, map: [IDMapping]) -> HostCommand {
         var argv = [tool, String(pid)]
         for m in map { argv += [String(m.inside), String(m.outside), String(m.count)] }
-        let r: HostCommand.Result
-        do {
-            r = try await HostCommand(argv, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]).run(capture: .separate)
-        } catch {
-            return error.message
-        }
+        return HostCommand(argv, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+    }
+
+    /// nil on success, else the helper's message.
+    static func failure(_ tool: String, _ r: HostCommand.Result) -> String? {
         if r.succeeded { return nil }
         let trimmed = r.errorOutput.split(separator: "\n").joined(separator: "; ")
         return "\(tool) exited with status \(r.status)" + (trimmed.isEmpty ? "" : ": \(trimmed)")

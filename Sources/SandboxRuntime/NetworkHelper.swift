@@ -237,7 +237,7 @@ public struct PastaProcess: Sendable {
     /// the container's interface, address and routes from the host's. Returns
     /// once pasta has daemonized, i.e. the namespace is configured.
     public static func start(containerPID: Int32, pidFile: String, executable: String? = nil,
-                             extraArguments: [String] = []) async throws -> PastaProcess {
+                             extraArguments: [String] = []) throws -> PastaProcess {
         guard let pasta = executable ?? HostCommand.find("pasta") else {
             throw SandboxError("network.mode = \"pasta\" needs pasta, which is not installed",
                                hint: "install the `passt` package (apt install passt)")
@@ -247,9 +247,9 @@ public struct PastaProcess: Sendable {
                                hint: "desktops ship /dev/net/tun with mode 0666 (udev); an administrator can run `chmod 0666 /dev/net/tun`")
         }
         unlink(pidFile)
-        // An empty environment: pasta is a long-lived daemon and needs none of ours.
-        let result = try await HostCommand([pasta, "--config-net", "--quiet", "--pid", pidFile] + extraArguments
-                                           + [String(containerPID)], environment: [:]).run(capture: .separate)
+        // Nothing of ours (environment, descriptors): pasta is a long-lived daemon.
+        let result = try HostCommand([pasta, "--config-net", "--quiet", "--pid", pidFile] + extraArguments
+                                     + [String(containerPID)], environment: [:]).run(passing: [])
         let detail = result.errorOutput.split(separator: "\n").filter { !$0.contains("syslog") }.joined(separator: "; ")
         guard result.status == 0 else {
             throw SandboxError("pasta failed for container process \(containerPID) (status \(result.status)): \(detail)")

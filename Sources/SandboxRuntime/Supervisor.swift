@@ -31,14 +31,14 @@ public struct Supervisor {
     /// Starts the container and supervises it until it stops. `readyFD` gets the
     /// notices, then "READY" (or the error) and is closed; `firstClientFD` is
     /// the launcher's already connected control socket (or -1).
-    public func run(readyFD: Int32, firstClientFD: Int32) async -> Int32 {
+    public func run(readyFD: Int32, firstClientFD: Int32) -> Int32 {
         let name = plan.name
         // A launcher that dies while we start must not take us down with SIGPIPE on the
         // status pipe: we still have a container to stop and state to remove.
         signal(SIGPIPE, SIG_IGN)
         let container: ContainerProcess
         do {
-            container = try await start(firstClientFD: firstClientFD)
+            container = try start(firstClientFD: firstClientFD)
         } catch {
             report(readyFD, "\(error)")
             close(readyFD)
@@ -66,7 +66,7 @@ public struct Supervisor {
         return 0
     }
 
-    func start(firstClientFD: Int32) async throws -> ContainerProcess {
+    func start(firstClientFD: Int32) throws -> ContainerProcess {
         let name = plan.name
         try HostFile.makeDirectories(directory.stateDir(name), mode: 0o700)
         for dir in plan.hostDirectories {
@@ -75,7 +75,7 @@ public struct Supervisor {
             }
         }
         let listen = try listenSocket(path: directory.controlSocket(name))
-        let container = try await ContainerSpawner.spawn(plan: plan, listenFD: listen.raw, firstClientFD: firstClientFD,
+        let container = try ContainerSpawner.spawn(plan: plan, listenFD: listen.raw, firstClientFD: firstClientFD,
                                                    persistent: persistent, hooks: hooks)
         listen.close()
         let me = getpid()
@@ -85,7 +85,7 @@ public struct Supervisor {
             profilePath: profile.sourcePath, profileFingerprint: profileFingerprint(path: profile.sourcePath),
             startedAt: Int(time(nil)))
         try directory.write(state)
-        try await hooks.started(container, plan)
+        try hooks.started(container, plan)
         return container
     }
 

@@ -89,7 +89,7 @@ struct Engine {
             // pasta joins the container's user namespace, so it starts once the id maps are written.
             let pidFile = directory.stateDir(profile.name) + "/pasta.pid"
             hooks.started = { container, _ in
-                _ = try await PastaProcess.start(containerPID: container.pid, pidFile: pidFile)
+                _ = try PastaProcess.start(containerPID: container.pid, pidFile: pidFile)
             }
             hooks.stopped = { _ in PastaProcess.running(pidFile: pidFile)?.stop() }
         case .none, .host:

@@ -54,7 +54,7 @@ struct Supervise: AsyncParsableCommand {
             }
             let supervisor = Supervisor(plan: plan, profile: profile, directory: engine.directory,
                                         persistent: persistent, hooks: hooks)
-            status = await supervisor.run(readyFD: 3, firstClientFD: persistent ? -1 : 4)
+            status = supervisor.run(readyFD: 3, firstClientFD: persistent ? -1 : 4)
             desktop.stop()   // a spawn that failed never reaches hooks.stopped; a second stop does nothing
         } catch {
             Supervisor.reportFailure(readyFD: 3, "\(error)")

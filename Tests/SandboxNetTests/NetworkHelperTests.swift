@@ -101,7 +101,7 @@ func vethLeaseRejectsAnythingElse(line: String) {
 /// and a default route, and stop() ends pasta (which would outlive the namespace).
 @Test(.enabled(if: HostCommand.find("pasta") != nil && access("/dev/net/tun", R_OK | W_OK) == 0,
                "needs pasta and a usable /dev/net/tun (desktops: 0666 via udev)"))
-func pastaConfiguresTheNamespaceAndStops() async throws {
+func pastaConfiguresTheNamespaceAndStops() throws {
     let started = try HostCommand(["/bin/sh", "-c",
         "unshare --user --map-root-user --net sleep 30 </dev/null >/dev/null 2>&1 & echo $!"]).run(passing: [])
     let pid = try #require(Int32(started.output.split(separator: "\n").first ?? ""))
@@ -122,7 +122,7 @@ func pastaConfiguresTheNamespaceAndStops() async throws {
     defer { _ = try? HostCommand(["/bin/rm", "-rf", dir]).run(passing: []) }
 
     // As root (CI) pasta would drop to nobody, who may not enter root's namespace.
-    let pasta = try await PastaProcess.start(containerPID: pid, pidFile: dir + "/pasta.pid",
+    let pasta = try PastaProcess.start(containerPID: pid, pidFile: dir + "/pasta.pid",
                                        executable: HostCommand.find("pasta") ?? "/usr/bin/pasta",
                                        extraArguments: getuid() == 0 ? ["--runas", "0"] : [])
     #expect(PastaProcess.running(pidFile: dir + "/pasta.pid")?.pid == pasta.pid)

@@ -23,7 +23,7 @@ import Glibc
         + instruction(0x06, 0, 0, 0x0005_0000 | 1)  // ret ERRNO(EPERM)
         + instruction(0x06, 0, 0, 0x7fff_0000)      // ret ALLOW
 
-    func run(_ script: String, filter: [UInt8]) async throws -> (status: Int32, output: String) {
+    func run(_ script: String, filter: [UInt8]) throws -> (status: Int32, output: String) {
         let user = UserIdentity.current()
         let base = "/tmp/sandbox-spawn-test-\(getpid())"
         let paths = Paths(configDir: base + "/config", dataDir: base + "/data", runtimeDir: base + "/run", profileDirs: [])
@@ -44,7 +44,7 @@ import Glibc
         var pair: [Int32] = [-1, -1]
         #expect(sbx_socketpair_seqpacket_cloexec(&pair) == 0)
         let theirs = OwnedFD(pair[1])
-        let container = try await ContainerSpawner.spawn(plan: plan, listenFD: listen.raw, firstClientFD: theirs.raw, persistent: false)
+        let container = try ContainerSpawner.spawn(plan: plan, listenFD: listen.raw, firstClientFD: theirs.raw, persistent: false)
         theirs.close()
         let out = try makePipe()
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
@@ -62,8 +62,8 @@ import Glibc
         return (status, text)
     }
 
-    @Test func sessionRunsWithTheFilterNoCapabilitiesAndItsOwnPidNamespace() async throws {
-        let r = try await run("grep -E '^(Seccomp|NoNewPrivs|CapEff|CapBnd):' /proc/self/status; cat /proc/1/comm; uname -s || echo UNAME-DENIED; exit 4",
+    @Test func sessionRunsWithTheFilterNoCapabilitiesAndItsOwnPidNamespace() throws {
+        let r = try run("grep -E '^(Seccomp|NoNewPrivs|CapEff|CapBnd):' /proc/self/status; cat /proc/1/comm; uname -s || echo UNAME-DENIED; exit 4",
                         filter: Self.denyUname)
         #expect(r.status == 4)
         #expect(r.output.contains("Seccomp:\t2"))
@@ -75,14 +75,14 @@ import Glibc
         #expect(!r.output.contains("Linux"))
     }
 
-    @Test func withoutAFilterSeccompIsOff() async throws {
-        let r = try await run("grep '^Seccomp:' /proc/self/status; uname -s", filter: [])
+    @Test func withoutAFilterSeccompIsOff() throws {
+        let r = try run("grep '^Seccomp:' /proc/self/status; uname -s", filter: [])
         #expect(r.status == 0)
         #expect(r.output.contains("Seccomp:\t0"))
         #expect(r.output.contains("Linux"))
     }
 
-    @Test func aMalformedFilterIsRefusedBeforeAnythingStarts() async {
-        await #expect(throws: SandboxError.self) { try await run("true", filter: [1, 2, 3]) }
+    @Test func aMalformedFilterIsRefusedBeforeAnythingStarts() {
+        #expect(throws: SandboxError.self) { try run("true", filter: [1, 2, 3]) }
     }
 }
