@@ -36,16 +36,14 @@ public struct HostCommand: Sendable {
         public var status: Int32
         /// stdout; with `.combined`, stdout and stderr together.
         public var output: String
-        /// stderr, with `.separate` (empty otherwise).
+        /// stderr when collected apart: `.separate`, and always from the posix_spawn primitive.
         public var errorOutput: String
         public var succeeded: Bool { status == 0 }
     }
 
-    /// Where the program's stdout and stderr go.
+    /// How the program's stdout and stderr are collected.
     public enum Capture: Sendable {
-        /// Both stay ours (progress a user should see).
-        case none
-        /// Both collected into `output`, as a terminal would show them.
+        /// Both into `output`, as a terminal would show them.
         case combined
         /// stdout into `output`, stderr into `errorOutput`.
         case separate
@@ -74,10 +72,6 @@ public struct HostCommand: Sendable {
     public func run(capture: Capture) async throws(SandboxError) -> Result {
         do {
             switch capture {
-            case .none:
-                let r = try await Subprocess.run(executable, arguments: arguments, environment: subprocessEnvironment,
-                                                 output: .currentStandardOutput, error: .currentStandardError)
-                return Result(status: Self.status(r.terminationStatus), output: "", errorOutput: "")
             case .combined:
                 let r = try await Subprocess.run(executable, arguments: arguments, environment: subprocessEnvironment,
                                                  output: .string(limit: Self.outputLimit), error: .combinedWithOutput)
