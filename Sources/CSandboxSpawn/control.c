@@ -69,3 +69,9 @@ int sbx_openpty(int *master, int *slave) {
 }
 
 int sbx_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int sbx_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
+short sbx_spawn_flag_setsid(void) { return POSIX_SPAWN_SETSID; }

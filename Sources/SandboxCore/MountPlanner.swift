@@ -35,21 +35,7 @@ public struct LiveHostFilesystem: HostFilesystem {
         default: return .file
         }
     }
-    public func contents(of path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes += chunk.prefix(n)
-            if bytes.count > 4 << 20 { break }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    public func contents(of path: String) -> String? { HostFile.read(path) }
 }
 
 /// The result of mount planning.

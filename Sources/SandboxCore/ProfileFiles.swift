@@ -6,27 +6,10 @@ import Glibc
 #endif
 
 enum ProfileFiles {
-    /// The whole file as UTF-8 text, or the errno that stopped us.
+    /// The whole file as UTF-8 text, or the errno that stopped us. Profiles are
+    /// small: past 1 MiB it is clearly not one.
     static func readText(_ path: String) -> Result<String, Errno> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { return .failure(Errno(rawValue: errno)) }
-        defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { return .failure(.isDirectory) }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(Errno(rawValue: errno))
-            }
-            if n == 0 { break }
-            data.append(contentsOf: chunk[0..<n])
-            // Profiles are small; refuse something that is clearly not one.
-            if data.count > 1 << 20 { return .failure(.fileTooLarge) }
-        }
-        return .success(String(decoding: data, as: UTF8.self))
+        HostFile.readBytes(path, limit: 1 << 20).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Names in a directory (no . and ..), sorted; nil when it cannot be opened.
@@ -48,7 +31,7 @@ enum ProfileFiles {
     /// file and its directory must be owned by the user or root and not
     /// writable by others (group-writable only for the user's own primary group).
     static func writableByOthers(_ path: String, uid: UInt32, gid: UInt32) -> String? {
-        for (what, p) in [("file", path), ("directory", dirname(path))] {
+        for (what, p) in [("file", path), ("directory", HostFile.dirname(path))] {
             var st = stat()
             guard stat(p, &st) == 0 else { continue }
             let mode = UInt32(st.st_mode) & 0o7777
@@ -75,17 +58,5 @@ enum ProfileFiles {
         guard let p = realpath(path, nil) else { return path }
         defer { free(p) }
         return String(cString: p)
-    }
-
-    static func errorText(_ code: Errno) -> String { String(cString: strerror(code.rawValue)) }
-
-    static func dirname(_ p: String) -> String {
-        guard let i = p.lastIndex(of: "/") else { return "." }
-        return i == p.startIndex ? "/" : String(p[..<i])
-    }
-
-    static func basename(_ p: String) -> String {
-        guard let i = p.lastIndex(of: "/") else { return p }
-        return String(p[p.index(after: i)...])
     }
 }

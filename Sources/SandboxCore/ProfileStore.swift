@@ -104,7 +104,7 @@ public struct ProfileStore: Sendable {
     }
 
     private func loadFile(_ file: String) throws(ProfileErrors) -> Profile {
-        let base = ProfileFiles.basename(file)
+        let base = HostFile.basename(file)
         let name = base.hasSuffix(".toml") ? String(base.dropLast(5)) : base
         var errors: [ProfileError] = []
         if let problem = ProfileName.problem(name) {
@@ -160,7 +160,7 @@ public struct ProfileStore: Sendable {
             switch ProfileFiles.readText(file) {
             case .success(let t): text = t
             case .failure(let code):
-                errors.append(ProfileError(.notFound, at: SourceLocation(file: file), "cannot read profile: \(ProfileFiles.errorText(code))"))
+                errors.append(ProfileError(.notFound, at: SourceLocation(file: file), "cannot read profile: \(errnoText(code.rawValue))"))
                 return nil
             }
         }
@@ -218,7 +218,7 @@ public struct ProfileStore: Sendable {
     /// An include entry: a name (NAME.toml next to the including file, then the
     /// search path) or a path (absolute, ~/…, or relative to the including file).
     private func findInclude(_ name: String, from file: String, item: TOMLNode, errors: inout [ProfileError]) -> String? {
-        let dir = ProfileFiles.dirname(file)
+        let dir = HostFile.dirname(file)
         if Self.isPath(name) {
             var path = expandHome(name)
             if !path.hasPrefix("/") { path = dir + "/" + path }
@@ -297,7 +297,7 @@ public struct ProfileStore: Sendable {
         var result: [ProfileSummary] = []
         var index: [String: Int] = [:]
         for file in profileFiles() {
-            let base = ProfileFiles.basename(file)
+            let base = HostFile.basename(file)
             let name = String(base.dropLast(5))
             guard ProfileName.isValid(name) else { continue }
             if let i = index[name] {
@@ -341,7 +341,7 @@ public struct ProfileStore: Sendable {
         case .success(let t): text = t
         case .failure(let code):
             if code == .noSuchFileOrDirectory || code == .notDirectory { return config }
-            throw ProfileErrors([ProfileError(.notFound, at: SourceLocation(file: file), "cannot read settings: \(ProfileFiles.errorText(code))")])
+            throw ProfileErrors([ProfileError(.notFound, at: SourceLocation(file: file), "cannot read settings: \(errnoText(code.rawValue))")])
         }
         if let problem = ProfileFiles.writableByOthers(file, uid: user.uid, gid: user.gid) {
             throw ProfileErrors([Self.unsafe(file, problem)])

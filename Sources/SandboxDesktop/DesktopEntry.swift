@@ -135,19 +135,13 @@ public struct DesktopLaunchers: Sendable {
     /// the same name that `sandbox desktop` did not write for this profile.
     public func install(_ entry: DesktopEntry) throws(SandboxError) -> String {
         try Self.checkName(entry.profile.name)
-        try makeDirectories(directory)
+        try HostFile.makeDirectories(directory, mode: 0o755)
         let target = path(for: entry.profile.name)
-        if let existing = HostText.read(target), DesktopEntry.markedProfile(inText: existing) != entry.profile.name {
+        if let existing = HostFile.read(target), DesktopEntry.markedProfile(inText: existing) != entry.profile.name {
             throw SandboxError("\(target) exists and was not written by `sandbox desktop install \(entry.profile.name)`; leaving it alone",
                                hint: "move it away, then run the command again")
         }
-        let temp = directory + "/.\(DesktopEntry.fileName(for: entry.profile.name)).\(getpid()).tmp"
-        try HostText.write(temp, entry.text, mode: 0o644)
-        if rename(temp, target) != 0 {
-            let e = errno
-            unlink(temp)
-            throw SandboxError("cannot write \(target): \(String(cString: strerror(e)))")
-        }
+        try HostFile.writeAtomically(entry.text, to: target, mode: 0o644)
         return target
     }
 
@@ -155,7 +149,7 @@ public struct DesktopLaunchers: Sendable {
     public func remove(_ profileName: String) throws(SandboxError) -> String {
         try Self.checkName(profileName)
         let target = path(for: profileName)
-        guard let text = HostText.read(target) else {
+        guard let text = HostFile.read(target) else {
             throw SandboxError("no launcher for \(profileName): \(target) does not exist",
                                hint: "`sandbox desktop install \(profileName)` writes one")
         }
@@ -166,48 +160,5 @@ public struct DesktopLaunchers: Sendable {
             throw SandboxError("cannot remove \(target): \(String(cString: strerror(errno)))")
         }
         return target
-    }
-
-    private func makeDirectories(_ path: String) throws(SandboxError) {
-        var built = ""
-        for part in path.split(separator: "/") {
-            built += "/" + part
-            if mkdir(built, 0o755) != 0 && errno != EEXIST {
-                throw SandboxError("cannot create \(built): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-}
-
-/// Whole-file text reads and writes without Foundation.
-enum HostText {
-    static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 8192)
-        while true {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return nil }
-            if n == 0 { break }
-            data += buf[0..<n]
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func write(_ path: String, _ text: String, mode: mode_t) throws(SandboxError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard fd >= 0 else { throw SandboxError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { throw SandboxError("cannot write \(path): \(String(cString: strerror(errno)))") }
-            off += n
-        }
     }
 }

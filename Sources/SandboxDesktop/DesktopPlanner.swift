@@ -49,7 +49,7 @@ public struct DesktopPlanner: Sendable {
     /// Checks, creates and loads what the profile asks for. Throws (after undoing
     /// its own partial work) when something required is unavailable.
     public func start() throws(SandboxError) -> DesktopSession {
-        try FileIO.makeDirectories(stateDir, mode: 0o700)
+        try HostFile.makeDirectories(stateDir, mode: 0o700)
         // Whatever is recorded now belongs to a container that is no longer running.
         // In module mode also look for an unrecorded module of ours (the state dir
         // may have been cleared after a crash): we connect to the server anyway.
@@ -206,7 +206,7 @@ public struct DesktopPlanner: Sendable {
                 throw SandboxError("the container's sound socket path \(socket) contains a quote or backslash",
                                    hint: "rename the profile, or use pulse.mode = \"socket\"")
             }
-            try FileIO.makeDirectories(files.pulseDir, mode: 0o700)
+            try HostFile.makeDirectories(files.pulseDir, mode: 0o700)
             unlink(socket)
             if let index = try client.loadModule("module-native-protocol-unix",
                                                  argument: DesktopLayout.pulseModuleArgument(socket: socket)) {

@@ -55,65 +55,17 @@ public struct DesktopFiles: Sendable, Equatable {
     public var pulseSocket: String { pulseDir + "/native" }
 
     func readState() -> DesktopState {
-        guard let text = FileIO.read(state) else { return DesktopState() }
+        guard let text = HostFile.read(state) else { return DesktopState() }
         return DesktopState(text: text)
     }
 
     func writeState(_ s: DesktopState) throws(SandboxError) {
-        try FileIO.writeAtomically(s.text, to: state, mode: 0o600)
+        try HostFile.writeAtomically(s.text, to: state, mode: 0o600)
     }
 }
 
-/// Tiny file helpers on Glibc (no Foundation on the launch path).
+/// stat(2) facts the desktop plumbing checks (no Foundation on the launch path).
 enum FileIO {
-    static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            out += buf.prefix(n)
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func writeAtomically(_ text: String, to path: String, mode: mode_t) throws(SandboxError) {
-        let temp = path + ".tmp"
-        unlink(temp)
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard fd >= 0 else { throw SandboxError("cannot write \(temp): \(String(cString: strerror(errno)))") }
-        let bytes = Array(text.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            off += n
-        }
-        let ok = off == bytes.count && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(temp, path) == 0 else {
-            let e = errno
-            unlink(temp)
-            throw SandboxError("cannot write \(path): \(String(cString: strerror(e)))")
-        }
-    }
-
-    /// mkdir -p with `mode` for the directories it creates.
-    static func makeDirectories(_ path: String, mode: mode_t) throws(SandboxError) {
-        var prefix = ""
-        for part in path.split(separator: "/") {
-            prefix += "/" + part
-            if mkdir(prefix, mode) != 0 && errno != EEXIST {
-                throw SandboxError("cannot create \(prefix): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-
     static func fileType(_ path: String) -> mode_t? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }

@@ -121,19 +121,10 @@ public struct ProcessSecurityStatus: Sendable, Equatable {
 
 /// Reads a small /proc or /sys file whole.
 private func readSmallFile(_ path: String) throws -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw SandboxError("cannot open \(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        guard n >= 0 else { throw SandboxError("cannot read \(path): \(String(cString: strerror(errno)))") }
-        if n == 0 { break }
-        bytes += buffer[..<n]
+    switch HostFile.readBytes(path) {
+    case .success(let bytes): return String(decoding: bytes, as: UTF8.self)
+    case .failure(let e): throw SandboxError("cannot read \(path): \(errnoText(e.rawValue))")
     }
-    return String(decoding: bytes, as: UTF8.self)
 }
 
 extension String {

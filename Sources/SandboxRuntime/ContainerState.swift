@@ -81,7 +81,7 @@ public struct ContainerState: Sendable, Equatable {
 
 /// FNV-1a over the profile file's bytes: cheap, stable across processes.
 public func profileFingerprint(path: String) -> String {
-    let text = readFile(path) ?? ""
+    let text = HostFile.read(path) ?? ""
     var h: UInt64 = 0xcbf29ce484222325
     for b in text.utf8 {
         h ^= UInt64(b)
@@ -110,9 +110,8 @@ public struct ContainerDirectory: Sendable {
 
     /// Creates the directory (0700) and takes the exclusive lock; released when the fd closes.
     public func lock() throws -> OwnedFD {
-        do { try makeDirectories(root, mode: 0o700) } catch {
-            throw SandboxError("cannot create the runtime directory \(root): \(errnoText(error.errno))",
-                               hint: "check XDG_RUNTIME_DIR is set to a directory you own")
+        do { try HostFile.makeDirectories(root, mode: 0o700) } catch {
+            throw SandboxError("the runtime directory: \(error.message)", hint: "check XDG_RUNTIME_DIR is set to a directory you own")
         }
         // Control sockets and state live here: another user must not own or be able to
         // write it (the /tmp fallback without XDG_RUNTIME_DIR could be pre-created by anyone).
@@ -141,7 +140,7 @@ public struct ContainerDirectory: Sendable {
     public func status(_ name: String) -> ContainerStatus {
         var st = stat()
         guard lstat(stateDir(name), &st) == 0 else { return .notRunning }
-        guard let text = readFile(stateFile(name)), let state = ContainerState.parse(text), state.name == name else {
+        guard let text = HostFile.read(stateFile(name)), let state = ContainerState.parse(text), state.name == name else {
             return .stale
         }
         return state.isAlive() ? .running(state) : .stale
@@ -149,12 +148,7 @@ public struct ContainerDirectory: Sendable {
 
     /// Writes the state file atomically (rename over).
     public func write(_ state: ContainerState) throws {
-        let tmp = stateFile(state.name) + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SandboxError("cannot write \(tmp): \(errnoText(errno))") }
-        defer { close(fd) }
-        try writeAll(fd, Array(state.serialized().utf8))
-        guard rename(tmp, stateFile(state.name)) == 0 else { throw SandboxError("cannot rename \(tmp): \(errnoText(errno))") }
+        try HostFile.writeAtomically(state.serialized(), to: stateFile(state.name), mode: 0o600)
     }
 
     /// Removes a container's state directory and what is in it (files only; no mounts live here).

@@ -63,10 +63,10 @@ public struct HostProbes: Sendable {
     /// the kernel (and Ubuntu's AppArmor restriction) must allow for `run` to work.
     /// unshare(1) is used because a namespace cannot be made from a threaded Swift
     /// process (EINVAL), and doctor must not depend on the engine's C spawn code.
-    public func userNamespaces() -> DoctorCheck {
+    public func userNamespaces() async -> DoctorCheck {
         var trial: TrialOutcome? = nil
         if let unshare = HostCommand.find("unshare") {
-            trial = Self.attempt([unshare, "--user", "--map-root-user", "true"])
+            trial = await Self.attempt([unshare, "--user", "--map-root-user", "true"])
         }
         return Self.assessUserNamespaces(UserNamespaceSysctls.read(), trial: trial)
     }
@@ -165,11 +165,11 @@ public struct HostProbes: Sendable {
 
     /// Tries the whole multi-id path: `unshare --map-auto` calls newuidmap/newgidmap
     /// with the user's first ranges, as `run` does with passthrough maps.
-    public func idMapTrial() -> DoctorCheck {
+    public func idMapTrial() async -> DoctorCheck {
         guard let unshare = HostCommand.find("unshare") else {
             return DoctorCheck("id-mapping", .warn, "not tried: unshare(1) is missing", hint: "apt install util-linux")
         }
-        let trial = Self.attempt([unshare, "--user", "--map-auto", "true"])
+        let trial = await Self.attempt([unshare, "--user", "--map-auto", "true"])
         if trial.succeeded {
             return DoctorCheck("id-mapping", .ok, "newuidmap/newgidmap map your subordinate ranges (`\(trial.command)` works)")
         }
@@ -226,8 +226,8 @@ public struct HostProbes: Sendable {
 
     /// PREFIX/libexec/sandbox/sandbox-net for PREFIX/bin/sandbox.
     public var netHelperPath: String {
-        let bin = Self.dirname(executable)
-        return Self.dirname(bin) + "/libexec/sandbox/sandbox-net"
+        let bin = HostFile.dirname(executable)
+        return HostFile.dirname(bin) + "/libexec/sandbox/sandbox-net"
     }
 
     public func netHelper() -> DoctorCheck {
@@ -347,19 +347,14 @@ public struct HostProbes: Sendable {
         return getxattr(path, "security.capability", nil, 0) > 0
     }
 
-    static func attempt(_ argv: [String]) -> TrialOutcome {
+    static func attempt(_ argv: [String]) async -> TrialOutcome {
         let shown = argv.map { $0.hasPrefix("/") ? String($0.split(separator: "/").last ?? "") : $0 }.joined(separator: " ")
         do {
-            let r = try HostCommand(argv).run(capture: true)
+            let r = try await HostCommand(argv).run(capture: .combined)
             let msg = r.output.split(separator: "\n").last.map(String.init) ?? "exit status \(r.status)"
             return TrialOutcome(command: shown, succeeded: r.succeeded, message: r.succeeded ? "" : msg)
         } catch {
             return TrialOutcome(command: shown, succeeded: false, message: error.message)
         }
-    }
-
-    static func dirname(_ p: String) -> String {
-        guard let i = p.lastIndex(of: "/") else { return "." }
-        return i == p.startIndex ? "/" : String(p[..<i])
     }
 }

@@ -37,10 +37,14 @@ public enum IDMapWriter {
             return
         }
         try checkHelpers()
-        let u = try startHelper(newuidmap, pid: pid, map: uidMap)
-        let g = try startHelper(newgidmap, pid: pid, map: gidMap)
-        let uErr = finish(u), gErr = finish(g)
-        if let e = uErr ?? gErr {
+        let u = try helper(newuidmap, pid: pid, map: uidMap).start(passing: [])
+        let g: HostCommand.Running
+        do { g = try helper(newgidmap, pid: pid, map: gidMap).start(passing: []) } catch {
+            _ = u.finish()
+            throw error
+        }
+        let uResult = u.finish(), gResult = g.finish()
+        if let e = failure(newuidmap, uResult) ?? failure(newgidmap, gResult) {
             throw SandboxError("writing the container's id maps failed: \(e)",
                                hint: "check the ranges for this user in /etc/subuid and /etc/subgid (sandbox doctor)")
         }
@@ -62,42 +66,17 @@ public enum IDMapWriter {
         }
     }
 
-    struct RunningHelper {
-        var tool: String
-        var pid: pid_t
-        var stderr: OwnedFD
+    /// newuidmap/newgidmap PID INSIDE OUTSIDE COUNT…, with only a PATH of ours.
+    static func helper(_ tool: String, pid: Int32, map: [IDMapping]) -> HostCommand {
+        var argv = [tool, String(pid)]
+        for m in map { argv += [String(m.inside), String(m.outside), String(m.count)] }
+        return HostCommand(argv, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
     }
 
-    static func startHelper(_ tool: String, pid: Int32, map: [IDMapping]) throws(SandboxError) -> RunningHelper {
-        var args = [tool, String(pid)]
-        for m in map { args += [String(m.inside), String(m.outside), String(m.count)] }
-        let errPipe: (read: OwnedFD, write: OwnedFD)
-        do { errPipe = try makePipe() } catch { throw SandboxError("\(tool): \(error)") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, errPipe.write.raw, 2)
-        let cargs = args.map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) } }
-        let env: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
-        defer { env.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, tool, &actions, nil, cargs, env)
-        errPipe.write.close()
-        guard rc == 0 else { throw SandboxError("cannot run \(tool): \(errnoText(rc))") }
-        return RunningHelper(tool: tool, pid: child, stderr: errPipe.read)
-    }
-
-    /// Waits for a helper; nil on success, else its message.
-    static func finish(_ h: RunningHelper) -> String? {
-        let output = String(decoding: readAll(h.stderr.raw, limit: 4096), as: UTF8.self)
-        var status: Int32 = 0
-        while waitpid(h.pid, &status, 0) < 0 && errno == EINTR {}
-        let exited = (status & 0x7f) == 0
-        if exited && ((status >> 8) & 0xff) == 0 { return nil }
-        let trimmed = output.split(separator: "\n").joined(separator: "; ")
-        return "\(h.tool) exited with status \((status >> 8) & 0xff)" + (trimmed.isEmpty ? "" : ": \(trimmed)")
+    /// nil on success, else the helper's message.
+    static func failure(_ tool: String, _ r: HostCommand.Result) -> String? {
+        if r.succeeded { return nil }
+        let trimmed = r.errorOutput.split(separator: "\n").joined(separator: "; ")
+        return "\(tool) exited with status \(r.status)" + (trimmed.isEmpty ? "" : ": \(trimmed)")
     }
 }

@@ -141,38 +141,45 @@ public struct ImageBuilder: Sendable {
     }
 
     /// Builds the image; prints mmdebstrap's progress on our stderr.
-    public func build(force: Bool) throws(SandboxError) {
+    public func build(force: Bool) async throws(SandboxError) {
         let tools = try preflight(force: force)
         let ns = Self.namespaceArgv(unshare: tools.unshare, subuid: tools.subuid, subgid: tools.subgid)
-        let parent = Self.dirname(target)
-        try Self.makeDirectories(parent)
-        let base = Self.basename(target)
-        Self.removeStaleBuilds(in: parent, base: base, namespace: ns)
+        let parent = HostFile.dirname(target)
+        try HostFile.makeDirectories(parent, mode: 0o755)
+        let base = HostFile.basename(target)
+        await Self.removeStaleBuilds(in: parent, base: base, namespace: ns)
         let setup = try writeSetupFiles()
-        defer { if let setup { _ = Self.removeOwnTree(setup.directory) } }
+        // Removed whether the build works or not (a defer cannot await).
+        var failure: SandboxError?
+        do { try await build(tools: tools, namespace: ns, parent: parent, base: base, setup: setup) } catch { failure = error }
+        if let setup { _ = await Self.removeOwnTree(setup.directory) }
+        if let failure { throw failure }
+    }
+
+    func build(tools: HostTools, namespace ns: [String], parent: String, base: String, setup: SetupFiles?) async throws(SandboxError) {
         let staging = "\(parent)/.\(base).partial-\(getpid())"
         guard mkdir(staging, 0o700) == 0 else {
             throw SandboxError("cannot create \(staging): \(String(cString: strerror(errno)))")
         }
 
-        let mmdebstrap = HostCommand([tools.mmdebstrap] + mmdebstrapArguments(output: "-", setup: setup, proxies: Self.hostAptProxies()))
+        let mmdebstrap = HostCommand([tools.mmdebstrap] + mmdebstrapArguments(output: "-", setup: setup, proxies: await Self.hostAptProxies()))
         // Device nodes cannot be made in a user namespace; the container mounts its own /dev.
         let unpack = HostCommand(ns + ["tar", "--extract", "--numeric-owner", "--preserve-permissions", "--file=-",
                                        "--directory=" + staging, "--exclude=./dev/*"])
         let (built, unpacked): (Int32, Int32)
         do {
-            (built, unpacked) = try HostCommand.pipeline(mmdebstrap, unpack)
+            (built, unpacked) = try await HostCommand.pipeline(mmdebstrap, unpack)
         } catch {
-            Self.removeImageTree(staging, namespace: ns)
+            await Self.removeImageTree(staging, namespace: ns)
             throw error
         }
         guard built == 0 else {
-            Self.removeImageTree(staging, namespace: ns)
+            await Self.removeImageTree(staging, namespace: ns)
             throw SandboxError("mmdebstrap failed (exit status \(built)) building \(profile.image.release) for \(profile.name); its messages are above",
                                hint: "check image.release, image.packages and image.sources in \(profile.sourcePath), and that apt can reach the mirror")
         }
         guard unpacked == 0 else {
-            Self.removeImageTree(staging, namespace: ns)
+            await Self.removeImageTree(staging, namespace: ns)
             throw SandboxError("unpacking the image into \(staging) failed (tar exit status \(unpacked)); its messages are above")
         }
         var st = stat()
@@ -181,19 +188,19 @@ public struct ImageBuilder: Sendable {
             let old = "\(parent)/.\(base).old-\(getpid())"
             guard rename(target, old) == 0 else {
                 let e = errno
-                Self.removeImageTree(staging, namespace: ns)
+                await Self.removeImageTree(staging, namespace: ns)
                 throw SandboxError("cannot move the old \(target) aside: \(String(cString: strerror(e)))")
             }
             guard rename(staging, target) == 0 else {
                 let e = errno
                 _ = rename(old, target)
-                Self.removeImageTree(staging, namespace: ns)
+                await Self.removeImageTree(staging, namespace: ns)
                 throw SandboxError("cannot rename \(staging) to \(target): \(String(cString: strerror(e)))")
             }
-            Self.removeImageTree(old, namespace: ns)
+            await Self.removeImageTree(old, namespace: ns)
         } else if rename(staging, target) != 0 {
             let e = errno
-            Self.removeImageTree(staging, namespace: ns)
+            await Self.removeImageTree(staging, namespace: ns)
             throw SandboxError("cannot rename \(staging) to \(target): \(String(cString: strerror(e)))")
         }
     }
@@ -215,24 +222,27 @@ public struct ImageBuilder: Sendable {
         _ = chmod(dir, 0o755)
         var keyNames: [String] = []
         for key in image.keys {
-            let name = Self.basename(key)
+            let name = HostFile.basename(key)
             guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-+".contains($0)) }) else {
                 throw SandboxError("\(profile.sourcePath): image.keys '\(key)': the file name may only use letters, digits and . _ - +")
             }
-            guard let contents = HostFile.readBytes(key, limit: 16 << 20) else {
-                throw SandboxError("\(profile.sourcePath): image.keys '\(key)' cannot be read: \(String(cString: strerror(errno)))")
+            let contents: [UInt8]
+            switch HostFile.readBytes(key, limit: 16 << 20) {
+            case .success(let bytes): contents = bytes
+            case .failure(let e):
+                throw SandboxError("\(profile.sourcePath): image.keys '\(key)' cannot be read: \(errnoText(e.rawValue))")
             }
-            try Self.makeDirectories(dir + "/keyrings")
-            try HostFile.write(dir + "/keyrings/" + name, contents)
+            try HostFile.makeDirectories(dir + "/keyrings", mode: 0o755)
+            try HostFile.writeAtomically(contents, to: dir + "/keyrings/" + name, mode: 0o644)
             keyNames.append(name)
         }
         if !image.sources.isEmpty {
             let final = "# from \(profile.sourcePath) image.sources\n" + image.sources.joined(separator: "\n") + "\n"
             let build = Self.buildTimeSources(final, keyNames: keyNames, keyDirectory: dir + "/keyrings")
-            try Self.makeDirectories(dir + "/build")
-            try Self.makeDirectories(dir + "/final")
-            try HostFile.write(dir + "/build/" + Self.sourcesListName, Array(build.utf8))
-            try HostFile.write(dir + "/final/" + Self.sourcesListName, Array(final.utf8))
+            try HostFile.makeDirectories(dir + "/build", mode: 0o755)
+            try HostFile.makeDirectories(dir + "/final", mode: 0o755)
+            try HostFile.writeAtomically(build, to: dir + "/build/" + Self.sourcesListName, mode: 0o644)
+            try HostFile.writeAtomically(final, to: dir + "/final/" + Self.sourcesListName, mode: 0o644)
         }
         return SetupFiles(directory: dir, keyNames: keyNames, hasSources: !image.sources.isEmpty)
     }
@@ -251,9 +261,9 @@ public struct ImageBuilder: Sendable {
 
     /// apt proxy settings of the host (mmdebstrap runs apt with its own configuration,
     /// so a proxy set in /etc/apt/apt.conf.d would otherwise be lost).
-    static func hostAptProxies() -> [String] {
+    static func hostAptProxies() async -> [String] {
         guard let aptConfig = HostCommand.find("apt-config"),
-              let r = try? HostCommand([aptConfig, "dump", "--format", "%f %v%n", "Acquire::http::Proxy", "Acquire::https::Proxy"]).run(capture: true),
+              let r = try? await HostCommand([aptConfig, "dump", "--format", "%f %v%n", "Acquire::http::Proxy", "Acquire::https::Proxy"]).run(capture: .combined),
               r.succeeded else { return [] }
         var opts: [String] = []
         for line in r.output.split(separator: "\n") {
@@ -267,16 +277,16 @@ public struct ImageBuilder: Sendable {
 
     /// Deletes an image tree: its files belong to the user's subordinate ids, so `rm`
     /// runs as root of the same namespace the image was unpacked in.
-    static func removeImageTree(_ path: String, namespace: [String]) {
+    static func removeImageTree(_ path: String, namespace: [String]) async {
         var st = stat()
         guard lstat(path, &st) == 0 else { return }
-        if let r = try? HostCommand(namespace + ["rm", "-rf", "--one-file-system", "--", path]).run(capture: true), r.succeeded { return }
-        _ = removeOwnTree(path)
+        if let r = try? await HostCommand(namespace + ["rm", "-rf", "--one-file-system", "--", path]).run(capture: .combined), r.succeeded { return }
+        _ = await removeOwnTree(path)
     }
 
     /// Leftovers of an interrupted create (`.BASE.partial-PID`, `.BASE.old-PID`) whose
     /// process is gone; a build still running in another process is left alone.
-    static func removeStaleBuilds(in parent: String, base: String, namespace: [String]) {
+    static func removeStaleBuilds(in parent: String, base: String, namespace: [String]) async {
         guard let dir = opendir(parent) else { return }
         var stale: [String] = []
         while let entry = readdir(dir) {
@@ -290,45 +300,10 @@ public struct ImageBuilder: Sendable {
             }
         }
         closedir(dir)
-        for path in stale { removeImageTree(path, namespace: namespace) }
+        for path in stale { await removeImageTree(path, namespace: namespace) }
     }
 
-    static func removeOwnTree(_ path: String) -> Bool {
-        (try? HostCommand(["rm", "-rf", "--one-file-system", "--", path]).run(capture: true).succeeded) ?? false
-    }
-
-    static func makeDirectories(_ path: String) throws(SandboxError) {
-        var built = ""
-        for part in path.split(separator: "/") {
-            built += "/" + part
-            if mkdir(built, 0o755) != 0 && errno != EEXIST {
-                throw SandboxError("cannot create \(built): \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-
-    static func dirname(_ p: String) -> String {
-        guard let i = p.lastIndex(of: "/") else { return "." }
-        return i == p.startIndex ? "/" : String(p[..<i])
-    }
-
-    static func basename(_ p: String) -> String {
-        guard let i = p.lastIndex(of: "/") else { return p }
-        return String(p[p.index(after: i)...])
-    }
-}
-
-extension HostFile {
-    static func write(_ path: String, _ bytes: [UInt8]) throws(SandboxError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SandboxError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { throw SandboxError("cannot write \(path): \(String(cString: strerror(errno)))") }
-            off += n
-        }
+    static func removeOwnTree(_ path: String) async -> Bool {
+        (try? await HostCommand(["rm", "-rf", "--one-file-system", "--", path]).run(capture: .combined).succeeded) ?? false
     }
 }

@@ -168,28 +168,18 @@ public struct Launcher: Sendable {
         let ours = OwnedFD(pair[0]), theirs = OwnedFD(pair[1])
         let ready = try makePipe()
 
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // POSIX_SPAWN_SETSID (glibc): no terminal signals, survives the launcher.
-        posix_spawnattr_setflags(&attr, Int16(0x80))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, ready.write.raw, 3)
-        if !persistent { posix_spawn_file_actions_adddup2(&actions, theirs.raw, 4) }
-
         var args = supervisorArguments
         if persistent { args.append("--persistent") }
-        let cargs = args.map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, Paths.executablePath(), &actions, &attr, cargs, environ)
+        // argv[0] stays the CLI's spelling ("sandbox"); the file run is this executable.
+        let command = HostCommand(args, executablePath: Paths.executablePath())
+        let child: pid_t
+        do {
+            child = try command.startDetached(passing: persistent ? [ready.write.raw] : [ready.write.raw, theirs.raw])
+        } catch {
+            throw SandboxError("cannot start the supervisor: \(error.message)")
+        }
         ready.write.close()
         theirs.close()
-        guard rc == 0 else { throw SandboxError("cannot start the supervisor: \(errnoText(rc))") }
 
         // A start that hangs (a stuck hook or helper) must not hold the lock forever.
         var collected: [UInt8] = []
@@ -204,8 +194,7 @@ public struct Launcher: Sendable {
         }
         if deadline <= 0 {
             kill(child, SIGKILL)   // its lifeline takes the container down with it
-            var status: Int32 = 0
-            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+            _ = HostCommand.wait(child)
             directory.remove(name)
             throw SandboxError("\(name): the container did not start within 60 seconds", hint: "something it runs at start (newuidmap, the network helper, the sound server) did not answer; try `sandbox doctor`")
         }
@@ -215,8 +204,7 @@ public struct Launcher: Sendable {
             if line == "READY" { ok = true } else { Console.err("sandbox: \(line)") }
         }
         if !ok {
-            var status: Int32 = 0
-            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+            _ = HostCommand.wait(child)
             throw AlreadyReported()
         }
         return ControlConnection(socket: ours)

@@ -136,11 +136,7 @@ public struct SandboxNetHelper: Sendable {
     /// PREFIX/bin/sandbox → PREFIX/libexec/sandbox/sandbox-net; from a build tree,
     /// the first installed one of /usr/local and /usr.
     public static func installed(executable: String = Paths.executablePath()) -> SandboxNetHelper {
-        func parent(_ p: String) -> String {
-            guard let i = p.lastIndex(of: "/") else { return "." }
-            return i == p.startIndex ? "/" : String(p[..<i])
-        }
-        let besideUs = parent(parent(executable)) + "/libexec/sandbox/sandbox-net"
+        let besideUs = HostFile.dirname(HostFile.dirname(executable)) + "/libexec/sandbox/sandbox-net"
         for candidate in [besideUs, "/usr/local/libexec/sandbox/sandbox-net", "/usr/libexec/sandbox/sandbox-net"]
         where access(candidate, X_OK) == 0 {
             return SandboxNetHelper(path: candidate)
@@ -195,15 +191,16 @@ public struct SandboxNetHelper: Sendable {
             throw SandboxError("the network helper \(path) is not setuid root",
                                hint: "install it as root: `sudo make install` (see sandbox-net(8))")
         }
-        let result = try ProcessRunner.run(path, arguments, fd3: fd3)
+        // Exactly fd 3 (or nothing) and an empty environment: the helper is setuid root.
+        let result = try HostCommand([path] + arguments, environment: [:]).run(passing: fd3.map { [$0] } ?? [])
         guard result.status == 0 else {
-            var message = result.stderr
+            var message = result.errorOutput
             while message.hasSuffix("\n") { message.removeLast() }
             if message.isEmpty { message = "\(path) failed (status \(result.status))" }
             throw SandboxError(message, hint: result.status == 1 && message.contains("usernet")
                 ? "see sandbox-net(8) for the /etc/sandbox/usernet format" : nil)
         }
-        var out = result.stdout
+        var out = result.output
         while out.hasSuffix("\n") { out.removeLast() }
         return out
     }
@@ -242,7 +239,7 @@ public struct PastaProcess: Sendable {
     /// once pasta has daemonized, i.e. the namespace is configured.
     public static func start(containerPID: Int32, pidFile: String, executable: String? = nil,
                              extraArguments: [String] = []) throws -> PastaProcess {
-        guard let pasta = executable ?? findInPath("pasta") else {
+        guard let pasta = executable ?? HostCommand.find("pasta") else {
             throw SandboxError("network.mode = \"pasta\" needs pasta, which is not installed",
                                hint: "install the `passt` package (apt install passt)")
         }
@@ -251,18 +248,10 @@ public struct PastaProcess: Sendable {
                                hint: "desktops ship /dev/net/tun with mode 0666 (udev); an administrator can run `chmod 0666 /dev/net/tun`")
         }
         unlink(pidFile)
-        // An ignored SIGPIPE survives execve, and passt 2023-03-09 takes the
-        // previous disposition that signal(SIGPIPE, SIG_IGN) returns for an
-        // error: "Couldn't install signal handlers". The supervisor ignores
-        // SIGPIPE, so pasta starts with the default one; nothing writes to a
-        // pipe in the meantime (the runner only reads).
-        var byDefault = sigaction(), saved = sigaction()
-        byDefault.__sigaction_handler.sa_handler = SIG_DFL
-        sigaction(SIGPIPE, &byDefault, &saved)
-        defer { sigaction(SIGPIPE, &saved, nil) }
-        let result = try ProcessRunner.run(pasta, ["--config-net", "--quiet", "--pid", pidFile] + extraArguments
-                                           + [String(containerPID)], fd3: nil)
-        let detail = result.stderr.split(separator: "\n").filter { !$0.contains("syslog") }.joined(separator: "; ")
+        // Nothing of ours (environment, descriptors): pasta is a long-lived daemon.
+        let result = try HostCommand([pasta, "--config-net", "--quiet", "--pid", pidFile] + extraArguments
+                                     + [String(containerPID)], environment: [:]).run(passing: [])
+        let detail = result.errorOutput.split(separator: "\n").filter { !$0.contains("syslog") }.joined(separator: "; ")
         guard result.status == 0 else {
             throw SandboxError("pasta failed for container process \(containerPID) (status \(result.status)): \(detail)")
         }
@@ -298,85 +287,5 @@ public struct PastaProcess: Sendable {
         let text = String(decoding: buf.prefix(max(n, 0)), as: UTF8.self).split(separator: "\n").first ?? ""
         guard let pid = Int32(text), pid > 0 else { return nil }
         return PastaProcess(pid: pid)
-    }
-
-    static func findInPath(_ name: String) -> String? {
-        let path = Environment.current["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for dir in path.split(separator: ":") where dir.hasPrefix("/") {
-            let candidate = "\(dir)/\(name)"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
-    }
-}
-
-
-/// posix_spawn with captured stdout/stderr; no shell, empty environment.
-enum ProcessRunner {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ path: String, _ arguments: [String], fd3: Int32?) throws -> Result {
-        var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
-        guard sbxnet_pipe_cloexec(&out) == 0 else { throw SandboxError("pipe: \(errnoText(errno))") }
-        guard sbxnet_pipe_cloexec(&err) == 0 else {
-            close(out[0]); close(out[1])
-            throw SandboxError("pipe: \(errnoText(errno))")
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
-        // dup2(3, 3) clears close-on-exec in glibc's posix_spawn (2.29+).
-        if let fd3 { posix_spawn_file_actions_adddup2(&actions, fd3, 3) }
-        // Nothing else of ours: pasta is a long-lived daemon, the helper runs as root.
-        sbxnet_spawn_closefrom(&actions, fd3 == nil ? 3 : 4)
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let envp: [UnsafeMutablePointer<CChar>?] = [nil]
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
-        close(out[1]); close(err[1])
-        guard rc == 0 else {
-            close(out[0]); close(err[0])
-            throw SandboxError("cannot run \(path): \(errnoText(rc))")
-        }
-        let (stdout, stderr) = readBoth(out[0], err[0])
-        close(out[0]); close(err[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // WIFEXITED/WEXITSTATUS are macros Swift cannot see.
-        let exited = status & 0x7f == 0
-        return Result(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), stdout: stdout, stderr: stderr)
-    }
-
-    /// Reads both pipes to EOF without letting either fill up.
-    static func readBoth(_ a: Int32, _ b: Int32) -> (String, String) {
-        var fds = [pollfd(fd: a, events: Int16(POLLIN), revents: 0), pollfd(fd: b, events: Int16(POLLIN), revents: 0)]
-        var data: [[UInt8]] = [[], []]
-        var open = 2
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while open > 0 {
-            if poll(&fds, 2, -1) < 0 {
-                if errno == EINTR { continue }
-                break
-            }
-            for i in 0..<2 where fds[i].fd >= 0 && fds[i].revents != 0 {
-                let n = read(fds[i].fd, &chunk, chunk.count)
-                if n > 0 {
-                    if data[i].count < 1 << 20 { data[i].append(contentsOf: chunk.prefix(n)) }
-                } else if n == 0 || errno != EINTR {
-                    fds[i].fd = -1
-                    open -= 1
-                }
-            }
-        }
-        return (String(decoding: data[0], as: UTF8.self), String(decoding: data[1], as: UTF8.self))
     }
 }

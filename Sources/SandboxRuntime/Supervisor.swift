@@ -77,12 +77,10 @@ public struct Supervisor {
 
     func start(firstClientFD: Int32) throws -> ContainerProcess {
         let name = plan.name
-        do { try makeDirectories(directory.stateDir(name), mode: 0o700) } catch {
-            throw SandboxError("cannot create \(directory.stateDir(name)): \(errnoText(error.errno))")
-        }
+        try HostFile.makeDirectories(directory.stateDir(name), mode: 0o700)
         for dir in plan.hostDirectories {
-            do { try makeDirectories(dir, mode: 0o700) } catch {
-                throw SandboxError("cannot create \(dir): \(errnoText(error.errno))", hint: "check its parent directory is writable")
+            do { try HostFile.makeDirectories(dir, mode: 0o700) } catch {
+                throw SandboxError(error.message, hint: "check its parent directory is writable")
             }
         }
         let listen = try listenSocket(path: directory.controlSocket(name))

@@ -17,13 +17,6 @@ public struct SystemCallError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(call): \(errnoText(errno))" }
 }
 
-/// strerror, lower-cased like the rest of our messages.
-public func errnoText(_ e: Int32) -> String {
-    var s = String(cString: strerror(e))
-    if let f = s.first { s = f.lowercased() + s.dropFirst() }
-    return s
-}
-
 @discardableResult
 func retrying<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SystemCallError) -> T {
     while true {
@@ -57,13 +50,7 @@ func makePipe() throws(SystemCallError) -> (read: OwnedFD, write: OwnedFD) {
 }
 
 func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemCallError) {
-    var off = 0
-    while off < bytes.count {
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, $0.count - off) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { throw SystemCallError("write") }
-        off += n
-    }
+    do { try HostFile.writeAll(fd, bytes) } catch { throw SystemCallError("write", errno: error.rawValue) }
 }
 
 /// Reads until EOF (or `limit` bytes).
@@ -79,20 +66,9 @@ func readAll(_ fd: Int32, limit: Int = 1 << 20) -> [UInt8] {
     return out
 }
 
-func readFile(_ path: String) -> String? { LiveHostFilesystem().contents(of: path) }
-
-/// mkdir -p with a mode for the directories it creates.
-func makeDirectories(_ path: String, mode: mode_t) throws(SystemCallError) {
-    var current = ""
-    for part in path.split(separator: "/") {
-        current += "/" + part
-        if mkdir(current, mode) < 0 && errno != EEXIST { throw SystemCallError("mkdir \(current)") }
-    }
-}
-
 /// The process start time (field 22 of /proc/PID/stat), to tell a pid from a reused one.
 public func processStartTime(_ pid: Int32) -> UInt64? {
-    guard let stat = readFile("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+    guard let stat = HostFile.read("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
     let fields = stat[stat.index(after: close)...].split(separator: " ")
     // fields[0] is the state (field 3), so field 22 is fields[19].
     guard fields.count > 19 else { return nil }

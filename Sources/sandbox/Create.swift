@@ -31,7 +31,7 @@ struct Create: AsyncParsableCommand {
         let loaded = try ProfileStore(paths: paths, user: user).load(profile)
         let builder = try ImageBuilder(profile: loaded, user: user, paths: paths)
         log.info("building \(loaded.image.distro) \(loaded.image.release) (\(loaded.image.variant)) into \(builder.target)")
-        try builder.build(force: force)
+        try await builder.build(force: force)
         Console.out("created \(builder.target)")
     }
 }

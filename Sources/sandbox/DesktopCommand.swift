@@ -32,7 +32,7 @@ struct DesktopCommand: AsyncParsableCommand {
             let written = try launchers.install(entry)
             // Menus pick up MimeType associations from the cache; best effort, as desktop-file-install does.
             if !loaded.desktop.mimeTypes.isEmpty, let update = HostCommand.find("update-desktop-database") {
-                _ = try? HostCommand([update, launchers.directory]).run(capture: true)
+                _ = try? await HostCommand([update, launchers.directory]).run(capture: .combined)
             }
             Console.out("installed \(written)")
         }

@@ -28,14 +28,14 @@ struct Doctor: AsyncParsableCommand {
         // A broken config.toml is reported by `profile check`; doctor still runs with the default bridge.
         let bridge = (try? ProfileStore(paths: paths, user: user).userConfig().bridge) ?? UserConfig().bridge
 
-        let userNamespaces = host.userNamespaces()
+        let userNamespaces = await host.userNamespaces()
         var checks: [DoctorCheck] = [userNamespaces]
         checks.append(HostProbes.assessHelper("newuidmap", HostProbes.helperState("newuidmap")))
         checks.append(HostProbes.assessHelper("newgidmap", HostProbes.helperState("newgidmap")))
         checks.append(HostProbes.assessRanges(file: "/etc/subuid", user: user.name, host.subordinateRanges("/etc/subuid")))
         checks.append(HostProbes.assessRanges(file: "/etc/subgid", user: user.name, host.subordinateRanges("/etc/subgid")))
         // The multi-id trial only means something once a plain user namespace works.
-        if userNamespaces.status == .ok { checks.append(host.idMapTrial()) }
+        if userNamespaces.status == .ok { checks.append(await host.idMapTrial()) }
         checks.append(X11Probe.assess(X11Probe.probe(display: env["DISPLAY"])))
         checks.append(PulseProbe.assess(PulseProbe.probe()))
         checks.append(host.deviceGroups(deviceOwners: DeviceDiscovery().deviceOwners()))

@@ -107,7 +107,7 @@ import Glibc
         #expect(errs.count == 1, "\(errs)")
         guard let e = errs.first else { return }
         #expect(e.kind == .includeCycle)
-        let dir = ProfileFiles.dirname(file)
+        let dir = HostFile.dirname(file)
         #expect(e.description.hasPrefix("\(dir)/b.toml:3: key 'include[0]': include cycle: \(file) → \(dir)/a.toml → \(dir)/b.toml → \(dir)/t.toml"),
                 "\(e.description)")
     }

@@ -18,7 +18,7 @@ struct TempTree {
     @discardableResult
     func write(_ relative: String, _ text: String) -> String {
         let path = root + "/" + relative
-        mkdirs(ProfileFiles.dirname(path))
+        mkdirs(HostFile.dirname(path))
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         precondition(fd >= 0, "cannot create \(path)")
         var bytes = Array(text.utf8)

@@ -96,21 +96,21 @@ private func chrome() -> Profile {
     let launchers = DesktopLaunchers(directory: dir + "/applications")
     let path = try launchers.install(DesktopEntry(profile: chrome(), sandboxPath: "/usr/bin/sandbox"))
     #expect(path == dir + "/applications/sandbox-chrome.desktop")
-    #expect(HostText.read(path)?.contains("X-Sandbox-Profile=chrome") == true)
+    #expect(HostFile.read(path)?.contains("X-Sandbox-Profile=chrome") == true)
     // Installing again replaces our own file.
     _ = try launchers.install(DesktopEntry(profile: chrome(), sandboxPath: "/usr/bin/sandbox"))
 
     // A file of the same name that we did not write is neither replaced nor removed.
     let foreign = dir + "/applications/sandbox-other.desktop"
-    try HostText.write(foreign, "[Desktop Entry]\nName=Other\n", mode: 0o644)
+    try HostFile.writeAtomically("[Desktop Entry]\nName=Other\n", to: foreign, mode: 0o644)
     var other = chrome()
     other.name = "other"
     #expect(throws: SandboxError.self) { try launchers.install(DesktopEntry(profile: other, sandboxPath: "/b")) }
     #expect(throws: SandboxError.self) { try launchers.remove("other") }
-    #expect(HostText.read(foreign) == "[Desktop Entry]\nName=Other\n")
+    #expect(HostFile.read(foreign) == "[Desktop Entry]\nName=Other\n")
 
     #expect(try launchers.remove("chrome") == path)
-    #expect(HostText.read(path) == nil)
+    #expect(HostFile.read(path) == nil)
     #expect(throws: SandboxError.self) { try launchers.remove("chrome") }
 }
 

@@ -43,8 +43,8 @@ func vethLeaseRejectsAnythingElse(line: String) {
     let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
     try #require(made)
     let dir = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    defer { _ = try? ProcessRunner.run("/bin/rm", ["-rf", dir], fd3: nil) }
-    _ = try ProcessRunner.run("/bin/mkdir", ["-p", dir + "/bin", dir + "/libexec/sandbox"], fd3: nil)
+    defer { _ = try? HostCommand(["/bin/rm", "-rf", dir]).run(passing: []) }
+    _ = try HostCommand(["/bin/mkdir", "-p", dir + "/bin", dir + "/libexec/sandbox"]).run(passing: [])
     let helper = dir + "/libexec/sandbox/sandbox-net"
     close(open(helper, O_WRONLY | O_CREAT, 0o755))
     #expect(SandboxNetHelper.installed(executable: dir + "/bin/sandbox").path == helper)
@@ -63,16 +63,16 @@ func vethLeaseRejectsAnythingElse(line: String) {
 /// A real unprivileged user+net namespace with a veth eth0, configured from
 /// outside as the supervisor will (a forked child joins its namespaces).
 @Test func configureContainerSideSetsAddressMTURouteAndLoopback() throws {
-    let started = try ProcessRunner.run("/bin/sh", ["-c",
-        "unshare --user --map-root-user --net sh -c 'ip link add eth0 type veth peer name peer0 && exec sleep 30' </dev/null >/dev/null 2>&1 & echo $!"], fd3: nil)
-    let pid = try #require(Int32(started.stdout.split(separator: "\n").first ?? ""))
+    let started = try HostCommand(["/bin/sh", "-c",
+        "unshare --user --map-root-user --net sh -c 'ip link add eth0 type veth peer name peer0 && exec sleep 30' </dev/null >/dev/null 2>&1 & echo $!"]).run(passing: [])
+    let pid = try #require(Int32(started.output.split(separator: "\n").first ?? ""))
     defer {
         kill(pid, SIGKILL)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
     }
     func inside(_ args: [String]) throws -> String {
-        try ProcessRunner.run("/usr/bin/nsenter", ["-t", String(pid), "-U", "-n", "--preserve-credentials"] + args, fd3: nil).stdout
+        try HostCommand(["/usr/bin/nsenter", "-t", String(pid), "-U", "-n", "--preserve-credentials"] + args).run(passing: []).output
     }
     var ready = false
     for _ in 0..<100 {
@@ -99,12 +99,12 @@ func vethLeaseRejectsAnythingElse(line: String) {
 
 /// pasta attached to a real namespace by pid: the interface gets an address
 /// and a default route, and stop() ends pasta (which would outlive the namespace).
-@Test(.enabled(if: PastaProcess.findInPath("pasta") != nil && access("/dev/net/tun", R_OK | W_OK) == 0,
+@Test(.enabled(if: HostCommand.find("pasta") != nil && access("/dev/net/tun", R_OK | W_OK) == 0,
                "needs pasta and a usable /dev/net/tun (desktops: 0666 via udev)"))
 func pastaConfiguresTheNamespaceAndStops() throws {
-    let started = try ProcessRunner.run("/bin/sh", ["-c",
-        "unshare --user --map-root-user --net sleep 30 </dev/null >/dev/null 2>&1 & echo $!"], fd3: nil)
-    let pid = try #require(Int32(started.stdout.split(separator: "\n").first ?? ""))
+    let started = try HostCommand(["/bin/sh", "-c",
+        "unshare --user --map-root-user --net sleep 30 </dev/null >/dev/null 2>&1 & echo $!"]).run(passing: [])
+    let pid = try #require(Int32(started.output.split(separator: "\n").first ?? ""))
     defer {
         kill(pid, SIGKILL)
         var status: Int32 = 0
@@ -119,16 +119,16 @@ func pastaConfiguresTheNamespaceAndStops() throws {
     var template = Array("/tmp/sbxnet-pasta.XXXXXX".utf8CString)
     try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil })
     let dir = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    defer { _ = try? ProcessRunner.run("/bin/rm", ["-rf", dir], fd3: nil) }
+    defer { _ = try? HostCommand(["/bin/rm", "-rf", dir]).run(passing: []) }
 
     // As root (CI) pasta would drop to nobody, who may not enter root's namespace.
     let pasta = try PastaProcess.start(containerPID: pid, pidFile: dir + "/pasta.pid",
-                                       executable: PastaProcess.findInPath("pasta") ?? "/usr/bin/pasta",
+                                       executable: HostCommand.find("pasta") ?? "/usr/bin/pasta",
                                        extraArguments: getuid() == 0 ? ["--runas", "0"] : [])
     #expect(PastaProcess.running(pidFile: dir + "/pasta.pid")?.pid == pasta.pid)
     #expect(kill(pasta.pid, 0) == 0)
-    let inside = try ProcessRunner.run("/usr/bin/nsenter", ["-t", String(pid), "-U", "-n", "--preserve-credentials",
-                                                            "/bin/sh", "-c", "/sbin/ip -o -4 addr; /sbin/ip route"], fd3: nil).stdout
+    let inside = try HostCommand(["/usr/bin/nsenter", "-t", String(pid), "-U", "-n", "--preserve-credentials",
+                                  "/bin/sh", "-c", "/sbin/ip -o -4 addr; /sbin/ip route"]).run(passing: []).output
     #expect(inside.split(separator: "\n").contains { $0.contains("inet ") && !$0.contains(" lo ") }, "\(inside)")
     #expect(inside.contains("default via"), "\(inside)")
     pasta.stop()
@@ -161,10 +161,11 @@ func pastaConfiguresTheNamespaceAndStops() throws {
     defer { close(leaked) }
     let script = "readlink /proc/self/fd/3; ls /proc/self/fd | sort -n | tr '\\n' ' '; echo; env | wc -l; "
         + "readlink /proc/self/fd/0; echo oops >&2; exit 7"
-    let r = try ProcessRunner.run("/bin/sh", ["-c", script], fd3: ns)
-    let lines = r.stdout.split(separator: "\n").map(String.init)
+    // As SandboxNetHelper.run starts the setuid helper.
+    let r = try HostCommand(["/bin/sh", "-c", script], environment: [:]).run(passing: [ns])
+    let lines = r.output.split(separator: "\n").map(String.init)
     #expect(r.status == 7)
-    #expect(r.stderr == "oops\n")
+    #expect(r.errorOutput == "oops\n")
     var st = stat()
     fstat(ns, &st)
     #expect(lines.first == "net:[\(st.st_ino)]")

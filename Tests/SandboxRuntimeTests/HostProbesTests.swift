@@ -70,11 +70,11 @@ private let denied = TrialOutcome(command: "unshare --user --map-root-user true"
     #expect(probes.netHelperPath == "/opt/sb/libexec/sandbox/sandbox-net")
 }
 
-@Test func hostCommandCapturesOutputAndStatus() throws {
-    let r = try HostCommand(["sh", "-c", "echo out; echo err >&2; exit 3"]).run(capture: true)
+@Test func hostCommandCapturesOutputAndStatus() async throws {
+    let r = try await HostCommand(["sh", "-c", "echo out; echo err >&2; exit 3"]).run(capture: .combined)
     #expect(r.status == 3)
     #expect(r.output == "out\nerr\n")
-    #expect(throws: SandboxError.self) { try HostCommand(["/nonexistent/program"]).run(capture: true) }
+    await #expect(throws: SandboxError.self) { try await HostCommand(["/nonexistent/program"]).run(capture: .combined) }
 }
 
 @Test func deviceGroupsSayWhichAreDelegatedAndTheLineToAdd() {

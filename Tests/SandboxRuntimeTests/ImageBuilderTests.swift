@@ -84,8 +84,8 @@ private func imageProfile() -> Profile {
     ])
 }
 
-@Test func pipelineConnectsProducerToConsumer() throws {
-    let (a, b) = try HostCommand.pipeline(HostCommand(["sh", "-c", "echo hello; exit 4"]),
+@Test func pipelineConnectsProducerToConsumer() async throws {
+    let (a, b) = try await HostCommand.pipeline(HostCommand(["sh", "-c", "echo hello; exit 4"]),
                                           HostCommand(["sh", "-c", "read x; [ \"$x\" = hello ]"]))
     #expect(a == 4)
     #expect(b == 0)

@@ -230,7 +230,7 @@ private func decode(_ bytes: [UInt8]) -> [(code: UInt16, k: UInt32)] {
     #expect(throws: Never.self) { try SeccompPolicy(newer).validate() }
 }
 
-// MARK: Process plumbing for the tests (posix_spawn; no Foundation).
+// MARK: Process plumbing for the tests (HostCommand; no Foundation).
 
 func makeTemporaryDirectory() -> String {
     var template = Array("/tmp/sandbox-policy-test.XXXXXX".utf8CString)
@@ -238,43 +238,17 @@ func makeTemporaryDirectory() -> String {
 }
 
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { throw SandboxError("cannot create \(path)") }
-    defer { close(fd) }
-    let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    guard written == bytes.count else { throw SandboxError("short write to \(path)") }
+    try HostFile.writeAtomically(bytes, to: path, mode: 0o600)
 }
 
-/// Runs argv, returns (exit status or 128+signal, stdout+stderr).
+/// Runs argv, returns (exit status or 128+signal, stdout then stderr).
 func runProcess(_ argv: [String]) -> (Int32, String) {
-    var pipeFDs: [Int32] = [-1, -1]
-    guard pipe(&pipeFDs) == 0 else { return (-1, "pipe failed") }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
-    posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
-    posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
-    let cArgs = argv.map { strdup($0) } + [nil]
-    defer { cArgs.forEach { free($0) } }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
-    close(pipeFDs[1])
-    defer { close(pipeFDs[0]) }
-    guard rc == 0 else { return (-1, "posix_spawn \(argv[0]) failed: \(String(cString: strerror(rc)))") }
-    var output: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { read(pipeFDs[0], $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        output += buffer[..<n]
+    do {
+        let r = try HostCommand(argv).run(passing: [])
+        return (r.status, (r.output + r.errorOutput).trimmingCharacters(in: "\n"))
+    } catch {
+        return (-1, error.message)
     }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: "\n")
-    let signal = status & 0x7F
-    return (signal == 0 ? (status >> 8) & 0xFF : 128 + signal, text)
 }
 
 private extension String {

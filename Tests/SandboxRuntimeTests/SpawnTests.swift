@@ -29,14 +29,14 @@ import Glibc
         let paths = Paths(configDir: base + "/config", dataDir: base + "/data", runtimeDir: base + "/run", profileDirs: [])
         var profile = Profile(name: "spawntest", sourcePath: base + "/spawntest.toml")
         profile.home.mode = .tmpfs
-        let subuid = SubordinateIDs.parse(contents: readFile("/etc/subuid") ?? "", user: user.name, uid: user.uid)
-        let subgid = SubordinateIDs.parse(contents: readFile("/etc/subgid") ?? "", user: user.name, uid: user.uid)
+        let subuid = SubordinateIDs.parse(contents: HostFile.read("/etc/subuid") ?? "", user: user.name, uid: user.uid)
+        let subgid = SubordinateIDs.parse(contents: HostFile.read("/etc/subgid") ?? "", user: user.name, uid: user.uid)
         let idmap = IDMapPlanner.plan(settings: profile.idmap, uid: user.uid, gid: user.gid, userName: user.name, subuid: subuid, subgid: subgid)
         var plan = try LaunchPlanner.plan(profile: profile, paths: paths, user: user, idmap: idmap)
         plan.seccompFilter = filter
         plan.stopTimeout = 1
 
-        try makeDirectories(base + "/run", mode: 0o700)
+        try HostFile.makeDirectories(base + "/run", mode: 0o700)
         defer { ContainerDirectory(root: base + "/run").remove("x"); rmdir(base + "/run"); rmdir(base) }
         let supervisor = Supervisor(plan: plan, profile: profile, directory: ContainerDirectory(root: base + "/run"), persistent: false)
         let listen = try supervisor.listenSocket(path: base + "/run/control.sock")

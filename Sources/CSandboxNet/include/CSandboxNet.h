@@ -9,7 +9,6 @@
  *   netlink.c  rtnetlink: links, veth pairs, addresses, routes (no malloc)
  *   helper.c   the privileged command line: create, release, list, check
  */
-#include <spawn.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -137,12 +136,6 @@ int sbxnet_configure_iface(const char *ifname, uint32_t addr_be, int prefix, uin
  */
 int sbxnet_configure_in_namespaces(int userns_fd, int netns_fd, const char *ifname,
                                    uint32_t addr_be, int prefix, uint32_t gw_be, int mtu);
-
-/* ---- launcher side (launcher.c) ---- */
-/* pipe2(fds, O_CLOEXEC): a pipe no concurrently spawned child inherits. */
-int sbxnet_pipe_cloexec(int fds[2]);
-/* Adds "close every fd >= from" to posix_spawn file actions. */
-int sbxnet_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
 
 /* ---- the privileged command line (helper.c) ---- */
 int sbxnet_main(int argc, char **argv);

@@ -17,6 +17,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <spawn.h>
 #include <sys/types.h>
 
 /* One filesystem step, executed in order in the new mount namespace. */
@@ -161,3 +162,8 @@ int sbx_socketpair_seqpacket_cloexec(int fds[2]);
 /* grantpt/unlockpt/ptsname_r wrapped: opens a pty pair, both ends O_CLOEXEC. */
 int sbx_openpty(int *master, int *slave);
 int sbx_pipe_cloexec(int fds[2]);
+/* posix_spawn pieces behind _GNU_SOURCE (HostCommand's primitive): close every fd
+ * >= from (glibc 2.34+), and POSIX_SPAWN_SETSID (functions, not inline: the
+ * macros exist only under _GNU_SOURCE, which Swift's importer does not define). */
+int sbx_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+short sbx_spawn_flag_setsid(void);

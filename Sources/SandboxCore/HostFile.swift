@@ -1,0 +1,105 @@
+// The few whole-file operations every part needs — read a file, replace one
+// atomically, mkdir -p — on Glibc directly: they run on the launch path, where
+// Foundation would cost start-up time.
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// strerror, lower-cased like the rest of our messages.
+public func errnoText(_ e: Int32) -> String {
+    var s = String(cString: strerror(e))
+    if let f = s.first { s = f.lowercased() + s.dropFirst() }
+    return s
+}
+
+public enum HostFile {
+    /// The whole file, or why not: the errno of open or read, `.isDirectory`, or
+    /// `.fileTooLarge` past `limit` bytes (a file that is clearly not what we expect).
+    public static func readBytes(_ path: String, limit: Int = 4 << 20) -> Result<[UInt8], Errno> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { return .failure(Errno(rawValue: errno)) }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { return .failure(.isDirectory) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(Errno(rawValue: errno))
+            }
+            if n == 0 { return .success(data) }
+            data.append(contentsOf: chunk[0..<n])
+            if data.count > limit { return .failure(.fileTooLarge) }
+        }
+    }
+
+    /// The whole file as UTF-8 text; nil when it cannot be read (or is larger than `limit`).
+    public static func read(_ path: String, limit: Int = 4 << 20) -> String? {
+        try? readBytes(path, limit: limit).map { String(decoding: $0, as: UTF8.self) }.get()
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    /// Replaces `path` with `bytes` (mode `mode`, less the umask) so that a reader sees
+    /// the old file or the new one, never half of one: a temporary file beside it
+    /// (O_EXCL|O_NOFOLLOW, so nothing planted there is followed), fsync, rename.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t) throws(SandboxError) {
+        let temp = dirname(path) + "/." + basename(path) + ".\(getpid()).tmp"
+        unlink(temp)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard fd >= 0 else { throw SandboxError("cannot write \(path): \(errnoText(errno))") }
+        var failure: Int32? = nil
+        do { try writeAll(fd, bytes) } catch { failure = error.rawValue }
+        if failure == nil && fsync(fd) != 0 { failure = errno }
+        close(fd)
+        if failure == nil && rename(temp, path) != 0 { failure = errno }
+        if let failure {
+            unlink(temp)
+            throw SandboxError("cannot write \(path): \(errnoText(failure))")
+        }
+    }
+
+    /// write(2) until every byte is out, EINTR retried; the errno that stopped it.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(Errno) {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw Errno(rawValue: errno) }
+            if n == 0 { throw Errno.noSpace }
+            off += n
+        }
+    }
+
+    public static func writeAtomically(_ text: String, to path: String, mode: mode_t) throws(SandboxError) {
+        try writeAtomically(Array(text.utf8), to: path, mode: mode)
+    }
+
+    /// mkdir -p: creates the missing directories of `path` with `mode` (less the
+    /// umask); existing ones are left as they are. The error names the one that failed.
+    public static func makeDirectories(_ path: String, mode: mode_t) throws(SandboxError) {
+        var prefix = ""
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, mode) != 0 && errno != EEXIST {
+                throw SandboxError("cannot create \(prefix): \(errnoText(errno))")
+            }
+        }
+    }
+
+    public static func dirname(_ p: String) -> String {
+        guard let i = p.lastIndex(of: "/") else { return "." }
+        return i == p.startIndex ? "/" : String(p[..<i])
+    }
+
+    public static func basename(_ p: String) -> String {
+        guard let i = p.lastIndex(of: "/") else { return p }
+        return String(p[p.index(after: i)...])
+    }
+}
