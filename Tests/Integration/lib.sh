@@ -113,6 +113,14 @@ it_profile() {
   runuser -u "$IT_USER" -- tee "$dir/$1.toml" >/dev/null
 }
 
+# Installs /etc/sandbox/usernet from stdin, root-owned 0644 as sandbox-net
+# requires. Callers save and restore the machine's own file.
+it_usernet() {
+  cat >/etc/sandbox/usernet
+  chown root:root /etc/sandbox/usernet
+  chmod 0644 /etc/sandbox/usernet
+}
+
 # Assertions: print what differed and fail.
 fail() { echo "FAIL: $*" >&2; return 1; }
 assert_eq() { [ "$1" == "$2" ] || fail "${3:-values differ}: expected [$2], got [$1]"; }

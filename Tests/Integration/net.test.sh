@@ -40,13 +40,6 @@ net_cleanup() {
   rm -rf "$NET_TMP"
 }
 
-# usernet content on stdin, installed root-owned 0644.
-net_policy() {
-  cat >/etc/sandbox/usernet
-  chown root:root /etc/sandbox/usernet
-  chmod 0644 /etc/sandbox/usernet
-}
-
 # A container-like namespace owned by USER: an unprivileged user+net
 # namespace kept alive by sleep. Prints its pid.
 net_container() {
@@ -132,7 +125,7 @@ test_net_helper_is_setuid_and_hardened() {
 test_net_veth_reaches_a_server_on_the_bridge() {
   net_setup
   ip -n "$NET_NS" link set "$NET_BR" mtu 1400
-  net_policy <<<"$IT_USER veth $NET_BR 2"
+  it_usernet <<<"$IT_USER veth $NET_BR 2"
   local pid; pid=$(net_container); NET_PIDS+=("$pid")
   local line; line=$(net_create "$IT_USER" "$pid" --name eth7)
   echo "helper: $line"
@@ -167,7 +160,7 @@ test_net_veth_reaches_a_server_on_the_bridge() {
 
 test_net_release_and_namespace_death_free_the_lease() {
   net_setup
-  net_policy <<<"$IT_USER veth $NET_BR 1"
+  it_usernet <<<"$IT_USER veth $NET_BR 1"
   local pid; pid=$(net_container); NET_PIDS+=("$pid")
   local line; line=$(net_create "$IT_USER" "$pid")
   local host; host=$(net_field "$line" host)
@@ -197,7 +190,7 @@ test_net_release_and_namespace_death_free_the_lease() {
 
 test_net_quota_holds_under_20_concurrent_creates() {
   net_setup
-  net_policy <<EOF
+  it_usernet <<EOF
 # two lines for the same user add up: 1 + 2 = 3
 $IT_USER veth $NET_BR 1
 @$(id -gn "$IT_USER") veth $NET_BR 2
@@ -221,7 +214,7 @@ EOF
 
 test_net_concurrent_creates_race_for_the_last_slot() {
   net_setup
-  net_policy <<<"$IT_USER veth $NET_BR 4"
+  it_usernet <<<"$IT_USER veth $NET_BR 4"
   local pid; pid=$(net_container); NET_PIDS+=("$pid")
   local i
   for i in 1 2 3; do net_create "$IT_USER" "$pid" --name "s$i" >/dev/null; done
@@ -236,7 +229,7 @@ test_net_concurrent_creates_race_for_the_last_slot() {
 
 test_net_refuses_namespaces_that_are_not_the_callers() {
   net_setup
-  net_policy <<EOF
+  it_usernet <<EOF
 $IT_USER veth $NET_BR 5
 $IT_OTHER veth $NET_BR 5
 EOF
@@ -270,7 +263,7 @@ EOF
 
 test_net_refuses_bridges_names_and_arguments_outside_policy() {
   net_setup
-  net_policy <<<"$IT_USER veth $NET_BR 2"
+  it_usernet <<<"$IT_USER veth $NET_BR 2"
   local pid; pid=$(net_container); NET_PIDS+=("$pid")
   ip -n "$NET_NS" link add sbxitbr1 type bridge
   NET_STATE_PIDS=("$pid")
@@ -286,13 +279,13 @@ test_net_refuses_bridges_names_and_arguments_outside_policy() {
   NET_REDIR=$redir net_refused "usage" "$before" net_run "$IT_USER" create --bridge "$NET_BR" --bridge "$NET_BR"
   NET_REDIR=$redir net_refused "usage" "$before" net_run "$IT_USER" frobnicate
   # A granted bridge that is not there (or has no address) is reported as such.
-  net_policy <<<"$IT_USER veth nosuchbr 2"
+  it_usernet <<<"$IT_USER veth nosuchbr 2"
   NET_REDIR=$redir net_refused "bridge nosuchbr is not usable here (missing)" "$before" net_run "$IT_USER" create --bridge nosuchbr
 }
 
 test_net_release_refuses_other_users_interfaces() {
   net_setup
-  net_policy <<EOF
+  it_usernet <<EOF
 $IT_USER veth $NET_BR 2
 $IT_OTHER veth $NET_BR 2
 EOF
@@ -331,17 +324,17 @@ test_net_hostile_usernet_files_are_refused() {
   )
   local c
   for c in "${cases[@]}"; do
-    printf -- "${c%%|*}\n" | net_policy
+    printf -- "${c%%|*}\n" | it_usernet
     NET_REDIR=$redir net_refused "${c#*|}" "$before" net_run "$u" create --bridge "$NET_BR"
   done
   # A NUL byte hidden in an otherwise granting file.
-  printf '%s veth %s 2\n\0%s veth %s 2\n' "$u" "$NET_BR" "$u" "$NET_BR" | net_policy
+  printf '%s veth %s 2\n\0%s veth %s 2\n' "$u" "$NET_BR" "$u" "$NET_BR" | it_usernet
   NET_REDIR=$redir net_refused "NUL byte" "$before" net_run "$u" create --bridge "$NET_BR"
   # Huge file.
-  head -c 70000 /dev/zero | tr '\0' '#' | net_policy
+  head -c 70000 /dev/zero | tr '\0' '#' | it_usernet
   NET_REDIR=$redir net_refused "larger than" "$before" net_run "$u" create --bridge "$NET_BR"
   # Ownership and modes: the file and its directory must be root's alone.
-  net_policy <<<"$u veth $NET_BR 2"
+  it_usernet <<<"$u veth $NET_BR 2"
   chmod 0664 /etc/sandbox/usernet
   NET_REDIR=$redir net_refused "not writable by group or others" "$before" net_run "$u" create --bridge "$NET_BR"
   chmod 0644 /etc/sandbox/usernet; chown "$u" /etc/sandbox/usernet
@@ -352,13 +345,13 @@ test_net_hostile_usernet_files_are_refused() {
   rm /etc/sandbox/usernet
   NET_REDIR=$redir net_refused "usernet is missing" "$before" net_run "$u" create --bridge "$NET_BR"
   # And the good file works, so the refusals above were about the content.
-  net_policy <<<"$u veth $NET_BR 2"
+  it_usernet <<<"$u veth $NET_BR 2"
   net_create "$u" "$pid" >/dev/null
 }
 
 test_net_hostile_lease_files_are_refused() {
   net_setup
-  net_policy <<<"$IT_USER veth $NET_BR 3"
+  it_usernet <<<"$IT_USER veth $NET_BR 3"
   local pid; pid=$(net_container); NET_PIDS+=("$pid")
   local uid; uid=$(it_uid)
   local ouid; ouid=$(it_uid "$IT_OTHER")
@@ -416,7 +409,7 @@ test_net_hostile_lease_files_are_refused() {
 
 test_net_environment_and_process_hardening() {
   net_setup
-  net_policy <<<"$IT_USER veth $NET_BR 2"
+  it_usernet <<<"$IT_USER veth $NET_BR 2"
   local pid; pid=$(net_container); NET_PIDS+=("$pid")
   # An LD_PRELOAD library that leaves a mark when loaded...
   cat >"$NET_TMP/evil.c" <<'EOF'
@@ -467,7 +460,7 @@ EOF
 
 test_net_reservation_of_a_killed_helper_is_not_a_quota_bypass() {
   net_setup
-  net_policy <<<"$IT_USER veth $NET_BR 1"
+  it_usernet <<<"$IT_USER veth $NET_BR 1"
   local pid; pid=$(net_container); NET_PIDS+=("$pid")
   # Simulate a helper killed after reserving, before recording the index:
   # a reservation for an interface that exists (adopted) ...
@@ -498,7 +491,7 @@ test_net_reservation_of_a_killed_helper_is_not_a_quota_bypass() {
 
 test_net_check_reports_grants_and_use() {
   net_setup
-  net_policy <<EOF
+  it_usernet <<EOF
 $IT_USER veth $NET_BR 2
 @$(id -gn "$IT_USER") veth sbxitbr2 1
 $IT_OTHER veth sbxitbr3 9
@@ -510,14 +503,14 @@ EOF
   # A granted name that is not a bridge, and a bridge without an address.
   ip -n "$NET_NS" link add sbxitbr2 type veth peer name sbxitpeer
   ip -n "$NET_NS" link add sbxitbr3 type bridge
-  net_policy <<EOF2
+  it_usernet <<EOF2
 $IT_USER veth sbxitbr2 1
 $IT_USER veth sbxitbr3 1
 EOF2
   out=$(net_run "$IT_USER" check)
   assert_contains "$out" "bridge=sbxitbr2 quota=1 used=0 state=not-a-bridge gateway=-"
   assert_contains "$out" "bridge=sbxitbr3 quota=1 used=0 state=no-address gateway=-"
-  net_policy <<<"$IT_USER veth $NET_BR 2"
+  it_usernet <<<"$IT_USER veth $NET_BR 2"
   out=$(net_run "$IT_USER" check)
   assert_not_contains "$out" "sbxitbr3"
   # argv[0] is the caller's to choose and means nothing to the helper.
@@ -534,7 +527,7 @@ test_net_parsers_survive_fuzzing() {
 # id maps: the owner check and the container-side set-up must work then.
 test_net_works_before_the_id_maps_are_written() {
   net_setup
-  net_policy <<<"$IT_USER veth $NET_BR 1"
+  it_usernet <<<"$IT_USER veth $NET_BR 1"
   local pid; pid=$(runuser -u "$IT_USER" -- sh -c 'cd /; unshare --user --net sleep 600 >/dev/null 2>&1 & echo $!')
   NET_PIDS+=("$pid")
   local i; for i in $(seq 1 100); do [ "$(readlink "/proc/$pid/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break; sleep 0.05; done
@@ -568,7 +561,7 @@ test_net_setup_script_gives_containers_nat() {
   ip netns exec "$up" /usr/bin/python3 -m http.server --bind 10.206.0.2 --directory "$NET_TMP/www" 8081 \
     >"$NET_TMP/up.log" 2>&1 &
   NET_PIDS+=($!)
-  net_policy <<<"$IT_USER veth $NET_BR 1"
+  it_usernet <<<"$IT_USER veth $NET_BR 1"
   local pid; pid=$(net_container); NET_PIDS+=("$pid")
   local line; line=$(net_create "$IT_USER" "$pid")
   net_configure "$pid" "$line"
@@ -593,7 +586,7 @@ test_net_setup_script_gives_containers_nat() {
 # container can neither reach another nor take over its address.
 test_net_containers_cannot_reach_or_impersonate_each_other() {
   net_setup
-  net_policy <<EOF2
+  it_usernet <<EOF2
 $IT_USER veth $NET_BR 1
 $IT_OTHER veth $NET_BR 1
 EOF2

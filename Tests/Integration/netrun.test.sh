@@ -48,12 +48,6 @@ nr_cleanup() {
   rm -rf "$NR_TMP"
 }
 
-nr_policy() {
-  cat >/etc/sandbox/usernet
-  chown root:root /etc/sandbox/usernet
-  chmod 0644 /etc/sandbox/usernet
-}
-
 # A profile NAME with network.mode MODE (bridge = the test bridge for veth).
 nr_profile() {
   local name=$1 mode=$2 bridge=${3:-$NR_BR}
@@ -129,7 +123,7 @@ nr_supervisor() { pgrep -u "$IT_USER" -f "sandbox _supervise .*/$1\.toml" || tru
 # neither.
 test_netrun_veth_gets_an_address_a_route_and_reaches_the_bridge() {
   nr_setup
-  nr_policy <<<"$IT_USER veth $NR_BR 2"
+  it_usernet <<<"$IT_USER veth $NR_BR 2"
   local token; token=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
   nr_server "$NR_GW" 8090 "$token"
   nr_profile nrveth veth
@@ -160,7 +154,7 @@ test_netrun_veth_gets_an_address_a_route_and_reaches_the_bridge() {
 # far below firejail --net's 1.6 s ARP probe).
 test_netrun_veth_start_latency() {
   nr_setup
-  nr_policy <<<"$IT_USER veth $NR_BR 2"
+  it_usernet <<<"$IT_USER veth $NR_BR 2"
   nr_profile nrlat veth
   nr_profile nrlatnone none
   local name i t0 times
@@ -186,7 +180,7 @@ test_netrun_veth_start_latency() {
 # network; the others fail with the helper's quota message and leave nothing.
 test_netrun_quota_holds_under_20_concurrent_runs() {
   nr_setup
-  nr_policy <<<"$IT_USER veth $NR_BR 5"
+  it_usernet <<<"$IT_USER veth $NR_BR 5"
   local i
   for i in $(seq 1 20); do nr_profile "nrq$i" veth; done
   for i in $(seq 1 20); do
@@ -217,7 +211,7 @@ test_netrun_quota_holds_under_20_concurrent_runs() {
 # namespace dies with the veth, and the next run reclaims the lease.
 test_netrun_supervisor_sigkill_frees_the_veth_and_the_lease() {
   nr_setup
-  nr_policy <<<"$IT_USER veth $NR_BR 1"
+  it_usernet <<<"$IT_USER veth $NR_BR 1"
   nr_profile nrkill veth
   nr_sbx run nrkill -- -c 'ip -o -4 addr show eth0; exec sleep 120' >"$NR_TMP/run.out" 2>&1 &
   NR_PIDS+=($!)
@@ -236,7 +230,7 @@ test_netrun_supervisor_sigkill_frees_the_veth_and_the_lease() {
 # A bridge the administrator did not grant: a clear refusal, nothing left.
 test_netrun_ungranted_bridge_fails_clearly_and_leaves_nothing() {
   nr_setup
-  nr_policy <<<"$IT_OTHER veth $NR_BR 4"
+  it_usernet <<<"$IT_OTHER veth $NR_BR 4"
   nr_profile nrdeny veth
   local out rc=0
   out=$(nr_sbx run nrdeny -- -c 'echo app-ran' 2>&1) || rc=$?
@@ -302,7 +296,7 @@ test_netrun_pasta_reaches_the_namespace_and_resolves_through_it() {
 # script's rules hand the query to the stub, from a loopback source.
 test_netrun_veth_dns_through_the_hosts_loopback_stub() {
   nr_setup
-  nr_policy <<<"$IT_USER veth $NR_BR 1"
+  it_usernet <<<"$IT_USER veth $NR_BR 1"
   nr_resolv_conf <<<"nameserver 127.0.0.53
 options edns0 trust-ad
 search it.example"
@@ -363,7 +357,7 @@ while True:
 # A host nameserver the bridge can reach is copied as it is.
 test_netrun_veth_dns_copies_a_reachable_nameserver() {
   nr_setup
-  nr_policy <<<"$IT_USER veth $NR_BR 1"
+  it_usernet <<<"$IT_USER veth $NR_BR 1"
   ip -n "$NR_NS" addr add 10.206.0.53/32 dev lo
   nr_resolv_conf <<<"nameserver 10.206.0.53"
   nr_dns 10.206.0.53 direct.it.example 10.9.8.6
