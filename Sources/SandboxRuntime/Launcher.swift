@@ -232,20 +232,7 @@ public struct ContainerDescription: Sendable, Equatable {
     public var profile: String?
 
     public var json: String {
-        func q(_ s: String) -> String {
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                default:
-                    if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) }
-                    else { out.unicodeScalars.append(u) }
-                }
-            }
-            return out + "\""
-        }
+        let q = JSONText.quote
         return "{\"name\":\(q(name)),\"state\":\(q(state)),\"pid\":\(pid.map(String.init) ?? "null"),\"sessions\":\(sessions),\"persistent\":\(persistent),\"profile\":\(profile.map(q) ?? "null")}"
     }
 }
