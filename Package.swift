@@ -37,6 +37,9 @@ let package = Package(
         // The setuid helper's logic (policy, lease database, netlink), shared with tests and the fuzzer.
         .target(name: "CSandboxNet", cSettings: hardenedC),
 
+        // The supervisor's event loop and the mediators it drives for a container's
+        // lifetime (sound, X11): no Foundation, TOML, libpulse or libX11.
+        .target(name: "SandboxMediators"),
         // Pure Swift: profile model, parser, validation, id maps, mount plan, paths, errors.
         .target(
             name: "SandboxCore",
@@ -50,7 +53,7 @@ let package = Package(
         .target(
             name: "SandboxRuntime",
             dependencies: [
-                "SandboxCore", "CSandboxSpawn", "CLibcap", "CLibseccomp", "CSandboxNet",
+                "SandboxCore", "SandboxMediators", "CSandboxSpawn", "CLibcap", "CLibseccomp", "CSandboxNet",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -77,6 +80,7 @@ let package = Package(
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore"]),
         .testTarget(name: "SandboxRuntimeTests", dependencies: ["SandboxRuntime", "SandboxCore"]),
         .testTarget(name: "SandboxDesktopTests", dependencies: ["SandboxDesktop", "SandboxCore"]),
+        .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators"]),
         .testTarget(name: "SandboxNetTests", dependencies: ["CSandboxNet", "SandboxRuntime", "SandboxCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -9,6 +9,7 @@
 import CSandboxSpawn
 import Logging
 import SandboxCore
+import SandboxMediators
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,6 +20,9 @@ public struct Supervisor {
     public var directory: ContainerDirectory
     public var persistent: Bool
     public var hooks: ContainerHooks
+    /// Built after the spawn (no thread or mediator exists while the container is
+    /// cloned) and driven until the init exits.
+    public var mediators: @Sendable (ContainerProcess) throws -> [Mediator] = { _ in [] }
 
     public init(plan: LaunchPlan, profile: Profile, directory: ContainerDirectory, persistent: Bool,
                 hooks: ContainerHooks = ContainerHooks()) {
@@ -39,8 +43,10 @@ public struct Supervisor {
         signal(SIGPIPE, SIG_IGN)
         let clock = Stopwatch()
         let container: ContainerProcess
+        let loop = PollLoop()
         do {
             container = try start(firstClientFD: firstClientFD)
+            for m in try mediators(container) { loop.add(m) }
         } catch {
             log.debug("\(name): start failed after \(clock.elapsed): \(error)")
             report(readyFD, "\(error)")
@@ -58,8 +64,8 @@ public struct Supervisor {
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         if null >= 0 { dup2(null, 0); dup2(null, 1); dup2(null, 2); close(null) }
 
-        // Wait for the init to exit: the pidfd becomes readable.
-        while !waitReadable(container.pidfd.raw, timeoutMs: -1) {}
+        // Drive the mediators until the init exits (its pidfd becomes readable).
+        loop.run(until: container.pidfd.raw)
         var status: Int32 = 0
         while waitpid(container.pid, &status, 0) < 0 && errno == EINTR {}
         log.info("\(name): init \(container.pid) exited (\(describeWaitStatus(status))); tearing down")
