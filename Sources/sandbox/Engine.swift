@@ -94,9 +94,10 @@ struct Engine {
         }
         // A minted X cookie and a loaded sound module are undone after the container stops.
         let stateDir = directory.stateDir(profile.name)
-        let teardown = profile.x11.mode == .untrusted || profile.pulse.mode == .module
-            ? [Paths.executablePath(), "_desktop-teardown", stateDir] : []
         let (level, file) = LogSetup.current
+        let logOptions = (level == .notice ? [] : ["--log-level", level.rawValue]) + (file.map { ["--log-file", $0] } ?? [])
+        let teardown = profile.x11.mode == .untrusted || profile.pulse.mode == .module
+            ? [Paths.executablePath(), "_desktop-teardown"] + logOptions + [stateDir] : []
         let spec = SupervisorPlan(plan: plan, persistent: false, runtimeDir: directory.root,
                                   profilePath: profile.sourcePath, profileFingerprint: profileFingerprint(path: profile.sourcePath),
                                   network: network, teardown: teardown, logLevel: level.rawValue, logFile: file)

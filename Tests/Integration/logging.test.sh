@@ -58,7 +58,7 @@ test_debug_log_file_has_the_launcher_and_supervisor_stages() {
   assert_contains "$text" "itlog: container started in"
   assert_contains "$text" "exited (exit status 0); tearing down"
   assert_contains "$text" "pulse: unloaded module"
-  assert_contains "$text" "itlog: desktop torn down in"
+  assert_contains "$text" "desktop torn down in"
   # Two processes wrote it: the launcher and the supervisor (its own pid).
   local launcher supervisor
   launcher=$(grep -F "supervisor reported ready" "$file" | sed -n 's/.* sandbox\[\([0-9]*\)\].*/\1/p')
