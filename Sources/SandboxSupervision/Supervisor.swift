@@ -238,7 +238,8 @@ struct StatusChannel {
     func close() { _ = Glibc.close(fd) }
 }
 
-/// A wait(2) status in words, for the log.
+/// A wait(2) status (WIFEXITED/WEXITSTATUS are macros Swift cannot see): in
+/// words for the log, or as the shell's exit status.
 package struct WaitStatus: CustomStringConvertible {
     package let raw: Int32
     package init(_ raw: Int32) { self.raw = raw }
