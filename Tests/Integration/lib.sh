@@ -8,6 +8,14 @@ IT_STATE=${IT_STATE:-/tmp/sandbox-it}
 IT_PREFIX=$IT_STATE/prefix           # `make install PREFIX=` target, readable by the test user
 IT_LOGS=$IT_STATE/logs
 IT_DISPLAY_NUM=${IT_DISPLAY_NUM:-77}
+# No session bus for anything the tests start. Without DBUS_SESSION_BUS_ADDRESS a
+# libdbus program autolaunches a bus on the X display when dbus-x11 is installed
+# (as on every Debian desktop): the harness's PulseAudio and a second one a test
+# starts then share that bus, and the second exits with "D-Bus name
+# org.PulseAudio1 already taken". An address that cannot be reached stops the
+# autolaunch and leaves each server bus-less, as on a machine without dbus-x11.
+# A test that wants a bus of its own passes one in IT_EXTRA_ENV.
+IT_NO_SESSION_BUS=unix:path=/nonexistent/sandbox-it-no-session-bus
 export IT_USER IT_OTHER IT_STATE IT_PREFIX IT_LOGS
 
 it_uid() { id -u "${1:-$IT_USER}"; }
@@ -99,6 +107,7 @@ it_as() {
     PATH="$IT_PREFIX/bin:/usr/local/bin:/usr/bin:/bin" \
     XDG_RUNTIME_DIR="$(it_runtime "$u")" \
     DISPLAY=":$IT_DISPLAY_NUM" XAUTHORITY="$home/.Xauthority" \
+    DBUS_SESSION_BUS_ADDRESS="$IT_NO_SESSION_BUS" \
     ${IT_EXTRA_ENV:-} "$@"
 }
 
