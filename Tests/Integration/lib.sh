@@ -4,6 +4,8 @@
 
 IT_USER=${IT_USER:-sbtest}          # the ordinary user who runs the sandbox
 IT_OTHER=${IT_OTHER:-sbother}       # a second user, for cross-user abuse tests
+IT_USER_SUBID=${IT_USER_SUBID:-400000}    # subuid/subgid bases given when useradd gave none
+IT_OTHER_SUBID=${IT_OTHER_SUBID:-500000}
 IT_STATE=${IT_STATE:-/tmp/sandbox-it}
 IT_PREFIX=$IT_STATE/prefix           # `make install PREFIX=` target, readable by the test user
 IT_LOGS=$IT_STATE/logs
@@ -37,8 +39,8 @@ it_setup() {
   mkdir -p "$IT_STATE" "$IT_LOGS" && chmod 755 "$IT_STATE"
   # Xvfb and pulseaudio run as the test user and log here.
   chmod 1777 "$IT_LOGS"
-  it_make_user "$IT_USER" 400000 || return 1
-  it_make_user "$IT_OTHER" 500000 || return 1
+  it_make_user "$IT_USER" "$IT_USER_SUBID" || return 1
+  it_make_user "$IT_OTHER" "$IT_OTHER_SUBID" || return 1
   # Install the release build where the test users can read it.
   rm -rf "$IT_PREFIX"
   make -C "$IT_ROOT" --no-print-directory install PREFIX="$IT_PREFIX" >"$IT_LOGS/install.log" 2>&1 \
