@@ -22,6 +22,13 @@
 //     the guarantee the check needs and installs and test prefixes under /tmp are
 //     common (a hard link another user planted is stopped by
 //     fs.protected_hardlinks, on by default since Linux 3.6 and in every Debian).
+//   * inside a user namespace of someone else's making (toolbox, distrobox, a
+//     rootless container, `unshare -Ur`), files whose owner is not mapped show as
+//     the kernel's overflow uid (65534): the host's root-owned /, /home and /usr
+//     look like that. There, and only there, the overflow uid counts as root. An
+//     unmapped owner cannot be told apart from another unmapped host user, which
+//     is the limit of any check made from inside such a namespace; in the initial
+//     namespace 65534 is the ordinary user nobody and is refused like any other.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,9 +68,10 @@ public enum TrustProblem: Sendable, Equatable {
 }
 
 public enum ProfileTrust {
-    /// The decision for one entry, pure: the user is `uid` with primary group `gid`.
-    public static func judge(_ e: TrustEntry, uid: UInt32, gid: UInt32) -> TrustProblem? {
-        if e.uid != uid && e.uid != 0 { return .ownedByOther(e) }
+    /// The decision for one entry, pure: the user is `uid` with primary group `gid`;
+    /// `unmappedOwner` is the overflow uid when running in a nested user namespace.
+    public static func judge(_ e: TrustEntry, uid: UInt32, gid: UInt32, unmappedOwner: UInt32? = nil) -> TrustProblem? {
+        if e.uid != uid && e.uid != 0 && e.uid != unmappedOwner { return .ownedByOther(e) }
         // A symlink's own mode is always 0777 and it cannot be changed in place,
         // only replaced through its directory, which is checked on its own.
         if e.kind == .symlink { return nil }
@@ -74,8 +82,8 @@ public enum ProfileTrust {
     }
 
     /// The first problem on a chain, in order (the file first, then upwards).
-    public static func firstProblem(_ chain: [TrustEntry], uid: UInt32, gid: UInt32) -> TrustProblem? {
-        for e in chain { if let p = judge(e, uid: uid, gid: gid) { return p } }
+    public static func firstProblem(_ chain: [TrustEntry], uid: UInt32, gid: UInt32, unmappedOwner: UInt32? = nil) -> TrustProblem? {
+        for e in chain { if let p = judge(e, uid: uid, gid: gid, unmappedOwner: unmappedOwner) { return p } }
         return nil
     }
 
@@ -123,7 +131,17 @@ public enum ProfileTrust {
 
     /// The check profile loading runs: nil when `path` is safe to use.
     public static func problem(_ path: String, uid: UInt32, gid: UInt32) -> TrustProblem? {
-        firstProblem(chain(path), uid: uid, gid: gid)
+        firstProblem(chain(path), uid: uid, gid: gid, unmappedOwner: nestedOverflowUID())
+    }
+
+    /// The overflow uid when this process is not in the initial user namespace
+    /// (its uid_map is not the identity "0 0 4294967295"), else nil.
+    static func nestedOverflowUID() -> UInt32? {
+        guard case .success(let map) = HostFile.readBytes("/proc/self/uid_map", limit: 1 << 16) else { return nil }
+        let fields = String(decoding: map, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+        if fields == ["0", "0", "4294967295"] { return nil }
+        guard case .success(let text) = HostFile.readBytes("/proc/sys/kernel/overflowuid", limit: 64) else { return 65534 }
+        return UInt32(String(decoding: text, as: UTF8.self).split(separator: "\n").first ?? "") ?? 65534
     }
 
     /// "its directory /srv/p is owned by uid 1001 (bob), not by you (1000) or root (mode 755)".

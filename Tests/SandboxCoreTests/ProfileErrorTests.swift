@@ -349,6 +349,14 @@ import Glibc
         #expect(ProfileTrust.judge(othersTmp, uid: 1000, gid: 1000) == .ownedByOther(othersTmp))
     }
 
+    @Test func theOverflowUIDCountsAsRootOnlyInANestedUserNamespace() {
+        let home = e(.directory, uid: 65534, 0o755)          // /home seen from `unshare -Ur`
+        #expect(ProfileTrust.judge(home, uid: 0, gid: 0, unmappedOwner: 65534) == nil)
+        #expect(ProfileTrust.judge(home, uid: 1000, gid: 1000) == .ownedByOther(home))   // the initial namespace: user nobody
+        let open = e(.directory, uid: 65534, 0o777)
+        #expect(ProfileTrust.judge(open, uid: 0, gid: 0, unmappedOwner: 65534) == .writableByEveryone(open))
+    }
+
     @Test func theFirstProblemFromTheFileUpwardsIsReported() {
         let chain = [e(.file, 0o644), e(.directory, 0o755), e(.directory, uid: 1001, 0o755), e(.directory, uid: 0, 0o777)]
         #expect(ProfileTrust.firstProblem(chain, uid: 1000, gid: 1000) == .ownedByOther(chain[2]))
