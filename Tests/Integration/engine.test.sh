@@ -135,7 +135,8 @@ mode = "none"'
 # The same without a subordinate range: the child never becomes root inside
 # (single-id map), and still holds the namespace's capabilities to bring lo up.
 test_loopback_is_up_with_a_single_id_map() {
-  local u=sbengine
+  # A user of this run's own (runs side by side must not share it), without a subordinate range.
+  local u=$IT_USER-single
   id "$u" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$u"
   sed -i "/^$u:/d" /etc/subuid /etc/subgid
   mkdir -p "/run/user/$(id -u $u)" && chown "$u:" "/run/user/$(id -u $u)" && chmod 700 "/run/user/$(id -u $u)"
