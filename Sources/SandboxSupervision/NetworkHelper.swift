@@ -243,31 +243,17 @@ public struct PastaProcess: Sendable {
     /// veth already drops bridge→127/8 (CVE-2020-8558); this makes pasta match it.
     /// The container still reaches the host's other addresses like any machine on
     /// the network would, and DNS through `--dns-forward` (a separate mapping).
-    public static let outboundOnly = arguments(for: Profile.Network())
-
-    /// pasta's forwarding options for a profile: `outboundOnly`, opened only for the
-    /// ports the profile names. `inbound_*`: pasta listens on the host's 127.0.0.1
-    /// only (`-t 127.0.0.1/PORT`, never every interface) and forwards into the
-    /// container; `host_loopback_*`: the container's 127.0.0.1:PORT leads to the
-    /// host's (`-T PORT`). Pure: tested without pasta.
-    public static func arguments(for network: Profile.Network) -> [String] {
-        var args = ["--no-map-gw"]
-        for (flag, ports) in [("-t", network.inboundTCP), ("-u", network.inboundUDP)] {
-            if ports.isEmpty { args += [flag, "none"] } else { for p in ports { args += [flag, "127.0.0.1/\(p)"] } }
-        }
-        for (flag, ports) in [("-T", network.hostLoopbackTCP), ("-U", network.hostLoopbackUDP)] {
-            args += [flag, ports.isEmpty ? "none" : ports.map(String.init).joined(separator: ",")]
-        }
-        return args
-    }
+    /// (`arguments(for:)` in SandboxRuntime opens the ports a profile names.)
+    public static let outboundOnly = ["--no-map-gw", "-t", "none", "-u", "none", "-T", "none", "-U", "none"]
 
     /// Starts pasta for `containerPID` (joining its user and network namespaces,
     /// which the caller must still be allowed to open) with `--config-net`: pasta configures
     /// the container's interface, address and routes from the host's. Returns
     /// once pasta has daemonized, i.e. the namespace is configured.
-    /// `network` names the ports to open (`arguments(for:)`); the default opens none.
+    /// `forwarding` names the ports to open (`arguments(for:)`, planned by the
+    /// launcher from the profile); the default opens none.
     public static func start(containerPID: Int32, pidFile: String, executable: String? = nil,
-                             network: Profile.Network = Profile.Network(),
+                             forwarding: [String] = outboundOnly,
                              extraArguments: [String] = []) throws -> PastaProcess {
         guard let pasta = executable ?? HostCommand.find("pasta") else {
             throw SandboxError("network.mode = \"pasta\" needs pasta, which is not installed",
@@ -279,7 +265,7 @@ public struct PastaProcess: Sendable {
         }
         unlink(pidFile)
         // Nothing of ours (environment, descriptors): pasta is a long-lived daemon.
-        let result = try HostCommand([pasta, "--config-net", "--quiet", "--pid", pidFile] + arguments(for: network) + extraArguments
+        let result = try HostCommand([pasta, "--config-net", "--quiet", "--pid", pidFile] + forwarding + extraArguments
                                      + [String(containerPID)], environment: [:]).run(passing: [])
         let detail = result.errorOutput.split(separator: "\n").filter { !$0.contains("syslog") }.joined(separator: "; ")
         guard result.status == 0 else {

@@ -154,7 +154,7 @@ final class NetworkSetUp: @unchecked Sendable {
             lease = attached
             log.info("\(name): network: leased \(attached.address)/\(attached.prefixLength) via \(attached.gateway) on \(bridge) (host side \(attached.hostInterface)) in \(clock.elapsed)")
         case .pasta(let pidFile, let arguments):
-            let pasta = try PastaProcess.start(containerPID: container.pid, pidFile: pidFile, extraArguments: arguments)
+            let pasta = try PastaProcess.start(containerPID: container.pid, pidFile: pidFile, forwarding: [], extraArguments: arguments)
             log.info("\(name): network: pasta pid \(pasta.pid) started in \(clock.elapsed)")
         }
     }

@@ -70,7 +70,8 @@ struct Engine {
             return .veth(bridge: try bridge(for: profile), helper: SandboxNetHelper.installed().path)
         case .pasta:
             return .pasta(pidFile: directory.stateDir(profile.name) + "/pasta.pid",
-                          arguments: ["--dns-forward", NetworkPlanner.pastaDNSAddress])
+                          arguments: PastaProcess.arguments(for: profile.network)
+                              + ["--dns-forward", NetworkPlanner.pastaDNSAddress])
         case .none, .host:
             return .none
         }

@@ -154,6 +154,8 @@ func pastaConfiguresTheNamespaceAndStops() throws {
 /// opened per named port, inbound on the host's loopback only.
 @Test func pastaArgumentsAreOutboundOnlyUnlessPortsAreNamed() {
     #expect(PastaProcess.outboundOnly == ["--no-map-gw", "-t", "none", "-u", "none", "-T", "none", "-U", "none"])
+    // The supervisor's default and the launcher's plan for a profile without forwards agree.
+    #expect(PastaProcess.arguments(for: Profile.Network()) == PastaProcess.outboundOnly)
     var net = Profile.Network()
     net.mode = .pasta
     net.inboundTCP = [8080, 8081]
@@ -213,7 +215,7 @@ func pastaOpensOnlyTheNamedPorts() throws {
 
     let pasta = try PastaProcess.start(containerPID: pid, pidFile: dir + "/pasta.pid",
                                        executable: HostCommand.find("pasta") ?? "/usr/bin/pasta",
-                                       network: net, extraArguments: getuid() == 0 ? ["--runas", "0"] : [])
+                                       forwarding: PastaProcess.arguments(for: net), extraArguments: getuid() == 0 ? ["--runas", "0"] : [])
     defer { pasta.stop() }
     let script = """
         inside() { /usr/bin/nsenter -t \(pid) -U -n --preserve-credentials "$@"; }
