@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -256,6 +257,20 @@ __attribute__((noreturn)) static void container_main(const struct sbx_spawn_requ
     }
 
     if ((req->namespaces & SBX_NS_NET) && bring_up_loopback() < 0) sbx_fail(efd, SBX_STAGE_LOOPBACK, errno, 0);
+    /* A fork bomb inside must not starve the user's session: the app runs as the
+     * user's own uid, so it would otherwise count against the user's whole limit.
+     * Since Linux 5.14 RLIMIT_NPROC is checked against the task count of the uid in
+     * the caller's user namespace (ucounts), i.e. this container's alone; tasks are
+     * still charged to the parents, so the host keeps (limit - N) for itself. Lowering
+     * needs no privilege; a limit above the hard one is clamped to it. */
+    if (req->process_limit > 0) {
+        struct rlimit lim;
+        if (getrlimit(RLIMIT_NPROC, &lim) < 0) sbx_fail(efd, SBX_STAGE_LIMITS, errno, 0);
+        rlim_t want = (rlim_t)req->process_limit;
+        if (lim.rlim_max != RLIM_INFINITY && want > lim.rlim_max) want = lim.rlim_max;
+        lim.rlim_cur = lim.rlim_max = want;
+        if (setrlimit(RLIMIT_NPROC, &lim) < 0) sbx_fail(efd, SBX_STAGE_LIMITS, errno, 0);
+    }
 
     /* Host mount events must not leak in, ours must not leak out; slave also makes pivot_root legal. */
     if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_PRIVATE, errno, 0);

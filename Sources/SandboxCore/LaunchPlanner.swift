@@ -39,6 +39,7 @@ public enum LaunchPlanner {
         plan.uid = user.uid
         plan.gid = user.gid
         plan.stopTimeout = profile.session.stopTimeout
+        plan.processLimit = profile.limits.processes
         plan.environment = environment(profile: profile, user: user, home: mounts.home, host: hostEnvironment)
         plan.workingDirectory = plan.containerPath(forHost: hostWorkingDirectory) ?? mounts.home
         return plan

@@ -181,12 +181,3 @@ public enum NetworkPlanner {
 extension Character {
     fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
-
-extension Substring {
-    fileprivate var trimmingWhitespace: Substring {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
-        return s
-    }
-}

@@ -26,6 +26,7 @@ public struct Profile: Sendable, Equatable {
     public var mounts: [Mount] = []
     public var seccomp = Seccomp()
     public var session = Session()
+    public var limits = Limits()
     public var image = Image()
     public var desktop = Desktop()
 
@@ -139,6 +140,14 @@ public struct Profile: Sendable, Equatable {
         /// Syscall names removed from / added to the default deny list.
         public var allow: [String] = []
         public var deny: [String] = []
+        public init() {}
+    }
+
+    public struct Limits: Sendable, Equatable {
+        /// RLIMIT_NPROC inside the container: tasks (processes and threads) per uid,
+        /// counted for this container alone (Linux >= 5.14). The default is above what
+        /// a browser with many tabs runs and far below a desktop user's own limit.
+        public var processes: Int = 8192
         public init() {}
     }
 

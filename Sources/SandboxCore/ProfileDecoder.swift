@@ -6,7 +6,7 @@
 /// The keys each table accepts; unknown keys get a did-you-mean from these.
 enum ProfileSchema {
     static let topLevel = ["description", "include", "command", "rootfs", "home", "idmap", "devices", "x11", "pulse",
-                           "wayland", "network", "env", "mount", "seccomp", "session", "image", "desktop"]
+                           "wayland", "network", "env", "mount", "seccomp", "session", "limits", "image", "desktop"]
     static let tables: [String: [String]] = [
         "rootfs": ["mode", "path"],
         "home": ["mode"],
@@ -19,12 +19,16 @@ enum ProfileSchema {
         "mount": ["source", "target", "readonly", "optional"],
         "seccomp": ["profile", "allow_userns", "multiarch", "allow", "deny"],
         "session": ["stop_timeout"],
+        "limits": ["processes"],
         "image": ["distro", "release", "arch", "variant", "components", "foreign_architectures", "packages", "sources", "keys"],
         "desktop": ["name", "icon", "comment", "categories", "mime_types"],
     ]
     static let userConfig = ["bridge", "data_dir", "stop_timeout"]
 
     static let stopTimeoutRange = 0...3600
+    /// Tasks (processes and threads) per user inside one container. The floor keeps
+    /// a shell and a few tools working; the ceiling is the kernel's pid_max limit.
+    static let processesRange = 16...4_194_304
     static let distros = ["debian", "ubuntu"]
     static let debianArchitectures = ["amd64", "arm64", "armel", "armhf", "i386", "mips64el", "mipsel", "ppc64el", "riscv64", "s390x"]
     static let variants = ["extract", "custom", "essential", "apt", "required", "minbase", "buildd", "important", "debootstrap", "standard"]
@@ -74,6 +78,15 @@ struct ProfileDecoder {
             case "seccomp": decodeSeccomp(n, &p.seccomp)
             case "session":
                 if let t = table(n, "session"), let v = stopTimeout(t) { p.session.stopTimeout = v }
+            case "limits":
+                if let t = table(n, "limits"), let node = t["processes"], let v = int(t, "processes") {
+                    if ProfileSchema.processesRange.contains(v) {
+                        p.limits.processes = v
+                    } else {
+                        fail(.badValue, node, "processes \(v) is out of range",
+                             hint: "tasks (processes and threads) the app may run, \(ProfileSchema.processesRange.lowerBound)–\(ProfileSchema.processesRange.upperBound); a browser runs a few thousand")
+                    }
+                }
             case "image": decodeImage(n, &p.image)
             case "desktop": decodeDesktop(n, &p.desktop)
             default: break

@@ -80,6 +80,9 @@ public enum TOMLEmitter {
         section(&out, "session")
         out.append("stop_timeout = \(p.session.stopTimeout)")
 
+        section(&out, "limits")
+        out.append("processes = \(p.limits.processes)")
+
         section(&out, "image")
         out.append("distro = \(quoted(p.image.distro))")
         out.append("release = \(quoted(p.image.release))")

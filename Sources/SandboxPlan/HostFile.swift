@@ -103,3 +103,13 @@ public enum HostFile {
         return String(p[p.index(after: i)...])
     }
 }
+
+extension Substring {
+    /// Without leading and trailing blanks (space, tab, CR): one line of a config or /proc file.
+    package var trimmingWhitespace: Substring {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
+        return s
+    }
+}

@@ -74,6 +74,8 @@ public struct LaunchPlan: Sendable, Equatable {
     public var seccompFilter: [UInt8] = []
     /// Seconds of SIGTERM grace before SIGKILL when the container stops.
     public var stopTimeout: Int = 10
+    /// RLIMIT_NPROC for everything in the container; 0 = the launcher's own.
+    public var processLimit: Int = 0
     /// Host directories the runtime creates (0700) before the spawn: the private
     /// home, and protected directories that must exist to be bound read-only.
     public var hostDirectories: [String] = []
@@ -88,7 +90,7 @@ public struct LaunchPlan: Sendable, Equatable {
             && a.gidMap == b.gidMap && a.mounts == b.mounts && a.argv == b.argv
             && a.environment == b.environment && a.workingDirectory == b.workingDirectory && a.uid == b.uid
             && a.gid == b.gid && a.supplementaryGroups == b.supplementaryGroups && a.notices == b.notices
-            && a.seccompFilter == b.seccompFilter && a.stopTimeout == b.stopTimeout
+            && a.seccompFilter == b.seccompFilter && a.stopTimeout == b.stopTimeout && a.processLimit == b.processLimit
             && a.hostDirectories == b.hostDirectories && a.home == b.home
             && a.visiblePaths.map { $0.host + "\u{0}" + $0.container } == b.visiblePaths.map { $0.host + "\u{0}" + $0.container }
     }

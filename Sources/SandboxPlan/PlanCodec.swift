@@ -88,6 +88,7 @@ public enum PlanCodec {
         w.strings(p.notices)
         w.blob(p.seccompFilter)
         w.u32(UInt32(clamping: p.stopTimeout))
+        w.u32(UInt32(clamping: p.processLimit))
         w.strings(p.hostDirectories)
         w.u32(UInt32(p.visiblePaths.count))
         for v in p.visiblePaths { w.string(v.host); w.string(v.container) }
@@ -129,6 +130,7 @@ public enum PlanCodec {
         p.notices = try r.strings()
         p.seccompFilter = try r.blob()
         p.stopTimeout = Int(try r.u32())
+        p.processLimit = Int(try r.u32())
         p.hostDirectories = try r.strings()
         p.visiblePaths = try r.array { r throws(PlanDecodingError) in (host: try r.string(), container: try r.string()) }
         p.home = try r.string()

@@ -109,6 +109,7 @@ public enum ContainerSpawner {
                     req.first_client_fd = firstClientFD
                     req.persistent = persistent ? 1 : 0
                     req.stop_timeout = Int32(clamping: plan.stopTimeout)
+                    req.process_limit = UInt64(max(0, plan.processLimit))
                     return sbx_spawn_container(&req, &pidfd)
                 }
             }
@@ -196,6 +197,9 @@ public struct SpawnFailure: Sendable, Equatable {
         case SBX_STAGE_PIVOT_ROOT: return SandboxError("\(plan.name): pivot_root into the container's root failed: \(why)")
         case SBX_STAGE_HOSTNAME: return SandboxError("\(plan.name): cannot set the hostname '\(plan.hostname)': \(why)")
         case SBX_STAGE_INIT: return SandboxError("\(plan.name): the container's init could not start: \(why)")
+        case SBX_STAGE_LIMITS:
+            return SandboxError("\(plan.name): cannot set the container's process limit (\(plan.processLimit)): \(why)",
+                                hint: "change [limits] processes in the profile")
         case SBX_STAGE_LOOPBACK:
             return SandboxError("\(plan.name): cannot bring up the loopback interface (lo) in the container's network namespace: \(why)",
                                 hint: "the kernel refused SIOCSIFFLAGS inside a user namespace; network.mode = \"host\" shares the host's network instead")

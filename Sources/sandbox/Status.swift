@@ -24,6 +24,7 @@ struct Status: AsyncParsableCommand {
         } else {
             var text = "\(d.name): \(d.state)"
             if let pid = d.pid { text += ", init pid \(pid), \(d.sessions) session\(d.sessions == 1 ? "" : "s")" }
+            if let tasks = d.tasks { text += ", \(tasks) task\(tasks == 1 ? "" : "s")" + (d.taskLimit.map { " (limit \($0) per user)" } ?? "") }
             if d.persistent { text += ", started with `sandbox start`" }
             Console.out(text)
         }

@@ -107,3 +107,48 @@ test_the_supervisor_refuses_to_run_by_hand_or_with_a_damaged_plan() {
   assert_contains "$out" "damaged plan" "the failure record"
   [ -z "$(pgrep -u "$IT_USER" -f 'sandbox-init')" ] || fail "something started"
 }
+
+# Issue 9 #8: a fork bomb inside stops at the container's own process limit,
+# while the same user can still start programs on the host.
+test_a_fork_bomb_stops_at_the_containers_process_limit() {
+  it_profile itbomb <<'EOF'
+description = "bounded fork bomb"
+command = ["/bin/sh"]
+[home]
+mode = "tmpfs"
+[limits]
+processes = 40
+[session]
+stop_timeout = 1
+EOF
+  # Fork up to 120 sleepers (bounded: each sleeps 30 s), count those that started,
+  # then stay (python: dash gives up the whole script at the first failed fork).
+  local bomb='import os, time
+n = 0
+for i in range(120):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    n += 1
+print("started=%d" % n, flush=True)
+time.sleep(30)'
+  sbx run itbomb -- -c "exec python3 -c '$bomb'" >"$IT_STATE/bomb.out" 2>&1 &
+  local runner=$!
+  sup_wait 'grep -q started= "$IT_STATE/bomb.out" 2>/dev/null' 150 || fail "the bomb did not report: $(cat "$IT_STATE/bomb.out")"
+  local started; started=$(sed -n 's/.*started=\([0-9]*\).*/\1/p' "$IT_STATE/bomb.out")
+  echo "children started inside: $started"
+  [ "$started" -lt 40 ] || fail "$started processes started past a limit of 40"
+  [ "$started" -ge 20 ] || fail "only $started started: the limit is not what stopped it"
+  # The host is unaffected: the same user starts processes at once.
+  it_as_user sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true || exit 1; done; echo host-ok' | grep -q host-ok || fail "the user cannot start processes on the host"
+  # status shows the count and the limit.
+  out=$(sbx status itbomb)
+  echo "$out"
+  assert_contains "$out" "(limit 40 per user)"
+  sbx stop itbomb --timeout 0 >/dev/null 2>&1 || true
+  wait "$runner" 2>/dev/null || true
+}

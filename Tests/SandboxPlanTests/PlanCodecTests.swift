@@ -27,6 +27,7 @@ import Testing
         p.notices = ["devices.snd: no /dev/snd; skipped"]
         p.seccompFilter = (0..<64).map { UInt8($0 * 3 & 0xff) }
         p.stopTimeout = 7
+        p.processLimit = 321
         p.hostDirectories = ["/home/u/.local/share/sandbox/chrome/home"]
         p.visiblePaths = [(host: "/home/u/Downloads", container: "/home/u/Downloads")]
         p.home = "/home/u"

@@ -62,6 +62,7 @@ enum sbx_stage {
     SBX_STAGE_HOSTNAME = 12,
     SBX_STAGE_INIT = 13,
     SBX_STAGE_LOOPBACK = 14,       /* bringing up lo in the container's own network namespace */
+    SBX_STAGE_LIMITS = 15,         /* setting the container's process limit (RLIMIT_NPROC) */
     /* session stages (after fork from the init) */
     SBX_STAGE_SESSION_STDIO = 20,
     SBX_STAGE_SESSION_SETSID = 21,
@@ -112,6 +113,9 @@ struct sbx_spawn_request {
     int first_client_fd;/* -1, or an already connected client (the launcher that started it) */
     int persistent;     /* stay when no client is connected (`sandbox start`) */
     int stop_timeout;   /* seconds of SIGTERM grace when the container stops */
+    /* RLIMIT_NPROC for everything in the container (0 = inherit). Linux >= 5.14 counts
+     * it per user namespace and uid, so it caps this container's tasks alone. */
+    uint64_t process_limit;
 };
 
 /*
