@@ -44,10 +44,14 @@ public struct Supervisor {
         let clock = Stopwatch()
         let container: ContainerProcess
         let loop = PollLoop()
+        var sound: SoundProxy?
         do {
+            sound = try plan.sound.map { s throws(SandboxError) in try SoundMediator.make(s) }
             container = try start(firstClientFD: firstClientFD)
+            if let sound { loop.add(sound) }
             for m in try mediators(container) { loop.add(m) }
         } catch {
+            sound?.shutdown()
             log.debug("\(name): start failed after \(clock.elapsed): \(error)")
             report(readyFD, "\(error)")
             close(readyFD)
