@@ -12,6 +12,8 @@ test_pkgs=(xvfb xauth x11-apps x11-utils xdotool pulseaudio pulseaudio-utils sox
            desktop-file-utils mmdebstrap clang libclang-rt-14-dev util-linux procps psmisc)
 # net tests: python3 (TCP servers, an fcntl lock holder), binutils (readelf on the setuid helper)
 test_pkgs+=(python3 binutils)
+# sound mediator tests: the same attacks against pipewire-pulse, on its own session bus
+test_pkgs+=(pipewire pipewire-pulse wireplumber dbus-daemon)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in
