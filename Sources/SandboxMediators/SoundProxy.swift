@@ -295,6 +295,8 @@ public final class SoundProxy: Mediator {
 /// MSG_CMSG_CLOEXEC (a GNU flag Swift's Glibc module does not show): a
 /// descriptor that does arrive is close-on-exec before we close it.
 let msgCmsgCloexec: Int32 = 0x4000_0000
+/// SCM_CREDENTIALS, also GNU-only in Glibc's headers.
+let scmCredentials: Int32 = 2
 
 func errnoName() -> String { String(cString: strerror(errno)) }
 
@@ -320,9 +322,25 @@ final class Connection {
     func mayReadClient(_ highWater: Int) -> Bool { toServer.count < highWater && toClient.count < highWater }
     func mayReadServer(_ highWater: Int) -> Bool { toClient.count < highWater }
 
+    /// The first bytes upstream (the AUTH) go with our credentials.
+    private var credentialsSent = false
+
     func flush(toClient: Bool) {
         guard !closed else { return }
-        let ok = toClient ? self.toClient.write(to: client) : toServer.write(to: server)
+        let ok: Bool
+        if toClient {
+            ok = self.toClient.write(to: client)
+        } else if !credentialsSent && !toServer.isEmpty {
+            // PulseAudio authenticates a local client by the SCM_CREDENTIALS that
+            // come with its AUTH (uid == the server's). The kernel adds them by
+            // itself only once the server has set SO_PASSCRED on the accepted
+            // socket, which races with a proxy that sends at once: send them
+            // explicitly, as libpulse does.
+            credentialsSent = true
+            ok = toServer.writeWithCredentials(to: server)
+        } else {
+            ok = toServer.write(to: server)
+        }
         if !ok { close() }
     }
 
@@ -350,11 +368,51 @@ struct OutputQueue {
         bytes += more
     }
 
+    /// Like write(to:), with the first chunk carrying SCM_CREDENTIALS (our own
+    /// pid, uid and gid, which needs no privilege).
+    mutating func writeWithCredentials(to fd: Int32) -> Bool {
+        // struct cmsghdr (16 bytes on LP64) + struct ucred (12), padded to 8.
+        var control = [UInt64](repeating: 0, count: 4)
+        control.withUnsafeMutableBytes { c in
+            c.storeBytes(of: UInt64(16 + 12), toByteOffset: 0, as: UInt64.self)
+            c.storeBytes(of: SOL_SOCKET, toByteOffset: 8, as: Int32.self)
+            c.storeBytes(of: scmCredentials, toByteOffset: 12, as: Int32.self)
+            c.storeBytes(of: getpid(), toByteOffset: 16, as: Int32.self)
+            c.storeBytes(of: getuid(), toByteOffset: 20, as: UInt32.self)
+            c.storeBytes(of: getgid(), toByteOffset: 24, as: UInt32.self)
+        }
+        while true {
+            let from = start, length = count
+            let n = bytes.withUnsafeMutableBytes { raw in
+                control.withUnsafeMutableBytes { ctl in
+                    var iov = iovec(iov_base: raw.baseAddress! + from, iov_len: length)
+                    return withUnsafeMutablePointer(to: &iov) { iovp in
+                        var msg = msghdr()
+                        msg.msg_iov = iovp
+                        msg.msg_iovlen = 1
+                        msg.msg_control = ctl.baseAddress
+                        msg.msg_controllen = 32
+                        return sendmsg(fd, &msg, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
+                    }
+                }
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                // EAGAIN: nothing went; the credentials are lost to a full socket
+                // right after connect, which a fresh socket never is.
+                return errno == EAGAIN
+            }
+            start += n
+            return write(to: fd)
+        }
+    }
+
     /// Writes what the socket takes now. False when the peer is gone.
     mutating func write(to fd: Int32) -> Bool {
         while count > 0 {
+            let from = start, length = count
             let n = bytes.withUnsafeBytes { raw in
-                send(fd, raw.baseAddress! + start, count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
+                send(fd, raw.baseAddress! + from, length, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
             }
             if n < 0 {
                 if errno == EINTR { continue }
