@@ -34,6 +34,8 @@ public final class SoundProxy: Mediator {
     public var highWater = 256 * 1024
 
     private var connections: [Connection] = []
+    /// One receive buffer for every read (allocated once, never held past a read).
+    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     /// A listening unix stream socket at `path` (an old socket there is replaced),
     /// non-blocking and close-on-exec, mode 0600.
@@ -154,9 +156,9 @@ public final class SoundProxy: Mediator {
     }
 
     private func readClient(_ c: Connection) {
-        switch Self.receiveRefusingDescriptors(c.client) {
-        case .bytes(let bytes):
-            c.fromClient.append(bytes)
+        switch Self.receiveRefusingDescriptors(c.client, into: &readBuffer) {
+        case .bytes(let n):
+            c.fromClient.append(readBuffer[0..<n])
         case .wouldBlock:
             return
         case .closed:
@@ -194,15 +196,14 @@ public final class SoundProxy: Mediator {
     }
 
     private func readServer(_ c: Connection) {
-        var buf = [UInt8](repeating: 0, count: 64 * 1024)
-        let n = buf.withUnsafeMutableBytes { recv(c.server, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        let n = readBuffer.withUnsafeMutableBytes { recv(c.server, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         if n < 0 {
             if errno == EAGAIN || errno == EINTR { return }
             c.close()
             return
         }
         if n == 0 { c.close(); return }
-        c.fromServer.append(buf[0..<n])
+        c.fromServer.append(readBuffer[0..<n])
         while true {
             let packet: PulsePacket?
             do { packet = try c.fromServer.next() } catch {
@@ -218,12 +219,11 @@ public final class SoundProxy: Mediator {
 
     // MARK: Sockets
 
-    enum Received { case bytes(ArraySlice<UInt8>), wouldBlock, closed, descriptors }
+    enum Received { case bytes(Int), wouldBlock, closed, descriptors }
 
     /// recvmsg with room for ancillary data: any (SCM_RIGHTS from a hostile app)
     /// is closed and reported, and the bytes that came with it are discarded.
-    static func receiveRefusingDescriptors(_ fd: Int32) -> Received {
-        var buf = [UInt8](repeating: 0, count: 64 * 1024)
+    static func receiveRefusingDescriptors(_ fd: Int32, into buf: inout [UInt8]) -> Received {
         // Room for a few cmsghdrs; 8-byte aligned as cmsghdr requires.
         var control = [UInt64](repeating: 0, count: 64)
         let (n, flags, controlLength): (Int, Int32, Int) = buf.withUnsafeMutableBytes { data in
@@ -246,7 +246,7 @@ public final class SoundProxy: Mediator {
             return .descriptors
         }
         if n == 0 { return .closed }
-        return .bytes(buf[0..<n])
+        return .bytes(n)
     }
 
     /// Closes every descriptor of the SCM_RIGHTS messages in a control buffer.
