@@ -305,7 +305,10 @@ final class Connection {
     let client: Int32
     let server: Int32
     var policy: SoundPolicy
-    var fromClient = PulseFramer()
+    /// The app's packets are buffered whole before the policy reads them; libpulse
+    /// sends audio in blocks of at most 64 KiB and commands far smaller, so 1 MiB
+    /// bounds what one connection can make the supervisor hold.
+    var fromClient = PulseFramer(maxPayload: 1 << 20)
     var fromServer = PulseFramer()
     var toClient = OutputQueue()
     var toServer = OutputQueue()
