@@ -104,6 +104,41 @@ command = ["sh", "-c", '''
 pactl info >/dev/null; echo info=\$?
 pactl list short sinks | grep -q itnull; echo sinks=\$?
 sox -q -n -r 44100 -c 2 -b 16 -t wav - synth 2 sine 660 gain -6 | paplay; echo played=\$?
+python3 -c "
+import ctypes
+# libpulse as an app uses it (Chrome, Firefox): a stream of its own, then the
+# volume of that stream by its sink-input index, which the mediator must allow.
+pa = ctypes.CDLL('libpulse.so.0')
+vp, u32 = ctypes.c_void_p, ctypes.c_uint32
+for name, res, args in [('pa_mainloop_new', vp, []), ('pa_mainloop_get_api', vp, [vp]),
+        ('pa_context_new', vp, [vp, ctypes.c_char_p]), ('pa_context_connect', ctypes.c_int, [vp, vp, ctypes.c_int, vp]),
+        ('pa_context_get_state', ctypes.c_int, [vp]), ('pa_mainloop_iterate', ctypes.c_int, [vp, ctypes.c_int, vp]),
+        ('pa_stream_new', vp, [vp, ctypes.c_char_p, vp, vp]), ('pa_stream_connect_playback', ctypes.c_int, [vp, vp, vp, ctypes.c_int, vp, vp]),
+        ('pa_stream_get_state', ctypes.c_int, [vp]), ('pa_stream_get_index', u32, [vp]),
+        ('pa_context_set_sink_input_volume', vp, [vp, u32, vp, vp, vp])]:
+    f = getattr(pa, name); f.restype = res; f.argtypes = args
+ml = pa.pa_mainloop_new()
+ctx = pa.pa_context_new(pa.pa_mainloop_get_api(ml), b'ds-own')
+pa.pa_context_connect(ctx, None, 0, None)
+def until(done):
+    for _ in range(3000):
+        if done(): return
+        pa.pa_mainloop_iterate(ml, 1, None)
+until(lambda: pa.pa_context_get_state(ctx) in (4, 5, 6))
+class Spec(ctypes.Structure): _fields_ = [('format', ctypes.c_int), ('rate', u32), ('channels', ctypes.c_uint8)]
+class Vol(ctypes.Structure): _fields_ = [('channels', ctypes.c_uint8), ('values', u32 * 32)]
+spec = Spec(3, 44100, 2)
+st = pa.pa_stream_new(ctx, b'own', ctypes.byref(spec), None)
+pa.pa_stream_connect_playback(st, None, None, 0, None, None)
+until(lambda: pa.pa_stream_get_state(st) in (2, 3, 4))
+vol = Vol(); vol.channels = 2; vol.values[0] = vol.values[1] = 32768
+got = []
+Done = ctypes.CFUNCTYPE(None, vp, ctypes.c_int, vp)
+done = Done(lambda c, ok, u: got.append(ok))
+pa.pa_context_set_sink_input_volume(ctx, pa.pa_stream_get_index(st), ctypes.byref(vol), ctypes.cast(done, vp), None)
+until(lambda: got)
+print('ownvol=%s' % (got[0] if got else 'none'))
+"
 pactl load-module module-null-sink sink_name=ds_evil 2>&1; echo load=\$?
 pactl load-module module-ladspa-sink sink_name=ds_ladspa plugin=/tmp/evil.so label=x 2>&1; echo ladspa=\$?
 pactl set-default-sink auto_null 2>&1; echo default=\$?
@@ -158,6 +193,7 @@ EOF2
   assert_contains "$out" "info=0"
   assert_contains "$out" "sinks=0"
   assert_contains "$out" "played=0"
+  assert_contains "$out" "ownvol=1" "the volume of the app's own stream"
   rms=$(ds_rms "$rec")
   awk -v r="$rms" 'BEGIN { exit !(r > 0.05) }' || fail "the host's monitor recorded silence (RMS $rms)"
   local what
