@@ -185,6 +185,23 @@ import Glibc
                                 .mkdir(path: "/tmp/.X11-unix", mode: 0o1777), .remountReadonly(target: "/")])
     }
 
+    @Test func theSoundMediationBecomesThePlansData() {
+        var plan = LaunchPlan(name: "app", hostname: "app")
+        session(DesktopAdditions()).apply(to: &plan)
+        #expect(plan.sound == nil)
+        var a = DesktopLayout.pulse(directory: "/run/user/1000/sandbox/app/pulse", uid: 1000)
+        a.sound = SoundMediation(socketPath: "/run/user/1000/sandbox/app/pulse/native",
+                                 upstream: "/run/user/1000/pulse/native", microphone: false)
+        var merged = DesktopAdditions()
+        merged.add(a)
+        session(merged).apply(to: &plan)
+        #expect(plan.sound == a.sound)
+        // The plan's equality sees it (the plan is compared, and soon encoded, as data).
+        var other = plan
+        other.sound?.microphone = true
+        #expect(other != plan)
+    }
+
     @Test func desktopVariablesReplaceTheEnginesButNotTheProfiles() {
         var plan = LaunchPlan(name: "app", hostname: "app")
         plan.environment = ["HOME=/home/alice", "DISPLAY=:9", "container=sandbox", "PULSE_SERVER=tcp:x"]
