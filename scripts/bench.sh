@@ -53,7 +53,7 @@ mode = "tmpfs"
 mode = "none"
 TOML
 # The same with the desktop parts a GUI app gets: trusted X11 cookie, a private
-# PulseAudio module socket (no devices: the machine has none, and they are binds).
+# sound mediator socket (no devices: the machine has none, and they are binds).
 it_profile bench-gui <<'TOML'
 description = "benchmark: the container with X11 and PulseAudio set up"
 command = ["/bin/true"]
@@ -63,6 +63,19 @@ mode = "tmpfs"
 mode = "none"
 [x11]
 mode = "trusted"
+[pulse]
+mode = "module"
+TOML
+
+# The sound mediator alone: pulse.mode = "module" is mediated (a per-container
+# filtering proxy in the supervisor).
+it_profile bench-sound <<'TOML'
+description = "benchmark: the sound mediator"
+command = ["/bin/true"]
+[home]
+mode = "tmpfs"
+[network]
+mode = "none"
 [pulse]
 mode = "module"
 TOML
@@ -115,9 +128,54 @@ sbx_row() { # name, description, hyperfine args with $SBX spelled @SBX@
   hf "base-$name" "baseline: $what" "${args[@]}"
 }
 
+# CPU time (ms) a process has used, all its threads: the scheduler's
+# nanosecond count (/proc/PID/task/*/schedstat), not the 10 ms ticks of stat.
+cpu_ms() { cat /proc/"$1"/task/*/schedstat | awk '{ns += $1} END {printf "%.1f", ns / 1e6}'; }
+
+# The sound mediator: the round trip of one protocol message direct and through
+# the mediator (scripts/pulse-rtt.py: GET_SERVER_INFO, one at a time), and the
+# CPU the supervisor (which runs the mediator) and the sound server use while
+# paplay plays SOUND_SECONDS of 44.1 kHz stereo through the mediator, and
+# while the same paplay plays direct.
+SOUND_SECONDS=${SOUND_SECONDS:-20}
+sound_rows() {
+  local rtt direct mediated sup srv a b c d t0 t1 wav
+  rtt=$(cat "$ROOT/scripts/pulse-rtt.py")
+  direct=$(it_as_user env PULSE_SERVER="unix:$(it_runtime)/pulse/native" python3 -c "$rtt" 3000)
+  it_as_user "$SBX" start bench-sound >/dev/null 2>&1
+  mediated=$(it_as_user "$SBX" exec bench-sound -- python3 -c "$rtt" 3000)
+  echo "| protocol round trip (GET_SERVER_INFO), median / p90 | ${direct//_us=/ = } | ${mediated//_us=/ = } |"
+  wav=$IT_STATE/bench-tone.wav
+  sox -q -n -r 44100 -c 2 -b 16 "$wav" synth "$SOUND_SECONDS" sine 440 gain -30; chmod a+r "$wav"
+  it_as_user "$SBX" exec bench-sound -- sox -q -n -r 44100 -c 2 -b 16 /tmp/bench-tone.wav synth "$SOUND_SECONDS" sine 440 gain -30
+  sup=$(pgrep -u "$IT_USER" -f -- "_supervise .*bench-sound" | head -1)
+  srv=$(pgrep -u "$IT_USER" -x pulseaudio | head -1)
+  local latency
+  for latency in default 20; do
+    local opt=""; [ "$latency" = default ] || opt="--latency-msec=$latency"
+    a=$(cpu_ms "$sup"); c=$(cpu_ms "$srv"); t0=$(date +%s%N)
+    it_as_user "$SBX" exec bench-sound -- paplay $opt /tmp/bench-tone.wav
+    t1=$(date +%s%N); b=$(cpu_ms "$sup"); d=$(cpu_ms "$srv")
+    local med_sup med_srv med_wall
+    med_sup=$(awk -v x="$a" -v y="$b" 'BEGIN{printf "%.1f", y - x}'); med_srv=$(awk -v x="$c" -v y="$d" 'BEGIN{printf "%.1f", y - x}')
+    med_wall=$(( (t1 - t0) / 1000000 ))
+    c=$(cpu_ms "$srv"); t0=$(date +%s%N)
+    it_as_user paplay $opt "$wav"
+    t1=$(date +%s%N); d=$(cpu_ms "$srv")
+    echo "| paplay ${opt:-(default buffer, 2 s)} of ${SOUND_SECONDS} s: wall time | $(( (t1 - t0) / 1000000 )) ms | ${med_wall} ms |"
+    echo "| … CPU of the sound server (pulseaudio) | $(awk -v x="$c" -v y="$d" 'BEGIN{printf "%.1f", y - x}') ms | ${med_srv} ms |"
+    echo "| … CPU of the supervisor (the mediator) | — | ${med_sup} ms ($(awk -v m="$med_sup" -v s="$SOUND_SECONDS" 'BEGIN{printf "%.3f", m / (s * 10)}') % of a core) |"
+  done
+  it_as_user "$SBX" stop bench-sound >/dev/null 2>&1 || true
+}
+
 ROOTFS="--ro-bind /usr /usr --symlink usr/lib64 /lib64 --symlink usr/lib /lib --symlink usr/bin /bin --proc /proc --dev /dev"
 SBX=$IT_PREFIX/bin/sandbox
 BASE=$IT_STATE/baseline/bin/sandbox
+if [ "${BENCH_ONLY:-}" = sound ]; then  # iterating on the sound rows
+  { echo "| sound | direct | through the mediator |"; echo "| --- | --- | --- |"; sound_rows; } | tee "$ROOT/out/bench-sound.md"
+  exit 0
+fi
 {
 echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)), kernel $(uname -r), $(. /etc/os-release; echo "$PRETTY_NAME")."
 echo "Date: $(date -u '+%F %H:%M UTC'); load before the run: $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs each after 3 warm-ups (hyperfine -N)."
@@ -140,7 +198,7 @@ sbx_row sandbox-version "sandbox --version (binary start)" "@SBX@ --version"
 # every timed run is a cold start.
 gone() { echo "sh -c 'while [ -e $(it_runtime)/sandbox/$1 ]; do sleep 0.002; done'"; }
 sbx_row sandbox-launch "sandbox run bench: start → /bin/true → stop" --prepare "$(gone bench)" "@SBX@ run bench"
-sbx_row sandbox-launch-gui "sandbox run bench-gui (+ X11 cookie, PulseAudio module)" --prepare "$(gone bench-gui)" "@SBX@ run bench-gui"
+sbx_row sandbox-launch-gui "sandbox run bench-gui (+ X11 cookie, sound mediator)" --prepare "$(gone bench-gui)" "@SBX@ run bench-gui"
 # Join: one session after another in a started container (started by the same build).
 sbx_row sandbox-join "sandbox exec bench -- /bin/true (join a started container)" \
   --setup "@SBX@ start bench" --cleanup "@SBX@ stop bench" "@SBX@ exec bench -- /bin/true"
@@ -155,4 +213,10 @@ echo "| build | supervisor | container init | per-container total (RSS) | launch
 echo "| --- | --- | --- | --- | --- |"
 measure_rss "this build" "$SBX"
 [ -z "$BASELINE" ] || measure_rss "baseline" "$BASE"
+echo
+echo "The sound mediator (this build; CPU time from /proc/PID/task/*/schedstat):"
+echo
+echo "| sound | direct | through the mediator |"
+echo "| --- | --- | --- |"
+sound_rows
 } | tee "$ROOT/out/bench.md"

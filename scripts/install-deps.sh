@@ -15,6 +15,8 @@ test_pkgs+=(python3 binutils)
 # dbus-x11 (dbus-launch) makes programs without a session bus autolaunch one on
 # the X display, as on every Debian desktop: the suite must pass with it installed.
 test_pkgs+=(dbus-x11)
+# sound mediator tests: the same attacks against pipewire-pulse, on its own session bus
+test_pkgs+=(pipewire pipewire-pulse wireplumber dbus-daemon)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in

@@ -85,10 +85,23 @@ public struct Profile: Sendable, Equatable {
     }
 
     public struct Pulse: Sendable, Equatable {
-        public enum Mode: String, Sendable, CaseIterable { case none, module, socket }
+        /// "module" and "socket" both give the app the sound mediator's socket (a
+        /// filtering proxy run by the supervisor; the names are from before it
+        /// existed, when "module" loaded module-native-protocol-unix and "socket"
+        /// bound the host's socket). "unfiltered-host-socket" binds the user's own
+        /// server socket, unmediated: the app can load modules into it and record.
+        public enum Mode: String, Sendable, CaseIterable {
+            case none, module, socket
+            case unfilteredHostSocket = "unfiltered-host-socket"
+        }
         public var mode: Mode = .none
         /// Refuse to start without sound (otherwise the app starts silent, with a notice).
         public var required: Bool = false
+        /// Let the app record (CREATE_RECORD_STREAM through the mediator): the
+        /// microphone, and the monitors of the user's outputs.
+        public var microphone: Bool = false
+        /// Whether the app's sound goes through the mediator.
+        public var mediated: Bool { mode == .module || mode == .socket }
         public init() {}
     }
 

@@ -13,7 +13,7 @@ enum ProfileSchema {
         "idmap": ["passthrough", "uid", "gid"],
         "devices": ["dri", "snd", "video", "extra", "required"],
         "x11": ["mode", "required"],
-        "pulse": ["mode", "required"],
+        "pulse": ["mode", "required", "microphone"],
         "wayland": ["enabled"],
         "network": ["mode", "bridge", "inbound_tcp", "inbound_udp", "host_loopback_tcp", "host_loopback_udp"],
         "mount": ["source", "target", "readonly", "optional"],
@@ -70,6 +70,7 @@ struct ProfileDecoder {
                 if let t = table(n, "pulse") {
                     if let v: Profile.Pulse.Mode = choice(t, "mode", what: "pulse mode") { p.pulse.mode = v }
                     if let v = bool(t, "required") { p.pulse.required = v }
+                    if let v = bool(t, "microphone") { p.pulse.microphone = v }
                 }
             case "wayland": if let t = table(n, "wayland"), let v = bool(t, "enabled") { p.wayland.enabled = v }
             case "network": decodeNetwork(n, &p.network)

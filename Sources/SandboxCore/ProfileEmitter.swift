@@ -39,6 +39,7 @@ public enum TOMLEmitter {
         section(&out, "pulse")
         out.append("mode = \(quoted(p.pulse.mode.rawValue))")
         out.append("required = \(p.pulse.required)")
+        out.append("microphone = \(p.pulse.microphone)")
 
         section(&out, "wayland")
         out.append("enabled = \(p.wayland.enabled)")

@@ -15,6 +15,8 @@ public struct DesktopAdditions: Sendable, Equatable {
     public var groupDevices: [UInt32: [String]] = [:]
     /// Names of those groups on the host (getgrgid), where known.
     public var groupNames: [UInt32: String] = [:]
+    /// The sound mediator to run (becomes LaunchPlan.sound).
+    public var sound: SoundMediation?
     public init() {}
 
     mutating func add(_ other: DesktopAdditions) {
@@ -24,6 +26,7 @@ public struct DesktopAdditions: Sendable, Equatable {
         supplementaryGroups = Array(Set(supplementaryGroups + other.supplementaryGroups)).sorted()
         groupDevices.merge(other.groupDevices) { $0 + $1 }
         groupNames.merge(other.groupNames) { _, new in new }
+        if let s = other.sound { sound = s }
     }
 }
 
@@ -61,8 +64,23 @@ public enum DesktopLayout {
 
         """
 
-    /// PulseAudio: one server socket (the per-container module's, or the user's
-    /// server socket as fallback) at the usual place inside, and client.conf.
+    /// PulseAudio through the sound mediator: the container's own directory
+    /// (`directory` on the host, holding client.conf and, once the supervisor
+    /// runs, the mediator's socket `native`) bound read-only at the usual place
+    /// inside. A directory, not the socket: the socket is created after the spawn.
+    public static func pulse(directory: String, uid: UInt32) -> DesktopAdditions {
+        let dir = runtimeDir(uid: uid) + "/pulse"
+        var a = DesktopAdditions()
+        a.mounts = [
+            .mkdir(path: dir, mode: 0o755),
+            .bind(source: directory, target: dir, readonly: true, recursive: false, optional: false),
+        ]
+        a.environment = pulseEnvironment(uid: uid)
+        return a
+    }
+
+    /// PulseAudio unmediated (pulse.mode = "unfiltered-host-socket"): the user's
+    /// server socket at the usual place inside, and client.conf.
     public static func pulse(socket: String, uid: UInt32) -> DesktopAdditions {
         let dir = runtimeDir(uid: uid) + "/pulse"
         var a = DesktopAdditions()
@@ -73,15 +91,13 @@ public enum DesktopLayout {
             .bind(source: socket, target: dir + "/native", readonly: true, recursive: false, optional: false),
             .file(path: dir + "/client.conf", contents: pulseClientConf, mode: 0o644),
         ]
-        a.environment = ["PULSE_SERVER": "unix:" + dir + "/native", "PULSE_CLIENTCONFIG": dir + "/client.conf"]
+        a.environment = pulseEnvironment(uid: uid)
         return a
     }
 
-    /// The module argument for a container's own socket. Recovery compares a
-    /// loaded module's argument to this exact string, so only modules that serve
-    /// this container's socket are ever unloaded.
-    public static func pulseModuleArgument(socket: String) -> String {
-        "socket=\"\(socket)\" auth-anonymous=1"
+    static func pulseEnvironment(uid: UInt32) -> [String: String] {
+        let dir = runtimeDir(uid: uid) + "/pulse"
+        return ["PULSE_SERVER": "unix:" + dir + "/native", "PULSE_CLIENTCONFIG": dir + "/client.conf"]
     }
 
     /// Wayland: the compositor socket under the same name inside.

@@ -11,17 +11,16 @@ import Glibc
 ///     // every session (run, exec), pure:
 ///     request.environment = planner.sessionEnvironment(adding: plan.environment)
 ///     // once per container start, in the process that spawns it, BEFORE the spawn:
-///     let desktop = try planner.start()   // checks X, writes the cookie, loads the module
-///     desktop.apply(to: &plan)            // binds, client.conf, notices, groups
-///     … spawn, wait for the container's init to exit …
-///     desktop.stop()                      // unload the module, revoke the cookie
+///     let desktop = try planner.start()   // checks X and sound, writes the cookie and client.conf
+///     desktop.apply(to: &plan)            // binds, notices, groups, plan.sound
+///     … spawn (the supervisor runs the sound mediator from plan.sound), wait for the init …
+///     desktop.stop()                      // revoke the cookie, remove the files
 ///
 /// `start()` is the only step with effects outside the launcher: it writes the
-/// container's Xauthority, may mint an untrusted X cookie, and may load a
-/// PulseAudio module. Each is recorded in the state dir right after it
-/// happens, and `start()` first undoes whatever a crashed earlier run left.
-/// It must run before the spawn: the binds it returns name files it creates,
-/// and which socket is bound depends on whether the sound server loads the module.
+/// container's Xauthority and sound client.conf, and may mint an untrusted X
+/// cookie, recorded in the state dir right after it happens; `start()` first
+/// undoes whatever a crashed earlier run left. It must run before the spawn:
+/// the binds it returns name files and directories it creates.
 public struct DesktopPlanner: Sendable {
     public var profile: Profile
     public var user: UserIdentity
@@ -32,8 +31,6 @@ public struct DesktopPlanner: Sendable {
     public var insideHome: String
     /// Where device nodes are looked for.
     public var deviceDiscovery = DeviceDiscovery()
-    /// Seconds a sound server may take before the launch gives up on it.
-    public var pulseTimeout: Double = 5
 
     public init(profile: Profile, user: UserIdentity, hostEnvironment: [String: String], stateDir: String, insideHome: String? = nil) {
         self.profile = profile
@@ -51,13 +48,7 @@ public struct DesktopPlanner: Sendable {
     public func start() throws(SandboxError) -> DesktopSession {
         try HostFile.makeDirectories(stateDir, mode: 0o700)
         // Whatever is recorded now belongs to a container that is no longer running.
-        // In module mode also look for an unrecorded module of ours (the state dir
-        // may have been cleared after a crash): we connect to the server anyway.
-        // One sound server connection for the scan and the module load (each
-        // connection is a libpulse handshake: ~10 ms of the start).
-        let pulse: Result<PulseClient, SandboxError>? = profile.pulse.mode == .module ? connectPulse() : nil
-        for line in DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment)
-            .run(scanPulse: profile.pulse.mode == .module, client: try? pulse?.get()) {
+        for line in DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment).run() {
             log.info("left by an earlier container: \(line)")
         }
 
@@ -74,7 +65,7 @@ public struct DesktopPlanner: Sendable {
                 additions.add(DesktopLayout.sysfs { FileIO.fileType($0) == S_IFDIR })
             }
             if profile.x11.mode != .none { additions.add(try startX11(&state)) }
-            if profile.pulse.mode != .none { additions.add(try startPulse(&state, connected: pulse)) }
+            if profile.pulse.mode != .none { additions.add(try startPulse()) }
             if profile.wayland.enabled { additions.add(startWayland()) }
             if profile.rootfs.mode == .image {
                 additions.add(DesktopLayout.sharedLook(hostHome: user.home) { FileIO.fileType($0) == S_IFDIR })
@@ -98,7 +89,7 @@ public struct DesktopPlanner: Sendable {
             env.merge(DesktopLayout.x11(display: display, xauthority: files.xauthority, uid: user.uid).environment) { $1 }
         }
         if profile.pulse.mode != .none {
-            env.merge(DesktopLayout.pulse(socket: files.pulseSocket, uid: user.uid).environment) { $1 }
+            env.merge(DesktopLayout.pulse(directory: files.pulseDir, uid: user.uid).environment) { $1 }
         }
         if profile.wayland.enabled, let socket = waylandSocket(), FileIO.fileType(socket) == S_IFSOCK {
             env.merge(DesktopLayout.wayland(socket: socket, uid: user.uid).environment) { $1 }
@@ -174,18 +165,9 @@ public struct DesktopPlanner: Sendable {
 
     // MARK: PulseAudio
 
-    func connectPulse() -> Result<PulseClient, SandboxError> {
-        do throws(SandboxError) {
-            return .success(try PulseClient(server: try PulseServer.host(hostEnvironment).address, timeout: pulseTimeout))
-        } catch {
-            return .failure(error)
-        }
-    }
-
-    /// `connected`: the connection start() made already (or its error).
-    func startPulse(_ state: inout DesktopState, connected: Result<PulseClient, SandboxError>? = nil) throws(SandboxError) -> DesktopAdditions {
+    func startPulse() throws(SandboxError) -> DesktopAdditions {
         do {
-            return try pulseAccess(&state, connected: connected)
+            return try pulseAccess()
         } catch {
             guard !profile.pulse.required else { throw error }
             log.info("pulse: \(error.message); starting without sound")
@@ -193,45 +175,58 @@ public struct DesktopPlanner: Sendable {
         }
     }
 
-    private func pulseAccess(_ state: inout DesktopState, connected: Result<PulseClient, SandboxError>?) throws(SandboxError) -> DesktopAdditions {
+    /// "module" and "socket": the container's socket is the sound mediator's
+    /// (plan.sound; the supervisor creates it after the spawn in the directory
+    /// bound here). "unfiltered-host-socket": the user's server socket itself.
+    private func pulseAccess() throws(SandboxError) -> DesktopAdditions {
         let server = try PulseServer.host(hostEnvironment)
-        let client = try (connected ?? connectPulse()).get()
-        if profile.pulse.mode == .module {
-            let socket = files.pulseSocket
-            guard socket.utf8.count < 108 else {   // sizeof(sun_path)
-                throw SandboxError("the container's sound socket path \(socket) is longer than a unix socket allows (107 bytes)",
-                                   hint: "use a shorter XDG_RUNTIME_DIR or profile name, or pulse.mode = \"socket\"")
-            }
-            guard !socket.contains("\"") && !socket.contains("\\") else {
-                throw SandboxError("the container's sound socket path \(socket) contains a quote or backslash",
-                                   hint: "rename the profile, or use pulse.mode = \"socket\"")
-            }
-            try HostFile.makeDirectories(files.pulseDir, mode: 0o700)
-            unlink(socket)
-            if let index = try client.loadModule("module-native-protocol-unix",
-                                                 argument: DesktopLayout.pulseModuleArgument(socket: socket)) {
-                state.pulseModule = index
-                try files.writeState(state)
-                log.debug("pulse: \(server.address): loaded module-native-protocol-unix #\(index) at \(socket)")
-                return DesktopLayout.pulse(socket: socket, uid: user.uid)
-            }
-            // pipewire-pulse implements the protocol but not this module.
-            let serverName = (try? client.serverName()) ?? "the sound server"
-            guard let path = server.socketPath else {
-                throw SandboxError("\(serverName) at \(server.address) cannot load module-native-protocol-unix and is not a local socket to bind instead",
-                                   hint: "set pulse.mode = \"none\"")
-            }
-            log.info("pulse: \(serverName) cannot load module-native-protocol-unix; falling back to binding \(path)")
-            var a = DesktopLayout.pulse(socket: path, uid: user.uid)
-            a.notices.append("pulse: \(serverName) cannot load module-native-protocol-unix; binding your sound server's socket \(path) instead (the app shares your session's sound server connection)")
-            return a
-        }
         guard let path = server.socketPath else {
-            throw SandboxError("the sound server \(server.address) is not a local unix socket, so it cannot be bound into the container",
+            throw SandboxError("the sound server \(server.address) is not a local unix socket, which is all the sound mediator relays to",
                                hint: "unset PULSE_SERVER or point it at a unix socket, or set pulse.mode = \"none\"")
         }
-        log.debug("pulse: binding the sound server's socket \(path)")
-        return DesktopLayout.pulse(socket: path, uid: user.uid)
+        guard Self.accepts(path) else {
+            throw SandboxError("no sound server answers at \(path)",
+                               hint: "start it (systemctl --user start pulseaudio.socket, or pipewire-pulse.socket), or set pulse.mode = \"none\"")
+        }
+        if profile.pulse.mode == .unfilteredHostSocket {
+            log.debug("pulse: binding the sound server's socket \(path), unmediated")
+            var a = DesktopLayout.pulse(socket: path, uid: user.uid)
+            a.notices.append("pulse: pulse.mode = \"unfiltered-host-socket\": the app talks to your sound server \(path) unmediated; it can load modules into it, record the microphone and change your default devices")
+            return a
+        }
+        let socket = files.pulseSocket
+        guard socket.utf8.count < 108 else {   // sizeof(sun_path)
+            throw SandboxError("the container's sound socket path \(socket) is longer than a unix socket allows (107 bytes)",
+                               hint: "use a shorter XDG_RUNTIME_DIR or profile name")
+        }
+        try HostFile.makeDirectories(files.pulseDir, mode: 0o700)
+        unlink(socket)
+        try HostFile.writeAtomically(DesktopLayout.pulseClientConf, to: files.pulseClientConf, mode: 0o644)
+        var a = DesktopLayout.pulse(directory: files.pulseDir, uid: user.uid)
+        a.sound = SoundMediation(socketPath: socket, upstream: path, microphone: profile.pulse.microphone)
+        if !profile.pulse.microphone {
+            a.notices.append("pulse: the microphone is off for this app (recording is refused); set pulse.microphone = true in its profile to allow it")
+        }
+        log.debug("pulse: the sound mediator will listen at \(socket) and relay to \(path)")
+        return a
+    }
+
+    /// Whether something listens on the unix socket `path` (a connect, no protocol).
+    static func accepts(_ path: String) -> Bool {
+        guard FileIO.fileType(path) == S_IFSOCK else { return false }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &addr.sun_path) { buf in
+            for (i, b) in bytes.enumerated() { buf[i] = b }
+        }
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        } == 0
     }
 
     // MARK: Wayland
@@ -300,6 +295,7 @@ public struct DesktopSession: Sendable {
         while insertAt > plan.mounts.startIndex, case .remountReadonly = plan.mounts[insertAt - 1] { insertAt -= 1 }
         plan.mounts.insert(contentsOf: additions.mounts, at: insertAt)
         plan.notices += additions.notices
+        if let sound = additions.sound { plan.sound = sound }
         plan.notices += Self.groupNotices(additions, plan: &plan, userName: planner.user.name)
         plan.environment = Self.merge(plan.environment, desktop: additions.environment, profile: profile.env)
     }
@@ -341,8 +337,8 @@ public struct DesktopSession: Sendable {
             .environment(desktop: additions.environment, profile: profile.env)
     }
 
-    /// Undoes start(): unloads this container's PulseAudio module, revokes its
-    /// untrusted X cookie, removes its files. Safe to call twice, or from another
+    /// Undoes start(): revokes the container's untrusted X cookie, removes its
+    /// files (the sound mediator's socket and client.conf among them). Safe to call twice, or from another
     /// process (everything is read back from the state dir).
     public func stop() {
         for line in DesktopTeardown(stateDir: planner.stateDir, hostEnvironment: planner.hostEnvironment).run() {
@@ -361,45 +357,19 @@ public struct DesktopTeardown: Sendable {
         self.hostEnvironment = hostEnvironment
     }
 
-    /// Returns what it did or could not do, for the log. `scanPulse` asks the
-    /// sound server for modules serving this container's socket even when
-    /// nothing is recorded (otherwise the server is only contacted with a record).
+    /// Returns what it did or could not do, for the log.
     @discardableResult
-    /// `client`: an open connection to the sound server to use instead of a new one.
-    public func run(scanPulse: Bool = false, client: PulseClient? = nil) -> [String] {
+    public func run() -> [String] {
         let files = DesktopFiles(stateDir: stateDir)
         let state = files.readState()
         var report: [String] = []
-        report += unloadPulseModules(files: files, recorded: state.pulseModule, scan: scanPulse, client: client)
         if let cookie = state.x11Cookie { report += revoke(cookie) }
         unlink(files.xauthority)
         unlink(files.pulseSocket)
+        unlink(files.pulseClientConf)
         rmdir(files.pulseDir)
         unlink(files.state)
         return report
-    }
-
-    /// Unloads every module-native-protocol-unix whose argument is exactly this
-    /// container's: the recorded index alone is not trusted (the server may have
-    /// restarted and given the index to another module), and a crash between
-    /// loading and recording leaves a module with no record at all.
-    func unloadPulseModules(files: DesktopFiles, recorded: UInt32?, scan: Bool, client given: PulseClient? = nil) -> [String] {
-        guard scan || recorded != nil || FileIO.fileType(files.pulseSocket) != nil else { return [] }
-        let expected = DesktopLayout.pulseModuleArgument(socket: files.pulseSocket)
-        do {
-            let client: PulseClient
-            if let given { client = given } else { client = try PulseClient(server: try PulseServer.host(hostEnvironment).address, timeout: 3) }
-            var report: [String] = []
-            for m in try client.modules() where m.name == "module-native-protocol-unix" && m.argument == expected {
-                report.append(try client.unloadModule(m.index)
-                    ? "pulse: unloaded module \(m.index) (\(files.pulseSocket))"
-                    : "pulse: module \(m.index) was already gone")
-            }
-            return report
-        } catch {
-            // No server: its modules went with it.
-            return ["pulse: \(error.message)"]
-        }
     }
 
     func revoke(_ cookie: (display: UInt32, id: UInt, socketInode: UInt64)) -> [String] {

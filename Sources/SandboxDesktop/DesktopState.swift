@@ -8,8 +8,6 @@ import Glibc
 /// `stop` — from this process, another one, or the next start after a crash —
 /// can undo exactly that and nothing else.
 public struct DesktopState: Sendable, Equatable {
-    /// The module-native-protocol-unix instance serving this container's socket.
-    public var pulseModule: UInt32?
     /// An untrusted X cookie: the display, its id, and the X socket's inode, which
     /// tells whether the server that issued it is still the one listening.
     public var x11Cookie: (display: UInt32, id: UInt, socketInode: UInt64)?
@@ -17,15 +15,14 @@ public struct DesktopState: Sendable, Equatable {
     public init() {}
 
     public static func == (a: DesktopState, b: DesktopState) -> Bool {
-        a.pulseModule == b.pulseModule
-            && a.x11Cookie?.display == b.x11Cookie?.display && a.x11Cookie?.id == b.x11Cookie?.id
+        a.x11Cookie?.display == b.x11Cookie?.display && a.x11Cookie?.id == b.x11Cookie?.id
             && a.x11Cookie?.socketInode == b.x11Cookie?.socketInode
     }
 
-    /// "pulse-module 23" / "x11-untrusted 0 4194305 123456" lines; unknown lines are ignored.
+    /// "x11-untrusted 0 4194305 123456" lines; unknown lines (an older version's
+    /// "pulse-module 23") are ignored.
     public var text: String {
         var s = ""
-        if let m = pulseModule { s += "pulse-module \(m)\n" }
         if let c = x11Cookie { s += "x11-untrusted \(c.display) \(c.id) \(c.socketInode)\n" }
         return s
     }
@@ -34,8 +31,6 @@ public struct DesktopState: Sendable, Equatable {
         for line in text.split(separator: "\n") {
             let f = line.split(separator: " ")
             switch f.first {
-            case "pulse-module" where f.count == 2:
-                pulseModule = UInt32(f[1])
             case "x11-untrusted" where f.count == 4:
                 if let d = UInt32(f[1]), let id = UInt(f[2]), let ino = UInt64(f[3]) { x11Cookie = (d, id, ino) }
             default:
@@ -53,6 +48,7 @@ public struct DesktopFiles: Sendable, Equatable {
     public var xauthority: String { stateDir + "/Xauthority" }
     public var pulseDir: String { stateDir + "/pulse" }
     public var pulseSocket: String { pulseDir + "/native" }
+    public var pulseClientConf: String { pulseDir + "/client.conf" }
 
     func readState() -> DesktopState {
         guard let text = HostFile.read(state) else { return DesktopState() }

@@ -17,8 +17,7 @@ public enum PulseProbe {
             self.version = version
             self.address = address
         }
-        /// pipewire-pulse reports itself as "PulseAudio (on PipeWire …)" and cannot load
-        /// module-native-protocol-unix (measured on Debian 12).
+        /// pipewire-pulse reports itself as "PulseAudio (on PipeWire …)".
         public var isPipeWire: Bool { name.contains("PipeWire") }
     }
 
@@ -91,12 +90,9 @@ public enum PulseProbe {
         case .unreachable(let why):
             return DoctorCheck("pulseaudio", .warn, "server unreachable (\(why)); apps with pulse.mode other than \"none\" start without sound",
                                hint: "start it (systemctl --user start pulseaudio.socket, or pipewire-pulse.socket) and check XDG_RUNTIME_DIR / PULSE_SERVER")
-        case .reachable(let s) where s.isPipeWire:
-            return DoctorCheck("pulseaudio", .warn,
-                               "\(s.name) \(s.version) at \(s.address): cannot load module-native-protocol-unix; pulse.mode = \"module\" falls back to binding the host socket (no per-app socket)",
-                               hint: "nothing to do for sound to work; for a per-app socket, use PulseAudio instead of pipewire-pulse")
         case .reachable(let s):
-            return DoctorCheck("pulseaudio", .ok, "\(s.name) \(s.version) at \(s.address); module loading available (per-app sockets)")
+            // Both PulseAudio and pipewire-pulse are reached through the sound mediator.
+            return DoctorCheck("pulseaudio", .ok, "\(s.name) \(s.version) at \(s.address); apps reach it through the sound mediator (per-app sockets)")
         }
     }
 

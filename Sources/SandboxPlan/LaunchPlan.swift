@@ -44,6 +44,25 @@ public struct NamespaceSet: OptionSet, Sendable, Hashable {
     public static let all: NamespaceSet = [.user, .mount, .pid, .ipc, .uts, .net, .cgroup]
 }
 
+/// The sound mediator's configuration: plain values, so the plan can be
+/// encoded for the supervisor. The supervisor listens on `socketPath` (on the
+/// host, in a directory bound into the container at $XDG_RUNTIME_DIR/pulse)
+/// and relays each app connection to `upstream`, filtered (SoundPolicy).
+public struct SoundMediation: Sendable, Equatable {
+    /// The container's socket, on the host.
+    public var socketPath: String
+    /// The user's sound server: a unix socket path.
+    public var upstream: String
+    /// pulse.microphone: whether recording streams are allowed.
+    public var microphone: Bool
+
+    public init(socketPath: String, upstream: String, microphone: Bool) {
+        self.socketPath = socketPath
+        self.upstream = upstream
+        self.microphone = microphone
+    }
+}
+
 /// Everything needed to start container `name` and its first session.
 public struct LaunchPlan: Sendable, Equatable {
     public var name: String
@@ -84,6 +103,9 @@ public struct LaunchPlan: Sendable, Equatable {
     public var visiblePaths: [(host: String, container: String)] = []
     /// The home directory inside the container.
     public var home: String = "/"
+    /// The sound mediator the supervisor runs for the container's lifetime, or
+    /// nil (no sound, or the profile's explicit unfiltered-host-socket).
+    public var sound: SoundMediation?
 
     public static func == (a: LaunchPlan, b: LaunchPlan) -> Bool {
         a.name == b.name && a.namespaces == b.namespaces && a.hostname == b.hostname && a.uidMap == b.uidMap && a.command == b.command
@@ -91,7 +113,7 @@ public struct LaunchPlan: Sendable, Equatable {
             && a.environment == b.environment && a.workingDirectory == b.workingDirectory && a.uid == b.uid
             && a.gid == b.gid && a.supplementaryGroups == b.supplementaryGroups && a.notices == b.notices
             && a.seccompFilter == b.seccompFilter && a.stopTimeout == b.stopTimeout && a.processLimit == b.processLimit
-            && a.hostDirectories == b.hostDirectories && a.home == b.home
+            && a.hostDirectories == b.hostDirectories && a.home == b.home && a.sound == b.sound
             && a.visiblePaths.map { $0.host + "\u{0}" + $0.container } == b.visiblePaths.map { $0.host + "\u{0}" + $0.container }
     }
 

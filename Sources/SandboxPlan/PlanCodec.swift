@@ -93,6 +93,11 @@ public enum PlanCodec {
         w.u32(UInt32(p.visiblePaths.count))
         for v in p.visiblePaths { w.string(v.host); w.string(v.container) }
         w.string(p.home)
+        if let sound = p.sound {
+            w.u8(1); w.string(sound.socketPath); w.string(sound.upstream); w.bool(sound.microphone)
+        } else {
+            w.u8(0)
+        }
         w.bool(s.persistent)
         w.string(s.runtimeDir)
         w.string(s.profilePath)
@@ -134,6 +139,9 @@ public enum PlanCodec {
         p.hostDirectories = try r.strings()
         p.visiblePaths = try r.array { r throws(PlanDecodingError) in (host: try r.string(), container: try r.string()) }
         p.home = try r.string()
+        if try r.bool() {
+            p.sound = SoundMediation(socketPath: try r.string(), upstream: try r.string(), microphone: try r.bool())
+        }
         let persistent = try r.bool()
         let runtimeDir = try r.string()
         let profilePath = try r.string()

@@ -48,10 +48,15 @@ public struct Supervisor {
         let network = NetworkSetUp(attachment: spec.network, name: name)
         let container: ContainerProcess
         let loop = PollLoop()
+        var sound: SoundProxy?
         do {
+            // The sound socket listens before the spawn, so it is there for the first app.
+            sound = try plan.sound.map { s throws(SandboxError) in try SoundMediator.make(s) }
             container = try start(firstClientFD: firstClientFD, network: network)
+            if let sound { loop.add(sound) }
             for m in try mediators(container) { loop.add(m) }
         } catch {
+            sound?.shutdown()
             log.debug("\(name): start failed after \(clock.elapsed): \(error)")
             status.send(.failure(error as? SandboxError ?? SandboxError("\(error)")))
             status.close()

@@ -22,7 +22,7 @@ struct DesktopPlumbing: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The container name (its state dir is $XDG_RUNTIME_DIR/sandbox/NAME).") var name: String
         @Option(help: "x11.mode: none, trusted, untrusted.") var x11: String = "none"
-        @Option(help: "pulse.mode: none, module, socket.") var pulse: String = "none"
+        @Option(help: "pulse.mode: none, module, socket, unfiltered-host-socket.") var pulse: String = "none"
         @Flag(help: "wayland.enabled") var wayland = false
         @Option(help: "Devices to pass: dri, snd, video (repeatable).") var device: [String] = []
         @Flag(help: "Set devices.required and pulse.required (x11.required is the default).") var required = false
@@ -31,7 +31,7 @@ struct DesktopPlumbing: ParsableCommand {
             _ = try global.bootstrap()
             var profile = Profile(name: name, sourcePath: "(command line)")
             guard let x = Profile.X11.Mode(rawValue: x11) else { throw ValidationError("--x11 must be none, trusted or untrusted") }
-            guard let p = Profile.Pulse.Mode(rawValue: pulse) else { throw ValidationError("--pulse must be none, module or socket") }
+            guard let p = Profile.Pulse.Mode(rawValue: pulse) else { throw ValidationError("--pulse must be none, module, socket or unfiltered-host-socket") }
             profile.x11.mode = x
             profile.pulse.mode = p
             profile.wayland.enabled = wayland
@@ -58,12 +58,15 @@ struct DesktopPlumbing: ParsableCommand {
             for (k, v) in session.additions.environment.sorted(by: { $0.key < $1.key }) { Console.out("env \(k)=\(v)") }
             for g in session.additions.supplementaryGroups { Console.out("group \(g)") }
             for n in session.additions.notices { Console.out("notice \(n)") }
+            if let s = session.additions.sound {
+                Console.out("sound socket=\(s.socketPath) upstream=\(s.upstream) microphone=\(s.microphone)")
+            }
         }
     }
 
     struct Stop: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Undo NAME's desktop set-up (unload its sound module, revoke its X cookie) and print what was done.")
+            abstract: "Undo NAME's desktop set-up (revoke its X cookie, remove its files) and print what was done.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The container name.") var name: String
 
@@ -72,7 +75,7 @@ struct DesktopPlumbing: ParsableCommand {
             let env = Environment.current
             let paths = Paths.current(environment: env)
             let stateDir = paths.stateDir(name)
-            for line in DesktopTeardown(stateDir: stateDir, hostEnvironment: env).run(scanPulse: true) { Console.out(line) }
+            for line in DesktopTeardown(stateDir: stateDir, hostEnvironment: env).run() { Console.out(line) }
             rmdir(stateDir)   // only if empty: a running container's files stay
         }
     }

@@ -93,11 +93,11 @@ struct Engine {
             || profile.devices.dri || profile.devices.snd || profile.devices.video {
             log.debug("\(profile.name): desktop set up in \(desktopClock.elapsed): \(desktop.additions.mounts.count) mounts, \(desktop.additions.notices.count) notices")
         }
-        // A minted X cookie and a loaded sound module are undone after the container stops.
+        // A minted X cookie is revoked after the container stops.
         let stateDir = directory.stateDir(profile.name)
         let (level, file) = LogSetup.current
         let logOptions = (level == .notice ? [] : ["--log-level", level.rawValue]) + (file.map { ["--log-file", $0] } ?? [])
-        let teardown = profile.x11.mode == .untrusted || profile.pulse.mode == .module
+        let teardown = profile.x11.mode == .untrusted
             ? [Paths.executablePath(), "_desktop-teardown"] + logOptions + [stateDir] : []
         let spec = SupervisorPlan(plan: plan, persistent: false, runtimeDir: directory.root,
                                   profilePath: profile.sourcePath, profileFingerprint: profileFingerprint(path: profile.sourcePath),

@@ -41,24 +41,6 @@ dt_rms() {
   sox -t raw -r 44100 -e signed -b 16 -c 2 "$1" -n stat 2>&1 | awk '/RMS +amplitude/ {print $3}'
 }
 
-# Index of the module-native-protocol-unix serving STATE-DIR's socket (empty if none).
-dt_module_index() {
-  local mods
-  mods=$(it_as_user pactl list short modules)
-  awk -F'\t' -v arg="socket=\"$1/pulse/native\" auth-anonymous=1" '$2 == "module-native-protocol-unix" && $3 == arg {print $1}' <<<"$mods"
-}
-
-# True when some module-native-protocol-unix serves STATE-DIR's socket.
-dt_module_for() { [ -n "$(dt_module_index "$1")" ]; }
-
-# Unloads whatever module serves SOCKET (test clean-up of modules the test loaded itself).
-dt_unload_socket() {
-  local i
-  for i in $(it_as_user pactl list short modules | grep -F "socket=$1" | cut -f1); do
-    it_as_user pactl unload-module "$i"
-  done
-}
-
 # A tone file the test user can read.
 dt_tone() {
   local f; f="$(dt_scratch)/tone.wav"
@@ -177,114 +159,55 @@ while True:
   assert_contains "$out" "did not answer"
 }
 
-test_plumbing_pulse_module_plays_and_unloads() {
-  local name=dt-pulse state out rec rms idx owner
+test_plumbing_pulse_module_mode_is_mediated_and_loads_nothing() {
+  local name=dt-pulse state out mods_before
   state=$(dt_state $name)
   trap "set +e; sbx _desktop stop $name >/dev/null 2>&1; true" EXIT
+  mods_before=$(it_as_user pactl list short modules)
   out=$(sbx _desktop start $name --pulse module)
   assert_contains "$out" "env PULSE_SERVER=unix:$(it_runtime)/pulse/native"
   assert_contains "$out" "env PULSE_CLIENTCONFIG=$(it_runtime)/pulse/client.conf"
-  assert_not_contains "$out" "notice"
-  dt_module_for "$state" || fail "no module-native-protocol-unix for $state in: $(it_as_user pactl list short modules)"
-  idx=$(dt_module_index "$state")
-  [ -S "$state/pulse/native" ] || fail "the module's socket $state/pulse/native does not exist"
-
-  # Play through the module's socket; what reaches the null sink must not be silence.
-  rec=$(dt_scratch)/dt-pulse.raw
-  dt_record 3 "$rec"
-  it_as_user env PULSE_SERVER="unix:$state/pulse/native" paplay "$(dt_tone)" &
-  sleep 0.7
-  # The sink input's client was accepted by our module (Owner Module = idx).
-  owner=$(it_as_user pactl list clients | awk -v want="$idx" '/^Client #/ {c=$2} /Owner Module:/ && $3==want {print c}')
-  [ -n "$owner" ] || fail "no client of module $idx while playing: $(it_as_user pactl list clients)"
-  [ -n "$(it_as_user pactl list short sink-inputs)" ] || fail "no sink input while playing"
-  wait
-  rms=$(dt_rms "$rec")
-  awk -v r="$rms" 'BEGIN { exit !(r > 0.05) }' || fail "the monitor recorded silence (RMS $rms)"
-
+  # The container's directory, bound read-only; the mediator's socket appears in it later.
+  assert_contains "$out" "bind(source: \"$state/pulse\", target: \"$(it_runtime)/pulse\", readonly: true"
+  assert_contains "$out" "sound socket=$state/pulse/native upstream=$(it_runtime)/pulse/native microphone=false"
+  assert_eq "$(echo "$out" | grep -c '^notice')" 1 "notices"
+  assert_contains "$out" "notice pulse: the microphone is off for this app"
+  assert_contains "$(cat "$state/pulse/client.conf")" "enable-shm = no"
+  assert_eq "$(it_as_user pactl list short modules)" "$mods_before" "the sound server's modules"
   out=$(sbx _desktop stop $name)
-  assert_contains "$out" "unloaded module $idx"
-  if dt_module_for "$state"; then fail "module still loaded after stop"; fi
-  [ ! -e "$state/pulse/native" ] || fail "socket left behind after stop"
+  [ ! -e "$state/pulse" ] || fail "the pulse directory is left behind after stop: $(ls -la "$state/pulse")"
 }
 
-test_plumbing_pulse_recovery_unloads_only_our_stale_module() {
-  local name=dt-recover state decoy first second out
-  state=$(dt_state $name)
-  decoy=$(it_runtime)/dt-decoy-native
-  # Someone else's module of the same kind: never ours to unload.
-  it_as_user pactl load-module module-native-protocol-unix "socket=$decoy" auth-anonymous=1 >/dev/null
-  trap "set +e; sbx _desktop stop $name >/dev/null 2>&1; dt_unload_socket $decoy; true" EXIT
-
-  sbx _desktop start $name --pulse module >/dev/null
-  first=$(dt_module_index "$state")
-  [ -n "$first" ] || fail "first start loaded no module"
-  # The launcher "crashed" and its state dir was cleared (no record, no socket):
-  # the next start still finds the stale module by its socket path and unloads it.
-  it_as_user rm -rf "$state"
-  sbx _desktop start $name --pulse module >/dev/null
-  second=$(dt_module_index "$state")
-  assert_eq "$(echo "$second" | wc -w)" 1 "modules serving $state after a restart"
-  [ "$second" != "$first" ] || fail "the stale module $first was not replaced"
-  sbx _desktop stop $name >/dev/null
-  if dt_module_for "$state"; then fail "module still loaded after stop without a record"; fi
-  local mods; mods=$(it_as_user pactl list short modules)
-  assert_contains "$mods" "socket=$decoy" "modules after stop (the decoy must survive)"
-}
-
-test_plumbing_pulse_socket_mode_binds_the_user_server() {
-  local out
+test_plumbing_pulse_socket_mode_is_mediated_too() {
+  local out state
+  state=$(dt_state dt-socket)
   out=$(sbx _desktop start dt-socket --pulse socket)
-  assert_contains "$out" "source: \"$(it_runtime)/pulse/native\", target: \"$(it_runtime)/pulse/native\""
-  if dt_module_for "$(dt_state dt-socket)"; then fail "socket mode loaded a module"; fi
+  assert_contains "$out" "sound socket=$state/pulse/native upstream=$(it_runtime)/pulse/native"
+  assert_not_contains "$out" "target: \"$(it_runtime)/pulse/native\""
   sbx _desktop stop dt-socket >/dev/null
 }
 
-test_plumbing_pulse_falls_back_to_the_socket_when_the_module_is_refused() {
-  # A real sound server that refuses to load modules, as pipewire-pulse refuses
-  # module-native-protocol-unix: a second PulseAudio with --disallow-module-loading.
-  local dir out pid
-  dir=$(dt_scratch)/refusing
-  rm -rf "$dir" && mkdir -p "$dir" && chown "$IT_USER:" "$dir" && chmod 700 "$dir"
-  it_as_user env XDG_RUNTIME_DIR="$dir" sh -c "echo \$\$ >'$dir/pid'; exec pulseaudio --daemonize=no --exit-idle-time=-1 \
-      --use-pid-file=no --disallow-module-loading -n --load=module-native-protocol-unix >'$dir/log' 2>&1" &
-  for _ in $(seq 1 100); do [ -S "$dir/pulse/native" ] && break; sleep 0.1; done
-  pid=$(cat "$dir/pid")
-  trap "set +e; kill $pid; sbx _desktop stop dt-fallback >/dev/null 2>&1; true" EXIT
-  [ -S "$dir/pulse/native" ] || fail "the refusing PulseAudio did not start: $(cat "$dir/log")"
-
-  out=$(IT_EXTRA_ENV="PULSE_SERVER=unix:$dir/pulse/native" sbx _desktop start dt-fallback --pulse module)
-  assert_contains "$out" "cannot load module-native-protocol-unix; binding your sound server's socket $dir/pulse/native instead"
-  assert_eq "$(echo "$out" | grep -c '^notice pulse')" 1 "fallback notices"
-  assert_contains "$out" "bind(source: \"$dir/pulse/native\", target: \"$(it_runtime)/pulse/native\""
-  assert_contains "$out" "env PULSE_SERVER=unix:$(it_runtime)/pulse/native"
+test_plumbing_pulse_unfiltered_host_socket_is_loud() {
+  local out
+  out=$(sbx _desktop start dt-unfiltered --pulse unfiltered-host-socket)
+  assert_contains "$out" "source: \"$(it_runtime)/pulse/native\", target: \"$(it_runtime)/pulse/native\""
+  assert_contains "$out" "notice pulse: pulse.mode = \"unfiltered-host-socket\": the app talks to your sound server"
+  assert_not_contains "$out" "sound socket="
+  sbx _desktop stop dt-unfiltered >/dev/null
 }
 
-test_plumbing_hung_sound_server_times_out() {
-  local sock out rc=0 start ms
-  sock=$(dt_scratch)/dt-hung.sock
+test_plumbing_absent_sound_server_is_a_clear_error() {
+  local sock out rc=0
+  sock=$(dt_scratch)/dt-nobody.sock
   rm -f "$sock"
-  # A unix socket that accepts connections and never answers.
-  python3 -c "
-import socket, os, time, sys
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.listen(8)
-conns = []
-while True:
-    c, _ = s.accept(); conns.append(c)
-" "$sock" &
-  local pypid=$!
-  trap "set +e; kill $pypid 2>/dev/null; rm -f $sock; true" EXIT
-  for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
-  start=$(date +%s%N)
-  out=$(IT_EXTRA_ENV="PULSE_SERVER=unix:$sock" sbx _desktop start dt-hung --pulse module --required 2>&1) || rc=$?
-  ms=$(( ($(date +%s%N) - start) / 1000000 ))
-  [ $rc -ne 0 ] || fail "a hung sound server did not fail the start"
-  [ $ms -lt 15000 ] || fail "gave up only after $ms ms"
-  assert_contains "$out" "did not answer in time"
+  out=$(IT_EXTRA_ENV="PULSE_SERVER=unix:$sock" sbx _desktop start dt-nosound --pulse module --required 2>&1) || rc=$?
+  [ $rc -ne 0 ] || fail "an absent sound server did not fail a required start"
+  assert_contains "$out" "no sound server answers at $sock"
   # Not required: starts silent with a notice instead.
-  out=$(IT_EXTRA_ENV="PULSE_SERVER=unix:$sock" sbx _desktop start dt-hung --pulse module 2>&1)
+  out=$(IT_EXTRA_ENV="PULSE_SERVER=unix:$sock" sbx _desktop start dt-nosound --pulse module 2>&1)
   assert_contains "$out" "starting without sound"
   assert_not_contains "$out" "env PULSE_SERVER"
+  sbx _desktop stop dt-nosound >/dev/null
 }
 
 test_plumbing_none_modes_add_nothing() {
@@ -387,14 +310,15 @@ EOF2
   assert_contains "$out" "root=0"
 }
 
-test_run_pulse_app_plays_through_its_module_then_module_goes_away() {
-  local rec rms state inputs
+test_run_pulse_app_plays_through_the_mediator_then_its_socket_goes_away() {
+  local rec rms state inputs mods_before
   state=$(dt_state dt-run-pulse)
   it_profile dt-run-pulse <<'EOF2'
 command = ["sh", "-c", "sox -q -n -r 44100 -c 2 -b 16 -t wav - synth 2 sine 440 gain -6 | paplay; echo played=$?"]
 [pulse]
 mode = "module"
 EOF2
+  mods_before=$(it_as_user pactl list short modules)
   rec=$(dt_scratch)/dt-run-pulse.raw
   dt_record 4 "$rec"
   sbx run dt-run-pulse >"$IT_LOGS/dt-run-pulse.out" 2>&1 &
@@ -406,13 +330,16 @@ EOF2
     sleep 0.1
   done
   [ -n "$inputs" ] || fail "no sink input from the sandboxed app"
-  dt_module_for "$state" || fail "no module for the container while it plays"
+  [ -S "$state/pulse/native" ] || fail "no mediator socket while the container plays"
+  assert_eq "$(it_as_user pactl list short modules)" "$mods_before" "the sound server's modules while playing"
   wait $runpid || fail "sandbox run failed: $(cat "$IT_LOGS/dt-run-pulse.out")"
   assert_contains "$(cat "$IT_LOGS/dt-run-pulse.out")" "played=0"
+  assert_contains "$(cat "$IT_LOGS/dt-run-pulse.out")" "the microphone is off"
   wait
   rms=$(dt_rms "$rec")
   awk -v r="$rms" 'BEGIN { exit !(r > 0.05) }' || fail "the monitor recorded silence (RMS $rms)"
-  if dt_module_for "$state"; then fail "module still loaded after the container stopped"; fi
+  for i in $(seq 1 30); do [ -e "$state/pulse/native" ] || break; sleep 0.1; done
+  [ ! -e "$state/pulse/native" ] || fail "the mediator's socket outlived the container"
 }
 
 test_run_none_modes_cannot_reach_x_or_sound() {

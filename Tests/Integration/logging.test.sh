@@ -53,12 +53,11 @@ test_debug_log_file_has_the_launcher_and_supervisor_stages() {
   assert_contains "$text" "itlog: id maps written by newuidmap/newgidmap in"
   assert_contains "$text" "mount steps, pivot_root and the init ready in"
   assert_contains "$text" "x11: display :$IT_DISPLAY_NUM: 1 cookie(s) from $(it_home)/.Xauthority"
-  assert_contains "$text" "loaded module-native-protocol-unix #"
+  assert_contains "$text" "pulse: the sound mediator will listen at"
+  assert_contains "$text" "sound: mediator listening at"
   assert_contains "$text" "itlog: desktop set up in"
   assert_contains "$text" "itlog: container started in"
   assert_contains "$text" "exited (exit status 0); tearing down"
-  assert_contains "$text" "pulse: unloaded module"
-  assert_contains "$text" "desktop torn down in"
   # Two processes wrote it: the launcher and the supervisor (its own pid).
   local launcher supervisor
   launcher=$(grep -F "supervisor reported ready" "$file" | sed -n 's/.* sandbox\[\([0-9]*\)\].*/\1/p')

@@ -79,6 +79,9 @@ import Glibc
             [network]
             mode = "veth"
             bridge = "br9"
+            [pulse]
+            mode = "unfiltered-host-socket"
+            microphone = true
             [env]
             Z = "last"
             A = "first"
@@ -105,6 +108,7 @@ import Glibc
         reparsed.include = original.include
         #expect(reparsed == original)
         #expect(reparsed.mounts.count == 2)
+        #expect(reparsed.pulse.microphone && reparsed.pulse.mode == .unfilteredHostSocket)
     }
 
     @Test func defaultsRoundTrip() throws {

@@ -41,6 +41,8 @@ import Glibc
         expectOne("[[mount]]\nsource = \"/a\"\ntraget = \"/b\"\n", .unknownKey, line: 3, key: "mount[0].traget", mentions: ["did you mean \"target\"?"])
         expectOne("[x11]\nenabled = true\n", .unknownKey, line: 2, key: "x11.enabled", mentions: ["\"enabled\" belongs in [wayland]"])
         expectOne("passthrough = true\n", .unknownKey, line: 1, key: "passthrough", mentions: ["belongs in [idmap]"])
+        expectOne("[pulse]\nmicrophon = true\n", .unknownKey, line: 2, key: "pulse.microphon",
+                  mentions: ["did you mean \"microphone\"?", "valid keys: mode, required, microphone"])
     }
 
     @Test func wrongType() {
@@ -48,6 +50,7 @@ import Glibc
         expectOne("\n\n[session]\nstop_timeout = \"10\"\n", .wrongType, line: 4, key: "session.stop_timeout", mentions: ["must be an integer"])
         expectOne("x11 = \"trusted\"\n", .wrongType, line: 1, key: "x11", mentions: ["must be a table"])
         expectOne("[env]\nDEBUG = 1\n", .wrongType, line: 2, key: "env.DEBUG", mentions: ["quote the value"])
+        expectOne("[pulse]\nmicrophone = \"yes\"\n", .wrongType, line: 2, key: "pulse.microphone", mentions: ["must be a boolean"])
     }
 
     @Test func commandMustBeANonEmptyStringArray() {
@@ -61,6 +64,8 @@ import Glibc
         expectOne("[network]\nmode = \"bridge\"\n", .badValue, line: 2, key: "network.mode",
                   mentions: ["\"bridge\" is not a valid network mode", "valid: \"none\", \"veth\", \"pasta\", \"host\""])
         expectOne("[pulse]\nmode = \"modul\"\n", .badValue, line: 2, key: "pulse.mode", mentions: ["did you mean \"module\"?"])
+        expectOne("[pulse]\nmode = \"unfiltered\"\n", .badValue, line: 2, key: "pulse.mode",
+                  mentions: ["\"unfiltered-host-socket\""])
     }
 
     @Test func badIDMapLine() {

@@ -56,6 +56,9 @@ import Testing
         #expect(steam.image.foreignArchitectures == ["i386"] && steam.seccomp.multiarch)
         let skype = try store().load("skype")
         #expect(skype.env["QT_X11_NO_MITSHM"] == "1" && skype.env["GNOME_DESKTOP_SESSION_ID"] != nil)
+        // A call client records; everything else including gui leaves the microphone off.
+        let googleChrome = try store().load("google-chrome")
+        #expect(skype.pulse.microphone && !googleChrome.pulse.microphone)
         let demo = try store().load("demo")
         #expect(demo.network.mode == .none && demo.home.mode == .tmpfs && demo.command.joined(separator: " ").contains("xeyes"))
     }

@@ -23,18 +23,22 @@ import Glibc
         #expect(lines.contains("autospawn = no"))
     }
 
-    @Test func pulseUsesTheInsidePathAndClientConfig() {
-        let a = DesktopLayout.pulse(socket: "/run/user/1000/sandbox/app/pulse/native", uid: 1000)
+    @Test func mediatedPulseBindsTheContainersDirectoryReadOnly() {
+        let a = DesktopLayout.pulse(directory: "/run/user/1000/sandbox/app/pulse", uid: 1000)
         #expect(a.environment == ["PULSE_SERVER": "unix:/run/user/1000/pulse/native",
                                   "PULSE_CLIENTCONFIG": "/run/user/1000/pulse/client.conf"])
-        #expect(a.mounts.contains(.bind(source: "/run/user/1000/sandbox/app/pulse/native", target: "/run/user/1000/pulse/native",
-                                        readonly: true, recursive: false, optional: false)))
-        #expect(a.mounts.contains(.file(path: "/run/user/1000/pulse/client.conf", contents: DesktopLayout.pulseClientConf, mode: 0o644)))
+        #expect(a.mounts == [.mkdir(path: "/run/user/1000/pulse", mode: 0o755),
+                             .bind(source: "/run/user/1000/sandbox/app/pulse", target: "/run/user/1000/pulse",
+                                   readonly: true, recursive: false, optional: false)])
     }
 
-    @Test func moduleArgumentQuotesTheSocketAndIsAnonymous() {
-        #expect(DesktopLayout.pulseModuleArgument(socket: "/run/user/1000/sandbox/a b/pulse/native")
-                == "socket=\"/run/user/1000/sandbox/a b/pulse/native\" auth-anonymous=1")
+    @Test func unfilteredPulseUsesTheInsidePathAndClientConfig() {
+        let a = DesktopLayout.pulse(socket: "/run/user/1000/pulse/native", uid: 1000)
+        #expect(a.environment == ["PULSE_SERVER": "unix:/run/user/1000/pulse/native",
+                                  "PULSE_CLIENTCONFIG": "/run/user/1000/pulse/client.conf"])
+        #expect(a.mounts.contains(.bind(source: "/run/user/1000/pulse/native", target: "/run/user/1000/pulse/native",
+                                        readonly: true, recursive: false, optional: false)))
+        #expect(a.mounts.contains(.file(path: "/run/user/1000/pulse/client.conf", contents: DesktopLayout.pulseClientConf, mode: 0o644)))
     }
 
     @Test func waylandKeepsTheSocketName() {
@@ -65,10 +69,9 @@ import Glibc
 
     @Test func stateRoundTripsAndIgnoresJunk() {
         var s = DesktopState()
-        s.pulseModule = 23
         s.x11Cookie = (77, 4_194_305, 123_456)
         #expect(DesktopState(text: s.text) == s)
-        #expect(DesktopState(text: "garbage\npulse-module x\nx11-untrusted 1 2\n") == DesktopState())
+        #expect(DesktopState(text: "garbage\npulse-module 23\nx11-untrusted 1 2\n") == DesktopState())
     }
 }
 
@@ -180,6 +183,23 @@ import Glibc
         session(a).apply(to: &plan)
         #expect(plan.mounts == [.tmpfs(target: "/", options: ""), .tmpfs(target: "/tmp", options: ""),
                                 .mkdir(path: "/tmp/.X11-unix", mode: 0o1777), .remountReadonly(target: "/")])
+    }
+
+    @Test func theSoundMediationBecomesThePlansData() {
+        var plan = LaunchPlan(name: "app", hostname: "app")
+        session(DesktopAdditions()).apply(to: &plan)
+        #expect(plan.sound == nil)
+        var a = DesktopLayout.pulse(directory: "/run/user/1000/sandbox/app/pulse", uid: 1000)
+        a.sound = SoundMediation(socketPath: "/run/user/1000/sandbox/app/pulse/native",
+                                 upstream: "/run/user/1000/pulse/native", microphone: false)
+        var merged = DesktopAdditions()
+        merged.add(a)
+        session(merged).apply(to: &plan)
+        #expect(plan.sound == a.sound)
+        // The plan's equality sees it (the plan is compared, and soon encoded, as data).
+        var other = plan
+        other.sound?.microphone = true
+        #expect(other != plan)
     }
 
     @Test func desktopVariablesReplaceTheEnginesButNotTheProfiles() {

@@ -33,10 +33,10 @@ import SandboxCore
     }
 }
 
-@Test func pulseOnPipeWireWarnsAboutModules() {
+@Test func pulseOnPipeWireAndPulseAudioAreBothMediated() {
     let pw = PulseProbe.assess(.reachable(.init(name: "PulseAudio (on PipeWire 0.3.65)", version: "15.0.0", address: "/run/user/1/pulse/native")))
-    #expect(pw.status == .warn)
-    #expect(pw.finding.contains("falls back to binding the host socket"))
+    #expect(pw.status == .ok)
+    #expect(pw.finding.contains("sound mediator"))
     let pa = PulseProbe.assess(.reachable(.init(name: "pulseaudio", version: "16.1", address: "/run/user/1/pulse/native")))
     #expect(pa.status == .ok)
     #expect(pa.finding.contains("pulseaudio 16.1"))

@@ -31,6 +31,7 @@ import Testing
         p.hostDirectories = ["/home/u/.local/share/sandbox/chrome/home"]
         p.visiblePaths = [(host: "/home/u/Downloads", container: "/home/u/Downloads")]
         p.home = "/home/u"
+        p.sound = SoundMediation(socketPath: "/run/user/1000/sandbox/chrome/pulse/native", upstream: "/run/user/1000/pulse/native", microphone: true)
         return SupervisorPlan(plan: p, persistent: true, runtimeDir: "/run/user/1000/sandbox",
                               profilePath: "/home/u/.config/sandbox/profiles/chrome.toml", profileFingerprint: "12:34",
                               network: .pasta(pidFile: "/run/user/1000/sandbox/chrome/pasta.pid", arguments: ["--dns-forward", "169.254.0.1"]),
