@@ -15,6 +15,8 @@ public struct DesktopAdditions: Sendable, Equatable {
     public var groupDevices: [UInt32: [String]] = [:]
     /// Names of those groups on the host (getgrgid), where known.
     public var groupNames: [UInt32: String] = [:]
+    /// The supervisor's X11 proxy (x11.mode = "untrusted").
+    public var x11: X11Mediation?
     public init() {}
 
     mutating func add(_ other: DesktopAdditions) {
@@ -24,6 +26,7 @@ public struct DesktopAdditions: Sendable, Equatable {
         supplementaryGroups = Array(Set(supplementaryGroups + other.supplementaryGroups)).sorted()
         groupDevices.merge(other.groupDevices) { $0 + $1 }
         groupNames.merge(other.groupNames) { _, new in new }
+        x11 = other.x11 ?? x11
     }
 }
 
@@ -35,14 +38,16 @@ public enum DesktopLayout {
     public static func runtimeDir(uid: UInt32) -> String { "/run/user/\(uid)" }
 
     /// X11: the display's socket file and a one-display Xauthority, both read-only.
-    /// `xauthority` is the file written on the host (in the container's state dir).
-    public static func x11(display: X11Display, xauthority: String, uid: UInt32) -> DesktopAdditions {
+    /// `xauthority` is the file written on the host (in the container's state dir);
+    /// `socket` the host socket bound at the display's path inside: the server's
+    /// own (trusted mode) or the supervisor's X11 proxy (untrusted mode).
+    public static func x11(display: X11Display, socket: String? = nil, xauthority: String, uid: UInt32) -> DesktopAdditions {
         let inside = runtimeDir(uid: uid) + "/Xauthority"
         var a = DesktopAdditions()
         a.mounts = [
             // Sticky and world-writable, as on the host, so X clients' checks pass.
             .mkdir(path: X11Display.socketDirectory, mode: 0o1777),
-            .bind(source: display.socketPath, target: display.socketPath, readonly: true, recursive: false, optional: false),
+            .bind(source: socket ?? display.socketPath, target: display.socketPath, readonly: true, recursive: false, optional: false),
             .mkdir(path: runtimeDir(uid: uid), mode: 0o700),
             .bind(source: xauthority, target: inside, readonly: true, recursive: false, optional: false),
         ]

@@ -130,29 +130,37 @@ public struct DesktopPlanner: Sendable {
                                hint: "set x11.mode = \"none\" to run without X")
         }
         let display = try X11Display.parse(name)
+        let source = hostEnvironment["XAUTHORITY"].flatMap { $0.isEmpty ? nil : $0 } ?? user.home + "/.Xauthority"
+        if profile.x11.mode == .untrusted {
+            // No libX11 here: the supervisor's X11 proxy (SandboxMediators) opens
+            // the display, mints the untrusted cookie, writes the container's
+            // Xauthority and listens on the socket bound below — before the spawn.
+            guard FileIO.fileType(display.socketPath) == S_IFSOCK else {
+                throw SandboxError("display \(name) has no socket file \(display.socketPath) — is X running? is DISPLAY right? (an abstract or TCP socket cannot be reached from a container)",
+                                   hint: "set x11.mode = \"none\" to run without X")
+            }
+            guard files.x11ProxySocket.utf8.count < 108 else {   // sizeof(sun_path)
+                throw SandboxError("the container's X socket path \(files.x11ProxySocket) is longer than a unix socket allows (107 bytes)",
+                                   hint: "use a shorter XDG_RUNTIME_DIR or profile name")
+            }
+            log.debug("x11: display \(name): untrusted, through the supervisor's proxy at \(files.x11ProxySocket)")
+            var a = DesktopLayout.x11(display: display, socket: files.x11ProxySocket, xauthority: files.xauthority, uid: user.uid)
+            a.x11 = X11Mediation(display: display.number, serverSocket: display.socketPath, proxySocket: files.x11ProxySocket,
+                                 userXauthority: source, containerXauthority: files.xauthority,
+                                 trusted: false, required: profile.x11.required)
+            return a
+        }
         // Open first: this proves the server answers with the user's cookie.
-        let connection = try X11Connection(name)
-        guard FileIO.fileType(display.socketPath) == S_IFSOCK, let inode = FileIO.inode(display.socketPath) else {
+        _ = try X11Connection(name)
+        guard FileIO.fileType(display.socketPath) == S_IFSOCK else {
             throw SandboxError("display \(name) has no socket file \(display.socketPath) (only an abstract or TCP socket), which a container cannot reach",
                                hint: "start the X server without -nolisten unix, or set x11.mode = \"none\"")
         }
-        var entries: [XauthEntry]
         var notices: [String] = []
-        switch profile.x11.mode {
-        case .untrusted:
-            let minted = try connection.mintUntrustedCookie()
-            state.x11Cookie = (display.number, minted.id, inode)
-            try files.writeState(state)
-            log.debug("x11: display \(name): minted untrusted cookie id \(minted.id)")
-            entries = [XauthEntry(family: XauthEntry.familyWild, address: [], number: String(display.number),
-                                  name: "MIT-MAGIC-COOKIE-1", data: minted.cookie)]
-        default:
-            let source = hostEnvironment["XAUTHORITY"].flatMap { $0.isEmpty ? nil : $0 } ?? user.home + "/.Xauthority"
-            entries = XauthSelection.entries(from: try XauthorityFile.read(source), display: display.number, hostname: Self.hostname())
-            log.debug("x11: display \(name): \(entries.count) cookie(s) from \(source) rewritten for \(files.xauthority)")
-            if entries.isEmpty {
-                notices.append("x11: \(source) has no cookie for display \(name); the app relies on the server's host-based access (xhost)")
-            }
+        let entries = XauthSelection.entries(from: try XauthorityFile.read(source), display: display.number, hostname: Self.hostname())
+        log.debug("x11: display \(name): \(entries.count) cookie(s) from \(source) rewritten for \(files.xauthority)")
+        if entries.isEmpty {
+            notices.append("x11: \(source) has no cookie for display \(name); the app relies on the server's host-based access (xhost)")
         }
         try XauthorityFile.write(entries, to: files.xauthority)
         var a = DesktopLayout.x11(display: display, xauthority: files.xauthority, uid: user.uid)
@@ -300,6 +308,7 @@ public struct DesktopSession: Sendable {
         while insertAt > plan.mounts.startIndex, case .remountReadonly = plan.mounts[insertAt - 1] { insertAt -= 1 }
         plan.mounts.insert(contentsOf: additions.mounts, at: insertAt)
         plan.notices += additions.notices
+        plan.x11 = additions.x11
         plan.notices += Self.groupNotices(additions, plan: &plan, userName: planner.user.name)
         plan.environment = Self.merge(plan.environment, desktop: additions.environment, profile: profile.env)
     }
@@ -371,8 +380,8 @@ public struct DesktopTeardown: Sendable {
         let state = files.readState()
         var report: [String] = []
         report += unloadPulseModules(files: files, recorded: state.pulseModule, scan: scanPulse, client: client)
-        if let cookie = state.x11Cookie { report += revoke(cookie) }
         unlink(files.xauthority)
+        unlink(files.x11ProxySocket)
         unlink(files.pulseSocket)
         rmdir(files.pulseDir)
         unlink(files.state)
@@ -399,20 +408,6 @@ public struct DesktopTeardown: Sendable {
         } catch {
             // No server: its modules went with it.
             return ["pulse: \(error.message)"]
-        }
-    }
-
-    func revoke(_ cookie: (display: UInt32, id: UInt, socketInode: UInt64)) -> [String] {
-        let display = X11Display(number: cookie.display, name: ":\(cookie.display)")
-        // A different inode means a different server: the id is not ours any more.
-        guard FileIO.inode(display.socketPath) == cookie.socketInode else {
-            return ["x11: the server of \(display.name) restarted; its untrusted cookie died with it"]
-        }
-        do {
-            let connection = try X11Connection(display.name)
-            return [connection.revoke(cookie.id) ? "x11: revoked untrusted cookie \(cookie.id)" : "x11: cookie \(cookie.id) was already revoked"]
-        } catch {
-            return ["x11: \(error.message)"]
         }
     }
 }

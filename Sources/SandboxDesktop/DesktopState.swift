@@ -9,24 +9,16 @@ import Glibc
 /// can undo exactly that and nothing else.
 public struct DesktopState: Sendable, Equatable {
     /// The module-native-protocol-unix instance serving this container's socket.
+    /// (An untrusted X cookie needs no record: the supervisor's X11 proxy holds it
+    /// in use, and the server drops it seconds after the proxy is gone.)
     public var pulseModule: UInt32?
-    /// An untrusted X cookie: the display, its id, and the X socket's inode, which
-    /// tells whether the server that issued it is still the one listening.
-    public var x11Cookie: (display: UInt32, id: UInt, socketInode: UInt64)?
 
     public init() {}
 
-    public static func == (a: DesktopState, b: DesktopState) -> Bool {
-        a.pulseModule == b.pulseModule
-            && a.x11Cookie?.display == b.x11Cookie?.display && a.x11Cookie?.id == b.x11Cookie?.id
-            && a.x11Cookie?.socketInode == b.x11Cookie?.socketInode
-    }
-
-    /// "pulse-module 23" / "x11-untrusted 0 4194305 123456" lines; unknown lines are ignored.
+    /// "pulse-module 23" lines; unknown lines (an older "x11-untrusted …") are ignored.
     public var text: String {
         var s = ""
         if let m = pulseModule { s += "pulse-module \(m)\n" }
-        if let c = x11Cookie { s += "x11-untrusted \(c.display) \(c.id) \(c.socketInode)\n" }
         return s
     }
 
@@ -36,8 +28,6 @@ public struct DesktopState: Sendable, Equatable {
             switch f.first {
             case "pulse-module" where f.count == 2:
                 pulseModule = UInt32(f[1])
-            case "x11-untrusted" where f.count == 4:
-                if let d = UInt32(f[1]), let id = UInt(f[2]), let ino = UInt64(f[3]) { x11Cookie = (d, id, ino) }
             default:
                 continue
             }
@@ -51,6 +41,8 @@ public struct DesktopFiles: Sendable, Equatable {
     public init(stateDir: String) { self.stateDir = stateDir }
     public var state: String { stateDir + "/desktop.state" }
     public var xauthority: String { stateDir + "/Xauthority" }
+    /// The supervisor's X11 proxy listens here (bound at /tmp/.X11-unix/XN inside).
+    public var x11ProxySocket: String { stateDir + "/x11.sock" }
     public var pulseDir: String { stateDir + "/pulse" }
     public var pulseSocket: String { pulseDir + "/native" }
 
@@ -70,11 +62,5 @@ enum FileIO {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
         return st.st_mode & S_IFMT
-    }
-
-    static func inode(_ path: String) -> UInt64? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return UInt64(st.st_ino)
     }
 }

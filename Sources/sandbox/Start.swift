@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import SandboxCore
+import SandboxMediators
 import SandboxRuntime
 
 struct Start: AsyncParsableCommand {
@@ -54,6 +55,7 @@ struct Supervise: AsyncParsableCommand {
             let desktopClock = Stopwatch()
             let desktop = try engine.desktopPlanner(for: profile, home: plan.home).start()
             desktop.apply(to: &plan)
+            let x11 = try X11Proxy.start(for: &plan)   // listening before the spawn binds its socket
             if profile.x11.mode != .none || profile.pulse.mode != .none || profile.wayland.enabled
                 || profile.devices.dri || profile.devices.snd || profile.devices.video {
                 log.debug("\(profile.name): desktop set up in \(desktopClock.elapsed): \(desktop.additions.mounts.count) mounts, \(desktop.additions.notices.count) notices")
@@ -65,9 +67,11 @@ struct Supervise: AsyncParsableCommand {
                 desktop.stop()
                 log.debug("\(plan.name): desktop torn down in \(clock.elapsed)")
             }
-            let supervisor = Supervisor(plan: plan, profile: profile, directory: engine.directory,
+            var supervisor = Supervisor(plan: plan, profile: profile, directory: engine.directory,
                                         persistent: persistent, hooks: hooks)
+            supervisor.mediators = { _ in x11.map { [$0] } ?? [] }
             status = supervisor.run(readyFD: 3, firstClientFD: persistent ? -1 : 4)
+            x11?.shutdown()   // after a failed spawn; the loop shut it down otherwise
             desktop.stop()   // a spawn that failed never reaches hooks.stopped; a second stop does nothing
         } catch {
             Supervisor.reportFailure(readyFD: 3, "\(error)")

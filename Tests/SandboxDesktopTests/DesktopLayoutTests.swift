@@ -17,6 +17,14 @@ import Glibc
         #expect(a.environment == ["DISPLAY": ":77", "XAUTHORITY": "/run/user/1000/Xauthority"])
     }
 
+    @Test func untrustedX11BindsTheProxySocketAtTheDisplaysPath() {
+        let a = DesktopLayout.x11(display: X11Display(number: 77, name: ":77"), socket: "/run/user/1000/sandbox/app/x11.sock",
+                                  xauthority: "/run/user/1000/sandbox/app/Xauthority", uid: 1000)
+        #expect(a.mounts.contains(.bind(source: "/run/user/1000/sandbox/app/x11.sock", target: "/tmp/.X11-unix/X77",
+                                        readonly: true, recursive: false, optional: false)))
+        #expect(!a.mounts.contains { if case .bind(let source, _, _, _, _) = $0 { return source == "/tmp/.X11-unix/X77" } else { return false } })
+    }
+
     @Test func pulseClientConfDisablesShmAndAutospawn() {
         let lines = DesktopLayout.pulseClientConf.split(separator: "\n").filter { !$0.hasPrefix("#") }
         #expect(lines.contains("enable-shm = no"))
@@ -66,9 +74,10 @@ import Glibc
     @Test func stateRoundTripsAndIgnoresJunk() {
         var s = DesktopState()
         s.pulseModule = 23
-        s.x11Cookie = (77, 4_194_305, 123_456)
         #expect(DesktopState(text: s.text) == s)
         #expect(DesktopState(text: "garbage\npulse-module x\nx11-untrusted 1 2\n") == DesktopState())
+        // A record left by a version that minted the X cookie in the launcher is ignored.
+        #expect(DesktopState(text: "x11-untrusted 77 4194305 123456\npulse-module 23\n") == s)
     }
 }
 
