@@ -58,12 +58,15 @@ struct DesktopPlumbing: ParsableCommand {
             for (k, v) in session.additions.environment.sorted(by: { $0.key < $1.key }) { Console.out("env \(k)=\(v)") }
             for g in session.additions.supplementaryGroups { Console.out("group \(g)") }
             for n in session.additions.notices { Console.out("notice \(n)") }
+            if let x = session.additions.x11 {   // what the supervisor's X11 proxy would be given
+                Console.out("x11-proxy display=\(x.display) server=\(x.serverSocket) socket=\(x.proxySocket) xauthority=\(x.containerXauthority) user-xauthority=\(x.userXauthority)")
+            }
         }
     }
 
     struct Stop: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Undo NAME's desktop set-up (unload its sound module, revoke its X cookie) and print what was done.")
+            abstract: "Undo NAME's desktop set-up (unload its sound module, remove its files) and print what was done.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The container name.") var name: String
 
