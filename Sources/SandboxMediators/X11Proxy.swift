@@ -399,7 +399,10 @@ public final class X11Proxy: Mediator, @unchecked Sendable {
             return
         }
         if n == 0 {
+            // The server closed (after an error it sent, or at reset): what the
+            // app still has queued for it has nowhere to go.
             relay.serverClosed = true
+            relay.toServer = ByteQueue()
             if relay.toApp.isEmpty { closeRelay(relay) }
             return
         }

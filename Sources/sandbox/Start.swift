@@ -55,7 +55,8 @@ struct Supervise: AsyncParsableCommand {
             let desktopClock = Stopwatch()
             let desktop = try engine.desktopPlanner(for: profile, home: plan.home).start()
             desktop.apply(to: &plan)
-            let x11 = try X11Proxy.start(for: &plan)   // listening before the spawn binds its socket
+            let x11: X11Proxy?   // listening before the spawn binds its socket
+            do { x11 = try X11Proxy.start(for: &plan) } catch { desktop.stop(); throw error }
             if profile.x11.mode != .none || profile.pulse.mode != .none || profile.wayland.enabled
                 || profile.devices.dri || profile.devices.snd || profile.devices.video {
                 log.debug("\(profile.name): desktop set up in \(desktopClock.elapsed): \(desktop.additions.mounts.count) mounts, \(desktop.additions.notices.count) notices")

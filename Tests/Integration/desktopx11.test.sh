@@ -240,3 +240,35 @@ case("big-endian", setup(order=b"B", name=b"XDM-AUTHORIZATION-1", data=b"\x01" *
   # The proxy still serves ordinary clients afterwards.
   sbx exec x-hostile -- xdpyinfo >/dev/null || fail "the proxy stopped serving after hostile connections"
 }
+
+test_cookie_of_a_killed_supervisor_expires() {
+  # No record on disk: the proxy's anchor connection keeps the cookie in use;
+  # when the supervisor dies (SIGKILL: no clean-up runs) the server drops the
+  # cookie X11Proxy.cookieTimeout (10 s) after its last user disconnected.
+  local win pid wid state saved sup i
+  win=$(x_host_window x-keepalive3) || return 1
+  read -r pid wid <<<"$win"
+  it_as_user xhost -si:localuser:"$IT_USER" >/dev/null 2>&1 || true
+  saved=$(x_scratch)/x-crash.xauth
+  trap "set +e; kill $pid 2>/dev/null; sbx stop x-crash >/dev/null 2>&1; rm -f $saved; true" EXIT
+  it_profile x-crash <<'EOF2'
+command = ["sleep", "600"]
+[x11]
+mode = "untrusted"
+EOF2
+  sbx start x-crash
+  x_wait_running x-crash
+  state=$(it_runtime)/sandbox/x-crash
+  cp "$state/Xauthority" "$saved" && chown "$IT_USER:" "$saved"
+  sup=$(awk -F= '$1 == "supervisor_pid" {print $2}' "$state/state")
+  [ -n "$sup" ] || fail "no supervisor pid in $state/state"
+  kill -KILL "$sup"
+  # Still valid right after the crash (the timeout runs from the last disconnect)…
+  it_as_user env XAUTHORITY="$saved" xdpyinfo >/dev/null 2>&1 || fail "the cookie died at once (the test would not show the expiry)"
+  # …and refused once the timeout ran out. (Each probe uses the cookie and so
+  # restarts its timeout: wait it out without probing, then probe once.)
+  sleep 11
+  if it_as_user env XAUTHORITY="$saved" xdpyinfo >/dev/null 2>&1; then
+    fail "the cookie of a killed supervisor still opens the display 11 s after its last use"
+  fi
+}
