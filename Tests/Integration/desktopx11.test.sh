@@ -109,14 +109,16 @@ EOF2
 test_untrusted_cookie_survives_a_bare_xvfb_reset() {
   # A second, bare Xvfb (no -noreset, no window manager, no other client): it
   # resets when its last client disconnects and forgets SECURITY cookies then.
-  local n=$((X_N + 1)) dir auth cookie out xpid
+  local n dir auth cookie out xpid
+  # A free display number near ours (the machine is shared: never kill another's server).
+  for n in $(seq $((X_N + 1)) $((X_N + 20))); do
+    [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || break
+  done
   dir=$(x_scratch)/bare
   rm -rf "$dir" && mkdir -p "$dir" && chown "$IT_USER:" "$dir"
   auth=$dir/Xauthority
   cookie=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
   it_as_user xauth -f "$auth" add ":$n" MIT-MAGIC-COOKIE-1 "$cookie" 2>/dev/null
-  pkill -f "Xvfb :$n( |\$)" 2>/dev/null || true
-  rm -f "/tmp/.X11-unix/X$n" "/tmp/.X$n-lock"
   xpid=$(it_as_user sh -c "Xvfb :$n -screen 0 640x480x24 -auth '$auth' -nolisten tcp >'$dir/Xvfb.log' 2>&1 & echo \$!")
   trap "set +e; IT_EXTRA_ENV='DISPLAY=:$n XAUTHORITY=$auth' sbx stop x-bare >/dev/null 2>&1; kill $xpid 2>/dev/null; rm -f /tmp/.X11-unix/X$n /tmp/.X$n-lock; true" EXIT
   for _ in $(seq 1 100); do [ -S "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
