@@ -273,3 +273,23 @@ import Glibc
         #expect(env.contains("PULSE_SERVER=unix:/run/user/1000/pulse/native"))
     }
 }
+
+@Suite struct X11MediationPlanTests {
+    @Test func applyCarriesTheMediationIntoThePlan() {
+        var additions = DesktopAdditions()
+        let m = X11Mediation(display: 7, serverSocket: "/tmp/.X11-unix/X7", proxySocket: "/run/user/1/sandbox/a/x11.sock",
+                             userXauthority: "/home/u/.Xauthority", containerXauthority: "/run/user/1/sandbox/a/Xauthority",
+                             trusted: false, required: true)
+        var x = DesktopAdditions()
+        x.x11 = m
+        additions.add(x)
+        additions.add(DesktopAdditions())   // a later part without X keeps it
+        #expect(additions.x11 == m)
+        var a = LaunchPlan(name: "a", hostname: "a")
+        var b = a
+        a.x11 = m
+        #expect(a != b)   // part of the plan's equality (the plan is what crosses to the supervisor)
+        b.x11 = m
+        #expect(a == b)
+    }
+}
