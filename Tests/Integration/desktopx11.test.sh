@@ -110,8 +110,9 @@ test_untrusted_cookie_survives_a_bare_xvfb_reset() {
   # A second, bare Xvfb (no -noreset, no window manager, no other client): it
   # resets when its last client disconnects and forgets SECURITY cookies then.
   local n dir auth cookie out xpid
-  # A free display number near ours (the machine is shared: never kill another's server).
-  for n in $(seq $((X_N + 1)) $((X_N + 20))); do
+  # A free display number far from the ones test runs use (IT_DISPLAY_NUM, +1, +40, +50:
+  # the machine is shared, and harnesses pkill their Xvfb by display number).
+  for n in $(seq $((X_N + 100)) $((X_N + 120))); do
     [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || break
   done
   dir=$(x_scratch)/bare
