@@ -12,14 +12,17 @@ import Glibc
 ///     request.environment = planner.sessionEnvironment(adding: plan.environment)
 ///     // once per container start, in the process that spawns it, BEFORE the spawn:
 ///     let desktop = try planner.start()   // checks X, writes the cookie, loads the module
+///                                         // (untrusted X: plans the supervisor's proxy, plan.x11)
 ///     desktop.apply(to: &plan)            // binds, client.conf, notices, groups
 ///     … spawn, wait for the container's init to exit …
-///     desktop.stop()                      // unload the module, revoke the cookie
+///     desktop.stop()                      // unload the module, remove the files
 ///
 /// `start()` is the only step with effects outside the launcher: it writes the
-/// container's Xauthority, may mint an untrusted X cookie, and may load a
-/// PulseAudio module. Each is recorded in the state dir right after it
-/// happens, and `start()` first undoes whatever a crashed earlier run left.
+/// container's Xauthority (trusted X) and may load a PulseAudio module. The
+/// module is recorded in the state dir right after it is loaded, and `start()`
+/// first undoes whatever a crashed earlier run left. Untrusted X is only
+/// described here (`DesktopAdditions.x11`): the supervisor's X11 proxy
+/// (SandboxMediators) mints the cookie and writes that Xauthority itself.
 /// It must run before the spawn: the binds it returns name files it creates,
 /// and which socket is bound depends on whether the sound server loads the module.
 public struct DesktopPlanner: Sendable {
@@ -73,7 +76,7 @@ public struct DesktopPlanner: Sendable {
             if profile.devices.dri || profile.devices.video {
                 additions.add(DesktopLayout.sysfs { FileIO.fileType($0) == S_IFDIR })
             }
-            if profile.x11.mode != .none { additions.add(try startX11(&state)) }
+            if profile.x11.mode != .none { additions.add(try startX11()) }
             if profile.pulse.mode != .none { additions.add(try startPulse(&state, connected: pulse)) }
             if profile.wayland.enabled { additions.add(startWayland()) }
             if profile.rootfs.mode == .image {
@@ -114,9 +117,9 @@ public struct DesktopPlanner: Sendable {
 
     // MARK: X11
 
-    func startX11(_ state: inout DesktopState) throws(SandboxError) -> DesktopAdditions {
+    func startX11() throws(SandboxError) -> DesktopAdditions {
         do {
-            return try x11Access(&state)
+            return try x11Access()
         } catch {
             guard !profile.x11.required else { throw error }
             log.info("x11: \(error.message); starting without X")
@@ -124,7 +127,7 @@ public struct DesktopPlanner: Sendable {
         }
     }
 
-    private func x11Access(_ state: inout DesktopState) throws(SandboxError) -> DesktopAdditions {
+    private func x11Access() throws(SandboxError) -> DesktopAdditions {
         guard let name = hostEnvironment["DISPLAY"], !name.isEmpty else {
             throw SandboxError("cannot open display: DISPLAY is not set — is X running? is DISPLAY right?",
                                hint: "set x11.mode = \"none\" to run without X")

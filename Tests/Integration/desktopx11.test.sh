@@ -275,3 +275,29 @@ EOF2
     fail "the cookie of a killed supervisor still opens the display 11 s after its last use"
   fi
 }
+
+test_bulk_transfers_pass_through_the_proxy() {
+  # Megabyte requests and replies in both directions exercise the proxy's
+  # queues and backpressure: an untrusted client may read its OWN window.
+  local win pid wid out
+  win=$(x_host_window x-keepalive4) || return 1
+  read -r pid wid <<<"$win"
+  trap "set +e; kill $pid 2>/dev/null; sbx stop x-bulk >/dev/null 2>&1; true" EXIT
+  it_profile x-bulk <<'EOF2'
+command = ["sleep", "600"]
+[x11]
+mode = "untrusted"
+EOF2
+  sbx start x-bulk
+  x_wait_running x-bulk
+  out=$(sbx exec x-bulk -- sh -c '
+    xlogo -title x-bulk-own -geometry 800x600 >/dev/null 2>&1 & p=$!
+    for i in $(seq 1 50); do xwininfo -name x-bulk-own >/dev/null 2>&1 && break; sleep 0.1; done
+    echo "own=$(xwd -silent -name x-bulk-own | wc -c)"
+    kill $p
+    x11perf -repeat 1 -time 1 -putimage500 -getimage500 2>&1 | grep -c "reps @"' 2>&1) || fail "bulk transfer failed: $out"
+  echo "$out"
+  # 800x600 at 32 bits per pixel is 1,920,000 bytes of image after xwd's header.
+  [ "$(sed -n 's/^own=//p' <<<"$out")" -gt 1920000 ] || fail "the app could not read its own window in full: $out"
+  assert_eq "$(tail -n1 <<<"$out")" 2 "x11perf PutImage/GetImage 500x500 results"
+}
