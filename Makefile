@@ -35,6 +35,7 @@ test-deps:
 
 build: deps
 	$(SWIFT) build $(SWIFTFLAGS) --product sandbox
+	$(SWIFT) build $(SWIFTFLAGS) --product sandbox-supervisor
 	$(MAKE) $(NET_BIN)
 
 $(NET_BIN): $(NET_SRCS) $(wildcard Sources/CSandboxNet/include/*.h)
@@ -45,6 +46,7 @@ install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/profiles \
 	           $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(RELEASE)/sandbox $(DESTDIR)$(BINDIR)/sandbox
+	install -m 0755 $(RELEASE)/sandbox-supervisor $(DESTDIR)$(LIBEXECDIR)/sandbox-supervisor
 	install -m 0644 Profiles/*.toml $(DESTDIR)$(DATADIR)/profiles/
 	install -m 0644 Docs/man/*.1 $(DESTDIR)$(MANDIR)/man1/ 2>/dev/null || true
 	install -m 0644 Docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/ 2>/dev/null || true
@@ -60,7 +62,7 @@ install: build
 	install -m 0644 helper/usernet.example $(DESTDIR)$(SYSCONFDIR)/sandbox/usernet.example
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/sandbox $(DESTDIR)$(LIBEXECDIR)/sandbox-net
+	rm -f $(DESTDIR)$(BINDIR)/sandbox $(DESTDIR)$(LIBEXECDIR)/sandbox-net $(DESTDIR)$(LIBEXECDIR)/sandbox-supervisor
 	rm -f $(DESTDIR)$(LIBEXECDIR)/sandbox-net-setup $(DESTDIR)$(PREFIX)/lib/systemd/system/sandbox-net.service
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(MANDIR)/man1/sandbox.1 $(DESTDIR)$(MANDIR)/man5/sandbox-profile.5 $(DESTDIR)$(MANDIR)/man8/sandbox-net.8

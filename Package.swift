@@ -16,6 +16,7 @@ let package = Package(
     name: "sandbox",
     products: [
         .executable(name: "sandbox", targets: ["sandbox"]),
+        .executable(name: "sandbox-supervisor", targets: ["sandbox-supervisor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,20 +41,41 @@ let package = Package(
         // The supervisor's event loop and the mediators it drives for a container's
         // lifetime (sound, X11): no Foundation, TOML, libpulse or libX11.
         .target(name: "SandboxMediators"),
-        // Pure Swift: profile model, parser, validation, id maps, mount plan, paths, errors.
+        // The plan as data: LaunchPlan and its encoding, errors, paths, logging. No TOML:
+        // the supervisor links it.
         .target(
-            name: "SandboxCore",
+            name: "SandboxPlan",
             dependencies: [
-                "TOMLKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        // Policy compilation, spawn, id-map writing, sessions, state.
+        // Pure Swift: profile model, parser, validation, id maps, mount plan.
+        .target(
+            name: "SandboxCore",
+            dependencies: [
+                "SandboxPlan", "TOMLKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // What the per-container supervisor runs: spawn, id-map writing, state, the
+        // network helpers, the mediators' loop. Lean: no TOML, ArgumentParser,
+        // libseccomp, libcap, libpulse or libX11.
+        .target(
+            name: "SandboxSupervision",
+            dependencies: [
+                "SandboxPlan", "SandboxMediators", "CSandboxSpawn", "CSandboxNet",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The per-container supervisor: fed the encoded plan, lives as long as the container.
+        .executableTarget(name: "sandbox-supervisor", dependencies: ["SandboxSupervision"]),
+        // The launcher's side: policy compilation, sessions, images, probes.
         .target(
             name: "SandboxRuntime",
             dependencies: [
-                "SandboxCore", "SandboxMediators", "CSandboxSpawn", "CLibcap", "CLibseccomp", "CSandboxNet",
+                "SandboxCore", "SandboxSupervision", "CSandboxSpawn", "CLibcap", "CLibseccomp", "CSandboxNet",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -80,6 +102,7 @@ let package = Package(
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore"]),
         .testTarget(name: "SandboxRuntimeTests", dependencies: ["SandboxRuntime", "SandboxCore"]),
         .testTarget(name: "SandboxDesktopTests", dependencies: ["SandboxDesktop", "SandboxCore", "SandboxMediators"]),
+        .testTarget(name: "SandboxPlanTests", dependencies: ["SandboxPlan"]),
         .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators"]),
         .testTarget(name: "SandboxNetTests", dependencies: ["CSandboxNet", "SandboxRuntime", "SandboxCore"]),
     ],

@@ -34,6 +34,7 @@ public enum LaunchPlanner {
         plan.visiblePaths = mounts.visible.map { ($0.host, $0.container) }
         plan.home = mounts.home
 
+        plan.command = profile.command
         plan.argv = profile.command + extraArgs
         plan.uid = user.uid
         plan.gid = user.gid

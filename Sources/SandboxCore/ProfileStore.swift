@@ -276,7 +276,7 @@ public struct ProfileStore: Sendable {
                      hint: "chown it to yourself and run chmod go-w on it and on its directory")
     }
 
-    static func isPath(_ s: String) -> Bool { s.contains("/") || s.hasSuffix(".toml") || s.hasPrefix("~") }
+    public static func isPath(_ s: String) -> Bool { s.contains("/") || s.hasSuffix(".toml") || s.hasPrefix("~") }
 
     /// Errors grouped by file (merge order, then first-seen order), then by line.
     static func ordered(_ errors: [ProfileError], fileOrder files: [String] = []) -> [ProfileError] {

@@ -41,15 +41,18 @@ public enum DesktopLayout {
     /// `xauthority` is the file written on the host (in the container's state dir);
     /// `socket` the host socket bound at the display's path inside: the server's
     /// own (trusted mode) or the supervisor's X11 proxy (untrusted mode).
-    public static func x11(display: X11Display, socket: String? = nil, xauthority: String, uid: UInt32) -> DesktopAdditions {
+    /// `optional` (the proxy's files when x11.required = false): a missing source
+    /// is skipped, so a proxy that could not start leaves the app without X.
+    public static func x11(display: X11Display, socket: String? = nil, xauthority: String, uid: UInt32,
+                           optional: Bool = false) -> DesktopAdditions {
         let inside = runtimeDir(uid: uid) + "/Xauthority"
         var a = DesktopAdditions()
         a.mounts = [
             // Sticky and world-writable, as on the host, so X clients' checks pass.
             .mkdir(path: X11Display.socketDirectory, mode: 0o1777),
-            .bind(source: socket ?? display.socketPath, target: display.socketPath, readonly: true, recursive: false, optional: false),
+            .bind(source: socket ?? display.socketPath, target: display.socketPath, readonly: true, recursive: false, optional: optional),
             .mkdir(path: runtimeDir(uid: uid), mode: 0o700),
-            .bind(source: xauthority, target: inside, readonly: true, recursive: false, optional: false),
+            .bind(source: xauthority, target: inside, readonly: true, recursive: false, optional: optional),
         ]
         a.environment = ["DISPLAY": display.insideName, "XAUTHORITY": inside]
         return a

@@ -147,7 +147,8 @@ public struct DesktopPlanner: Sendable {
                                    hint: "use a shorter XDG_RUNTIME_DIR or profile name")
             }
             log.debug("x11: display \(name): untrusted, through the supervisor's proxy at \(files.x11ProxySocket)")
-            var a = DesktopLayout.x11(display: display, socket: files.x11ProxySocket, xauthority: files.xauthority, uid: user.uid)
+            var a = DesktopLayout.x11(display: display, socket: files.x11ProxySocket, xauthority: files.xauthority, uid: user.uid,
+                                      optional: !profile.x11.required)
             a.x11 = X11Mediation(display: display.number, serverSocket: display.socketPath, proxySocket: files.x11ProxySocket,
                                  userXauthority: source, containerXauthority: files.xauthority,
                                  trusted: false, required: profile.x11.required)

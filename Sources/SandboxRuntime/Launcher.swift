@@ -1,5 +1,6 @@
-// The launcher side of run/exec/start/stop: join a running container or start
-// one (through a detached supervisor), under the runtime directory's lock.
+// The launcher side of run/exec/start/stop: join a running container (from its
+// recorded plan) or start one through a detached `sandbox-supervisor` fed the
+// plan as data, under the container's own lock.
 import CSandboxSpawn
 import Logging
 import SandboxCore
@@ -10,65 +11,93 @@ import Glibc
 /// A message already shown to the user (the supervisor's own words); exit 1 quietly.
 public struct AlreadyReported: Error, Sendable {}
 
-let log = Logger(label: "sandbox.engine")
+/// What a cold start needs, computed only when the container is not running:
+/// the supervisor's plan, and what to undo if the supervisor never starts.
+public struct PreparedStart: Sendable {
+    public var spec: SupervisorPlan
+    public var abandon: @Sendable () -> Void
+    public init(spec: SupervisorPlan, abandon: @escaping @Sendable () -> Void = {}) {
+        self.spec = spec
+        self.abandon = abandon
+    }
+}
 
 public struct Launcher: Sendable {
     public var name: String
     public var directory: ContainerDirectory
-    /// argv that starts this container's supervisor: the `sandbox` executable
-    /// and its hidden `_supervise` command (the CLI knows the spelling).
-    public var supervisorArguments: [String]
-    /// The profile file, to notice edits made while the container runs.
-    public var profilePath: String
-    public var stopTimeout: Int
+    /// The `sandbox-supervisor` executable.
+    public var supervisorPath: String
+    /// SIGTERM grace when stopping a container whose plan cannot be read.
+    public var defaultStopTimeout = 10
 
-    public init(name: String, directory: ContainerDirectory, supervisorArguments: [String], profilePath: String, stopTimeout: Int) {
+    public init(name: String, directory: ContainerDirectory, supervisorPath: String = Launcher.supervisorPath()) {
         self.name = name
         self.directory = directory
-        self.supervisorArguments = supervisorArguments
-        self.profilePath = profilePath
-        self.stopTimeout = stopTimeout
+        self.supervisorPath = supervisorPath
     }
 
-    /// Runs `request` in the container, starting it first when needed. Returns the session's exit status.
-    public func runSession(_ request: SessionRequest) throws -> Int32 {
+    /// PREFIX/bin/sandbox → PREFIX/libexec/sandbox/sandbox-supervisor; in a build
+    /// tree, the one beside the `sandbox` binary.
+    public static func supervisorPath(executable: String = Paths.executablePath()) -> String {
+        let dir = HostFile.dirname(executable)
+        let beside = dir + "/sandbox-supervisor"
+        if access(beside, X_OK) == 0 { return beside }
+        return HostFile.dirname(dir) + "/libexec/sandbox/sandbox-supervisor"
+    }
+
+    /// Runs a session in the container, starting it first when needed. A running
+    /// container's session comes from its recorded plan (no profile is read);
+    /// `prepare` is called only for a start. Returns the session's exit status.
+    public func runSession(_ request: (LaunchPlan) throws -> SessionRequest,
+                           prepare: () throws -> PreparedStart) throws -> Int32 {
         // Catch SIGINT/SIGTERM/SIGHUP from here on: one that arrives while the container
         // starts is forwarded to the app once it runs, instead of killing us half-way.
         ForwardedSignals.installOnce()
         for _ in 0..<5 {
-            let lock = try directory.lock()
+            let lock = try directory.lock(name)
             let connection: ControlConnection
+            let plan: LaunchPlan
             switch directory.status(name) {
             case .running(let state):
                 noticeProfileChange(state)
                 guard let c = ControlConnection.connect(path: directory.controlSocket(name)) else {
                     log.debug("\(name): init \(state.initPid) does not accept; waiting for it to exit")
                     lock.close()
-                    waitForExit(of: state)
+                    waitForExit(of: state, timeout: defaultStopTimeout)
                     continue
+                }
+                if let recorded = directory.recordedPlan(name) {
+                    plan = recorded.plan
+                } else {
+                    // Started by another version of sandbox: plan from the profile.
+                    log.info("\(name): the running container's plan cannot be read; planning from the profile")
+                    plan = try prepare().spec.plan
                 }
                 log.debug("\(name): joining the running container (init pid \(state.initPid))")
                 connection = c
             case .stale:
                 log.info("\(name): removing stale state left by a container that is gone")
                 directory.remove(name)
-                connection = try startSupervisorLogged(persistent: false)
+                fallthrough
             case .notRunning:
                 log.debug("\(name): starting the container")
-                connection = try startSupervisorLogged(persistent: false)
+                let prepared = try prepare()
+                plan = prepared.spec.plan
+                connection = try startSupervisorLogged(prepared)
             }
             do {
                 let clock = Stopwatch()
-                let status = try SessionRunner.run(request, on: connection, onStarted: {
+                let session = try request(plan)
+                let status = try SessionRunner.run(session, on: connection, onStarted: {
                     lock.close()
-                    log.debug("\(name): session \(request.argv.first ?? "") started in \(clock.elapsed)")
+                    log.debug("\(name): session \(session.argv.first ?? "") started in \(clock.elapsed)")
                 })
-                log.info("\(name): session \(request.argv.first ?? "") exited with status \(status) after \(clock.elapsed)")
+                log.info("\(name): session \(session.argv.first ?? "") exited with status \(status) after \(clock.elapsed)")
                 return status
             } catch is ContainerStopping {
                 log.debug("\(name): the container is stopping; starting a new one after it")
                 lock.close()
-                if case .running(let state) = directory.status(name) { waitForExit(of: state) }
+                if case .running(let state) = directory.status(name) { waitForExit(of: state, timeout: plan.stopTimeout) }
                 continue
             }
         }
@@ -76,8 +105,8 @@ public struct Launcher: Sendable {
     }
 
     /// `sandbox start`: a container without an app, kept until `sandbox stop`.
-    public func start() throws -> Bool {
-        let lock = try directory.lock()
+    public func start(prepare: () throws -> PreparedStart) throws -> Bool {
+        let lock = try directory.lock(name)
         defer { lock.close() }
         switch directory.status(name) {
         case .running(let state):
@@ -88,13 +117,16 @@ public struct Launcher: Sendable {
         case .notRunning:
             break
         }
-        _ = try startSupervisorLogged(persistent: true)
+        var prepared = try prepare()
+        prepared.spec.persistent = true
+        _ = try startSupervisorLogged(prepared)
         return true
     }
 
-    /// `sandbox stop`: SIGTERM to everything inside, `timeout` s of grace, then SIGKILL. False if not running.
+    /// `sandbox stop`: SIGTERM to everything inside, `timeout` s of grace (default: the
+    /// container's own), then SIGKILL. False if not running. Reads no profile.
     public func stop(timeout: Int?) throws -> Bool {
-        let lock = try directory.lock()
+        let lock = try directory.lock(name)
         switch directory.status(name) {
         case .notRunning:
             lock.close()
@@ -104,7 +136,7 @@ public struct Launcher: Sendable {
             lock.close()
             return false
         case .running(let state):
-            let grace = timeout ?? stopTimeout
+            let grace = timeout ?? directory.recordedPlan(name)?.plan.stopTimeout ?? defaultStopTimeout
             let clock = Stopwatch()
             log.debug("\(name): stopping init \(state.initPid) (\(grace) s before SIGKILL)")
             defer { log.info("\(name): stopped in \(clock.elapsed)") }
@@ -131,7 +163,7 @@ public struct Launcher: Sendable {
                 if case .notRunning = directory.status(name) { return true }
                 usleep(20_000)
             }
-            let again = try directory.lock()
+            let again = try directory.lock(name)
             if case .stale = directory.status(name) { directory.remove(name) }
             again.close()
             return true
@@ -139,55 +171,68 @@ public struct Launcher: Sendable {
     }
 
     func noticeProfileChange(_ state: ContainerState) {
-        if state.profilePath == profilePath && state.profileFingerprint != profileFingerprint(path: profilePath) {
-            Console.err("sandbox: notice: \(profilePath) changed since \(name) started; the changes apply at the next start (sandbox stop \(name))")
-        }
+        guard !state.profilePath.isEmpty, state.profileFingerprint != profileFingerprint(path: state.profilePath) else { return }
+        Console.err("sandbox: notice: \(state.profilePath) changed since \(name) started; the changes apply at the next start (sandbox stop \(name))")
     }
 
-    func waitForExit(of state: ContainerState) {
+    func waitForExit(of state: ContainerState, timeout: Int) {
         let pidfd = OwnedFD(sbx_pidfd_open(state.initPid))
-        if pidfd.raw >= 0 { _ = waitReadable(pidfd.raw, timeoutMs: Int32(clamping: (stopTimeout + 5) * 1000)) }
+        if pidfd.raw >= 0 { _ = waitReadable(pidfd.raw, timeoutMs: Int32(clamping: (timeout + 5) * 1000)) }
         for _ in 0..<50 {
             if case .running = directory.status(name) { usleep(20_000) } else { return }
         }
     }
 
     /// startSupervisor, timed for the log.
-    func startSupervisorLogged(persistent: Bool) throws -> ControlConnection {
+    func startSupervisorLogged(_ prepared: PreparedStart) throws -> ControlConnection {
         let clock = Stopwatch()
-        let connection = try startSupervisor(persistent: persistent)
-        log.debug("\(name): supervisor reported READY after \(clock.elapsed)")
-        return connection
+        do {
+            let connection = try startSupervisor(prepared.spec)
+            log.debug("\(name): supervisor reported ready after \(clock.elapsed)")
+            return connection
+        } catch let error as SupervisorNotStarted {
+            prepared.abandon()
+            throw error.underlying
+        }
     }
 
-    /// Spawns `sandbox _supervise NAME` detached (own session) and waits for READY.
-    /// Returns our end of the first client connection (persistent: an unused one).
-    func startSupervisor(persistent: Bool) throws -> ControlConnection {
+    struct SupervisorNotStarted: Error { var underlying: any Error }
+
+    /// Spawns `sandbox-supervisor` detached (own session), hands it the encoded
+    /// plan and waits for its ready record. Returns our end of the first client
+    /// connection (persistent: an unused one).
+    func startSupervisor(_ spec: SupervisorPlan) throws -> ControlConnection {
         var pair: [Int32] = [-1, -1]
         guard sbx_socketpair_seqpacket_cloexec(&pair) == 0 else { throw SandboxError("socketpair: \(errnoText(errno))") }
         let ours = OwnedFD(pair[0]), theirs = OwnedFD(pair[1])
-        let ready = try makePipe()
+        let planPipe = try makePipe()
+        let status = try makePipe()
 
-        var args = supervisorArguments
-        if persistent { args.append("--persistent") }
-        // argv[0] stays the CLI's spelling ("sandbox"); the file run is this executable.
-        let command = HostCommand(args, executablePath: Paths.executablePath())
+        let command = HostCommand(["sandbox-supervisor", spec.plan.name], executablePath: supervisorPath)
         let child: pid_t
         do {
-            child = try command.startDetached(passing: persistent ? [ready.write.raw] : [ready.write.raw, theirs.raw])
+            let fds = [planPipe.read.raw, status.write.raw] + (spec.persistent ? [] : [theirs.raw])
+            child = try command.startDetached(passing: fds)
         } catch {
-            throw SandboxError("cannot start the supervisor: \(error.message)")
+            throw SupervisorNotStarted(underlying: SandboxError("cannot start the supervisor \(supervisorPath): \(error.message)",
+                                                                hint: "reinstall sandbox (make install)"))
         }
-        ready.write.close()
+        planPipe.read.close()
+        status.write.close()
         theirs.close()
+        // A plan larger than the pipe buffer is written while the supervisor reads it.
+        do { try writeAll(planPipe.write.raw, PlanCodec.encode(spec)) } catch {
+            log.debug("\(name): writing the plan: \(error)")   // the status pipe says why
+        }
+        planPipe.write.close()
 
-        // A start that hangs (a stuck hook or helper) must not hold the lock forever.
+        // A start that hangs (a stuck helper) must not hold the lock forever.
         var collected: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         var deadline = 60_000
         while deadline > 0 {
-            guard waitReadable(ready.read.raw, timeoutMs: 1000) else { deadline -= 1000; continue }
-            let n = chunk.withUnsafeMutableBytes { read(ready.read.raw, $0.baseAddress, $0.count) }
+            guard waitReadable(status.read.raw, timeoutMs: 1000) else { deadline -= 1000; continue }
+            let n = chunk.withUnsafeMutableBytes { read(status.read.raw, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
             collected += chunk.prefix(n)
@@ -198,13 +243,19 @@ public struct Launcher: Sendable {
             directory.remove(name)
             throw SandboxError("\(name): the container did not start within 60 seconds", hint: "something it runs at start (newuidmap, the network helper, the sound server) did not answer; try `sandbox doctor`")
         }
-        var ok = false
-        let text = String(decoding: collected, as: UTF8.self)
-        for line in text.split(separator: "\n") {
-            if line == "READY" { ok = true } else { Console.err("sandbox: \(line)") }
+        var ready = false
+        for record in StatusRecord.decodeAll(collected) {
+            switch record {
+            case .notice(let text): Console.err("sandbox: notice: \(text)")
+            case .ready: ready = true
+            case .failure(let error): Console.err("sandbox: \(error)")
+            }
         }
-        if !ok {
-            _ = HostCommand.wait(child)
+        if !ready {
+            let how = HostCommand.wait(child)
+            if collected.isEmpty {
+                throw SandboxError("\(name): the supervisor exited without a report (status \(how))", hint: "run with -l debug -o FILE and read the log")
+            }
             throw AlreadyReported()
         }
         return ControlConnection(socket: ours)

@@ -25,6 +25,37 @@ public struct SessionRequest: Sendable, Equatable {
         self.gid = gid
     }
 
+    /// The container's app: the profile's command plus `extraArgs` (`run NAME -- ARGS`),
+    /// in the launcher's directory when a bind makes it visible inside, else the home.
+    public static func app(of plan: LaunchPlan, extraArgs: [String], hostWorkingDirectory: String) -> SessionRequest {
+        SessionRequest(argv: plan.command + extraArgs, environment: plan.environment,
+                       workingDirectory: plan.containerPath(forHost: hostWorkingDirectory) ?? plan.home,
+                       uid: plan.uid, gid: plan.gid)
+    }
+
+    /// Another program in the container (`exec`), as the user or as root of the
+    /// container's user namespace.
+    public static func program(_ argv: [String], of plan: LaunchPlan, hostWorkingDirectory: String,
+                               asRoot: Bool) throws -> SessionRequest {
+        var request = app(of: plan, extraArgs: [], hostWorkingDirectory: hostWorkingDirectory)
+        request.argv = argv
+        guard asRoot else { return request }
+        guard plan.uidMap.contains(where: { $0.inside == 0 }), plan.gidMap.contains(where: { $0.inside == 0 }) else {
+            throw SandboxError("exec --root: uid 0 is not mapped in \(plan.name)'s container",
+                               hint: "give your user a range in /etc/subuid and /etc/subgid (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER) and keep [idmap] passthrough = true")
+        }
+        request.uid = 0
+        request.gid = 0
+        request.environment = request.environment.map { e in
+            if e.hasPrefix("HOME=") { return "HOME=/root" }
+            if e.hasPrefix("USER=") { return "USER=root" }
+            if e.hasPrefix("LOGNAME=") { return "LOGNAME=root" }
+            return e
+        }
+        if request.workingDirectory == plan.home { request.workingDirectory = "/" }
+        return request
+    }
+
     /// The RUN message: header then NUL-separated cwd, argv, env.
     public func encoded(flags: UInt32) -> [UInt8] {
         var strings: [UInt8] = []
@@ -61,22 +92,7 @@ public final class ControlConnection: @unchecked Sendable {
 
     /// Connects to control.sock; nil when nobody listens (a stale or stopping container).
     public static func connect(path: String) -> ControlConnection? {
-        let fd = sbx_socket_seqpacket_cloexec()
-        guard fd >= 0 else { return nil }
-        let owned = OwnedFD(fd)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return nil }
-        withUnsafeMutableBytes(of: &addr.sun_path) { buf in
-            for (i, b) in bytes.enumerated() { buf[i] = b }
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        return rc == 0 ? ControlConnection(socket: owned) : nil
+        UnixSocket.connect(path: path, type: .seqpacket).map(ControlConnection.init(socket:))
     }
 
     public func send(_ bytes: [UInt8], fds: [Int32] = []) throws {

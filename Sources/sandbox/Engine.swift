@@ -6,7 +6,6 @@ import Logging
 import SandboxCore
 import SandboxDesktop
 import SandboxRuntime
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,8 +47,8 @@ struct Engine {
         var plan = try LaunchPlanner.plan(profile: profile, paths: paths, user: user, idmap: idmap,
                                           extraArgs: extraArgs, hostEnvironment: environment,
                                           hostWorkingDirectory: currentDirectory())
-        // The other planners add to the plan, each pure: the launcher and the
-        // supervisor both compute it (the launcher for the session's environment).
+        // The other planners add to the plan, each pure; the plan is computed once,
+        // here, and handed to the supervisor as data.
         let confinement = try Confinement(profile: profile)
         plan.seccompFilter = confinement.seccompFilter
         plan.notices += confinement.notices
@@ -81,56 +80,48 @@ struct Engine {
         }
     }
 
-    /// Side effects at fixed points of the container's life (run in the supervisor).
-    func hooks(for profile: Profile) throws -> ContainerHooks {
-        var hooks = ContainerHooks()
+    /// How the container's network is attached on the host side (data for the supervisor).
+    func networkAttachment(for profile: Profile) throws -> NetworkAttachment {
         switch profile.network.mode {
         case .veth:
-            // The helper needs only the netns, so it runs before the id maps exist;
-            // the lease is released when the container stops (the next helper call
-            // would also reclaim it).
-            let bridge = try bridge(for: profile)
-            let lease = Mutex<VethLease?>(nil)
-            hooks.beforeRelease = { container, _ in
-                let clock = Stopwatch()
-                let attached = try ContainerNetwork.attachVeth(containerPID: container.pid, bridge: bridge)
-                lease.withLock { $0 = attached }
-                log.info("\(profile.name): network: leased \(attached.address)/\(attached.prefixLength) via \(attached.gateway) on \(bridge) (host side \(attached.hostInterface)) in \(clock.elapsed)")
-            }
-            hooks.stopped = { _ in
-                guard let held = lease.withLock({ $0 }) else { return }
-                do {
-                    try SandboxNetHelper.installed().release(bridge: bridge, hostInterface: held.hostInterface)
-                    log.debug("\(profile.name): network: released \(held.address) (\(held.hostInterface))")
-                } catch {
-                    log.info("\(profile.name): network: releasing \(held.address) failed (the next start reclaims it): \(error)")
-                }
-            }
+            return .veth(bridge: try bridge(for: profile), helper: SandboxNetHelper.installed().path)
         case .pasta:
-            // pasta joins the container's user and network namespaces through
-            // /proc/PID/ns, which only the user's own, still dumpable child lets
-            // it open: once the init has become root inside, the open fails with
-            // EACCES. So it starts before release, with no id maps yet (measured
-            // to work with passt 2023-03-09).
-            let pidFile = directory.stateDir(profile.name) + "/pasta.pid"
-            hooks.beforeRelease = { container, _ in
-                let clock = Stopwatch()
-                let pasta = try PastaProcess.start(containerPID: container.pid, pidFile: pidFile,
-                                                   extraArguments: ["--dns-forward", NetworkPlanner.pastaDNSAddress])
-                log.info("\(profile.name): network: pasta pid \(pasta.pid) started in \(clock.elapsed)")
-            }
-            hooks.stopped = { _ in PastaProcess.running(pidFile: pidFile)?.stop() }
+            return .pasta(pidFile: directory.stateDir(profile.name) + "/pasta.pid",
+                          arguments: ["--dns-forward", NetworkPlanner.pastaDNSAddress])
         case .none, .host:
-            break
+            return .none
         }
-        return hooks
     }
 
-    func launcher(for profile: Profile) -> Launcher {
-        Launcher(name: profile.name, directory: directory,
-                 // The supervisor logs at the launcher's level, to the same file (-l/-o).
-                 supervisorArguments: ["sandbox", "_supervise"] + LogSetup.passThroughArguments + [profile.sourcePath],
-                 profilePath: profile.sourcePath, stopTimeout: profile.session.stopTimeout)
+    /// Everything a cold start needs, planned once here: the plan, the desktop's
+    /// host-side set-up (done now, under the container's lock; undone by the
+    /// supervisor after the container stops, or here if it never starts), the
+    /// network attachment, and the launcher's log settings.
+    func prepareStart(_ profile: Profile, extraArgs: [String] = []) throws -> PreparedStart {
+        var plan = try self.plan(for: profile, extraArgs: extraArgs)
+        let network = try networkAttachment(for: profile)
+        // X11 cookie, PulseAudio module, devices: set up before the spawn (the
+        // binds name files this creates).
+        let desktopClock = Stopwatch()
+        let desktop = try desktopPlanner(for: profile, home: plan.home).start()
+        desktop.apply(to: &plan)
+        if profile.x11.mode != .none || profile.pulse.mode != .none || profile.wayland.enabled
+            || profile.devices.dri || profile.devices.snd || profile.devices.video {
+            log.debug("\(profile.name): desktop set up in \(desktopClock.elapsed): \(desktop.additions.mounts.count) mounts, \(desktop.additions.notices.count) notices")
+        }
+        // A minted X cookie and a loaded sound module are undone after the container stops.
+        let stateDir = directory.stateDir(profile.name)
+        let teardown = profile.x11.mode == .untrusted || profile.pulse.mode == .module
+            ? [Paths.executablePath(), "_desktop-teardown", stateDir] : []
+        let (level, file) = LogSetup.current
+        let spec = SupervisorPlan(plan: plan, persistent: false, runtimeDir: directory.root,
+                                  profilePath: profile.sourcePath, profileFingerprint: profileFingerprint(path: profile.sourcePath),
+                                  network: network, teardown: teardown, logLevel: level.rawValue, logFile: file)
+        return PreparedStart(spec: spec, abandon: { desktop.stop() })
+    }
+
+    func launcher(for name: String) -> Launcher {
+        Launcher(name: name, directory: directory)
     }
 
     func currentDirectory() -> String {
@@ -141,10 +132,24 @@ struct Engine {
 
     func readText(_ path: String) -> String { LiveHostFilesystem().contents(of: path) ?? "" }
 
-    /// Runs a session; the supervisor's own messages were printed already.
-    func runSession(_ launcher: Launcher, _ request: SessionRequest) throws -> Int32 {
+    /// The container name an argument means: a profile name as written, or the
+    /// name of a profile file given by path (which has to be read to know it).
+    func containerName(_ nameOrPath: String) throws -> (name: String, profile: Profile?) {
+        if !ProfileStore.isPath(nameOrPath) && ProfileName.problem(nameOrPath) == nil { return (nameOrPath, nil) }
+        let profile = try loadProfile(nameOrPath)
+        return (profile.name, profile)
+    }
+
+    /// Runs a session in NAME's container: a running one is joined from its
+    /// recorded plan without reading the profile; otherwise the profile is loaded
+    /// and planned once. The supervisor's own messages were printed already.
+    func runSession(_ nameOrPath: String, extraArgs: [String] = [],
+                    request: (LaunchPlan) throws -> SessionRequest) throws -> Int32 {
+        let (name, loaded) = try containerName(nameOrPath)
         do {
-            return try launcher.runSession(request)
+            return try launcher(for: name).runSession(request, prepare: {
+                try prepareStart(loaded ?? loadProfile(name), extraArgs: extraArgs)
+            })
         } catch is AlreadyReported {
             throw ExitCode.failure
         }

@@ -19,15 +19,14 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         _ = try global.bootstrap()
         let engine = Engine.current()
-        let profile = try engine.loadProfile(self.profile)
-        let plan = try engine.plan(for: profile, extraArgs: args)
-        guard !plan.argv.isEmpty else {
-            throw SandboxError("\(profile.sourcePath): the profile has no `command`",
-                               hint: "add command = [\"…\"] to it, or use `sandbox exec \(profile.name) -- CMD`")
+        let cwd = engine.currentDirectory()
+        let status = try engine.runSession(profile, extraArgs: args) { plan in
+            guard !plan.argv.isEmpty || !args.isEmpty else {
+                throw SandboxError("\(plan.name): the profile has no `command`",
+                                   hint: "add command = [\"…\"] to it, or use `sandbox exec \(plan.name) -- CMD`")
+            }
+            return SessionRequest.app(of: plan, extraArgs: args, hostWorkingDirectory: cwd)
         }
-        let request = SessionRequest(argv: plan.argv, environment: plan.environment,
-                                     workingDirectory: plan.workingDirectory, uid: plan.uid, gid: plan.gid)
-        let status = try engine.runSession(engine.launcher(for: profile), request)
         throw ExitCode(status)
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Logging
 import SandboxCore
-import SandboxMediators
+import SandboxDesktop
 import SandboxRuntime
 
 struct Start: AsyncParsableCommand {
@@ -18,66 +18,31 @@ struct Start: AsyncParsableCommand {
     func run() async throws {
         _ = try global.bootstrap()
         let engine = Engine.current()
-        let profile = try engine.loadProfile(self.profile)
-        _ = try engine.plan(for: profile)   // bad input is reported here, before anything starts
+        let (name, loaded) = try engine.containerName(self.profile)
         do {
-            if try !engine.launcher(for: profile).start() {
-                Console.err("sandbox: \(profile.name) is already running")
-            }
+            let started = try engine.launcher(for: name).start(prepare: {
+                try engine.prepareStart(loaded ?? engine.loadProfile(name))
+            })
+            if !started { Console.err("sandbox: \(name) is already running") }
         } catch is AlreadyReported {
             throw ExitCode.failure
         }
     }
 }
 
-/// Hidden: the detached supervisor of one container (started by run/exec/start).
-/// fd 3: the launcher's status pipe; fd 4 (without --persistent): its connection.
-struct Supervise: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "_supervise", shouldDisplay: false)
+/// Hidden: run by a container's supervisor after the container stopped, to undo
+/// the host-side desktop state the launcher set up (a loaded PulseAudio module,
+/// the container's files). Reads only the state directory.
+struct DesktopTeardownCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "_desktop-teardown", shouldDisplay: false)
 
     @OptionGroup var global: GlobalOptions
-    @Argument var profile: String
-    @Flag var persistent = false
+    @Argument var stateDir: String
 
-    func run() async throws {
-        do { _ = try global.bootstrap() } catch {
-            Supervisor.reportFailure(readyFD: 3, "\(error)")
-            throw ExitCode.failure
+    func run() throws {
+        _ = try global.bootstrap()
+        for line in DesktopTeardown(stateDir: stateDir, hostEnvironment: Environment.current).run() {
+            log.debug("desktop teardown: \(line)")
         }
-        let engine = Engine.current()
-        let status: Int32
-        do {
-            let profile = try engine.loadProfile(self.profile)
-            var plan = try engine.plan(for: profile)
-            var hooks = try engine.hooks(for: profile)
-            // X11 cookie, PulseAudio module, devices: set up before the spawn (the
-            // binds name files this creates), undone after the init exits.
-            let desktopClock = Stopwatch()
-            let desktop = try engine.desktopPlanner(for: profile, home: plan.home).start()
-            desktop.apply(to: &plan)
-            let x11: X11Proxy?   // listening before the spawn binds its socket
-            do { x11 = try X11Proxy.start(for: &plan) } catch { desktop.stop(); throw error }
-            if profile.x11.mode != .none || profile.pulse.mode != .none || profile.wayland.enabled
-                || profile.devices.dri || profile.devices.snd || profile.devices.video {
-                log.debug("\(profile.name): desktop set up in \(desktopClock.elapsed): \(desktop.additions.mounts.count) mounts, \(desktop.additions.notices.count) notices")
-            }
-            let networkStopped = hooks.stopped
-            hooks.stopped = { plan in
-                networkStopped(plan)
-                let clock = Stopwatch()
-                desktop.stop()
-                log.debug("\(plan.name): desktop torn down in \(clock.elapsed)")
-            }
-            var supervisor = Supervisor(plan: plan, profile: profile, directory: engine.directory,
-                                        persistent: persistent, hooks: hooks)
-            supervisor.mediators = { _ in x11.map { [$0] } ?? [] }
-            status = supervisor.run(readyFD: 3, firstClientFD: persistent ? -1 : 4)
-            x11?.shutdown()   // after a failed spawn; the loop shut it down otherwise
-            desktop.stop()   // a spawn that failed never reaches hooks.stopped; a second stop does nothing
-        } catch {
-            Supervisor.reportFailure(readyFD: 3, "\(error)")
-            throw ExitCode.failure
-        }
-        throw ExitCode(status)
     }
 }

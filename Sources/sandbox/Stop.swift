@@ -23,14 +23,10 @@ struct Stop: AsyncParsableCommand {
     func run() async throws {
         _ = try global.bootstrap()
         let engine = Engine.current()
-        // A container keeps running even if its profile was deleted or broken: stop it anyway.
-        let launcher: Launcher
-        if let profile = try? engine.loadProfile(self.profile) {
-            launcher = engine.launcher(for: profile)
-        } else {
-            launcher = Launcher(name: self.profile, directory: engine.directory, supervisorArguments: [],
-                                profilePath: "", stopTimeout: 10)
-        }
+        // A container keeps running even if its profile was deleted or broken: stop
+        // it by name, with the grace its recorded plan gives. No profile is read.
+        let (name, _) = try engine.containerName(self.profile)
+        let launcher = engine.launcher(for: name)
         if try !launcher.stop(timeout: timeout) {
             Console.err("sandbox: \(launcher.name) is not running")
             throw ExitCode(1)

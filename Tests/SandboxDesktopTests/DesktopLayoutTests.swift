@@ -23,6 +23,11 @@ import Glibc
         #expect(a.mounts.contains(.bind(source: "/run/user/1000/sandbox/app/x11.sock", target: "/tmp/.X11-unix/X77",
                                         readonly: true, recursive: false, optional: false)))
         #expect(!a.mounts.contains { if case .bind(let source, _, _, _, _) = $0 { return source == "/tmp/.X11-unix/X77" } else { return false } })
+        // x11.required = false: the proxy's files are optional binds, skipped if the proxy could not start.
+        let optional = DesktopLayout.x11(display: X11Display(number: 77, name: ":77"), socket: "/s/x11.sock",
+                                         xauthority: "/s/Xauthority", uid: 1000, optional: true)
+        #expect(optional.mounts.contains(.bind(source: "/s/x11.sock", target: "/tmp/.X11-unix/X77", readonly: true, recursive: false, optional: true)))
+        #expect(optional.mounts.contains(.bind(source: "/s/Xauthority", target: "/run/user/1000/Xauthority", readonly: true, recursive: false, optional: true)))
     }
 
     @Test func pulseClientConfDisablesShmAndAutospawn() {

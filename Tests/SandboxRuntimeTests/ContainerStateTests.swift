@@ -38,8 +38,8 @@ import Glibc
         mkdir(base, 0o700)
         let root = base + "/sandbox"
         let dir = ContainerDirectory(root: root)
-        defer { dir.remove("x"); rmdir(root); rmdir(base) }
-        let lock = try dir.lock()
+        defer { dir.remove("x"); unlink(root + "/x.lock"); rmdir(root); rmdir(base) }
+        let lock = try dir.lock("x")
         defer { lock.close() }
         #expect(dir.status("x") == .notRunning)
         mkdir(dir.stateDir("x"), 0o700)
@@ -62,15 +62,15 @@ import Glibc
         let parent = "/tmp/sandbox-state-open-\(getpid())"
         mkdir(parent, 0o700)
         chmod(parent, 0o777)   // like a /tmp fallback someone else prepared
-        defer { rmdir(parent + "/sandbox"); rmdir(parent) }
+        defer { unlink(parent + "/sandbox/x.lock"); rmdir(parent + "/sandbox"); rmdir(parent) }
         do {
-            _ = try ContainerDirectory(root: parent + "/sandbox").lock()
+            _ = try ContainerDirectory(root: parent + "/sandbox").lock("x")
             Issue.record("a world-writable runtime directory was accepted")
         } catch let e as SandboxError {
             #expect(e.message.contains("not a private directory"))
         }
         chmod(parent, 0o700)
-        let lock = try ContainerDirectory(root: parent + "/sandbox").lock()
+        let lock = try ContainerDirectory(root: parent + "/sandbox").lock("x")
         lock.close()
     }
 

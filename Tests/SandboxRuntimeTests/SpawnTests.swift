@@ -38,8 +38,7 @@ import Glibc
 
         try HostFile.makeDirectories(base + "/run", mode: 0o700)
         defer { ContainerDirectory(root: base + "/run").remove("x"); rmdir(base + "/run"); rmdir(base) }
-        let supervisor = Supervisor(plan: plan, profile: profile, directory: ContainerDirectory(root: base + "/run"), persistent: false)
-        let listen = try supervisor.listenSocket(path: base + "/run/control.sock")
+        let listen = try UnixSocket.listen(path: base + "/run/control.sock", type: .seqpacket)
         defer { unlink(base + "/run/control.sock") }
         var pair: [Int32] = [-1, -1]
         #expect(sbx_socketpair_seqpacket_cloexec(&pair) == 0)

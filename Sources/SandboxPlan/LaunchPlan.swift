@@ -87,10 +87,11 @@ public struct LaunchPlan: Sendable, Equatable {
     public var hostname: String
     public var uidMap: [IDMapping] = []
     public var gidMap: [IDMapping] = []
-    /// Filesystem set-up, in order. The last op must leave `newRoot` complete.
+    /// Filesystem set-up, in order.
     public var mounts: [MountOp] = []
-    /// The staging directory that becomes `/` (pivot_root target).
-    public var newRoot: String = ""
+    /// The profile's `command` (argv is it plus the first launch's arguments; a
+    /// join appends its own arguments to this).
+    public var command: [String] = []
     /// The app session: argv, clean environment ("K=V"), working directory, ids inside.
     public var argv: [String] = []
     public var environment: [String] = []
@@ -122,8 +123,8 @@ public struct LaunchPlan: Sendable, Equatable {
     public var x11: X11Mediation?
 
     public static func == (a: LaunchPlan, b: LaunchPlan) -> Bool {
-        a.name == b.name && a.namespaces == b.namespaces && a.hostname == b.hostname && a.uidMap == b.uidMap
-            && a.gidMap == b.gidMap && a.mounts == b.mounts && a.newRoot == b.newRoot && a.argv == b.argv
+        a.name == b.name && a.namespaces == b.namespaces && a.hostname == b.hostname && a.uidMap == b.uidMap && a.command == b.command
+            && a.gidMap == b.gidMap && a.mounts == b.mounts && a.argv == b.argv
             && a.environment == b.environment && a.workingDirectory == b.workingDirectory && a.uid == b.uid
             && a.gid == b.gid && a.supplementaryGroups == b.supplementaryGroups && a.notices == b.notices
             && a.seccompFilter == b.seccompFilter && a.stopTimeout == b.stopTimeout

@@ -19,7 +19,7 @@
 // unmapped user namespace is fine), and stop() when the container has exited: pasta outlives the namespace it
 // serves otherwise (measured with passt 2023-03-09).
 import CSandboxNet
-import SandboxCore
+import SandboxPlan
 #if canImport(Glibc)
 import Glibc
 #endif

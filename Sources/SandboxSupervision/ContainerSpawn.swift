@@ -5,7 +5,7 @@
 // ready (EOF) or {stage, errno, index}, which becomes a message naming the step.
 import CSandboxSpawn
 import Logging
-import SandboxCore
+import SandboxPlan
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,17 +25,12 @@ public final class ContainerProcess: @unchecked Sendable {
     public func namespacePath(_ ns: String) -> String { "/proc/\(pid)/ns/\(ns)" }
 }
 
-/// Things other parts run at fixed points of the container's life.
+/// What the supervisor runs between the clone and the child's release.
 public struct ContainerHooks: Sendable {
     /// After clone, before the id maps are written and the child is released:
     /// the child exists with all its namespaces but has run nothing. The network
-    /// helper gets the netns here (ContainerProcess.namespacePath("net")).
+    /// set-up gets the netns here (ContainerProcess.namespacePath("net")).
     public var beforeRelease: @Sendable (ContainerProcess, LaunchPlan) throws -> Void = { _, _ in }
-    /// The container is up (init ready), before the first session starts.
-    public var started: @Sendable (ContainerProcess, LaunchPlan) throws -> Void = { _, _ in }
-    /// The container's init has exited (every process in it is gone); undo host-side set-up
-    /// (e.g. unload a PulseAudio module). Errors are reported, not thrown.
-    public var stopped: @Sendable (LaunchPlan) -> Void = { _ in }
     public init() {}
 }
 
@@ -152,12 +147,12 @@ public enum ContainerSpawner {
         return process
     }
 
-    static func reap(_ pid: pid_t) {
+    package static func reap(_ pid: pid_t) {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }
 
-    static func spawnErrnoMessage(_ e: Int32) -> SandboxError {
+    package static func spawnErrnoMessage(_ e: Int32) -> SandboxError {
         switch e {
         case EPERM, EACCES:
             return SandboxError("cannot create a user namespace: \(errnoText(e))",
@@ -249,6 +244,11 @@ public struct SessionFailure: Sendable, Equatable {
     public var stage: Int32
     public var errno: Int32
     public var index: Int32
+    public init(stage: Int32, errno: Int32, index: Int32) {
+        self.stage = stage
+        self.errno = errno
+        self.index = index
+    }
 
     public func error(argv: [String], cwd: String) -> SandboxError {
         let why = errnoText(errno)

@@ -1,7 +1,7 @@
 // Thin, typed wrappers for the system calls the runtime makes: errors carry
 // the call's name and errno, EINTR is retried in one place.
 import CSandboxSpawn
-import SandboxCore
+import SandboxPlan
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +18,7 @@ public struct SystemCallError: Error, Sendable, CustomStringConvertible {
 }
 
 @discardableResult
-func retrying<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SystemCallError) -> T {
+package func retrying<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SystemCallError) -> T {
     while true {
         let r = body()
         if r >= 0 { return r }
@@ -43,18 +43,18 @@ public final class OwnedFD: @unchecked Sendable {
     deinit { close() }
 }
 
-func makePipe() throws(SystemCallError) -> (read: OwnedFD, write: OwnedFD) {
+package func makePipe() throws(SystemCallError) -> (read: OwnedFD, write: OwnedFD) {
     var fds: [Int32] = [-1, -1]
     try retrying("pipe2") { sbx_pipe_cloexec(&fds) }
     return (OwnedFD(fds[0]), OwnedFD(fds[1]))
 }
 
-func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemCallError) {
+package func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemCallError) {
     do { try HostFile.writeAll(fd, bytes) } catch { throw SystemCallError("write", errno: error.rawValue) }
 }
 
 /// Reads until EOF (or `limit` bytes).
-func readAll(_ fd: Int32, limit: Int = 1 << 20) -> [UInt8] {
+package func readAll(_ fd: Int32, limit: Int = 1 << 20) -> [UInt8] {
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 4096)
     while out.count < limit {
@@ -76,7 +76,7 @@ public func processStartTime(_ pid: Int32) -> UInt64? {
 }
 
 /// Waits until fd is readable or `timeoutMs` passes; true when readable (or hung up).
-func waitReadable(_ fd: Int32, timeoutMs: Int32) -> Bool {
+package func waitReadable(_ fd: Int32, timeoutMs: Int32) -> Bool {
     var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
     while true {
         let r = poll(&p, 1, timeoutMs)

@@ -1,10 +1,11 @@
-// Runtime state of running containers: $XDG_RUNTIME_DIR/sandbox/NAME/{state,control.sock}.
-// One lock (flock on the sandbox runtime directory) serialises start, join and
-// clean-up, so two launchers never start the same container twice. A state
+// Runtime state of running containers: $XDG_RUNTIME_DIR/sandbox/NAME/{state,plan,control.sock}.
+// A lock per container name ($XDG_RUNTIME_DIR/sandbox/NAME.lock) serialises its
+// start, join and clean-up, so two launchers never start the same container
+// twice, while a slow start of one app never holds up another. A state
 // file is trusted only while its init pid still has the recorded start time;
 // otherwise it is stale (a crash, a reboot) and removed.
 import CSandboxSpawn
-import SandboxCore
+import SandboxPlan
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -107,9 +108,31 @@ public struct ContainerDirectory: Sendable {
     public func stateDir(_ name: String) -> String { root + "/" + name }
     public func stateFile(_ name: String) -> String { stateDir(name) + "/state" }
     public func controlSocket(_ name: String) -> String { stateDir(name) + "/control.sock" }
+    /// The encoded SupervisorPlan the container runs (joins read it instead of the profile).
+    public func planFile(_ name: String) -> String { stateDir(name) + "/plan" }
+    func lockFile(_ name: String) -> String { root + "/" + name + ".lock" }
 
-    /// Creates the directory (0700) and takes the exclusive lock; released when the fd closes.
-    public func lock() throws -> OwnedFD {
+    /// The plan a running container was started with; nil if it has none or it is damaged.
+    public func recordedPlan(_ name: String) -> SupervisorPlan? {
+        guard let bytes = try? HostFile.readBytes(planFile(name), limit: PlanCodec.maxPlan).get() else { return nil }
+        return try? PlanCodec.decode(bytes)
+    }
+
+    /// Takes container `name`'s exclusive lock (creating the runtime directory, 0700);
+    /// released when the fd closes. Other containers are not held up.
+    public func lock(_ name: String) throws -> OwnedFD {
+        try checkRuntimeDirectory()
+        let fd = open(lockFile(name), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw SandboxError("cannot open \(lockFile(name)): \(errnoText(errno))") }
+        let owned = OwnedFD(fd)
+        while flock(fd, LOCK_EX) < 0 {
+            if errno != EINTR { throw SandboxError("cannot lock \(lockFile(name)): \(errnoText(errno))") }
+        }
+        return owned
+    }
+
+    /// Creates the runtime directory (0700) and checks nobody else can write it.
+    func checkRuntimeDirectory() throws {
         do { try HostFile.makeDirectories(root, mode: 0o700) } catch {
             throw SandboxError("the runtime directory: \(error.message)", hint: "check XDG_RUNTIME_DIR is set to a directory you own")
         }
@@ -123,13 +146,6 @@ public struct ContainerDirectory: Sendable {
                                    hint: "set XDG_RUNTIME_DIR to your own 0700 runtime directory (usually /run/user/\(getuid()))")
             }
         }
-        let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { throw SandboxError("cannot open \(root): \(errnoText(errno))") }
-        let owned = OwnedFD(fd)
-        while flock(fd, LOCK_EX) < 0 {
-            if errno != EINTR { throw SandboxError("cannot lock \(root): \(errnoText(errno))") }
-        }
-        return owned
     }
 
     func parentDirectory(_ path: String) -> String {

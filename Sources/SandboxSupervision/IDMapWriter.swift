@@ -1,7 +1,7 @@
 // Writing the container's uid_map and gid_map. A map beyond the user's own id
 // needs the setuid newuidmap/newgidmap (they check /etc/subuid); a single own-id
 // map is written directly, after denying setgroups as the kernel requires.
-import SandboxCore
+import SandboxPlan
 #if canImport(Glibc)
 import Glibc
 #endif

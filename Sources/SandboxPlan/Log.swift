@@ -29,6 +29,12 @@ public enum LogSetup {
 extension LogSetup {
     private static let configured = Mutex<(level: Logger.Level, file: String?)?>(nil)
 
+    /// The level and file bootstrapped (notice and stderr before bootstrap).
+    public static var current: (level: Logger.Level, file: String?) {
+        guard let (level, file) = configured.withLock({ $0 }) else { return (.notice, nil) }
+        return (level, file.map(absolute))
+    }
+
     /// The options that give a child `sandbox` process (the supervisor) the same
     /// log level and destination as this one; empty at the defaults.
     public static var passThroughArguments: [String] {

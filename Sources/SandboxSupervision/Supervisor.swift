@@ -1,0 +1,257 @@
+// The supervisor: one small process per running container (the executable
+// `sandbox-supervisor`). The launcher plans; the supervisor is handed the plan
+// as data and only carries it out: it sets up the host side of the network,
+// spawns the container, records its state and plan, reports readiness, drives
+// the mediators until the init exits, then undoes what it set up and removes
+// the state. Its lifeline pipe makes the init stop the container if the
+// supervisor dies, even by SIGKILL.
+//
+// Launchers never supervise: each is only a session client, so the first
+// `sandbox run` returns with its own app's exit status while later sessions
+// keep the container running.
+import CSandboxSpawn
+import Logging
+import SandboxMediators
+import SandboxPlan
+#if canImport(Glibc)
+import Glibc
+#endif
+
+package let log = Logger(label: "sandbox.engine")
+
+public struct Supervisor {
+    public var spec: SupervisorPlan
+    /// The encoded `spec`, recorded in the state directory for joins.
+    public var encoded: [UInt8]
+    /// Built after the spawn (no thread or mediator exists while the container is
+    /// cloned) and driven until the init exits.
+    public var mediators: (ContainerProcess) throws -> [Mediator] = { _ in [] }
+
+    public init(spec: SupervisorPlan, encoded: [UInt8]) {
+        self.spec = spec
+        self.encoded = encoded
+    }
+
+    var plan: LaunchPlan { spec.plan }
+    var directory: ContainerDirectory { ContainerDirectory(root: spec.runtimeDir) }
+
+    /// Starts the container and supervises it until it stops. `statusFD` gets
+    /// the notices, then `ready` (or the failure) and is closed; `firstClientFD`
+    /// is the launcher's already connected control socket (or -1).
+    public func run(statusFD: Int32, firstClientFD: Int32) -> Int32 {
+        let name = plan.name
+        // A launcher that dies while we start must not take us down with SIGPIPE on the
+        // status pipe: we still have a container to stop and state to remove.
+        signal(SIGPIPE, SIG_IGN)
+        let clock = Stopwatch()
+        let status = StatusChannel(fd: statusFD)
+        let network = NetworkSetUp(attachment: spec.network, name: name)
+        let container: ContainerProcess
+        let loop = PollLoop()
+        var x11: X11Proxy?
+        do {
+            // Before the spawn: the container's mounts bind the proxy's socket and its Xauthority.
+            let (proxy, x11Notice) = try X11Proxy.start(for: plan)
+            x11 = proxy
+            if let x11Notice { status.send(.notice(x11Notice)) }
+            container = try start(firstClientFD: firstClientFD, network: network)
+            if let proxy { loop.add(proxy) }
+            for m in try mediators(container) { loop.add(m) }
+        } catch {
+            x11?.shutdown()
+            log.debug("\(name): start failed after \(clock.elapsed): \(error)")
+            status.send(.failure(error as? SandboxError ?? SandboxError("\(error)")))
+            status.close()
+            network.stop()
+            runTeardown()
+            directory.remove(name)
+            return 1
+        }
+        if firstClientFD >= 0 { close(firstClientFD) }   // the init holds it now
+        for notice in plan.notices { status.send(.notice(notice)) }
+        status.send(.ready(pid: container.pid))
+        status.close()
+        log.info("\(name): container started in \(clock.elapsed) (init pid \(container.pid)\(spec.persistent ? ", persistent" : ""))")
+        // Nobody reads our stderr from here on (the launcher may be gone).
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        if null >= 0 { dup2(null, 0); dup2(null, 1); dup2(null, 2); close(null) }
+
+        // Drive the mediators until the init exits (its pidfd becomes readable).
+        loop.run(until: container.pidfd.raw)
+        var waitStatus: Int32 = 0
+        while waitpid(container.pid, &waitStatus, 0) < 0 && errno == EINTR {}
+        log.info("\(name): init \(container.pid) exited (\(WaitStatus(waitStatus))); tearing down")
+        let teardown = Stopwatch()
+        network.stop()
+        runTeardown()
+        log.debug("\(name): stop hooks done in \(teardown.elapsed)")
+        if let lock = try? directory.lock(name) {
+            // A new container of the same name may already have replaced ours.
+            if case .running(let s) = directory.status(name), s.initPid != container.pid {} else { directory.remove(name) }
+            lock.close()
+        }
+        log.debug("\(name): state removed; teardown took \(teardown.elapsed), the container ran \(clock.elapsed)")
+        return 0
+    }
+
+    func start(firstClientFD: Int32, network: NetworkSetUp) throws -> ContainerProcess {
+        let name = plan.name
+        try HostFile.makeDirectories(directory.stateDir(name), mode: 0o700)
+        for dir in plan.hostDirectories {
+            do { try HostFile.makeDirectories(dir, mode: 0o700) } catch {
+                throw SandboxError(error.message, hint: "check its parent directory is writable")
+            }
+        }
+        let listen = try UnixSocket.listen(path: directory.controlSocket(name), type: .seqpacket)
+        let spawnClock = Stopwatch()
+        var hooks = ContainerHooks()
+        hooks.beforeRelease = { container, _ in try network.attach(container) }
+        let container = try ContainerSpawner.spawn(plan: plan, listenFD: listen.raw, firstClientFD: firstClientFD,
+                                                   persistent: spec.persistent, hooks: hooks)
+        listen.close()
+        log.debug("\(name): container spawned in \(spawnClock.elapsed) (init pid \(container.pid))")
+        let me = getpid()
+        let state = ContainerState(
+            name: name, initPid: container.pid, initStartTime: processStartTime(container.pid) ?? 0,
+            supervisorPid: me, supervisorStartTime: processStartTime(me) ?? 0, persistent: spec.persistent,
+            profilePath: spec.profilePath, profileFingerprint: spec.profileFingerprint,
+            startedAt: Int(time(nil)))
+        // The plan first: a launcher that sees the state may join at once and reads it.
+        try HostFile.writeAtomically(encoded, to: directory.planFile(name), mode: 0o600)
+        try directory.write(state)
+        log.debug("\(name): state and plan written to \(directory.stateDir(name))")
+        return container
+    }
+
+    /// Undoes host-side desktop state the launcher set up (a program given in the plan).
+    func runTeardown() {
+        guard !spec.teardown.isEmpty else { return }
+        let clock = Stopwatch()
+        do {
+            let r = try HostCommand(spec.teardown).run(passing: [])
+            log.debug("\(plan.name): teardown \(spec.teardown.first ?? "") exited \(r.status) in \(clock.elapsed)")
+        } catch {
+            log.info("\(plan.name): teardown failed: \(error)")
+        }
+    }
+}
+
+/// The host side of the container's network, from the plan's data.
+final class NetworkSetUp: @unchecked Sendable {
+    let attachment: NetworkAttachment
+    let name: String
+    var lease: VethLease?
+
+    init(attachment: NetworkAttachment, name: String) {
+        self.attachment = attachment
+        self.name = name
+    }
+
+    /// Before the id maps: the helper needs only the netns, and pasta must open
+    /// /proc/PID/ns while the child is still the user's own and dumpable (once
+    /// the init is root inside, the open fails with EACCES).
+    func attach(_ container: ContainerProcess) throws {
+        let clock = Stopwatch()
+        switch attachment {
+        case .none:
+            return
+        case .veth(let bridge, let helper):
+            let attached = try ContainerNetwork.attachVeth(containerPID: container.pid, bridge: bridge,
+                                                           helper: SandboxNetHelper(path: helper))
+            lease = attached
+            log.info("\(name): network: leased \(attached.address)/\(attached.prefixLength) via \(attached.gateway) on \(bridge) (host side \(attached.hostInterface)) in \(clock.elapsed)")
+        case .pasta(let pidFile, let arguments):
+            let pasta = try PastaProcess.start(containerPID: container.pid, pidFile: pidFile, extraArguments: arguments)
+            log.info("\(name): network: pasta pid \(pasta.pid) started in \(clock.elapsed)")
+        }
+    }
+
+    /// After the init exited (or a failed start): release the lease, stop pasta.
+    func stop() {
+        switch attachment {
+        case .none:
+            return
+        case .veth(let bridge, let helper):
+            guard let held = lease else { return }
+            do {
+                try SandboxNetHelper(path: helper).release(bridge: bridge, hostInterface: held.hostInterface)
+                log.debug("\(name): network: released \(held.address) (\(held.hostInterface))")
+            } catch {
+                log.info("\(name): network: releasing \(held.address) failed (the next start reclaims it): \(error)")
+            }
+            lease = nil
+        case .pasta(let pidFile, _):
+            PastaProcess.running(pidFile: pidFile)?.stop()
+        }
+    }
+}
+
+/// The supervisor's typed reports to the launcher that started it.
+public enum StatusRecord: Sendable, Equatable {
+    case notice(String)
+    case ready(pid: Int32)
+    case failure(SandboxError)
+
+    public static func == (a: StatusRecord, b: StatusRecord) -> Bool {
+        switch (a, b) {
+        case let (.notice(x), .notice(y)): return x == y
+        case let (.ready(x), .ready(y)): return x == y
+        case let (.failure(x), .failure(y)): return x.message == y.message && x.hint == y.hint
+        default: return false
+        }
+    }
+
+    /// type u8 | payload length u32 | payload (PlanCodec primitives).
+    public var encoded: [UInt8] {
+        var p = PlanCodec.Writer()
+        let type: UInt8
+        switch self {
+        case .notice(let text): type = 1; p.string(text)
+        case .ready(let pid): type = 2; p.u32(UInt32(bitPattern: pid))
+        case .failure(let e): type = 3; p.string(e.message); p.optionalString(e.hint)
+        }
+        var w = PlanCodec.Writer()
+        w.u8(type)
+        w.blob(p.out)
+        return w.out
+    }
+
+    /// Every complete record in `bytes`; a damaged stream ends the list with a failure.
+    public static func decodeAll(_ bytes: [UInt8]) -> [StatusRecord] {
+        var r = PlanCodec.Reader(bytes: bytes)
+        var out: [StatusRecord] = []
+        while r.offset < bytes.count {
+            do throws(PlanDecodingError) {
+                let type = try r.u8()
+                var p = PlanCodec.Reader(bytes: try r.blob())
+                switch type {
+                case 1: out.append(.notice(try p.string()))
+                case 2: out.append(.ready(pid: Int32(bitPattern: try p.u32())))
+                case 3: out.append(.failure(SandboxError(try p.string(), hint: try p.optionalString())))
+                default: throw p.error("unknown status record \(type)")
+                }
+            } catch {
+                out.append(.failure(SandboxError("the supervisor sent a damaged status report (\(error))")))
+                break
+            }
+        }
+        return out
+    }
+}
+
+struct StatusChannel {
+    let fd: Int32
+    func send(_ record: StatusRecord) { _ = try? writeAll(fd, record.encoded) }
+    func close() { _ = Glibc.close(fd) }
+}
+
+/// A wait(2) status in words, for the log.
+package struct WaitStatus: CustomStringConvertible {
+    package let raw: Int32
+    package init(_ raw: Int32) { self.raw = raw }
+    /// Exit status, or 128+signal (the shell's convention).
+    package var shellStatus: Int32 { raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f) }
+    package var description: String {
+        raw & 0x7f == 0 ? "exit status \((raw >> 8) & 0xff)" : "killed by signal \(raw & 0x7f)"
+    }
+}

@@ -1,0 +1,51 @@
+// sandbox-supervisor: the one process that lives as long as a container.
+// Started by the launcher (`sandbox run/exec/start`), never by hand:
+//   fd 3  the encoded SupervisorPlan (read to EOF)
+//   fd 4  status records back to the launcher (notices, ready, failure)
+//   fd 5  the launcher's first client connection (absent for a persistent start)
+// It links no CLI parser, TOML reader, libpulse or libX11: the launcher planned
+// everything; this only carries the plan out (Docs/architecture.md).
+import Logging
+import SandboxPlan
+import SandboxSupervision
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let planFD: Int32 = 3, statusFD: Int32 = 4, clientFD: Int32 = 5
+
+func fail(_ message: String) -> Never {
+    _ = try? HostFile.writeAll(statusFD, StatusRecord.failure(SandboxError(message)).encoded)
+    let text = "sandbox-supervisor: \(message)\n"
+    _ = try? HostFile.writeAll(2, Array(text.utf8))
+    exit(1)
+}
+
+// Only the launcher starts us: without its descriptors there is nothing to do.
+guard fcntl(planFD, F_GETFD) >= 0, fcntl(statusFD, F_GETFD) >= 0 else {
+    let text = "sandbox-supervisor: started by `sandbox run`, `exec` and `start`; it is not run by hand\n"
+    _ = try? HostFile.writeAll(2, Array(text.utf8))
+    exit(2)
+}
+var bytes: [UInt8] = []
+var chunk = [UInt8](repeating: 0, count: 65536)
+while bytes.count <= PlanCodec.maxPlan {
+    let n = chunk.withUnsafeMutableBytes { read(planFD, $0.baseAddress, $0.count) }
+    if n < 0 && errno == EINTR { continue }
+    if n < 0 { fail("cannot read the plan: \(errnoText(errno))") }
+    if n == 0 { break }
+    bytes += chunk.prefix(n)
+}
+close(planFD)
+let spec: SupervisorPlan
+do { spec = try PlanCodec.decode(bytes) } catch { fail("\(error) (is the launcher from the same installation?)") }
+for fd in [statusFD, spec.persistent ? -1 : clientFD] where fd >= 0 {
+    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)   // none of our children inherits them
+}
+do {
+    try LogSetup.bootstrap(level: Logger.Level(rawValue: spec.logLevel) ?? .notice, file: spec.logFile)
+} catch {
+    fail("\(error)")
+}
+let supervisor = Supervisor(spec: spec, encoded: bytes)
+exit(supervisor.run(statusFD: statusFD, firstClientFD: spec.persistent ? -1 : clientFD))
