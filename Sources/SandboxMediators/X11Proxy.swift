@@ -73,6 +73,8 @@ public final class X11Proxy: Mediator, @unchecked Sendable {
 
     private let displayName: String
     private let security: X11ServerConnection
+    /// The SECURITY extension's major opcode and its first event (AuthorizationRevoked).
+    private let securityMajor: UInt8
     private let securityEvent: UInt8
     private let anchor: X11ServerConnection
     private var listenFD: Int32
@@ -142,8 +144,6 @@ public final class X11Proxy: Mediator, @unchecked Sendable {
         anchor = anchorConnection
         listenFD = listening
     }
-
-    private let securityMajor: UInt8
 
     deinit {
         shutdown()
