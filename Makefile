@@ -23,14 +23,20 @@ NET_LDFLAGS = -pie -Wl,-z,now,-z,relro,-z,noexecstack
 NET_SRCS    = $(wildcard Sources/CSandboxNet/*.c) helper/sandbox-net.c
 NET_BIN     = $(BUILD)/sandbox-net
 
-.PHONY: all build deps test-deps install uninstall check unit integration demo bench clean
+.PHONY: all build toolchain deps test-deps install uninstall check unit integration demo bench clean
 
 all: build
 
-deps:
+# Swift >= 6.2 first: Debian 12 has none, and without it nothing else is worth
+# doing (installing packages included), so demo, check, build and bench stop here
+# at once with where to get it (deps and test-deps are their first steps).
+toolchain:
+	@SWIFT="$(SWIFT)" scripts/check-toolchain.sh
+
+deps: toolchain
 	@scripts/install-deps.sh
 
-test-deps:
+test-deps: toolchain
 	@scripts/install-deps.sh --test
 
 build: deps

@@ -90,10 +90,12 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // The composition root: profile + host facts → the complete plan (tested without a kernel).
+        .target(name: "SandboxLaunch", dependencies: ["SandboxCore", "SandboxRuntime", "SandboxDesktop"]),
         .executableTarget(
             name: "sandbox",
             dependencies: [
-                "SandboxCore", "SandboxRuntime", "SandboxDesktop",
+                "SandboxCore", "SandboxRuntime", "SandboxDesktop", "SandboxLaunch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -102,6 +104,7 @@ let package = Package(
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore"]),
         .testTarget(name: "SandboxRuntimeTests", dependencies: ["SandboxRuntime", "SandboxCore"]),
         .testTarget(name: "SandboxDesktopTests", dependencies: ["SandboxDesktop", "SandboxCore", "SandboxMediators"]),
+        .testTarget(name: "SandboxLaunchTests", dependencies: ["SandboxLaunch", "SandboxCore", "SandboxRuntime"]),
         .testTarget(name: "SandboxPlanTests", dependencies: ["SandboxPlan"]),
         .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators"]),
         .testTarget(name: "SandboxNetTests", dependencies: ["CSandboxNet", "SandboxRuntime", "SandboxCore"]),

@@ -26,9 +26,14 @@ if [ "${BENCH_SKIP_INSTALL:-}" != 1 ]; then
   make -C "$ROOT" --no-print-directory install PREFIX="$IT_PREFIX" >"$IT_LOGS/install.log" 2>&1 || { cat "$IT_LOGS/install.log"; exit 1; }
 else  # the already built release binary (iterating on this script)
   install -D -m 0755 "$ROOT/.build/release/sandbox" "$IT_PREFIX/bin/sandbox"
+  install -D -m 0755 "$ROOT/.build/release/sandbox-supervisor" "$IT_PREFIX/libexec/sandbox/sandbox-supervisor"
 fi
 if [ -n "$BASELINE" ]; then
   install -D -m 0755 "$BASELINE" "$IT_STATE/baseline/bin/sandbox"
+  # Builds since the lean supervisor have a second binary; the launcher finds it beside itself.
+  if [ -x "$(dirname "$BASELINE")/sandbox-supervisor" ]; then
+    install -D -m 0755 "$(dirname "$BASELINE")/sandbox-supervisor" "$IT_STATE/baseline/bin/sandbox-supervisor"
+  fi
   chmod -R a+rX "$IT_STATE/baseline"
 fi
 chmod -R a+rX "$IT_PREFIX"
@@ -98,14 +103,18 @@ mem_of() {
   pss=$(awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup" 2>/dev/null)
   echo "$((rss / 1024)).$((rss % 1024 * 10 / 1024)) MB / $((pss / 1024)).$((pss % 1024 * 10 / 1024)) MB"
 }
+rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 measure_rss() { # label, sandbox binary
-  local label=$1 sbx=$2 sup init launcher
+  local label=$1 sbx=$2 sup init launcher total
   it_as_user sh -c "exec '$sbx' exec bench -- /bin/sleep 3 >/dev/null 2>&1 &"
   sleep 1
-  sup=$(pgrep -u "$IT_USER" -f -- "_supervise .*/bench.toml" | head -1 || true)
+  # The supervisor: `sandbox-supervisor bench` (a `sandbox _supervise …/bench.toml` before it).
+  sup=$(pgrep -u "$IT_USER" -f -- "(sandbox-supervisor bench\$|_supervise .*/bench.toml)" | head -1 || true)
   launcher=$(pgrep -u "$IT_USER" -f -- "$sbx exec bench" | head -1 || true)
   init=${sup:+$(pgrep -P "$sup" | head -1 || true)}
-  echo "| $label | ${sup:+$(mem_of "$sup")} | ${init:+$(mem_of "$init")} | ${launcher:+$(mem_of "$launcher")} |"
+  # Every per-container host process of this minimal profile: supervisor + init (no helpers).
+  total=$(( ${sup:+$(rss_kb "$sup")}+0 + ${init:+$(rss_kb "$init")}+0 ))
+  echo "| $label | ${sup:+$(mem_of "$sup")} | ${init:+$(mem_of "$init")} | $((total / 1024)).$((total % 1024 * 10 / 1024)) MB | ${launcher:+$(mem_of "$launcher")} |"
   sleep 2.5
 }
 
@@ -180,8 +189,8 @@ done
 echo
 echo "Memory while one session (\`sandbox exec bench -- sleep 3\`) runs, RSS / PSS:"
 echo
-echo "| build | supervisor | container init | launcher (exec) |"
-echo "| --- | --- | --- | --- |"
+echo "| build | supervisor | container init | per-container total (RSS) | launcher (exec) |"
+echo "| --- | --- | --- | --- | --- |"
 measure_rss "this build" "$SBX"
 [ -z "$BASELINE" ] || measure_rss "baseline" "$BASE"
 } | tee "$ROOT/out/bench.md"

@@ -12,6 +12,9 @@ test_pkgs=(xvfb xauth x11-apps x11-utils x11-xserver-utils xdotool pulseaudio pu
            desktop-file-utils mmdebstrap clang libclang-rt-14-dev util-linux procps psmisc)
 # net tests: python3 (TCP servers, an fcntl lock holder), binutils (readelf on the setuid helper)
 test_pkgs+=(python3 binutils)
+# dbus-x11 (dbus-launch) makes programs without a session bus autolaunch one on
+# the X display, as on every Debian desktop: the suite must pass with it installed.
+test_pkgs+=(dbus-x11)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in

@@ -11,12 +11,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <net/if.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -194,6 +197,33 @@ static void run_mount_op(const struct sbx_spawn_request *req, int index) {
     }
 }
 
+/*
+ * A new network namespace starts with only `lo`, and it is down: without this,
+ * connect(127.0.0.1) inside fails with ENETUNREACH, so an app that talks to
+ * itself over loopback (a local server, an IPC port, a language server) breaks
+ * with network.mode = "none", and root inside cannot fix it later (sessions
+ * have no capabilities). We still hold every capability of the new user
+ * namespace, which owns this network namespace. veth and pasta configure the
+ * namespace before we are released; setting IFF_UP again is harmless. Only
+ * socket/ioctl/close: async-signal-safe, no allocation.
+ */
+static int bring_up_loopback(void) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo", 3);
+    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    int saved = errno;
+    close(s);
+    errno = saved;
+    return rc;
+}
+
 /* Closes every fd but stdio and `keep` (the launcher's other fds must not live on in the container:
  * an inherited pipe end would keep a reader waiting for EOF forever). */
 static void close_other_fds(int *keep, int count) {
@@ -224,6 +254,8 @@ __attribute__((noreturn)) static void container_main(const struct sbx_spawn_requ
     if (req->become_root) {
         if (sbx_setresgid(0, 0, 0) < 0 || sbx_setresuid(0, 0, 0) < 0) sbx_fail(efd, SBX_STAGE_SETID, errno, 0);
     }
+
+    if ((req->namespaces & SBX_NS_NET) && bring_up_loopback() < 0) sbx_fail(efd, SBX_STAGE_LOOPBACK, errno, 0);
 
     /* Host mount events must not leak in, ours must not leak out; slave also makes pivot_root legal. */
     if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_PRIVATE, errno, 0);

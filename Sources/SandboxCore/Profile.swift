@@ -101,6 +101,13 @@ public struct Profile: Sendable, Equatable {
         public var mode: Mode = .none
         /// Bridge for `veth`; nil means the per-user config's default (sandboxbr0).
         public var bridge: String? = nil
+        /// `pasta` only, all empty by default (outbound only). Ports of the app the
+        /// host reaches at its own 127.0.0.1:PORT (never on the host's other addresses).
+        public var inboundTCP: [Int] = []
+        public var inboundUDP: [Int] = []
+        /// Ports of the host's loopback the app reaches at its own 127.0.0.1:PORT.
+        public var hostLoopbackTCP: [Int] = []
+        public var hostLoopbackUDP: [Int] = []
         public init() {}
     }
 

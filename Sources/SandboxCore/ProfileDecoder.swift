@@ -15,7 +15,7 @@ enum ProfileSchema {
         "x11": ["mode", "required"],
         "pulse": ["mode", "required"],
         "wayland": ["enabled"],
-        "network": ["mode", "bridge"],
+        "network": ["mode", "bridge", "inbound_tcp", "inbound_udp", "host_loopback_tcp", "host_loopback_udp"],
         "mount": ["source", "target", "readonly", "optional"],
         "seccomp": ["profile", "allow_userns", "multiarch", "allow", "deny"],
         "session": ["stop_timeout"],
@@ -169,6 +169,50 @@ struct ProfileDecoder {
         guard let t = table(n, "network") else { return }
         if let v: Profile.Network.Mode = choice(t, "mode", what: "network mode") { net.mode = v }
         if let b = bridge(t) { net.bridge = b }
+        let portKeys: [(String, WritableKeyPath<Profile.Network, [Int]>)] = [
+            ("inbound_tcp", \.inboundTCP), ("inbound_udp", \.inboundUDP),
+            ("host_loopback_tcp", \.hostLoopbackTCP), ("host_loopback_udp", \.hostLoopbackUDP)]
+        for (key, path) in portKeys {
+            guard let ports = ports(t, key) else { continue }
+            if !ports.isEmpty && net.mode != .pasta, let node = t[key] {
+                fail(.badValue, node, "\(key) only applies to network.mode = \"pasta\" (this profile has \(TOMLEmitter.quoted(net.mode.rawValue)))",
+                     hint: "set network.mode = \"pasta\" or remove \(key)")
+                continue
+            }
+            net[keyPath: path] = ports
+        }
+    }
+
+    /// An array of port numbers (1–65535), each once.
+    mutating func ports(_ t: TOMLNode, _ key: String) -> [Int]? {
+        guard let n = t[key] else { return nil }
+        guard case .array(let items) = n.value else {
+            fail(.wrongType, n, "\(key) must be an array of port numbers, found \(n.typeName) \(n.shortText)",
+                 hint: "write \(key) = [8080]")
+            return nil
+        }
+        var out: [Int] = []
+        var ok = true
+        for item in items {
+            guard case .integer(let p) = item.value else {
+                fail(.wrongType, item, "\(key) elements must be port numbers, found \(item.typeName) \(item.shortText)",
+                     hint: "write a whole number without quotes")
+                ok = false
+                continue
+            }
+            guard (1...65535).contains(p) else {
+                fail(.badValue, item, "port \(p) in \(key) is out of range", hint: "ports are 1–65535")
+                ok = false
+                continue
+            }
+            guard !out.contains(p) else {
+                fail(.badValue, item, "port \(p) is listed twice in \(key)")
+                ok = false
+                continue
+            }
+            out.append(p)
+        }
+        return ok ? out : nil
     }
 
     mutating func bridge(_ t: TOMLNode) -> String? {

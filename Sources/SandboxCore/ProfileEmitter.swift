@@ -50,6 +50,11 @@ public enum TOMLEmitter {
         } else {
             out.append("# bridge: the per-user default (config.toml bridge, else \"sandboxbr0\")")
         }
+        for (key, ports) in [("inbound_tcp", p.network.inboundTCP), ("inbound_udp", p.network.inboundUDP),
+                             ("host_loopback_tcp", p.network.hostLoopbackTCP), ("host_loopback_udp", p.network.hostLoopbackUDP)]
+        where !ports.isEmpty {
+            out.append("\(key) = [\(ports.map(String.init).joined(separator: ", "))]")
+        }
 
         section(&out, "env")
         for key in p.env.keys.sorted() {

@@ -26,28 +26,6 @@ enum ProfileFiles {
         return names.sorted()
     }
 
-    /// Why someone other than `uid` (or root) could change `path`, or nil.
-    /// Like ssh's StrictModes: a profile decides what runs as the user, so the
-    /// file and its directory must be owned by the user or root and not
-    /// writable by others (group-writable only for the user's own primary group).
-    static func writableByOthers(_ path: String, uid: UInt32, gid: UInt32) -> String? {
-        for (what, p) in [("file", path), ("directory", HostFile.dirname(path))] {
-            var st = stat()
-            guard stat(p, &st) == 0 else { continue }
-            let mode = UInt32(st.st_mode) & 0o7777
-            if st.st_uid != uid && st.st_uid != 0 {
-                return "its \(what) \(p) is owned by uid \(st.st_uid), not by you (\(uid)) or root"
-            }
-            if mode & 0o002 != 0 {
-                return "its \(what) \(p) is writable by every user (mode \(String(mode, radix: 8)))"
-            }
-            if mode & 0o020 != 0 && st.st_gid != gid {
-                return "its \(what) \(p) is writable by group \(st.st_gid) (mode \(String(mode, radix: 8)))"
-            }
-        }
-        return nil
-    }
-
     static func isRegularFile(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG

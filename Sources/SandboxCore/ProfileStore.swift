@@ -153,8 +153,8 @@ public struct ProfileStore: Sendable {
         if let source {
             text = source
         } else {
-            if let problem = ProfileFiles.writableByOthers(file, uid: user.uid, gid: user.gid) {
-                errors.append(Self.unsafe(file, problem))
+            if let problem = ProfileTrust.problem(file, uid: user.uid, gid: user.gid) {
+                errors.append(unsafe(file, problem))
                 return nil
             }
             switch ProfileFiles.readText(file) {
@@ -270,10 +270,11 @@ public struct ProfileStore: Sendable {
         return path
     }
 
-    static func unsafe(_ file: String, _ problem: String) -> ProfileError {
+    /// The file itself or any directory on the way to it (see ProfileTrust for the rule).
+    func unsafe(_ file: String, _ problem: TrustProblem) -> ProfileError {
         ProfileError(.unsafeFile, at: SourceLocation(file: file),
-                     "refusing to use it: \(problem); whoever can change it can run programs as you",
-                     hint: "chown it to yourself and run chmod go-w on it and on its directory")
+                     "refusing to use it: \(ProfileTrust.describe(problem, uid: user.uid)); whoever can change it can run programs as you",
+                     hint: ProfileTrust.fix(problem, userName: user.name))
     }
 
     public static func isPath(_ s: String) -> Bool { s.contains("/") || s.hasSuffix(".toml") || s.hasPrefix("~") }
@@ -343,8 +344,8 @@ public struct ProfileStore: Sendable {
             if code == .noSuchFileOrDirectory || code == .notDirectory { return config }
             throw ProfileErrors([ProfileError(.notFound, at: SourceLocation(file: file), "cannot read settings: \(errnoText(code.rawValue))")])
         }
-        if let problem = ProfileFiles.writableByOthers(file, uid: user.uid, gid: user.gid) {
-            throw ProfileErrors([Self.unsafe(file, problem)])
+        if let problem = ProfileTrust.problem(file, uid: user.uid, gid: user.gid) {
+            throw ProfileErrors([unsafe(file, problem)])
         }
         switch TOMLTree.parse(source: text, file: file) {
         case .failure(let e): throw ProfileErrors([e])

@@ -22,11 +22,13 @@ public struct DesktopEntry: Sendable, Equatable {
     public static func fileName(for profileName: String) -> String { "sandbox-\(profileName).desktop" }
     public var fileName: String { Self.fileName(for: profile.name) }
 
-    /// "<desktop.name or description or NAME> (sandboxed)".
+    /// The profile's `desktop.name` exactly as written, or "NAME (sandboxed)" when it
+    /// has none. Never a suffix on a written name: the shipped profiles already say
+    /// "Firefox ESR (sandboxed)", and appending gave "… (sandboxed) (sandboxed)"
+    /// (issue 10 #4). The description is the Comment, not a fallback name.
     public var displayName: String {
-        let base = [profile.desktop.name, profile.description, profile.name]
-            .compactMap { $0 }.first { !$0.isEmpty } ?? profile.name
-        return base + " (sandboxed)"
+        if let name = profile.desktop.name, !name.isEmpty { return name }
+        return profile.name + " (sandboxed)"
     }
 
     /// `%U` (a list of URLs, which `run NAME --` appends to the command) only when the

@@ -121,12 +121,12 @@ public enum DesktopLayout {
                 continue
             }
             for node in f.nodes {
-                let parent = parentDir(node.path)
+                let parent = HostFile.dirname(node.path)
                 if !made.contains(parent) {
                     // Parents first, so /dev/dri exists before /dev/dri/by-x/…
                     var chain: [String] = []
                     var p = parent
-                    while !made.contains(p) && p != "/" { chain.append(p); p = parentDir(p) }
+                    while !made.contains(p) && p != "/" { chain.append(p); p = HostFile.dirname(p) }
                     for dir in chain.reversed() {
                         a.mounts.append(.mkdir(path: dir, mode: 0o755))
                         made.insert(dir)
@@ -198,10 +198,5 @@ public enum DesktopLayout {
             if oneToOne { mapped.append(g) } else { unmapped.append(g) }
         }
         return (mapped, unmapped)
-    }
-
-    static func parentDir(_ path: String) -> String {
-        guard let i = path.lastIndex(of: "/"), i != path.startIndex else { return "/" }
-        return String(path[..<i])
     }
 }

@@ -35,17 +35,7 @@ extension LogSetup {
         return (level, file.map(absolute))
     }
 
-    /// The options that give a child `sandbox` process (the supervisor) the same
-    /// log level and destination as this one; empty at the defaults.
-    public static var passThroughArguments: [String] {
-        guard let (level, file) = configured.withLock({ $0 }) else { return [] }
-        var args: [String] = []
-        if level != .notice { args += ["--log-level", level.rawValue] }
-        if let file { args += ["--log-file", absolute(file)] }
-        return args
-    }
-
-    /// The child may run elsewhere some day; an absolute path keeps it writing to the same file.
+    /// The supervisor runs from another directory; an absolute path keeps it writing to the same file.
     static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         var buf = [CChar](repeating: 0, count: 4096)

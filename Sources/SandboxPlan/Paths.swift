@@ -87,8 +87,8 @@ public struct Paths: Sendable, Equatable {
         let runtime = xdg("XDG_RUNTIME_DIR", "/tmp/sandbox-runtime-\(user.uid)") + "/sandbox"
         var dirs = [config + "/profiles", "/etc/sandbox/profiles"]
         // PREFIX/bin/sandbox -> PREFIX/share/sandbox/profiles
-        let binDir = dirname(executable)
-        dirs.append(dirname(binDir) + "/share/sandbox/profiles")
+        let binDir = HostFile.dirname(executable)
+        dirs.append(HostFile.dirname(binDir) + "/share/sandbox/profiles")
         // <checkout>/.build/<config>/sandbox -> <checkout>/Profiles
         let parts = executable.split(separator: "/", omittingEmptySubsequences: false)
         if let i = parts.firstIndex(of: ".build"), i > 0 {
@@ -107,10 +107,5 @@ public struct Paths: Sendable, Equatable {
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)
         guard n > 0 else { return "/usr/local/bin/sandbox" }
         return String(decoding: buf.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    static func dirname(_ p: String) -> String {
-        guard let i = p.lastIndex(of: "/") else { return "." }
-        return i == p.startIndex ? "/" : String(p[..<i])
     }
 }

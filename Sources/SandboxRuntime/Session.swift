@@ -276,8 +276,5 @@ public enum SessionRunner {
     }
 
     /// A wait status as a shell reports it.
-    public static func shellStatus(_ status: Int32) -> Int32 {
-        if status & 0x7f == 0 { return (status >> 8) & 0xff }
-        return 128 + (status & 0x7f)
-    }
+    public static func shellStatus(_ status: Int32) -> Int32 { WaitStatus(status).shellStatus }
 }

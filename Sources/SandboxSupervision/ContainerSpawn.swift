@@ -196,6 +196,9 @@ public struct SpawnFailure: Sendable, Equatable {
         case SBX_STAGE_PIVOT_ROOT: return SandboxError("\(plan.name): pivot_root into the container's root failed: \(why)")
         case SBX_STAGE_HOSTNAME: return SandboxError("\(plan.name): cannot set the hostname '\(plan.hostname)': \(why)")
         case SBX_STAGE_INIT: return SandboxError("\(plan.name): the container's init could not start: \(why)")
+        case SBX_STAGE_LOOPBACK:
+            return SandboxError("\(plan.name): cannot bring up the loopback interface (lo) in the container's network namespace: \(why)",
+                                hint: "the kernel refused SIOCSIFFLAGS inside a user namespace; network.mode = \"host\" shares the host's network instead")
         default: return SessionFailure(stage: stage, errno: errno, index: index).error(argv: plan.argv, cwd: plan.workingDirectory)
         }
     }

@@ -138,7 +138,7 @@ public struct ContainerDirectory: Sendable {
         }
         // Control sockets and state live here: another user must not own or be able to
         // write it (the /tmp fallback without XDG_RUNTIME_DIR could be pre-created by anyone).
-        for dir in [root, parentDirectory(root)] {
+        for dir in [root, HostFile.dirname(root)] {
             var st = stat()
             guard lstat(dir, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == getuid(),
                   st.st_mode & 0o022 == 0 else {
@@ -148,10 +148,6 @@ public struct ContainerDirectory: Sendable {
         }
     }
 
-    func parentDirectory(_ path: String) -> String {
-        guard let i = path.lastIndex(of: "/"), i != path.startIndex else { return "/" }
-        return String(path[..<i])
-    }
 
     public func status(_ name: String) -> ContainerStatus {
         var st = stat()

@@ -130,9 +130,7 @@ extension HostCommand {
     public static func wait(_ pid: pid_t) -> Int32 {
         var wstatus: Int32 = 0
         while waitpid(pid, &wstatus, 0) < 0 && errno == EINTR {}
-        // WIFEXITED/WEXITSTATUS are macros Swift cannot see.
-        let signal = wstatus & 0x7f
-        return signal == 0 ? (wstatus >> 8) & 0xff : 128 + signal
+        return WaitStatus(wstatus).shellStatus
     }
 
     enum Sink { case null, ours, descriptor(Int32) }

@@ -233,11 +233,27 @@ public struct PastaProcess: Sendable {
     /// The daemon's pid (read from its pid file).
     public let pid: Int32
 
+    /// Outbound connections only, whatever the caller adds (issue 9 #5). pasta's own
+    /// defaults (passt 2023-03-09, Debian 12) open the host to the app both ways:
+    ///   - the gateway address is the host's loopback: `--no-map-gw` turns that off;
+    ///   - `-T auto`/`-U auto`: every port bound on the host's loopback is also the
+    ///     container's 127.0.0.1:PORT (CUPS, databases, the user's dev servers): `-T none -U none`;
+    ///   - `-t auto`/`-u auto`: every port the app binds inside is opened on all of the
+    ///     host's interfaces, reachable from the LAN: `-t none -u none`.
+    /// veth already drops bridge→127/8 (CVE-2020-8558); this makes pasta match it.
+    /// The container still reaches the host's other addresses like any machine on
+    /// the network would, and DNS through `--dns-forward` (a separate mapping).
+    /// (`arguments(for:)` in SandboxRuntime opens the ports a profile names.)
+    public static let outboundOnly = ["--no-map-gw", "-t", "none", "-u", "none", "-T", "none", "-U", "none"]
+
     /// Starts pasta for `containerPID` (joining its user and network namespaces,
     /// which the caller must still be allowed to open) with `--config-net`: pasta configures
     /// the container's interface, address and routes from the host's. Returns
     /// once pasta has daemonized, i.e. the namespace is configured.
+    /// `forwarding` names the ports to open (`arguments(for:)`, planned by the
+    /// launcher from the profile); the default opens none.
     public static func start(containerPID: Int32, pidFile: String, executable: String? = nil,
+                             forwarding: [String] = outboundOnly,
                              extraArguments: [String] = []) throws -> PastaProcess {
         guard let pasta = executable ?? HostCommand.find("pasta") else {
             throw SandboxError("network.mode = \"pasta\" needs pasta, which is not installed",
@@ -249,7 +265,7 @@ public struct PastaProcess: Sendable {
         }
         unlink(pidFile)
         // Nothing of ours (environment, descriptors): pasta is a long-lived daemon.
-        let result = try HostCommand([pasta, "--config-net", "--quiet", "--pid", pidFile] + extraArguments
+        let result = try HostCommand([pasta, "--config-net", "--quiet", "--pid", pidFile] + forwarding + extraArguments
                                      + [String(containerPID)], environment: [:]).run(passing: [])
         let detail = result.errorOutput.split(separator: "\n").filter { !$0.contains("syslog") }.joined(separator: "; ")
         guard result.status == 0 else {

@@ -161,7 +161,7 @@ final class NetworkSetUp: @unchecked Sendable {
             lease = attached
             log.info("\(name): network: leased \(attached.address)/\(attached.prefixLength) via \(attached.gateway) on \(bridge) (host side \(attached.hostInterface)) in \(clock.elapsed)")
         case .pasta(let pidFile, let arguments):
-            let pasta = try PastaProcess.start(containerPID: container.pid, pidFile: pidFile, extraArguments: arguments)
+            let pasta = try PastaProcess.start(containerPID: container.pid, pidFile: pidFile, forwarding: [], extraArguments: arguments)
             log.info("\(name): network: pasta pid \(pasta.pid) started in \(clock.elapsed)")
         }
     }
@@ -245,7 +245,8 @@ struct StatusChannel {
     func close() { _ = Glibc.close(fd) }
 }
 
-/// A wait(2) status in words, for the log.
+/// A wait(2) status (WIFEXITED/WEXITSTATUS are macros Swift cannot see): in
+/// words for the log, or as the shell's exit status.
 package struct WaitStatus: CustomStringConvertible {
     package let raw: Int32
     package init(_ raw: Int32) { self.raw = raw }

@@ -14,7 +14,7 @@ struct DesktopCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write $XDG_DATA_HOME/applications/sandbox-NAME.desktop (default ~/.local/share/applications).",
             discussion: """
-                The entry is named "<desktop.name or description> (sandboxed)" and runs \
+                The entry is named desktop.name as written (or "NAME (sandboxed)" without one) and runs \
                 `sandbox run NAME` with this sandbox binary's absolute path; profiles that \
                 list desktop.mime_types also get the files or URLs the menu passes (%U). \
                 An existing file with that name is replaced only if sandbox wrote it.

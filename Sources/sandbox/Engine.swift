@@ -5,6 +5,7 @@ import ArgumentParser
 import Logging
 import SandboxCore
 import SandboxDesktop
+import SandboxLaunch
 import SandboxRuntime
 #if canImport(Glibc)
 import Glibc
@@ -37,30 +38,12 @@ struct Engine {
         }
     }
 
-    /// The complete plan for a container start and its sessions.
+    /// The complete plan for a container start and its sessions (LaunchComposer, from this host's facts).
     func plan(for profile: Profile, extraArgs: [String] = []) throws -> LaunchPlan {
         let clock = Stopwatch()
-        let subuid = SubordinateIDs.parse(contents: readText("/etc/subuid"), user: user.name, uid: user.uid)
-        let subgid = SubordinateIDs.parse(contents: readText("/etc/subgid"), user: user.name, uid: user.uid)
-        let idmap = IDMapPlanner.plan(settings: profile.idmap, uid: user.uid, gid: user.gid, userName: user.name,
-                                      subuid: subuid, subgid: subgid, groups: user.groups)
-        var plan = try LaunchPlanner.plan(profile: profile, paths: paths, user: user, idmap: idmap,
-                                          extraArgs: extraArgs, hostEnvironment: environment,
-                                          hostWorkingDirectory: currentDirectory())
-        // The other planners add to the plan, each pure; the plan is computed once,
-        // here, and handed to the supervisor as data.
-        let confinement = try Confinement(profile: profile)
-        plan.seccompFilter = confinement.seccompFilter
-        plan.notices += confinement.notices
-        plan.environment = desktopPlanner(for: profile, home: plan.home).sessionEnvironment(adding: plan.environment)
-        // resolv.conf and hosts for the container's own network (the bridge is the veth gateway).
-        let gateway = profile.network.mode == .veth ? HostNetwork.ipv4Address(of: try bridge(for: profile)) : nil
-        let names = NetworkPlanner.plan(profile: profile, paths: paths, user: user, gateway: gateway)
-        plan.addMounts(names.mounts)
-        plan.notices += names.notices
-        if profile.network.mode == .host {
-            plan.notices.append("network.mode = \"host\": the app shares your network namespace (every host interface and abstract socket)")
-        }
+        let facts = HostFacts.live(user: user, paths: paths, environment: environment, workingDirectory: currentDirectory())
+        let plan = try LaunchComposer.plan(for: profile, extraArgs: extraArgs,
+                                           bridge: profile.network.mode == .veth ? try bridge(for: profile) : nil, facts: facts)
         log.debug("\(profile.name): planned in \(clock.elapsed): \(plan.summary)")
         return plan
     }
@@ -87,7 +70,8 @@ struct Engine {
             return .veth(bridge: try bridge(for: profile), helper: SandboxNetHelper.installed().path)
         case .pasta:
             return .pasta(pidFile: directory.stateDir(profile.name) + "/pasta.pid",
-                          arguments: ["--dns-forward", NetworkPlanner.pastaDNSAddress])
+                          arguments: PastaProcess.arguments(for: profile.network)
+                              + ["--dns-forward", NetworkPlanner.pastaDNSAddress])
         case .none, .host:
             return .none
         }
@@ -111,9 +95,10 @@ struct Engine {
         }
         // A minted X cookie and a loaded sound module are undone after the container stops.
         let stateDir = directory.stateDir(profile.name)
-        let teardown = profile.x11.mode == .untrusted || profile.pulse.mode == .module
-            ? [Paths.executablePath(), "_desktop-teardown", stateDir] : []
         let (level, file) = LogSetup.current
+        let logOptions = (level == .notice ? [] : ["--log-level", level.rawValue]) + (file.map { ["--log-file", $0] } ?? [])
+        let teardown = profile.x11.mode == .untrusted || profile.pulse.mode == .module
+            ? [Paths.executablePath(), "_desktop-teardown"] + logOptions + [stateDir] : []
         let spec = SupervisorPlan(plan: plan, persistent: false, runtimeDir: directory.root,
                                   profilePath: profile.sourcePath, profileFingerprint: profileFingerprint(path: profile.sourcePath),
                                   network: network, teardown: teardown, logLevel: level.rawValue, logFile: file)
@@ -130,7 +115,6 @@ struct Engine {
         return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    func readText(_ path: String) -> String { LiveHostFilesystem().contents(of: path) ?? "" }
 
     /// The container name an argument means: a profile name as written, or the
     /// name of a profile file given by path (which has to be read to know it).

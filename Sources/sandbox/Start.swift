@@ -41,8 +41,10 @@ struct DesktopTeardownCommand: ParsableCommand {
 
     func run() throws {
         _ = try global.bootstrap()
+        let clock = Stopwatch()
         for line in DesktopTeardown(stateDir: stateDir, hostEnvironment: Environment.current).run() {
             log.debug("desktop teardown: \(line)")
         }
+        log.debug("desktop torn down in \(clock.elapsed)")
     }
 }

@@ -77,7 +77,7 @@ test_install_validates_and_names_the_installed_binary() {
   cat "$file"
   local v; v=$(desktop-file-validate "$file" 2>&1) || fail "desktop-file-validate: $v"
   assert_eq "$v" "" "desktop-file-validate output"
-  assert_contains "$(cat "$file")" "Name=Desk App (sandboxed)"
+  assert_eq "$(grep '^Name=' "$file")" "Name=Desk App" "Name (desktop.name as written)"
   assert_contains "$(cat "$file")" "TryExec=$IT_PREFIX/bin/sandbox"
   assert_contains "$(cat "$file")" "X-Sandbox-Profile=deskapp"
   local argv; argv=$(exec_argv "$file" "file:///tmp/a b.txt")
@@ -98,6 +98,25 @@ test_exec_line_launches_the_app() {
   local out rc=0; out=$(it_as_user "${argv[@]}" 2>&1) || rc=$?
   [ "$rc" -eq 0 ] || fail "the launcher's command failed ($rc): $out"
   assert_contains "$out" "launched file:///tmp/x.txt"
+}
+
+# Issue 10 #4: the shipped profiles write "(sandboxed)" in desktop.name and the
+# launcher appended it again; a profile without desktop.name gets "NAME (sandboxed)".
+test_launcher_name_is_the_profiles_not_doubled() {
+  local file
+  sbx desktop install firefox >/dev/null
+  file="$(apps_dir)/sandbox-firefox.desktop"
+  assert_eq "$(grep '^Name=' "$file")" "Name=Firefox ESR (sandboxed)" "shipped firefox launcher"
+  sbx desktop remove firefox >/dev/null
+  it_profile nonameapp <<'EOF2'
+description = "An app whose profile has no desktop.name"
+command = ["/bin/true"]
+EOF2
+  sbx desktop install nonameapp >/dev/null
+  file="$(apps_dir)/sandbox-nonameapp.desktop"
+  assert_eq "$(grep '^Name=' "$file")" "Name=nonameapp (sandboxed)" "launcher without desktop.name"
+  local v; v=$(desktop-file-validate "$file" 2>&1) || fail "desktop-file-validate: $v"
+  sbx desktop remove nonameapp >/dev/null
 }
 
 test_xdg_data_home_is_honoured() {

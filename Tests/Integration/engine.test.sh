@@ -27,7 +27,7 @@ eng_wait() {
 }
 
 # Processes of the test user that belong to a container (our init, or anything under it).
-eng_container_procs() { pgrep -u "$IT_USER" -f 'sandbox-init|sleep 1000|sandbox _supervise' || true; }
+eng_container_procs() { pgrep -u "$IT_USER" -f 'sandbox-init|sleep 1000|sandbox-supervisor' || true; }
 
 eng_assert_nothing_left() {
   local name=${1:-itengine}
@@ -96,6 +96,58 @@ test_capabilities_dropped_and_no_new_privs() {
   out=$(sbx exec --root itengine -- sh -c 'mount -t tmpfs none /mnt 2>&1 && echo MOUNTED; hostname evil 2>&1 && echo RENAMED; true')
   assert_not_contains "$out" "MOUNTED"
   assert_not_contains "$out" "RENAMED"
+}
+
+# A TCP server on 127.0.0.1 inside the container and a client in another process
+# of the same container: prints the client's reply or its error.
+ENG_LOOPBACK_PROBE='
+python3 - <<"PY" &
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+open("/tmp/port", "w").write(str(s.getsockname()[1]))
+c, _ = s.accept(); c.sendall(b"pong over loopback\n"); c.close()
+PY
+server=$!
+for i in $(seq 1 50); do [ -s /tmp/port ] && break; sleep 0.1; done
+python3 -c "
+import socket, sys
+try:
+    c = socket.create_connection((\"127.0.0.1\", int(open(\"/tmp/port\").read())), timeout=5)
+    print(c.recv(100).decode().strip())
+except OSError as e:
+    print(\"CONNECT FAILED:\", e)
+    sys.exit(1)
+"
+rc=$?; kill $server 2>/dev/null; echo "links: $(awk -F: "NR > 2 {print \$1}" /proc/net/dev | tr -d " " | tr "\n" " ")"; exit $rc'
+
+# Issue 10 #3: a new network namespace starts with lo down, so network.mode =
+# "none" broke every app that talks to itself over 127.0.0.1 (ENETUNREACH).
+test_loopback_is_up_with_network_none() {
+  eng_profile itengine private '[network]
+mode = "none"'
+  out=$(sbx run itengine -- -c "$ENG_LOOPBACK_PROBE" 2>&1) || fail "loopback probe failed: $out"
+  echo "$out"
+  assert_contains "$out" "pong over loopback"
+  # Its own namespace, not the host's: lo is the only interface.
+  assert_eq "$(echo "$out" | sed -n 's/^links: //p' | sed 's/ *$//')" "lo" "interfaces inside"
+}
+
+# The same without a subordinate range: the child never becomes root inside
+# (single-id map), and still holds the namespace's capabilities to bring lo up.
+test_loopback_is_up_with_a_single_id_map() {
+  # A user of this run's own (runs side by side must not share it), without a subordinate range.
+  local u=$IT_USER-single
+  id "$u" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$u"
+  sed -i "/^$u:/d" /etc/subuid /etc/subgid
+  mkdir -p "/run/user/$(id -u $u)" && chown "$u:" "/run/user/$(id -u $u)" && chmod 700 "/run/user/$(id -u $u)"
+  local home; home=$(getent passwd $u | cut -d: -f6)
+  runuser -u $u -- mkdir -p "$home/.config/sandbox/profiles"
+  runuser -u $u -- sh -c "printf 'command = [\"/bin/sh\"]\n[home]\nmode = \"tmpfs\"\n[network]\nmode = \"none\"\n' > '$home/.config/sandbox/profiles/single.toml'"
+  out=$(it_as $u "$IT_PREFIX/bin/sandbox" run single -- -c "$ENG_LOOPBACK_PROBE" 2>&1) || fail "loopback probe failed: $out"
+  echo "$out"
+  pkill -KILL -u $u 2>/dev/null || true
+  assert_contains "$out" "pong over loopback"
+  assert_contains "$out" "links: lo"
 }
 
 test_readonly_binds_are_readonly() {
@@ -219,7 +271,7 @@ test_sigkill_of_the_supervisor_leaves_nothing_and_stale_state_is_cleaned() {
   eng_profile
   sbx run itengine -- -c 'sleep 1000' >/dev/null 2>&1 &
   eng_wait 'pgrep -u "$IT_USER" -fx "sleep 1000" >/dev/null' 50 || fail "app did not start"
-  sup=$(pgrep -u "$IT_USER" -f "sandbox _supervise" | head -n1)
+  sup=$(pgrep -u "$IT_USER" -f "sandbox-supervisor" | head -n1)
   [ -n "$sup" ] || fail "no supervisor"
   kill -KILL "$sup"
   eng_wait '[ -z "$(pgrep -u "$IT_USER" -f "sandbox-init|sleep 1000")" ]' 50 || fail "container survived its supervisor"

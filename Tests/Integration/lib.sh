@@ -4,10 +4,20 @@
 
 IT_USER=${IT_USER:-sbtest}          # the ordinary user who runs the sandbox
 IT_OTHER=${IT_OTHER:-sbother}       # a second user, for cross-user abuse tests
+IT_USER_SUBID=${IT_USER_SUBID:-400000}    # subuid/subgid bases given when useradd gave none
+IT_OTHER_SUBID=${IT_OTHER_SUBID:-500000}
 IT_STATE=${IT_STATE:-/tmp/sandbox-it}
 IT_PREFIX=$IT_STATE/prefix           # `make install PREFIX=` target, readable by the test user
 IT_LOGS=$IT_STATE/logs
 IT_DISPLAY_NUM=${IT_DISPLAY_NUM:-77}
+# No session bus for anything the tests start. Without DBUS_SESSION_BUS_ADDRESS a
+# libdbus program autolaunches a bus on the X display when dbus-x11 is installed
+# (as on every Debian desktop): the harness's PulseAudio and a second one a test
+# starts then share that bus, and the second exits with "D-Bus name
+# org.PulseAudio1 already taken". An address that cannot be reached stops the
+# autolaunch and leaves each server bus-less, as on a machine without dbus-x11.
+# A test that wants a bus of its own passes one in IT_EXTRA_ENV.
+IT_NO_SESSION_BUS=unix:path=/nonexistent/sandbox-it-no-session-bus
 export IT_USER IT_OTHER IT_STATE IT_PREFIX IT_LOGS
 
 it_uid() { id -u "${1:-$IT_USER}"; }
@@ -29,8 +39,8 @@ it_setup() {
   mkdir -p "$IT_STATE" "$IT_LOGS" && chmod 755 "$IT_STATE"
   # Xvfb and pulseaudio run as the test user and log here.
   chmod 1777 "$IT_LOGS"
-  it_make_user "$IT_USER" 400000 || return 1
-  it_make_user "$IT_OTHER" 500000 || return 1
+  it_make_user "$IT_USER" "$IT_USER_SUBID" || return 1
+  it_make_user "$IT_OTHER" "$IT_OTHER_SUBID" || return 1
   # Install the release build where the test users can read it.
   rm -rf "$IT_PREFIX"
   make -C "$IT_ROOT" --no-print-directory install PREFIX="$IT_PREFIX" >"$IT_LOGS/install.log" 2>&1 \
@@ -99,6 +109,7 @@ it_as() {
     PATH="$IT_PREFIX/bin:/usr/local/bin:/usr/bin:/bin" \
     XDG_RUNTIME_DIR="$(it_runtime "$u")" \
     DISPLAY=":$IT_DISPLAY_NUM" XAUTHORITY="$home/.Xauthority" \
+    DBUS_SESSION_BUS_ADDRESS="$IT_NO_SESSION_BUS" \
     ${IT_EXTRA_ENV:-} "$@"
 }
 

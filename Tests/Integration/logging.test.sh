@@ -46,7 +46,7 @@ test_debug_log_file_has_the_launcher_and_supervisor_stages() {
   assert_contains "$text" "profile itlog loaded from $(it_home)/.config/sandbox/profiles/itlog.toml"
   assert_contains "$text" "itlog: planned in"
   assert_contains "$text" "namespaces [user mount pid ipc uts net cgroup]"
-  assert_contains "$text" "itlog: supervisor reported READY after"
+  assert_contains "$text" "itlog: supervisor reported ready after"
   assert_contains "$text" "itlog: session /bin/true exited with status 0"
   # supervisor: spawn stages, desktop, teardown
   assert_contains "$text" "itlog: clone3: init pid"
@@ -58,10 +58,10 @@ test_debug_log_file_has_the_launcher_and_supervisor_stages() {
   assert_contains "$text" "itlog: container started in"
   assert_contains "$text" "exited (exit status 0); tearing down"
   assert_contains "$text" "pulse: unloaded module"
-  assert_contains "$text" "itlog: desktop torn down in"
+  assert_contains "$text" "desktop torn down in"
   # Two processes wrote it: the launcher and the supervisor (its own pid).
   local launcher supervisor
-  launcher=$(grep -F "supervisor reported READY" "$file" | sed -n 's/.* sandbox\[\([0-9]*\)\].*/\1/p')
+  launcher=$(grep -F "supervisor reported ready" "$file" | sed -n 's/.* sandbox\[\([0-9]*\)\].*/\1/p')
   supervisor=$(grep -F "container spawned in" "$file" | sed -n 's/.* sandbox\[\([0-9]*\)\].*/\1/p')
   [ -n "$launcher" ] && [ -n "$supervisor" ] || fail "no pids in the log lines"
   [ "$launcher" != "$supervisor" ] || fail "the supervisor's lines carry the launcher's pid $launcher"

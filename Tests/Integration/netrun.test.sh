@@ -38,7 +38,7 @@ nr_setup() {
 nr_cleanup() {
   local p
   # Containers this test started (supervisors of the test user's nr* profiles), by pid.
-  for p in $(pgrep -u "$IT_USER" -f "sandbox _supervise .*/nr[a-z0-9]*\.toml" || true); do kill -KILL "$p" 2>/dev/null || true; done
+  for p in $(pgrep -u "$IT_USER" -f "sandbox-supervisor nr[a-z0-9]*$" || true); do kill -KILL "$p" 2>/dev/null || true; done
   for p in "${NR_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   ip netns del "$NR_NS" 2>/dev/null || true
   rm -rf "/etc/netns/$NR_NS"
@@ -116,7 +116,7 @@ nr_wait() {
 nr_sbx_links() { ip -n "$NR_NS" -o link show master "$NR_BR" 2>/dev/null | grep -c ' sbx' || true; }
 nr_lease_count() { cat "$NR_LEASES" 2>/dev/null | grep -c . || true; }
 nr_state_dir() { echo "$(it_runtime)/sandbox/$1"; }
-nr_supervisor() { pgrep -u "$IT_USER" -f "sandbox _supervise .*/$1\.toml" || true; }
+nr_supervisor() { pgrep -u "$IT_USER" -f "sandbox-supervisor $1$" || true; }
 
 # The container's address, route and a real TCP connection to the bridge's
 # address; while it runs, one veth on the bridge and one lease; after it stops,
@@ -261,17 +261,21 @@ test_netrun_none_gives_only_loopback_and_host_shares_the_namespace() {
 # pasta: the container gets an interface, reaches a TCP server on an address
 # of the test namespace, and resolves names through pasta's DNS forwarding to
 # the "host's" loopback stub; pasta is gone after the stop.
-test_netrun_pasta_reaches_the_namespace_and_resolves_through_it() {
-  nr_setup
+# pasta copies the address and default route of the interface with the
+# default route: an uplink pair in the test namespace (10.205.0.1, gateway .254).
+nr_pasta_uplink() {
   command -v pasta >/dev/null || fail "pasta is not installed (scripts/install-deps.sh installs passt)"
   chmod 666 /dev/net/tun      # as desktops ship it (udev); restored on exit
-  # pasta copies the address and default route of the interface with the
-  # default route: an uplink pair in the test namespace.
   ip -n "$NR_NS" link add nrup type veth peer name nrupp
   ip -n "$NR_NS" addr add 10.205.0.1/24 dev nrup
   ip -n "$NR_NS" link set nrup up
   ip -n "$NR_NS" link set nrupp up
   ip -n "$NR_NS" route add default via 10.205.0.254
+}
+
+test_netrun_pasta_reaches_the_namespace_and_resolves_through_it() {
+  nr_setup
+  nr_pasta_uplink
   local token; token=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
   # The bridge's address: local to the test namespace, not the one pasta copies.
   nr_server "$NR_GW" 8091 "$token"
@@ -289,6 +293,63 @@ test_netrun_pasta_reaches_the_namespace_and_resolves_through_it() {
   assert_contains "$(cat "$NR_TMP/dns.log")" "pasta.it.example 1"
   nr_wait '[ -z "$(pgrep -u "$IT_USER" -x pasta)" ]' 50 || fail "pasta outlived the container"
   nr_wait '[ ! -e "$(nr_state_dir nrpasta)" ]' 50 || fail "state dir left"
+}
+
+# Issue 9 #5: pasta's defaults mapped the gateway address to the host's
+# loopback, forwarded the container's 127.0.0.1:PORT to every port bound on the
+# host's loopback (-T auto), and opened every port the app bound on all of the
+# host's interfaces (-t auto). Now: outbound only. A host service on 127.0.0.1
+# is not reachable from inside at 127.0.0.1 nor through the gateway address;
+# a port the app listens on inside is not opened on the host.
+test_netrun_pasta_is_outbound_only_no_host_loopback_no_inbound_ports() {
+  nr_setup
+  nr_pasta_uplink
+  local token; token=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+  nr_server 127.0.0.1 8092 "$token"          # the "host's" loopback-only service
+  nr_server "$NR_GW" 8091 "$token-lan"       # a host address, reachable like any machine's
+  nr_profile nrpasta pasta
+  local probe='
+try() {  # ADDR PORT: the first line a TCP server sends, or CLOSED
+  timeout 4 bash -c "exec 5<>/dev/tcp/$1/$2 && head -n 1 <&5" 2>/dev/null || echo CLOSED
+}
+echo "lan: $(try '"$NR_GW"' 8091)"
+echo "loopback: $(try 127.0.0.1 8092)"
+echo "gateway: $(try 10.205.0.254 8092)"
+python3 -c "
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((\"0.0.0.0\", 8093)); s.listen(8)
+print(\"LISTENING\", flush=True)
+s.settimeout(8)
+try:
+    while True:
+        c, peer = s.accept(); print(\"INBOUND from\", peer[0], flush=True); c.close()
+except socket.timeout:
+    pass
+" &
+sleep 0.5
+echo "own: $(python3 -c "import socket; c = socket.create_connection((\"127.0.0.1\", 8093), 3); print(\"ok\")" 2>&1 | tail -n 1)"
+wait'
+  nr_sbx run nrpasta -- -c "$probe" >"$NR_TMP/inside.out" 2>&1 &
+  local runner=$!
+  nr_wait 'grep -q LISTENING "$NR_TMP/inside.out"' 150 || fail "the listener inside did not start: $(cat "$NR_TMP/inside.out")"
+  # pasta's "auto" scans the container's bound ports every second: give it three.
+  local i opened=""
+  for i in $(seq 1 15); do
+    if ip netns exec "$NR_NS" ss -Hltn "sport = :8093" | grep -q .; then opened="listening on the host: $(ip netns exec "$NR_NS" ss -Hltn "sport = :8093")"; break; fi
+    if ip netns exec "$NR_NS" timeout 1 bash -c "exec 5<>/dev/tcp/10.205.0.1/8093" 2>/dev/null; then opened="connect to 10.205.0.1:8093 succeeded"; break; fi
+    if ip netns exec "$NR_NS" timeout 1 bash -c "exec 5<>/dev/tcp/127.0.0.1/8093" 2>/dev/null; then opened="connect to 127.0.0.1:8093 succeeded"; break; fi
+    sleep 0.2
+  done
+  wait "$runner" || true
+  local out; out=$(cat "$NR_TMP/inside.out")
+  echo "$out"
+  [ -z "$opened" ] || fail "the app's port 8093 was opened on the host: $opened"
+  assert_contains "$out" "lan: $token-lan" "outbound to a host address (the control: pasta works)"
+  assert_contains "$out" "own: ok" "the app's own listener over its loopback (the control: it listened)"
+  assert_contains "$out" "loopback: CLOSED" "the host's 127.0.0.1:8092 from inside at 127.0.0.1"
+  assert_contains "$out" "gateway: CLOSED" "the host's 127.0.0.1:8092 through the gateway address"
+  assert_not_contains "$out" "$token " "the loopback service's answer"
 }
 
 # DNS for veth containers when the host resolves through a loopback stub

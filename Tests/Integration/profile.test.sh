@@ -192,7 +192,7 @@ test_profiles_other_users_can_change_are_refused() {
   out=$(pf_sbx "$cfg" profile show demo 2>&1) || rc=$?
   echo "$out"
   assert_eq "$rc" "1" "exit status"
-  assert_contains "$out" "$dir/demo.toml: refusing to use it: its file $dir/demo.toml is owned by uid $(it_uid "$IT_OTHER"), not by you ($(it_uid)) or root"
+  assert_contains "$out" "$dir/demo.toml: refusing to use it: its file $dir/demo.toml is owned by uid $(it_uid "$IT_OTHER") ($IT_OTHER), not by you ($(it_uid)) or root"
   assert_not_contains "$out" "pwned"
   # Even the user's own file is refused while the directory is world-writable:
   # the other user could replace it at any time.
@@ -200,16 +200,62 @@ test_profiles_other_users_can_change_are_refused() {
   echo 'command = ["xeyes"]' | pf_write "$dir/mine.toml"
   rc=0; out=$(pf_sbx "$cfg" profile check mine 2>&1) || rc=$?
   assert_eq "$rc" "1" "exit status (world-writable directory)"
-  assert_contains "$out" "its directory $dir is writable by every user (mode 1777)"
+  assert_contains "$out" "its directory $dir is writable by every user (mode 1777, owner uid $(it_uid) ($IT_USER))"
   # And a world-writable file in a safe directory.
   chmod 755 "$dir"
   chmod 666 "$dir/mine.toml"
   rc=0; out=$(pf_sbx "$cfg" profile check mine 2>&1) || rc=$?
   assert_eq "$rc" "1" "exit status (world-writable file)"
-  assert_contains "$out" "its file $dir/mine.toml is writable by every user (mode 666)"
+  assert_contains "$out" "its file $dir/mine.toml is writable by every user (mode 666, owner uid $(it_uid) ($IT_USER))"
+  assert_contains "$out" "run: chmod o-w '$dir/mine.toml'"
   chmod 644 "$dir/mine.toml"
   pf_sbx "$cfg" profile check mine >/dev/null || fail "the repaired profile should check clean"
   rm -rf "$cfg"
+}
+
+# Issue 9 #6: trust used to stop at the file's own directory. Here the profile,
+# its directory and the file are the user's, but the grandparent directory
+# belongs to the second test user, who could rename it away and put a tree of
+# their own (and a profile that runs anything as the user) in its place.
+test_a_grandparent_directory_of_another_user_is_refused() {
+  local cfg; cfg=$(pf_config_home)
+  local dir="$cfg/sandbox/profiles" seen; seen=$(runuser -u "$IT_USER" -- mktemp -d /tmp/sandbox-it-trust.XXXXXX)
+  local marker="$seen/ran"
+  runuser -u "$IT_USER" -- mkdir -p "$dir"
+  printf 'command = ["sh", "-c", "touch %s"]\n[[mount]]\nsource = "%s"\ntarget = "%s"\nreadonly = false\n' \
+    "$marker" "$seen" "$seen" | pf_write "$dir/mine.toml"
+  echo 'stop_timeout = 3' | pf_write "$cfg/sandbox/config.toml"
+  # Before: the profile runs (the marker shows on the host).
+  pf_sbx "$cfg" run mine || fail "the profile should run before the chown"
+  [ -e "$marker" ] || fail "the marker did not appear: the check below would prove nothing"
+  rm -f "$marker"
+  chown "$IT_OTHER:" "$cfg/sandbox"                    # the grandparent of mine.toml
+  local out rc=0
+  out=$(pf_sbx "$cfg" run mine 2>&1) || rc=$?
+  echo "$out"
+  [ "$rc" -ne 0 ] || fail "run accepted a profile below another user's directory"
+  [ ! -e "$marker" ] || fail "the profile's command ran"
+  assert_contains "$out" "$dir/mine.toml: refusing to use it: its directory $cfg/sandbox is owned by uid $(it_uid "$IT_OTHER") ($IT_OTHER), not by you ($(it_uid)) or root (mode 755)"
+  assert_contains "$out" "as root: chown $IT_USER '$cfg/sandbox'"
+  # config.toml sits below the same directory: refused too.
+  assert_contains "$out" "$cfg/sandbox/config.toml: refusing to use it: its directory $cfg/sandbox is owned by uid $(it_uid "$IT_OTHER")"
+  chown "$IT_USER:" "$cfg/sandbox"
+  # An include whose grandparent belongs to the other user.
+  local shared; shared=$(mktemp -d /tmp/sandbox-it-shared.XXXXXX)
+  chmod 755 "$shared"; chown "$IT_OTHER:" "$shared"
+  mkdir -p "$shared/fragments/gui"
+  echo '[env]' >"$shared/fragments/gui/extra.toml"
+  chown "$IT_USER:" "$shared/fragments" "$shared/fragments/gui" "$shared/fragments/gui/extra.toml"
+  printf 'include = ["%s"]\ncommand = ["true"]\n' "$shared/fragments/gui/extra.toml" | pf_write "$dir/inc.toml"
+  rc=0; out=$(pf_sbx "$cfg" profile check inc 2>&1) || rc=$?
+  echo "$out"
+  assert_eq "$rc" "1" "exit status (include)"
+  assert_contains "$out" "$shared/fragments/gui/extra.toml: refusing to use it: its directory $shared is owned by uid $(it_uid "$IT_OTHER") ($IT_OTHER)"
+  # Repaired (root takes the directory back), both are fine again.
+  chown root: "$shared"
+  pf_sbx "$cfg" profile check inc >/dev/null || fail "include below a root-owned directory refused"
+  pf_sbx "$cfg" profile check mine >/dev/null || fail "the repaired profile should check clean"
+  rm -rf "$cfg" "$shared" "$seen"
 }
 
 # Syntax errors name the line; input that makes the bundled toml++ assert

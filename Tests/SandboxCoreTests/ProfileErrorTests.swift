@@ -195,7 +195,8 @@ import Glibc
         chmod(file, 0o666)
         let errs = store.errors(loading: "app")
         #expect(errs.map(\.kind) == [.unsafeFile])
-        #expect(errs.first?.description.hasPrefix("\(file): refusing to use it: its file \(file) is writable by every user (mode 666)") == true, "\(errs)")
+        #expect(errs.first?.description.hasPrefix("\(file): refusing to use it: its file \(file) is writable by every user (mode 666, owner ") == true, "\(errs)")
+        #expect(errs.first?.hint == "run: chmod o-w '\(file)'")
     }
 
     @Test func fragmentInAWorldWritableDirectoryIsRefused() {
@@ -203,7 +204,7 @@ import Glibc
         defer { tree.remove() }
         let store = tree.store()
         let frag = tree.write("shared/gui.toml", "")
-        chmod(tree.root + "/shared", 0o1777)
+        chmod(tree.root + "/shared", 0o1777)     // sticky does not help the directory a file is found in
         tree.write("\(tree.userDir)/app.toml", "include = [\"../../../shared/gui.toml\"]\n")
         let errs = store.errors(loading: "app")
         #expect(errs.map(\.kind) == [.unsafeFile], "\(errs)")
@@ -236,5 +237,129 @@ import Glibc
         } catch {
             #expect(error.errors.map(\.kind) == [.unsafeFile])
         }
+    }
+
+    // Issue 9 #6: trust does not stop at the file's own directory.
+
+    @Test func worldWritableGrandparentIsRefusedWithItsModeAndTheFix() {
+        let tree = TempTree()
+        defer { tree.remove() }
+        let store = tree.store()
+        tree.write("\(tree.userDir)/app.toml", "command = [\"true\"]\n")
+        let grandparent = tree.root + "/config"           // config/sandbox/profiles/app.toml
+        chmod(grandparent, 0o777)
+        let errs = store.errors(loading: "app")
+        #expect(errs.map(\.kind) == [.unsafeFile], "\(errs)")
+        #expect(errs.first?.message.contains("its directory \(grandparent) is writable by every user (mode 777, owner ") == true, "\(errs)")
+        #expect(errs.first?.hint?.hasPrefix("run: chmod o-w '\(grandparent)'") == true, "\(errs)")
+        chmod(grandparent, 0o1777)                       // sticky: nobody else can rename what is in it
+        #expect(store.errors(loading: "app").isEmpty)
+        chmod(grandparent, 0o755)
+        #expect(store.errors(loading: "app").isEmpty)
+    }
+
+    @Test(.enabled(if: getuid() == 0, "chown to another uid needs root"))
+    func grandparentOfAnotherUserIsRefusedForProfilesIncludesAndConfig() {
+        let tree = TempTree()
+        defer { tree.remove() }
+        let store = tree.store()
+        tree.write("\(tree.userDir)/app.toml", "include = [\"frag\"]\n")
+        tree.write("\(tree.systemDir)/frag.toml", "")
+        let config = tree.write("config/sandbox/config.toml", "")
+        let userGrandparent = tree.root + "/config"
+        chown(userGrandparent, 1234, 1234)
+        var errs = store.errors(loading: "app")
+        // The profile, then config.toml (read with every load), which sits below the same directory.
+        #expect(errs.map(\.kind) == [.unsafeFile, .unsafeFile], "\(errs)")
+        #expect(errs.map(\.location.file) == [tree.root + "/\(tree.userDir)/app.toml", config], "\(errs)")
+        #expect(errs.first?.message.contains("its directory \(userGrandparent) is owned by uid 1234") == true, "\(errs)")
+        #expect(errs.first?.message.contains("not by you (1000) or root (mode 755)") == true, "\(errs)")
+        #expect(errs.first?.hint?.hasPrefix("as root: chown alice '\(userGrandparent)'") == true, "\(errs)")
+        do throws(ProfileErrors) {
+            _ = try store.userConfig()
+            Issue.record("accepted \(config) below a directory of uid 1234")
+        } catch {
+            #expect(error.errors.first?.message.contains("its directory \(userGrandparent) is owned by uid 1234") == true, "\(error)")
+        }
+        chown(userGrandparent, 1000, 1000)              // the user's own: fine
+        #expect(store.errors(loading: "app").isEmpty)
+        // The include's grandparent (tree root/etc) of another user.
+        chown(tree.root + "/etc", 1234, 1234)
+        errs = store.errors(loading: "app")
+        #expect(errs.map(\.kind) == [.unsafeFile], "\(errs)")
+        #expect(errs.first?.location.file.hasSuffix("frag.toml") == true, "\(errs)")
+        #expect(errs.first?.message.contains("its directory \(tree.root)/etc is owned by uid 1234") == true, "\(errs)")
+    }
+
+    @Test(.enabled(if: getuid() == 0, "chown to another uid needs root"))
+    func aNamePlantedInAStickyDirectoryIsRefused() {
+        let tree = TempTree()
+        defer { tree.remove() }
+        let store = tree.store()
+        // shared/ is sticky and world-writable like /tmp; another user got there first.
+        let real = tree.write("real/frag.toml", "")
+        tree.mkdirs(tree.root + "/shared")
+        chmod(tree.root + "/shared", 0o1777)
+        symlink(tree.root + "/real", tree.root + "/shared/planted")
+        lchown(tree.root + "/shared/planted", 1234, 1234)
+        tree.write("\(tree.userDir)/app.toml", "include = [\"\(tree.root)/shared/planted/frag.toml\"]\n")
+        let errs = store.errors(loading: "app")
+        #expect(errs.map(\.kind) == [.unsafeFile], "\(errs)")
+        #expect(errs.first?.message.contains("its symlink \(tree.root)/shared/planted is owned by uid 1234") == true, "\(errs)")
+        // The same link made by the user (root here) is fine: nobody else can replace it.
+        lchown(tree.root + "/shared/planted", 0, 0)
+        #expect(store.errors(loading: "app").isEmpty, "\(real)")
+    }
+}
+
+/// The decision itself, from described stat results (no file system).
+@Suite struct ProfileTrustRule {
+    func e(_ kind: TrustEntry.Kind, uid: UInt32 = 1000, gid: UInt32 = 1000, _ mode: UInt32) -> TrustEntry {
+        TrustEntry(path: "/p", kind: kind, uid: uid, gid: gid, mode: mode)
+    }
+
+    @Test func ownerMustBeTheUserOrRoot() {
+        #expect(ProfileTrust.judge(e(.directory, uid: 1000, 0o755), uid: 1000, gid: 1000) == nil)
+        #expect(ProfileTrust.judge(e(.directory, uid: 0, 0o755), uid: 1000, gid: 1000) == nil)
+        let other = e(.directory, uid: 1001, 0o755)
+        #expect(ProfileTrust.judge(other, uid: 1000, gid: 1000) == .ownedByOther(other))
+        let link = e(.symlink, uid: 1001, 0o777)
+        #expect(ProfileTrust.judge(link, uid: 1000, gid: 1000) == .ownedByOther(link))
+    }
+
+    @Test func writeBitsForOthersAndForeignGroups() {
+        let world = e(.directory, 0o757)
+        #expect(ProfileTrust.judge(world, uid: 1000, gid: 1000) == .writableByEveryone(world))
+        let foreignGroup = e(.file, gid: 50, 0o664)
+        #expect(ProfileTrust.judge(foreignGroup, uid: 1000, gid: 1000) == .writableByGroup(foreignGroup))
+        // The user's own primary group (user-private groups): fine.
+        #expect(ProfileTrust.judge(e(.directory, gid: 1000, 0o775), uid: 1000, gid: 1000) == nil)
+        // A symlink's mode means nothing.
+        #expect(ProfileTrust.judge(e(.symlink, 0o777), uid: 1000, gid: 1000) == nil)
+    }
+
+    @Test func stickyHelpsAncestorDirectoriesOnly() {
+        #expect(ProfileTrust.judge(e(.directory, uid: 0, 0o1777), uid: 1000, gid: 1000) == nil)   // /tmp above
+        var holding = e(.directory, uid: 1000, 0o1777)
+        holding.holdsFile = true                                    // names are looked up here
+        #expect(ProfileTrust.judge(holding, uid: 1000, gid: 1000) == .writableByEveryone(holding))
+        let stickyFile = e(.file, uid: 0, 0o1666)
+        #expect(ProfileTrust.judge(stickyFile, uid: 1000, gid: 1000) == .writableByEveryone(stickyFile))
+        let othersTmp = e(.directory, uid: 1001, 0o1777)
+        #expect(ProfileTrust.judge(othersTmp, uid: 1000, gid: 1000) == .ownedByOther(othersTmp))
+    }
+
+    @Test func theOverflowUIDCountsAsRootOnlyInANestedUserNamespace() {
+        let home = e(.directory, uid: 65534, 0o755)          // /home seen from `unshare -Ur`
+        #expect(ProfileTrust.judge(home, uid: 0, gid: 0, unmappedOwner: 65534) == nil)
+        #expect(ProfileTrust.judge(home, uid: 1000, gid: 1000) == .ownedByOther(home))   // the initial namespace: user nobody
+        let open = e(.directory, uid: 65534, 0o777)
+        #expect(ProfileTrust.judge(open, uid: 0, gid: 0, unmappedOwner: 65534) == .writableByEveryone(open))
+    }
+
+    @Test func theFirstProblemFromTheFileUpwardsIsReported() {
+        let chain = [e(.file, 0o644), e(.directory, 0o755), e(.directory, uid: 1001, 0o755), e(.directory, uid: 0, 0o777)]
+        #expect(ProfileTrust.firstProblem(chain, uid: 1000, gid: 1000) == .ownedByOther(chain[2]))
+        #expect(ProfileTrust.firstProblem(Array(chain.prefix(2)), uid: 1000, gid: 1000) == nil)
     }
 }

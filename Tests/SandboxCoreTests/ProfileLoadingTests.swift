@@ -258,3 +258,57 @@ import Testing
         #expect(try store.load("app").network.mode == .pasta)
     }
 }
+
+/// Issue 9 #5: pasta is outbound only unless the profile names ports.
+@Suite struct PastaPortKeys {
+    @Test func portsAreReadForPastaAndShownAgain() throws {
+        let tree = TempTree()
+        defer { tree.remove() }
+        let store = tree.store()
+        tree.write("\(tree.userDir)/dev.toml", """
+            [network]
+            mode = "pasta"
+            inbound_tcp = [8080, 8081]
+            inbound_udp = [5353]
+            host_loopback_tcp = [631]
+            host_loopback_udp = [53]
+            """)
+        let p = try store.load("dev")
+        #expect(p.network.inboundTCP == [8080, 8081] && p.network.inboundUDP == [5353])
+        #expect(p.network.hostLoopbackTCP == [631] && p.network.hostLoopbackUDP == [53])
+        let shown = TOMLEmitter.emit(p)
+        #expect(shown.contains("inbound_tcp = [8080, 8081]\n") && shown.contains("host_loopback_udp = [53]\n"), "\(shown)")
+        var again = try store.parse(source: shown, file: p.sourcePath, name: "dev")
+        again.include = p.include
+        #expect(again == p)
+        // Nothing named: nothing shown, nothing open.
+        tree.write("\(tree.userDir)/plain.toml", "[network]\nmode = \"pasta\"\n")
+        let plain = try store.load("plain")
+        #expect(plain.network.inboundTCP.isEmpty && plain.network.hostLoopbackTCP.isEmpty)
+        #expect(!TOMLEmitter.emit(plain).contains("inbound_"))
+    }
+
+    @Test func badPortListsNameTheKey() {
+        let tree = TempTree()
+        defer { tree.remove() }
+        let store = tree.store()
+        func errors(_ body: String) -> [ProfileError] {
+            tree.write("\(tree.userDir)/bad.toml", body)
+            return store.errors(loading: "bad")
+        }
+        var e = errors("[network]\nmode = \"none\"\ninbound_tcp = [8080]\n")
+        #expect(e.count == 1 && e.first?.kind == .badValue, "\(e)")
+        #expect(e.first?.description.contains(":3: key 'network.inbound_tcp': inbound_tcp only applies to network.mode = \"pasta\" (this profile has \"none\")") == true, "\(e)")
+        e = errors("[network]\nmode = \"pasta\"\nhost_loopback_tcp = [0, 70000]\n")
+        #expect(e.map(\.kind) == [.badValue, .badValue], "\(e)")
+        #expect(e.first?.description.contains("port 0 in host_loopback_tcp is out of range") == true, "\(e)")
+        e = errors("[network]\nmode = \"pasta\"\ninbound_udp = [53, 53]\n")
+        #expect(e.first?.description.contains("port 53 is listed twice in inbound_udp") == true, "\(e)")
+        e = errors("[network]\nmode = \"pasta\"\ninbound_tcp = [\"8080\"]\n")
+        #expect(e.first?.kind == .wrongType, "\(e)")
+        e = errors("[network]\nmode = \"pasta\"\ninbound_tcp = 8080\n")
+        #expect(e.first?.description.contains("write inbound_tcp = [8080]") == true, "\(e)")
+        // An empty list is fine with any mode.
+        #expect(errors("[network]\nmode = \"veth\"\ninbound_tcp = []\n").isEmpty)
+    }
+}

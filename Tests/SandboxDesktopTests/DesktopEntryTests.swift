@@ -8,7 +8,7 @@ import Glibc
 private func chrome() -> Profile {
     var p = Profile(name: "chrome", sourcePath: "/tmp/chrome.toml")
     p.description = "Google Chrome from Google's repository"
-    p.desktop.name = "Google Chrome"
+    p.desktop.name = "Google Chrome (sandboxed)"
     p.desktop.icon = "/opt/google/chrome/product_logo_256.png"
     p.desktop.categories = ["Network", "WebBrowser"]
     p.desktop.mimeTypes = ["text/html", "x-scheme-handler/https"]
@@ -34,13 +34,36 @@ private func chrome() -> Profile {
         """)
 }
 
-@Test func nameFallsBackToDescriptionThenProfileName() {
+@Test func nameIsDesktopNameAsWrittenElseProfileName() {
     var p = Profile(name: "calc", sourcePath: "/x")
     #expect(DesktopEntry(profile: p, sandboxPath: "/b").displayName == "calc (sandboxed)")
-    p.description = "A calculator"
-    #expect(DesktopEntry(profile: p, sandboxPath: "/b").displayName == "A calculator (sandboxed)")
+    p.description = "A calculator"          // the Comment, not the name
+    #expect(DesktopEntry(profile: p, sandboxPath: "/b").displayName == "calc (sandboxed)")
+    p.desktop.name = ""
+    #expect(DesktopEntry(profile: p, sandboxPath: "/b").displayName == "calc (sandboxed)")
     p.desktop.name = "Calculator"
-    #expect(DesktopEntry(profile: p, sandboxPath: "/b").displayName == "Calculator (sandboxed)")
+    #expect(DesktopEntry(profile: p, sandboxPath: "/b").displayName == "Calculator")
+    p.desktop.name = "Firefox ESR (sandboxed)"
+    #expect(DesktopEntry(profile: p, sandboxPath: "/b").displayName == "Firefox ESR (sandboxed)")
+}
+
+/// Issue 10 #4: every shipped profile's launcher says "(sandboxed)" once, not twice.
+@Test(arguments: ["demo", "firefox", "chromium", "google-chrome", "steam", "skype"])
+func shippedLauncherNamesAreNotDoubled(name: String) throws {
+    // Tests/SandboxDesktopTests/DesktopEntryTests.swift -> <checkout>/Profiles
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)
+    let dir = parts.joined(separator: "/") + "/Profiles"
+    let paths = Paths(configDir: "/nonexistent/sandbox", dataDir: "/nonexistent/data", runtimeDir: "/nonexistent/run",
+                      profileDirs: [dir])
+    var store = ProfileStore(paths: paths, user: UserIdentity(uid: 1000, gid: 1000, name: "alice", home: "/home/alice"))
+    store.subuidFile = "/nonexistent/subuid"
+    store.subgidFile = "/nonexistent/subgid"
+    let profile = try store.load(name)
+    let entry = DesktopEntry(profile: profile, sandboxPath: "/usr/bin/sandbox")
+    #expect(entry.displayName == profile.desktop.name)
+    #expect(entry.text.contains("\nName=\(profile.desktop.name ?? "")\n"))
+    #expect(entry.displayName.ranges(of: "sandboxed").count <= 1, "\(entry.displayName)")
 }
 
 @Test func noFieldCodeWithoutMimeTypes() {

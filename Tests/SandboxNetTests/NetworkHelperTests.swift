@@ -150,6 +150,94 @@ func pastaConfiguresTheNamespaceAndStops() throws {
     #expect(gone, "pasta still runs after stop()")
 }
 
+/// Issue 9 #5: pasta's own defaults open the host both ways; ours are outbound only,
+/// opened per named port, inbound on the host's loopback only.
+@Test func pastaArgumentsAreOutboundOnlyUnlessPortsAreNamed() {
+    #expect(PastaProcess.outboundOnly == ["--no-map-gw", "-t", "none", "-u", "none", "-T", "none", "-U", "none"])
+    // The supervisor's default and the launcher's plan for a profile without forwards agree.
+    #expect(PastaProcess.arguments(for: Profile.Network()) == PastaProcess.outboundOnly)
+    var net = Profile.Network()
+    net.mode = .pasta
+    net.inboundTCP = [8080, 8081]
+    net.hostLoopbackUDP = [53, 5353]
+    #expect(PastaProcess.arguments(for: net) == ["--no-map-gw", "-t", "127.0.0.1/8080", "-t", "127.0.0.1/8081", "-u", "none",
+                                                 "-T", "none", "-U", "53,5353"])
+}
+
+/// The named ports, end to end through a real pasta: the container reaches the
+/// host loopback port it names and no other; the host reaches the container's
+/// named port at 127.0.0.1 only.
+@Test(.enabled(if: HostCommand.find("pasta") != nil && HostCommand.find("python3") != nil
+               && access("/dev/net/tun", R_OK | W_OK) == 0,
+               "needs pasta, python3 and a usable /dev/net/tun (desktops: 0666 via udev)"))
+func pastaOpensOnlyTheNamedPorts() throws {
+    let started = try HostCommand(["/bin/sh", "-c",
+        "unshare --user --map-root-user --net sleep 60 </dev/null >/dev/null 2>&1 & echo $!"]).run(passing: [])
+    let pid = try #require(Int32(started.output.split(separator: "\n").first ?? ""))
+    defer {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
+    var own = stat(), theirs = stat()
+    for _ in 0..<100 {
+        stat("/proc/self/ns/net", &own)
+        if stat("/proc/\(pid)/ns/net", &theirs) == 0 && theirs.st_ino != own.st_ino { break }
+        usleep(20_000)
+    }
+    var template = Array("/tmp/sbxnet-pasta.XXXXXX".utf8CString)
+    try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil })
+    let dir = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    defer { _ = try? HostCommand(["/bin/rm", "-rf", dir]).run(passing: []) }
+
+    // Ports of our own (other test runs may share the machine).
+    let base = 20000 + Int(getpid() % 10000) * 3
+    let (named, other, inbound) = (base, base + 1, base + 2)
+    var net = Profile.Network()
+    net.mode = .pasta
+    net.hostLoopbackTCP = [named]
+    net.inboundTCP = [inbound]
+    // Host loopback services first: pasta reads which ports exist only for "auto".
+    let servers = try HostCommand(["/bin/sh", "-c", """
+        for p in \(named) \(other); do
+          timeout 30 python3 -c 'import socket, sys
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+        while True:
+            c, _ = s.accept(); c.sendall(b"host-" + sys.argv[1].encode() + b"\\n"); c.close()' $p </dev/null >/dev/null 2>&1 &
+          echo $!
+        done
+        sleep 0.5
+        """]).run(passing: [])
+    #expect(servers.status == 0)
+    // `timeout` passes the SIGTERM on to its python.
+    defer { for p in servers.output.split(separator: "\n").compactMap({ Int32($0) }) { kill(p, SIGTERM) } }
+
+    let pasta = try PastaProcess.start(containerPID: pid, pidFile: dir + "/pasta.pid",
+                                       executable: HostCommand.find("pasta") ?? "/usr/bin/pasta",
+                                       forwarding: PastaProcess.arguments(for: net), extraArguments: getuid() == 0 ? ["--runas", "0"] : [])
+    defer { pasta.stop() }
+    let script = """
+        inside() { /usr/bin/nsenter -t \(pid) -U -n --preserve-credentials "$@"; }
+        try() { timeout 3 bash -c "exec 5<>/dev/tcp/127.0.0.1/$1 && head -n 1 <&5" 2>/dev/null || echo CLOSED; }
+        echo "named: $(inside bash -c "$(declare -f try); try \(named)")"
+        echo "other: $(inside bash -c "$(declare -f try); try \(other)")"
+        inside timeout 10 python3 -c 'import socket
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", \(inbound))); s.listen(1); print("READY", flush=True)
+        c, _ = s.accept(); c.sendall(b"inside\\n"); c.close()' >\(dir)/listener.out 2>&1 &
+        for i in $(seq 1 50); do grep -q READY \(dir)/listener.out && break; sleep 0.1; done
+        echo "inbound: $(try \(inbound))"
+        echo "bound: $(ss -Hltn 'sport = :\(inbound)' | awk '{print $4}' | tr '\\n' ' ')"
+        wait
+        """
+    let out = try HostCommand(["/bin/bash", "-c", script]).run(passing: []).output
+    #expect(out.contains("named: host-\(named)\n"), "\(out)")
+    #expect(out.contains("other: CLOSED\n"), "\(out)")
+    #expect(out.contains("inbound: inside\n"), "\(out)")
+    #expect(out.contains("bound: 127.0.0.1:\(inbound) \n"), "\(out)")
+}
+
 /// How the helper is started: the namespace fd lands on fd 3, nothing else is
 /// inherited, the environment is empty, stdin is /dev/null, and stdout and
 /// stderr come back separately with the exit status.

@@ -1,4 +1,5 @@
 import Testing
+import CSandboxSpawn
 import SandboxCore
 @testable import SandboxRuntime
 #if canImport(Glibc)
@@ -93,6 +94,13 @@ import Glibc
         let e = SpawnFailure(stage: 8, errno: ENODEV, index: 0).error(plan: plan)
         #expect(e.message == "chrome: binding device /dev/dri on /dev/dri: no such device")
         #expect(e.hint == "set devices.dri = false or plug the device in")
+    }
+
+    @Test func loopbackFailureIsItsOwnStage() {
+        let plan = LaunchPlan(name: "chrome", hostname: "chrome")
+        let e = SpawnFailure(stage: Int32(SBX_STAGE_LOOPBACK.rawValue), errno: EPERM, index: 0).error(plan: plan)
+        #expect(e.message == "chrome: cannot bring up the loopback interface (lo) in the container's network namespace: operation not permitted")
+        #expect(e.hint?.contains("network.mode = \"host\"") == true)
     }
 }
 

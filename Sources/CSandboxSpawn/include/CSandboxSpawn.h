@@ -61,6 +61,7 @@ enum sbx_stage {
     SBX_STAGE_PIVOT_ROOT = 11,
     SBX_STAGE_HOSTNAME = 12,
     SBX_STAGE_INIT = 13,
+    SBX_STAGE_LOOPBACK = 14,       /* bringing up lo in the container's own network namespace */
     /* session stages (after fork from the init) */
     SBX_STAGE_SESSION_STDIO = 20,
     SBX_STAGE_SESSION_SETSID = 21,

@@ -1,0 +1,109 @@
+# The process model: the launcher plans once and hands the plan to a small
+# `sandbox-supervisor`; joins and stop read the recorded plan, not the profile;
+# each container has its own lock. Real containers, as the test user.
+
+sup_profile() { # name [command-line] [env value]
+  it_profile "$1" <<EOF
+description = "supervisor integration test"
+command = ["/bin/sh", "-c", "${2:-echo app; sleep 1000}"]
+[home]
+mode = "tmpfs"
+[env]
+ITMARK = "${3:-first}"
+[session]
+stop_timeout = 1
+EOF
+}
+sup_wait() { local cond=$1 n=${2:-50} i; for i in $(seq 1 "$n"); do eval "$cond" && return 0; sleep 0.1; done; return 1; }
+sup_pid() { pgrep -u "$IT_USER" -f "sandbox-supervisor $1\$" | head -n1; }
+sup_bin() { echo "$IT_PREFIX/libexec/sandbox/sandbox-supervisor"; }
+
+test_the_supervisor_links_no_cli_toml_sound_or_x_library() {
+  local bin needed
+  bin=$(sup_bin)
+  [ -x "$bin" ] || fail "no supervisor installed at $bin"
+  needed=$(readelf -d "$bin" | awk '/NEEDED/ {print $NF}' | tr -d '[]' | sort | tr '\n' ' ')
+  echo "NEEDED: $needed"
+  for lib in libpulse libX11 libxcb libseccomp libcap libFoundation libicu libdispatch; do
+    assert_not_contains "$needed" "$lib" "the supervisor's libraries"
+  done
+  # Statically linked Swift modules leave their names in the symbols: no CLI
+  # parser, TOML reader (and its Foundation, whose ICU data is 38 MB) or subprocess library.
+  for module in ArgumentParser TOMLKit Subprocess icudt; do
+    assert_eq "$(grep -a -c "$module" "$bin" || true)" "0" "$module in the supervisor"
+  done
+  # The launcher has them (so the checks above are not vacuous).
+  assert_contains "$(readelf -d "$IT_PREFIX/bin/sandbox" | awk '/NEEDED/ {print $NF}' | tr '\n' ' ')" "libpulse" "the launcher's libraries"
+  [ "$(grep -a -c TOMLKit "$IT_PREFIX/bin/sandbox")" -gt 0 ] || fail "the launcher shows no TOMLKit: the check cannot fail"
+}
+
+test_the_supervisor_runs_one_thread_and_records_the_plan() {
+  sup_profile itsup
+  sbx run itsup >/dev/null 2>&1 &
+  sup_wait '[ -n "$(sup_pid itsup)" ] && [ -e "$(it_runtime)/sandbox/itsup/state" ]' 80 || fail "no supervisor"
+  local pid; pid=$(sup_pid itsup)
+  # One thread: the container is never cloned from a multithreaded process.
+  assert_eq "$(awk '/^Threads:/ {print $2}' /proc/"$pid"/status)" "1" "supervisor threads"
+  [ -s "$(it_runtime)/sandbox/itsup/plan" ] || fail "no recorded plan"
+  assert_eq "$(stat -c %a "$(it_runtime)/sandbox/itsup/plan")" "600" "plan mode"
+  assert_eq "$(head -c 7 "$(it_runtime)/sandbox/itsup/plan")" "SBXPLAN" "plan magic"
+  sbx stop itsup
+  sup_wait '[ ! -e "$(it_runtime)/sandbox/itsup" ]' 50 || fail "state left after stop"
+}
+
+test_a_join_runs_what_the_container_was_started_with_not_the_edited_profile() {
+  # The app prints its first argument ($0 of sh -c) and, started without one, stays.
+  local app='echo \"app $ITMARK $0\"; [ \"$0\" = joined ] || exec sleep 1000'
+  sup_profile itjoin "$app" first
+  sbx run itjoin >/dev/null 2>&1 &
+  sup_wait '[ -e "$(it_runtime)/sandbox/itjoin/state" ]' 80 || fail "did not start"
+  # The profile changes while the container runs: the join still gets the
+  # environment the container runs with, and says the change waits for a restart.
+  sup_profile itjoin "$app" second
+  out=$(sbx exec itjoin -- sh -c 'echo "mark=$ITMARK"' 2>&1)
+  assert_contains "$out" "mark=first" "joined session's environment"
+  assert_contains "$out" "changes apply at the next start"
+  # A join needs no profile at all: a broken or deleted one does not stop it.
+  echo 'this is [not toml' | runuser -u "$IT_USER" -- tee "$(it_home)/.config/sandbox/profiles/itjoin.toml" >/dev/null
+  out=$(sbx exec itjoin -- sh -c 'echo "mark=$ITMARK"' 2>&1)
+  assert_contains "$out" "mark=first" "join with a broken profile"
+  rm -f "$(it_home)/.config/sandbox/profiles/itjoin.toml"
+  out=$(sbx run itjoin -- joined 2>&1)
+  assert_contains "$out" "app first joined" "run of a running container, profile deleted"
+  sbx stop itjoin
+  sup_wait '[ ! -e "$(it_runtime)/sandbox/itjoin" ]' 50 || fail "state left after stop"
+  # Once stopped, the missing profile is an error again (a start needs it).
+  set +e; out=$(sbx run itjoin 2>&1); rc=$?; set -e
+  [ "$rc" -ne 0 ] || fail "a start without a profile succeeded"
+  assert_contains "$out" "no profile named 'itjoin'"
+}
+
+test_a_container_holding_its_lock_does_not_block_another() {
+  sup_profile itlocka "true"
+  sup_profile itlockb "echo b-ran"
+  local rt holder; rt=$(it_runtime)/sandbox
+  it_as_user mkdir -p "$rt"
+  # Someone holds A's lock (as a slow start does, waiting on a sound server).
+  it_as_user flock "$rt/itlocka.lock" sleep 7.5 >/dev/null 2>&1 &
+  holder=$!
+  sup_wait '[ -e "'"$rt"'/itlocka.lock" ]' 30
+  sleep 0.3
+  out=$(it_as_user timeout 10 "$IT_PREFIX/bin/sandbox" run itlockb 2>&1) || fail "B did not run while A's lock was held: $out"
+  assert_contains "$out" "b-ran"
+  # A itself waits for its lock.
+  set +e; it_as_user timeout 1 "$IT_PREFIX/bin/sandbox" run itlocka >/dev/null 2>&1; rc=$?; set -e
+  assert_eq "$rc" "124" "A's start while its lock was held"
+  pkill -u "$IT_USER" -f "^sleep 7.5$" 2>/dev/null || true
+  wait "$holder" 2>/dev/null || true
+}
+
+test_the_supervisor_refuses_to_run_by_hand_or_with_a_damaged_plan() {
+  local bin; bin=$(sup_bin)
+  set +e; out=$(it_as_user "$bin" 2>&1 </dev/null); rc=$?; set -e
+  assert_eq "$rc" "2" "exit status without the launcher's descriptors"
+  assert_contains "$out" "not run by hand"
+  # A damaged plan on fd 3: a failure record on fd 4, exit 1, nothing started.
+  out=$(it_as_user bash -c "exec 3< <(printf 'SBXPLAN\\001\\377\\377\\377\\377') 4>&1; exec '$bin' x" 2>/dev/null | tr -c '[:print:]' ' ' || true)
+  assert_contains "$out" "damaged plan" "the failure record"
+  [ -z "$(pgrep -u "$IT_USER" -f 'sandbox-init')" ] || fail "something started"
+}
