@@ -81,7 +81,7 @@ public struct Launcher: Sendable {
                 fallthrough
             case .notRunning:
                 log.debug("\(name): starting the container")
-                let prepared = try prepare()
+                let prepared = try prepareOrClean(prepare)
                 plan = prepared.spec.plan
                 connection = try startSupervisorLogged(prepared)
             }
@@ -117,7 +117,7 @@ public struct Launcher: Sendable {
         case .notRunning:
             break
         }
-        var prepared = try prepare()
+        var prepared = try prepareOrClean(prepare)
         prepared.spec.persistent = true
         _ = try startSupervisorLogged(prepared)
         return true
@@ -167,6 +167,17 @@ public struct Launcher: Sendable {
             if case .stale = directory.status(name) { directory.remove(name) }
             again.close()
             return true
+        }
+    }
+
+    /// A start that fails while planning or setting up the desktop leaves nothing
+    /// behind (no state directory for `list` to show as stale).
+    func prepareOrClean(_ prepare: () throws -> PreparedStart) throws -> PreparedStart {
+        do {
+            return try prepare()
+        } catch {
+            directory.remove(name)
+            throw error
         }
     }
 

@@ -413,6 +413,9 @@ EOF2
   assert_contains "$out" "cannot open display :$((DT_N + 40))"
   assert_contains "$out" 'x11.mode = "none"'
   [ ! -e "$marker" ] || fail "the app ran although its display is unreachable"
+  # A failed start leaves nothing behind: no stale entry in `sandbox list` (issue 10 #5).
+  assert_not_contains "$(sbx list)" "dt-run-nodisplay" "sandbox list after a failed start"
+  [ ! -e "$(it_runtime)/sandbox/dt-run-nodisplay" ] || fail "state left by a failed start: $(ls -la "$(it_runtime)/sandbox/dt-run-nodisplay")"
 }
 
 test_run_devices_present_are_bound_absent_are_noticed() {
