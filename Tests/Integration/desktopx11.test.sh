@@ -301,3 +301,36 @@ EOF2
   [ "$(sed -n 's/^own=//p' <<<"$out")" -gt 1920000 ] || fail "the app could not read its own window in full: $out"
   assert_eq "$(tail -n1 <<<"$out")" 2 "x11perf PutImage/GetImage 500x500 results"
 }
+
+test_unreachable_display_with_required_false_starts_without_x() {
+  # A display whose socket file exists but nobody listens (a crashed server):
+  # the planner sees the socket, the supervisor's proxy cannot connect.
+  local n sock out
+  for n in $(seq $((X_N + 121)) $((X_N + 140))); do
+    [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || break
+  done
+  sock=/tmp/.X11-unix/X$n
+  python3 -c "import socket, sys, os; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666)" "$sock"
+  trap "set +e; rm -f $sock; true" EXIT
+  it_profile x-optional <<'EOF2'
+command = ["sh", "-c", "echo ran; ls -A /tmp/.X11-unix | wc -l; test -e \"$XAUTHORITY\" && echo xauthority-present; true"]
+[x11]
+mode = "untrusted"
+required = false
+EOF2
+  out=$(IT_EXTRA_ENV="DISPLAY=:$n" sbx run x-optional 2>&1) || fail "run failed: $out"
+  assert_contains "$out" "cannot open display :$n"
+  assert_contains "$out" "starting without X"
+  assert_contains "$out" "ran"
+  assert_eq "$(grep -x '[0-9]*' <<<"$out")" 0 "X sockets inside"
+  assert_not_contains "$out" "xauthority-present"
+  # With x11.required (the default) the same display fails the start.
+  it_profile x-required <<'EOF2'
+command = ["sh", "-c", "echo ran"]
+[x11]
+mode = "untrusted"
+EOF2
+  if out=$(IT_EXTRA_ENV="DISPLAY=:$n" sbx run x-required 2>&1); then fail "started without its required display: $out"; fi
+  assert_contains "$out" "cannot open display :$n"
+  assert_not_contains "$out" "ran"
+}
