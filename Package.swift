@@ -31,7 +31,7 @@ let package = Package(
         .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
         .systemLibrary(name: "CLibseccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CPulse", pkgConfig: "libpulse", providers: [.apt(["libpulse-dev"])]),
-        .systemLibrary(name: "CX11", pkgConfig: "x11", providers: [.apt(["libx11-dev", "libxau-dev", "libxext-dev"])]),
+        .systemLibrary(name: "CX11", pkgConfig: "x11", providers: [.apt(["libx11-dev", "libxau-dev"])]),
 
         // The only code that runs between clone and exec, the container's init, and setns joins.
         .target(name: "CSandboxSpawn", cSettings: hardenedC),
@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "SandboxDesktop",
             dependencies: [
-                "SandboxCore", "CX11", "CPulse",
+                "SandboxCore", "SandboxMediators", "CX11", "CPulse",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -103,7 +103,7 @@ let package = Package(
 
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore"]),
         .testTarget(name: "SandboxRuntimeTests", dependencies: ["SandboxRuntime", "SandboxCore"]),
-        .testTarget(name: "SandboxDesktopTests", dependencies: ["SandboxDesktop", "SandboxCore"]),
+        .testTarget(name: "SandboxDesktopTests", dependencies: ["SandboxDesktop", "SandboxCore", "SandboxMediators"]),
         .testTarget(name: "SandboxLaunchTests", dependencies: ["SandboxLaunch", "SandboxCore", "SandboxRuntime"]),
         .testTarget(name: "SandboxPlanTests", dependencies: ["SandboxPlan"]),
         .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators"]),

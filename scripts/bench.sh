@@ -79,6 +79,19 @@ mode = "none"
 [pulse]
 mode = "module"
 TOML
+# X11 only, each mode: untrusted goes through the supervisor's X11 proxy.
+for mode in trusted untrusted; do
+  it_profile "bench-x11-$mode" <<TOML
+description = "benchmark: X11 $mode only"
+command = ["/bin/true"]
+[home]
+mode = "tmpfs"
+[network]
+mode = "none"
+[x11]
+mode = "$mode"
+TOML
+done
 
 json=$IT_STATE/json; rm -rf "$json"; mkdir -p "$json"; chmod 777 "$json"
 hf() { # name, description, hyperfine args...
@@ -148,7 +161,7 @@ sound_rows() {
   wav=$IT_STATE/bench-tone.wav
   sox -q -n -r 44100 -c 2 -b 16 "$wav" synth "$SOUND_SECONDS" sine 440 gain -30; chmod a+r "$wav"
   it_as_user "$SBX" exec bench-sound -- sox -q -n -r 44100 -c 2 -b 16 /tmp/bench-tone.wav synth "$SOUND_SECONDS" sine 440 gain -30
-  sup=$(pgrep -u "$IT_USER" -f -- "_supervise .*bench-sound" | head -1)
+  sup=$(pgrep -u "$IT_USER" -f -- "sandbox-supervisor bench-sound$" | head -1)
   srv=$(pgrep -u "$IT_USER" -x pulseaudio | head -1)
   local latency
   for latency in default 20; do
@@ -199,6 +212,18 @@ sbx_row sandbox-version "sandbox --version (binary start)" "@SBX@ --version"
 gone() { echo "sh -c 'while [ -e $(it_runtime)/sandbox/$1 ]; do sleep 0.002; done'"; }
 sbx_row sandbox-launch "sandbox run bench: start → /bin/true → stop" --prepare "$(gone bench)" "@SBX@ run bench"
 sbx_row sandbox-launch-gui "sandbox run bench-gui (+ X11 cookie, sound mediator)" --prepare "$(gone bench-gui)" "@SBX@ run bench-gui"
+sbx_row sandbox-launch-x11u "sandbox run bench-x11-untrusted (+ X11 proxy: cookie minted over the raw protocol)" \
+  --prepare "$(gone bench-x11-untrusted)" "@SBX@ run bench-x11-untrusted"
+# The X11 proxy's cost to a client: xdpyinfo (connection set-up + ~30 round
+# trips) in a started container, the server's socket bound vs. through the proxy.
+# A host client keeps Xvfb from resetting after each xdpyinfo (a desktop always
+# has one; the proxy's own connection would otherwise favour untrusted mode).
+keepalive=$(it_as_user sh -c 'xlogo -geometry 10x10 >/dev/null 2>&1 & echo $!')
+sbx_row sandbox-xdpyinfo-trusted "sandbox exec bench-x11-trusted -- xdpyinfo (the X server's socket)" \
+  --setup "@SBX@ start bench-x11-trusted" --cleanup "@SBX@ stop bench-x11-trusted" "@SBX@ exec bench-x11-trusted -- xdpyinfo"
+sbx_row sandbox-xdpyinfo-untrusted "sandbox exec bench-x11-untrusted -- xdpyinfo (through the X11 proxy)" \
+  --setup "@SBX@ start bench-x11-untrusted" --cleanup "@SBX@ stop bench-x11-untrusted" "@SBX@ exec bench-x11-untrusted -- xdpyinfo"
+kill "$keepalive" 2>/dev/null || true
 # Join: one session after another in a started container (started by the same build).
 sbx_row sandbox-join "sandbox exec bench -- /bin/true (join a started container)" \
   --setup "@SBX@ start bench" --cleanup "@SBX@ stop bench" "@SBX@ exec bench -- /bin/true"
@@ -206,6 +231,18 @@ sbx_row sandbox-join "sandbox exec bench -- /bin/true (join a started container)
 sbx_row sandbox-teardown "sandbox stop bench (teardown of a started container)" --prepare "@SBX@ start bench" "@SBX@ stop bench"
 sbx_row sandbox-start "sandbox start bench (persistent start; the stop before it is not timed)" \
   --prepare "sh -c '@SBX@ stop bench >/dev/null 2>&1; true'" --cleanup "@SBX@ stop bench" "@SBX@ start bench"
+echo
+echo "X11 round trip (\`x11perf -repeat 3 -time 2 -prop\`: GetProperty, one request and its reply), per request:"
+echo
+echo "| x11.mode | time per round trip |"
+echo "| --- | --- |"
+for mode in trusted untrusted; do
+  # x11perf needs a client that keeps the server from resetting between its runs.
+  it_as_user "$SBX" start "bench-x11-$mode" >/dev/null
+  rt=$(it_as_user "$SBX" exec "bench-x11-$mode" -- x11perf -repeat 3 -time 2 -prop 2>/dev/null | awk '/trep/ {print $4 " ms"}')
+  it_as_user "$SBX" stop "bench-x11-$mode" >/dev/null
+  echo "| $mode | ${rt:-failed} |"
+done
 echo
 echo "Memory while one session (\`sandbox exec bench -- sleep 3\`) runs, RSS / PSS:"
 echo

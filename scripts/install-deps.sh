@@ -6,9 +6,9 @@ set -euo pipefail
 
 # What building needs (headers found through pkg-config) and what the tests and
 # the demo drive for real: newuidmap, Xvfb, PulseAudio, X clients, bridges, pasta.
-build_pkgs=(pkg-config libcap-dev libseccomp-dev libpulse-dev libx11-dev libxau-dev libxext-dev)
+build_pkgs=(pkg-config libcap-dev libseccomp-dev libpulse-dev libx11-dev libxau-dev)
 run_pkgs=(uidmap iproute2 passt nftables)
-test_pkgs=(xvfb xauth x11-apps x11-utils xdotool pulseaudio pulseaudio-utils sox python3-minimal imagemagick
+test_pkgs=(xvfb xauth x11-apps x11-utils x11-xserver-utils xdotool pulseaudio pulseaudio-utils sox python3-minimal imagemagick
            desktop-file-utils mmdebstrap clang libclang-rt-14-dev util-linux procps psmisc)
 # net tests: python3 (TCP servers, an fcntl lock holder), binutils (readelf on the setuid helper)
 test_pkgs+=(python3 binutils)

@@ -1,7 +1,6 @@
 #pragma once
 #include <X11/Xlib.h>
 #include <X11/Xauth.h>
-#include <X11/extensions/security.h>
 
 /* Xlib's default error handlers print and exit(1): a launcher must report
  * failures itself. These record the last error code instead; callers check

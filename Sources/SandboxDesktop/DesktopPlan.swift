@@ -17,6 +17,8 @@ public struct DesktopAdditions: Sendable, Equatable {
     public var groupNames: [UInt32: String] = [:]
     /// The sound mediator to run (becomes LaunchPlan.sound).
     public var sound: SoundMediation?
+    /// The supervisor's X11 proxy (x11.mode = "untrusted").
+    public var x11: X11Mediation?
     public init() {}
 
     mutating func add(_ other: DesktopAdditions) {
@@ -27,6 +29,7 @@ public struct DesktopAdditions: Sendable, Equatable {
         groupDevices.merge(other.groupDevices) { $0 + $1 }
         groupNames.merge(other.groupNames) { _, new in new }
         if let s = other.sound { sound = s }
+        x11 = other.x11 ?? x11
     }
 }
 
@@ -38,16 +41,21 @@ public enum DesktopLayout {
     public static func runtimeDir(uid: UInt32) -> String { "/run/user/\(uid)" }
 
     /// X11: the display's socket file and a one-display Xauthority, both read-only.
-    /// `xauthority` is the file written on the host (in the container's state dir).
-    public static func x11(display: X11Display, xauthority: String, uid: UInt32) -> DesktopAdditions {
+    /// `xauthority` is the file written on the host (in the container's state dir);
+    /// `socket` the host socket bound at the display's path inside: the server's
+    /// own (trusted mode) or the supervisor's X11 proxy (untrusted mode).
+    /// `optional` (the proxy's files when x11.required = false): a missing source
+    /// is skipped, so a proxy that could not start leaves the app without X.
+    public static func x11(display: X11Display, socket: String? = nil, xauthority: String, uid: UInt32,
+                           optional: Bool = false) -> DesktopAdditions {
         let inside = runtimeDir(uid: uid) + "/Xauthority"
         var a = DesktopAdditions()
         a.mounts = [
             // Sticky and world-writable, as on the host, so X clients' checks pass.
             .mkdir(path: X11Display.socketDirectory, mode: 0o1777),
-            .bind(source: display.socketPath, target: display.socketPath, readonly: true, recursive: false, optional: false),
+            .bind(source: socket ?? display.socketPath, target: display.socketPath, readonly: true, recursive: false, optional: optional),
             .mkdir(path: runtimeDir(uid: uid), mode: 0o700),
-            .bind(source: xauthority, target: inside, readonly: true, recursive: false, optional: false),
+            .bind(source: xauthority, target: inside, readonly: true, recursive: false, optional: optional),
         ]
         a.environment = ["DISPLAY": display.insideName, "XAUTHORITY": inside]
         return a

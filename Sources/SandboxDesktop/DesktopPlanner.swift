@@ -11,16 +11,18 @@ import Glibc
 ///     // every session (run, exec), pure:
 ///     request.environment = planner.sessionEnvironment(adding: plan.environment)
 ///     // once per container start, in the process that spawns it, BEFORE the spawn:
-///     let desktop = try planner.start()   // checks X and sound, writes the cookie and client.conf
-///     desktop.apply(to: &plan)            // binds, notices, groups, plan.sound
-///     … spawn (the supervisor runs the sound mediator from plan.sound), wait for the init …
-///     desktop.stop()                      // revoke the cookie, remove the files
+///     let desktop = try planner.start()   // checks X and sound, writes client.conf (and the
+///                                         // trusted Xauthority); untrusted X: plans plan.x11
+///     desktop.apply(to: &plan)            // binds, notices, groups, plan.sound, plan.x11
+///     … spawn (the supervisor runs the sound and X11 mediators from the plan), wait for the init …
+///     desktop.stop()                      // remove the files
 ///
 /// `start()` is the only step with effects outside the launcher: it writes the
-/// container's Xauthority and sound client.conf, and may mint an untrusted X
-/// cookie, recorded in the state dir right after it happens; `start()` first
-/// undoes whatever a crashed earlier run left. It must run before the spawn:
-/// the binds it returns name files and directories it creates.
+/// container's Xauthority (trusted X) and sound client.conf; it changes nothing
+/// in the X or sound server. Untrusted X and sound are only described here
+/// (`DesktopAdditions.x11`, `.sound`): the supervisor's mediators mint the X
+/// cookie, write that Xauthority and listen on the sockets. It must run before
+/// the spawn: the binds it returns name files and directories it creates.
 public struct DesktopPlanner: Sendable {
     public var profile: Profile
     public var user: UserIdentity
@@ -53,7 +55,6 @@ public struct DesktopPlanner: Sendable {
         }
 
         var additions = DesktopAdditions()
-        var state = DesktopState()
         do {
             var devices = try DesktopLayout.devices(deviceDiscovery.discover(profile.devices),
                                                     required: profile.devices.required, user: user)
@@ -64,7 +65,7 @@ public struct DesktopPlanner: Sendable {
             if profile.devices.dri || profile.devices.video {
                 additions.add(DesktopLayout.sysfs { FileIO.fileType($0) == S_IFDIR })
             }
-            if profile.x11.mode != .none { additions.add(try startX11(&state)) }
+            if profile.x11.mode != .none { additions.add(try startX11()) }
             if profile.pulse.mode != .none { additions.add(try startPulse()) }
             if profile.wayland.enabled { additions.add(startWayland()) }
             if profile.rootfs.mode == .image {
@@ -105,9 +106,9 @@ public struct DesktopPlanner: Sendable {
 
     // MARK: X11
 
-    func startX11(_ state: inout DesktopState) throws(SandboxError) -> DesktopAdditions {
+    func startX11() throws(SandboxError) -> DesktopAdditions {
         do {
-            return try x11Access(&state)
+            return try x11Access()
         } catch {
             guard !profile.x11.required else { throw error }
             log.info("x11: \(error.message); starting without X")
@@ -115,35 +116,44 @@ public struct DesktopPlanner: Sendable {
         }
     }
 
-    private func x11Access(_ state: inout DesktopState) throws(SandboxError) -> DesktopAdditions {
+    private func x11Access() throws(SandboxError) -> DesktopAdditions {
         guard let name = hostEnvironment["DISPLAY"], !name.isEmpty else {
             throw SandboxError("cannot open display: DISPLAY is not set — is X running? is DISPLAY right?",
                                hint: "set x11.mode = \"none\" to run without X")
         }
         let display = try X11Display.parse(name)
+        let source = hostEnvironment["XAUTHORITY"].flatMap { $0.isEmpty ? nil : $0 } ?? user.home + "/.Xauthority"
+        if profile.x11.mode == .untrusted {
+            // No libX11 here: the supervisor's X11 proxy (SandboxMediators) opens
+            // the display, mints the untrusted cookie, writes the container's
+            // Xauthority and listens on the socket bound below — before the spawn.
+            guard FileIO.fileType(display.socketPath) == S_IFSOCK else {
+                throw SandboxError("display \(name) has no socket file \(display.socketPath) — is X running? is DISPLAY right? (an abstract or TCP socket cannot be reached from a container)",
+                                   hint: "set x11.mode = \"none\" to run without X")
+            }
+            guard files.x11ProxySocket.utf8.count < 108 else {   // sizeof(sun_path)
+                throw SandboxError("the container's X socket path \(files.x11ProxySocket) is longer than a unix socket allows (107 bytes)",
+                                   hint: "use a shorter XDG_RUNTIME_DIR or profile name")
+            }
+            log.debug("x11: display \(name): untrusted, through the supervisor's proxy at \(files.x11ProxySocket)")
+            var a = DesktopLayout.x11(display: display, socket: files.x11ProxySocket, xauthority: files.xauthority, uid: user.uid,
+                                      optional: !profile.x11.required)
+            a.x11 = X11Mediation(display: display.number, serverSocket: display.socketPath, proxySocket: files.x11ProxySocket,
+                                 userXauthority: source, containerXauthority: files.xauthority,
+                                 trusted: false, required: profile.x11.required)
+            return a
+        }
         // Open first: this proves the server answers with the user's cookie.
-        let connection = try X11Connection(name)
-        guard FileIO.fileType(display.socketPath) == S_IFSOCK, let inode = FileIO.inode(display.socketPath) else {
+        _ = try X11Connection(name)
+        guard FileIO.fileType(display.socketPath) == S_IFSOCK else {
             throw SandboxError("display \(name) has no socket file \(display.socketPath) (only an abstract or TCP socket), which a container cannot reach",
                                hint: "start the X server without -nolisten unix, or set x11.mode = \"none\"")
         }
-        var entries: [XauthEntry]
         var notices: [String] = []
-        switch profile.x11.mode {
-        case .untrusted:
-            let minted = try connection.mintUntrustedCookie()
-            state.x11Cookie = (display.number, minted.id, inode)
-            try files.writeState(state)
-            log.debug("x11: display \(name): minted untrusted cookie id \(minted.id)")
-            entries = [XauthEntry(family: XauthEntry.familyWild, address: [], number: String(display.number),
-                                  name: "MIT-MAGIC-COOKIE-1", data: minted.cookie)]
-        default:
-            let source = hostEnvironment["XAUTHORITY"].flatMap { $0.isEmpty ? nil : $0 } ?? user.home + "/.Xauthority"
-            entries = XauthSelection.entries(from: try XauthorityFile.read(source), display: display.number, hostname: Self.hostname())
-            log.debug("x11: display \(name): \(entries.count) cookie(s) from \(source) rewritten for \(files.xauthority)")
-            if entries.isEmpty {
-                notices.append("x11: \(source) has no cookie for display \(name); the app relies on the server's host-based access (xhost)")
-            }
+        let entries = XauthSelection.entries(from: try XauthorityFile.read(source), display: display.number, hostname: Self.hostname())
+        log.debug("x11: display \(name): \(entries.count) cookie(s) from \(source) rewritten for \(files.xauthority)")
+        if entries.isEmpty {
+            notices.append("x11: \(source) has no cookie for display \(name); the app relies on the server's host-based access (xhost)")
         }
         try XauthorityFile.write(entries, to: files.xauthority)
         var a = DesktopLayout.x11(display: display, xauthority: files.xauthority, uid: user.uid)
@@ -296,6 +306,7 @@ public struct DesktopSession: Sendable {
         plan.mounts.insert(contentsOf: additions.mounts, at: insertAt)
         plan.notices += additions.notices
         if let sound = additions.sound { plan.sound = sound }
+        plan.x11 = additions.x11
         plan.notices += Self.groupNotices(additions, plan: &plan, userName: planner.user.name)
         plan.environment = Self.merge(plan.environment, desktop: additions.environment, profile: profile.env)
     }
@@ -361,28 +372,12 @@ public struct DesktopTeardown: Sendable {
     @discardableResult
     public func run() -> [String] {
         let files = DesktopFiles(stateDir: stateDir)
-        let state = files.readState()
-        var report: [String] = []
-        if let cookie = state.x11Cookie { report += revoke(cookie) }
         unlink(files.xauthority)
+        unlink(files.x11ProxySocket)
         unlink(files.pulseSocket)
         unlink(files.pulseClientConf)
         rmdir(files.pulseDir)
-        unlink(files.state)
-        return report
-    }
-
-    func revoke(_ cookie: (display: UInt32, id: UInt, socketInode: UInt64)) -> [String] {
-        let display = X11Display(number: cookie.display, name: ":\(cookie.display)")
-        // A different inode means a different server: the id is not ours any more.
-        guard FileIO.inode(display.socketPath) == cookie.socketInode else {
-            return ["x11: the server of \(display.name) restarted; its untrusted cookie died with it"]
-        }
-        do {
-            let connection = try X11Connection(display.name)
-            return [connection.revoke(cookie.id) ? "x11: revoked untrusted cookie \(cookie.id)" : "x11: cookie \(cookie.id) was already revoked"]
-        } catch {
-            return ["x11: \(error.message)"]
-        }
+        unlink(files.state)   // left by versions that recorded a loaded module or a minted cookie
+        return []
     }
 }

@@ -86,8 +86,8 @@ public enum XauthorityFile {
 }
 
 /// A short-lived connection to the user's X server, opened with the user's own
-/// credentials: to prove the display works before anything starts, and to mint
-/// or revoke untrusted cookies (X SECURITY extension, what `ssh -X` does).
+/// credentials, to prove the display works before anything starts (trusted
+/// mode; untrusted mode's proxy speaks the protocol itself, SandboxMediators).
 public final class X11Connection {
     private let display: OpaquePointer
     public let name: String
@@ -185,45 +185,4 @@ public final class X11Connection {
     }
 
     deinit { XCloseDisplay(display) }
-
-    /// Asks the server for an untrusted MIT-MAGIC-COOKIE-1: clients using it are
-    /// "untrusted" in the SECURITY extension's sense and cannot read or grab
-    /// other clients' windows, properties or input. Timeout 0: the cookie lives
-    /// until revoked (at container stop), so an app that reconnects after an idle
-    /// spell still works.
-    public func mintUntrustedCookie() throws(SandboxError) -> (id: UInt, cookie: [UInt8]) {
-        var major: Int32 = 0, minor: Int32 = 0
-        guard XSecurityQueryExtension(display, &major, &minor) != 0 else {
-            throw SandboxError("the X server on \(name) has no SECURITY extension, so it cannot issue an untrusted cookie",
-                               hint: "use x11.mode = \"trusted\" (the app can then read other windows) or \"none\"")
-        }
-        guard let request = XSecurityAllocXauth() else { throw SandboxError("out of memory minting an X cookie") }
-        defer { XSecurityFreeXauth(request) }
-        let protocolName = strdup("MIT-MAGIC-COOKIE-1")!
-        defer { free(protocolName) }
-        request.pointee.name = protocolName
-        request.pointee.name_length = UInt16(strlen(protocolName))
-        var attributes = XSecurityAuthorizationAttributes()
-        attributes.timeout = 0
-        attributes.trust_level = UInt32(XSecurityClientUntrusted)
-        var id: XSecurityAuthorization = 0
-        _ = CX11_take_last_error()
-        guard let granted = XSecurityGenerateAuthorization(
-            display, request, UInt(XSecurityTimeout | XSecurityTrustLevel), &attributes, &id) else {
-            throw SandboxError("the X server on \(name) refused to issue an untrusted cookie (X error \(CX11_take_last_error()))",
-                               hint: "use x11.mode = \"trusted\" or \"none\"")
-        }
-        defer { XSecurityFreeXauth(granted) }
-        let cookie = XauthorityFile.bytes(granted.pointee.data, Int(granted.pointee.data_length))
-        return (UInt(id), cookie)
-    }
-
-    /// Revokes a cookie minted earlier; false when the server no longer knows it.
-    @discardableResult
-    public func revoke(_ id: UInt) -> Bool {
-        _ = CX11_take_last_error()
-        let status = XSecurityRevokeAuthorization(display, XSecurityAuthorization(id))
-        XSync(display, 0)
-        return status != 0 && CX11_take_last_error() == 0
-    }
 }

@@ -1,4 +1,5 @@
 import SandboxCore
+import SandboxMediators
 
 /// A local X display as named by $DISPLAY (":0", ":0.0", "unix:1", "/tmp/.X11-unix/X0").
 /// Only local displays can be given to a container: a TCP display (ssh -X's
@@ -54,48 +55,7 @@ public struct X11Display: Sendable, Equatable {
     }
 }
 
-/// One Xauthority entry (libXau's Xauth as Swift values; addresses and cookies are bytes).
-public struct XauthEntry: Sendable, Equatable {
-    public var family: UInt16
-    public var address: [UInt8]
-    public var number: String
-    public var name: String
-    public var data: [UInt8]
-
-    public init(family: UInt16, address: [UInt8], number: String, name: String, data: [UInt8]) {
-        self.family = family
-        self.address = address
-        self.number = number
-        self.name = name
-        self.data = data
-    }
-
-    /// libXau's FamilyLocal and FamilyWild.
-    public static let familyLocal: UInt16 = 256
-    public static let familyWild: UInt16 = 65535
-}
-
-/// Choosing the cookie a container gets (pure; flatpak's write_xauth is the model).
-public enum XauthSelection {
-    /// The entries of the user's Xauthority that authorise `display` from this
-    /// host, rewritten to FamilyWild: inside the container the hostname differs
-    /// (own UTS namespace), so a FamilyLocal entry keyed by the host's name would
-    /// never match. Entries for other displays, other hosts or TCP are dropped.
-    public static func entries(from all: [XauthEntry], display: UInt32, hostname: String) -> [XauthEntry] {
-        var picked: [XauthEntry] = []
-        let number = String(display)
-        for entry in all {
-            let local = entry.family == XauthEntry.familyLocal && entry.address == Array(hostname.utf8)
-            guard local || entry.family == XauthEntry.familyWild else { continue }
-            // An empty number matches every display (libXau semantics).
-            guard entry.number.isEmpty || entry.number == number else { continue }
-            var wild = entry
-            wild.family = XauthEntry.familyWild
-            wild.address = []
-            wild.number = number
-            // Two host entries (local + wild) for one display would both be written; keep the first.
-            if !picked.contains(where: { $0.name == wild.name }) { picked.append(wild) }
-        }
-        return picked
-    }
-}
+// XauthEntry and XauthSelection live in SandboxMediators (Xauthority.swift):
+// the supervisor's X11 proxy reads the user's cookie with them, without libXau.
+public typealias XauthEntry = SandboxMediators.XauthEntry
+public typealias XauthSelection = SandboxMediators.XauthSelection

@@ -29,6 +29,42 @@ public enum MountOp: Sendable, Equatable {
     case remountReadonly(target: String)
 }
 
+/// The supervisor's X11 proxy for one container, as plain data (it crosses to
+/// the supervisor with the rest of the plan). The proxy listens on
+/// `proxySocket`, which the plan binds at /tmp/.X11-unix/X`display` inside, and
+/// forwards every connection to `serverSocket` presenting an untrusted cookie
+/// it minted over its own connection (the user's cookie from
+/// `userXauthority`); it writes that cookie to `containerXauthority`, which the
+/// plan binds as the app's XAUTHORITY. See SandboxMediators' X11Proxy.
+public struct X11Mediation: Sendable, Equatable {
+    /// N of the display :N.
+    public var display: UInt32
+    /// The real X server's socket on the host, /tmp/.X11-unix/XN.
+    public var serverSocket: String
+    /// The proxy's listening socket on the host (in the container's state dir).
+    public var proxySocket: String
+    /// The user's Xauthority file (XAUTHORITY or ~/.Xauthority); may be absent.
+    public var userXauthority: String
+    /// The container's Xauthority on the host, written by the proxy.
+    public var containerXauthority: String
+    /// Whether app connections are trusted clients. Always false today: trusted
+    /// mode binds the server's socket directly (see Docs/desktop.md).
+    public var trusted: Bool
+    /// x11.required: false lets the container start without X when the proxy cannot.
+    public var required: Bool
+
+    public init(display: UInt32, serverSocket: String, proxySocket: String, userXauthority: String,
+                containerXauthority: String, trusted: Bool, required: Bool) {
+        self.display = display
+        self.serverSocket = serverSocket
+        self.proxySocket = proxySocket
+        self.userXauthority = userXauthority
+        self.containerXauthority = containerXauthority
+        self.trusted = trusted
+        self.required = required
+    }
+}
+
 /// Namespaces the container gets. User, mount, pid, ipc, uts and cgroup always;
 /// net unless network.mode = "host".
 public struct NamespaceSet: OptionSet, Sendable, Hashable {
@@ -106,6 +142,9 @@ public struct LaunchPlan: Sendable, Equatable {
     /// The sound mediator the supervisor runs for the container's lifetime, or
     /// nil (no sound, or the profile's explicit unfiltered-host-socket).
     public var sound: SoundMediation?
+    /// The X11 proxy the supervisor runs for the container's lifetime
+    /// (x11.mode = "untrusted"); nil when the app gets no proxied display.
+    public var x11: X11Mediation?
 
     public static func == (a: LaunchPlan, b: LaunchPlan) -> Bool {
         a.name == b.name && a.namespaces == b.namespaces && a.hostname == b.hostname && a.uidMap == b.uidMap && a.command == b.command
@@ -113,7 +152,7 @@ public struct LaunchPlan: Sendable, Equatable {
             && a.environment == b.environment && a.workingDirectory == b.workingDirectory && a.uid == b.uid
             && a.gid == b.gid && a.supplementaryGroups == b.supplementaryGroups && a.notices == b.notices
             && a.seccompFilter == b.seccompFilter && a.stopTimeout == b.stopTimeout && a.processLimit == b.processLimit
-            && a.hostDirectories == b.hostDirectories && a.home == b.home && a.sound == b.sound
+            && a.hostDirectories == b.hostDirectories && a.home == b.home && a.sound == b.sound && a.x11 == b.x11
             && a.visiblePaths.map { $0.host + "\u{0}" + $0.container } == b.visiblePaths.map { $0.host + "\u{0}" + $0.container }
     }
 

@@ -20,21 +20,18 @@ public struct SupervisorPlan: Sendable, Equatable {
     public var profileFingerprint: String
     /// Host-side network set-up the supervisor performs before releasing the container.
     public var network: NetworkAttachment
-    /// Run after the init exited (undo host-side desktop state), or empty.
-    public var teardown: [String]
     /// The launcher's -l / -o.
     public var logLevel: String
     public var logFile: String?
 
     public init(plan: LaunchPlan, persistent: Bool, runtimeDir: String, profilePath: String, profileFingerprint: String,
-                network: NetworkAttachment = .none, teardown: [String] = [], logLevel: String = "notice", logFile: String? = nil) {
+                network: NetworkAttachment = .none, logLevel: String = "notice", logFile: String? = nil) {
         self.plan = plan
         self.persistent = persistent
         self.runtimeDir = runtimeDir
         self.profilePath = profilePath
         self.profileFingerprint = profileFingerprint
         self.network = network
-        self.teardown = teardown
         self.logLevel = logLevel
         self.logFile = logFile
     }
@@ -58,8 +55,8 @@ public struct PlanDecodingError: Error, Sendable, Equatable, CustomStringConvert
 
 public enum PlanCodec {
     static let magic: [UInt8] = Array("SBXPLAN".utf8)
-    /// Bump on any change of the field order or meaning.
-    public static let version: UInt8 = 1
+    /// Bump on any change of the field order or meaning. 2: LaunchPlan.x11.
+    public static let version: UInt8 = 3
     /// Upper bounds that no real plan reaches; they stop a hostile length from allocating.
     static let maxString = 1 << 20
     static let maxCount = 1 << 16
@@ -98,6 +95,11 @@ public enum PlanCodec {
         } else {
             w.u8(0)
         }
+        w.bool(p.x11 != nil)
+        if let x = p.x11 {
+            w.u32(x.display); w.string(x.serverSocket); w.string(x.proxySocket)
+            w.string(x.userXauthority); w.string(x.containerXauthority); w.bool(x.trusted); w.bool(x.required)
+        }
         w.bool(s.persistent)
         w.string(s.runtimeDir)
         w.string(s.profilePath)
@@ -107,7 +109,6 @@ public enum PlanCodec {
         case .veth(let bridge, let helper): w.u8(1); w.string(bridge); w.string(helper)
         case .pasta(let pidFile, let arguments): w.u8(2); w.string(pidFile); w.strings(arguments)
         }
-        w.strings(s.teardown)
         w.string(s.logLevel)
         w.optionalString(s.logFile)
         return w.out
@@ -142,6 +143,11 @@ public enum PlanCodec {
         if try r.bool() {
             p.sound = SoundMediation(socketPath: try r.string(), upstream: try r.string(), microphone: try r.bool())
         }
+        if try r.bool() {
+            p.x11 = X11Mediation(display: try r.u32(), serverSocket: try r.string(), proxySocket: try r.string(),
+                                 userXauthority: try r.string(), containerXauthority: try r.string(),
+                                 trusted: try r.bool(), required: try r.bool())
+        }
         let persistent = try r.bool()
         let runtimeDir = try r.string()
         let profilePath = try r.string()
@@ -153,12 +159,11 @@ public enum PlanCodec {
         case 2: network = .pasta(pidFile: try r.string(), arguments: try r.strings())
         case let k: throw r.error("unknown network attachment \(k)")
         }
-        let teardown = try r.strings()
         let level = try r.string()
         let logFile = try r.optionalString()
         guard r.offset == bytes.count else { throw r.error("\(bytes.count - r.offset) bytes after the end") }
         return SupervisorPlan(plan: p, persistent: persistent, runtimeDir: runtimeDir, profilePath: profilePath,
-                              profileFingerprint: fingerprint, network: network, teardown: teardown,
+                              profileFingerprint: fingerprint, network: network,
                               logLevel: level, logFile: logFile)
     }
 

@@ -49,19 +49,25 @@ public struct Supervisor {
         let container: ContainerProcess
         let loop = PollLoop()
         var sound: SoundProxy?
+        var x11: X11Proxy?
         do {
-            // The sound socket listens before the spawn, so it is there for the first app.
+            // Before the spawn: the container's mounts bind the mediators' sockets (and
+            // the X proxy's Xauthority), and they are there for the first app.
             sound = try plan.sound.map { s throws(SandboxError) in try SoundMediator.make(s) }
+            let (proxy, x11Notice) = try X11Proxy.start(for: plan)
+            x11 = proxy
+            if let x11Notice { status.send(.notice(x11Notice)) }
             container = try start(firstClientFD: firstClientFD, network: network)
             if let sound { loop.add(sound) }
+            if let proxy { loop.add(proxy) }
             for m in try mediators(container) { loop.add(m) }
         } catch {
             sound?.shutdown()
+            x11?.shutdown()
             log.debug("\(name): start failed after \(clock.elapsed): \(error)")
             status.send(.failure(error as? SandboxError ?? SandboxError("\(error)")))
             status.close()
             network.stop()
-            runTeardown()
             directory.remove(name)
             return 1
         }
@@ -81,7 +87,6 @@ public struct Supervisor {
         log.info("\(name): init \(container.pid) exited (\(WaitStatus(waitStatus))); tearing down")
         let teardown = Stopwatch()
         network.stop()
-        runTeardown()
         log.debug("\(name): stop hooks done in \(teardown.elapsed)")
         if let lock = try? directory.lock(name) {
             // A new container of the same name may already have replaced ours.
@@ -119,18 +124,6 @@ public struct Supervisor {
         try directory.write(state)
         log.debug("\(name): state and plan written to \(directory.stateDir(name))")
         return container
-    }
-
-    /// Undoes host-side desktop state the launcher set up (a program given in the plan).
-    func runTeardown() {
-        guard !spec.teardown.isEmpty else { return }
-        let clock = Stopwatch()
-        do {
-            let r = try HostCommand(spec.teardown).run(passing: [])
-            log.debug("\(plan.name): teardown \(spec.teardown.first ?? "") exited \(r.status) in \(clock.elapsed)")
-        } catch {
-            log.info("\(plan.name): teardown failed: \(error)")
-        }
     }
 }
 

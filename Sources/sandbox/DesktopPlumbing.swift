@@ -61,12 +61,15 @@ struct DesktopPlumbing: ParsableCommand {
             if let s = session.additions.sound {
                 Console.out("sound socket=\(s.socketPath) upstream=\(s.upstream) microphone=\(s.microphone)")
             }
+            if let x = session.additions.x11 {   // what the supervisor's X11 proxy would be given
+                Console.out("x11-proxy display=\(x.display) server=\(x.serverSocket) socket=\(x.proxySocket) xauthority=\(x.containerXauthority) user-xauthority=\(x.userXauthority)")
+            }
         }
     }
 
     struct Stop: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Undo NAME's desktop set-up (revoke its X cookie, remove its files) and print what was done.")
+            abstract: "Undo NAME's desktop set-up (remove its files) and print what was done.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The container name.") var name: String
 

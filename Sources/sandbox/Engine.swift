@@ -93,15 +93,10 @@ struct Engine {
             || profile.devices.dri || profile.devices.snd || profile.devices.video {
             log.debug("\(profile.name): desktop set up in \(desktopClock.elapsed): \(desktop.additions.mounts.count) mounts, \(desktop.additions.notices.count) notices")
         }
-        // A minted X cookie is revoked after the container stops.
-        let stateDir = directory.stateDir(profile.name)
         let (level, file) = LogSetup.current
-        let logOptions = (level == .notice ? [] : ["--log-level", level.rawValue]) + (file.map { ["--log-file", $0] } ?? [])
-        let teardown = profile.x11.mode == .untrusted
-            ? [Paths.executablePath(), "_desktop-teardown"] + logOptions + [stateDir] : []
         let spec = SupervisorPlan(plan: plan, persistent: false, runtimeDir: directory.root,
                                   profilePath: profile.sourcePath, profileFingerprint: profileFingerprint(path: profile.sourcePath),
-                                  network: network, teardown: teardown, logLevel: level.rawValue, logFile: file)
+                                  network: network, logLevel: level.rawValue, logFile: file)
         return PreparedStart(spec: spec, abandon: { desktop.stop() })
     }
 

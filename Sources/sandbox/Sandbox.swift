@@ -15,7 +15,7 @@ struct Sandbox: AsyncParsableCommand {
         version: SandboxVersion.string,
         subcommands: [
             Run.self, Exec.self, Start.self, Stop.self, List.self, Status.self,
-            Create.self, DesktopCommand.self, ProfileCommand.self, Doctor.self, DesktopTeardownCommand.self,
+            Create.self, DesktopCommand.self, ProfileCommand.self, Doctor.self,
             DesktopPlumbing.self,
         ]
     )

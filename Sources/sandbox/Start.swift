@@ -1,7 +1,6 @@
 import ArgumentParser
 import Logging
 import SandboxCore
-import SandboxDesktop
 import SandboxRuntime
 
 struct Start: AsyncParsableCommand {
@@ -27,24 +26,5 @@ struct Start: AsyncParsableCommand {
         } catch is AlreadyReported {
             throw ExitCode.failure
         }
-    }
-}
-
-/// Hidden: run by a container's supervisor after the container stopped, to undo
-/// the host-side desktop state the launcher set up (a loaded PulseAudio module,
-/// a minted X cookie). Reads only the state directory.
-struct DesktopTeardownCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "_desktop-teardown", shouldDisplay: false)
-
-    @OptionGroup var global: GlobalOptions
-    @Argument var stateDir: String
-
-    func run() throws {
-        _ = try global.bootstrap()
-        let clock = Stopwatch()
-        for line in DesktopTeardown(stateDir: stateDir, hostEnvironment: Environment.current).run() {
-            log.debug("desktop teardown: \(line)")
-        }
-        log.debug("desktop torn down in \(clock.elapsed)")
     }
 }

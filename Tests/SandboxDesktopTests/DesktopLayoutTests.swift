@@ -17,6 +17,19 @@ import Glibc
         #expect(a.environment == ["DISPLAY": ":77", "XAUTHORITY": "/run/user/1000/Xauthority"])
     }
 
+    @Test func untrustedX11BindsTheProxySocketAtTheDisplaysPath() {
+        let a = DesktopLayout.x11(display: X11Display(number: 77, name: ":77"), socket: "/run/user/1000/sandbox/app/x11.sock",
+                                  xauthority: "/run/user/1000/sandbox/app/Xauthority", uid: 1000)
+        #expect(a.mounts.contains(.bind(source: "/run/user/1000/sandbox/app/x11.sock", target: "/tmp/.X11-unix/X77",
+                                        readonly: true, recursive: false, optional: false)))
+        #expect(!a.mounts.contains { if case .bind(let source, _, _, _, _) = $0 { return source == "/tmp/.X11-unix/X77" } else { return false } })
+        // x11.required = false: the proxy's files are optional binds, skipped if the proxy could not start.
+        let optional = DesktopLayout.x11(display: X11Display(number: 77, name: ":77"), socket: "/s/x11.sock",
+                                         xauthority: "/s/Xauthority", uid: 1000, optional: true)
+        #expect(optional.mounts.contains(.bind(source: "/s/x11.sock", target: "/tmp/.X11-unix/X77", readonly: true, recursive: false, optional: true)))
+        #expect(optional.mounts.contains(.bind(source: "/s/Xauthority", target: "/run/user/1000/Xauthority", readonly: true, recursive: false, optional: true)))
+    }
+
     @Test func pulseClientConfDisablesShmAndAutospawn() {
         let lines = DesktopLayout.pulseClientConf.split(separator: "\n").filter { !$0.hasPrefix("#") }
         #expect(lines.contains("enable-shm = no"))
@@ -65,13 +78,6 @@ import Glibc
         #expect(try PulseServer.host(["PULSE_SERVER": "/tmp/p tcp:x"]) == PulseServer(address: "unix:/tmp/p", socketPath: "/tmp/p"))
         #expect(try PulseServer.host(["PULSE_SERVER": "tcp:host:4713"]) == PulseServer(address: "tcp:host:4713", socketPath: nil))
         #expect(throws: SandboxError.self) { try PulseServer.host([:]) }
-    }
-
-    @Test func stateRoundTripsAndIgnoresJunk() {
-        var s = DesktopState()
-        s.x11Cookie = (77, 4_194_305, 123_456)
-        #expect(DesktopState(text: s.text) == s)
-        #expect(DesktopState(text: "garbage\npulse-module 23\nx11-untrusted 1 2\n") == DesktopState())
     }
 }
 
@@ -282,5 +288,25 @@ import Glibc
         #expect(env.contains("DISPLAY=:0"))   // the engine's list already carries the profile's value
         #expect(!env.contains("DISPLAY=:3"))
         #expect(env.contains("PULSE_SERVER=unix:/run/user/1000/pulse/native"))
+    }
+}
+
+@Suite struct X11MediationPlanTests {
+    @Test func applyCarriesTheMediationIntoThePlan() {
+        var additions = DesktopAdditions()
+        let m = X11Mediation(display: 7, serverSocket: "/tmp/.X11-unix/X7", proxySocket: "/run/user/1/sandbox/a/x11.sock",
+                             userXauthority: "/home/u/.Xauthority", containerXauthority: "/run/user/1/sandbox/a/Xauthority",
+                             trusted: false, required: true)
+        var x = DesktopAdditions()
+        x.x11 = m
+        additions.add(x)
+        additions.add(DesktopAdditions())   // a later part without X keeps it
+        #expect(additions.x11 == m)
+        var a = LaunchPlan(name: "a", hostname: "a")
+        var b = a
+        a.x11 = m
+        #expect(a != b)   // part of the plan's equality (the plan is what crosses to the supervisor)
+        b.x11 = m
+        #expect(a == b)
     }
 }

@@ -1,4 +1,5 @@
 import SandboxCore
+import SandboxMediators
 import Testing
 @testable import SandboxDesktop
 #if canImport(Glibc)
@@ -91,5 +92,21 @@ import Glibc
     @Test func missingFileIsEmptyAndUnreadableIsAnError() throws {
         #expect(try XauthorityFile.read("/nonexistent/Xauthority").isEmpty)
         #expect(throws: SandboxError.self) { try XauthorityFile.read("/proc/self/mem/x") }
+    }
+}
+
+@Suite struct XauthorityCrossCheckTests {
+    /// The pure-Swift encoder the X11 proxy uses for the container's cookie
+    /// writes what libXau (every X client's reader) reads back.
+    @Test func pureSwiftFileReadsBackThroughLibXau() throws {
+        var template = Array("/tmp/sandbox-xauth-test-XXXXXX".utf8CString)
+        let dir = String(cString: mkdtemp(&template)!)
+        defer { unlink(dir + "/Xauthority"); rmdir(dir) }
+        let entry = XauthEntry(family: XauthEntry.familyWild, address: [], number: "82", name: "MIT-MAGIC-COOKIE-1", data: Array(100..<116))
+        try Xauthority.write([entry], to: dir + "/Xauthority")
+        #expect(try XauthorityFile.read(dir + "/Xauthority") == [entry])
+        #expect(try Xauthority.read(dir + "/Xauthority") == [entry])
+        var st = stat()
+        #expect(stat(dir + "/Xauthority", &st) == 0 && st.st_mode & 0o777 == 0o600)
     }
 }

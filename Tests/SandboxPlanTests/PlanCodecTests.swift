@@ -32,10 +32,12 @@ import Testing
         p.visiblePaths = [(host: "/home/u/Downloads", container: "/home/u/Downloads")]
         p.home = "/home/u"
         p.sound = SoundMediation(socketPath: "/run/user/1000/sandbox/chrome/pulse/native", upstream: "/run/user/1000/pulse/native", microphone: true)
+        p.x11 = X11Mediation(display: 82, serverSocket: "/tmp/.X11-unix/X82", proxySocket: "/run/user/1000/sandbox/chrome/x11.sock",
+                             userXauthority: "/home/u/.Xauthority", containerXauthority: "/run/user/1000/sandbox/chrome/Xauthority",
+                             trusted: false, required: true)
         return SupervisorPlan(plan: p, persistent: true, runtimeDir: "/run/user/1000/sandbox",
                               profilePath: "/home/u/.config/sandbox/profiles/chrome.toml", profileFingerprint: "12:34",
                               network: .pasta(pidFile: "/run/user/1000/sandbox/chrome/pasta.pid", arguments: ["--dns-forward", "169.254.0.1"]),
-                              teardown: ["/usr/bin/sandbox", "_desktop-teardown", "/run/user/1000/sandbox/chrome"],
                               logLevel: "debug", logFile: "/tmp/log")
     }
 
@@ -48,6 +50,11 @@ import Testing
         other.persistent = false
         #expect(try PlanCodec.decode(PlanCodec.encode(other)) == other)
         other.network = .none
+        #expect(try PlanCodec.decode(PlanCodec.encode(other)) == other)
+        other.plan.x11 = nil   // no X11 proxy
+        #expect(try PlanCodec.decode(PlanCodec.encode(other)) == other)
+        other.plan.x11 = X11Mediation(display: 0, serverSocket: "", proxySocket: "", userXauthority: "", containerXauthority: "",
+                                      trusted: true, required: false)
         #expect(try PlanCodec.decode(PlanCodec.encode(other)) == other)
     }
 

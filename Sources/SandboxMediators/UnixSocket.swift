@@ -1,0 +1,101 @@
+// Unix stream sockets for the mediators: always non-blocking and close-on-exec
+// (the supervisor's loop must never block, and nothing may leak into the
+// container's init). Waiting with a deadline is poll(2) on the same descriptor.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum UnixSocket {
+    static func stream() -> Int32 {
+        socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    }
+
+    /// sockaddr_un for `path`, nil when it does not fit (107 bytes).
+    static func withAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T? {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return nil }
+        withUnsafeMutableBytes(of: &addr.sun_path) { buf in
+            for (i, b) in bytes.enumerated() { buf[i] = b }
+        }
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
+
+    /// A non-blocking connection to `path`; on failure the errno. A unix
+    /// socket connects at once or fails (EAGAIN: the server's backlog is full).
+    static func connect(_ path: String) -> Result<Int32, Errno> {
+        let fd = stream()
+        guard fd >= 0 else { return .failure(Errno(errno)) }
+        let rc = withAddress(path) { addr, len in
+            var rc: Int32
+            repeat { rc = Glibc.connect(fd, addr, len) } while rc < 0 && errno == EINTR
+            return rc
+        } ?? { errno = ENAMETOOLONG; return -1 }()
+        guard rc == 0 else {
+            let e = errno
+            close(fd)
+            return .failure(Errno(e))
+        }
+        return .success(fd)
+    }
+
+    /// A listening socket at `path` (an old one there is replaced), mode `mode`.
+    static func listen(_ path: String, mode: mode_t) throws(MediatorError) -> Int32 {
+        let fd = stream()
+        guard fd >= 0 else { throw MediatorError("socket: \(MediatorError.text(errno))") }
+        unlink(path)
+        let rc = withAddress(path) { bind(fd, $0, $1) }
+        guard let rc else {
+            close(fd)
+            throw MediatorError("the socket path \(path) is longer than a unix socket allows (107 bytes)",
+                                hint: "use a shorter XDG_RUNTIME_DIR or profile name")
+        }
+        guard rc == 0, chmod(path, mode) == 0, Glibc.listen(fd, 64) == 0 else {
+            let e = errno
+            close(fd)
+            throw MediatorError("cannot listen on \(path): \(MediatorError.text(e))")
+        }
+        return fd
+    }
+
+    /// Waits until `fd` has `events`, up to `deadline`; false on timeout.
+    static func wait(_ fd: Int32, _ events: Int32, until deadline: Deadline) -> Bool {
+        var pfd = pollfd(fd: fd, events: Int16(events), revents: 0)
+        while true {
+            let rc = poll(&pfd, 1, deadline.remainingMilliseconds)
+            if rc < 0 && errno == EINTR { continue }
+            return rc > 0
+        }
+    }
+}
+
+/// An errno value as a type, with its text.
+struct Errno: Error, Equatable {
+    var code: Int32
+    init(_ code: Int32) { self.code = code }
+    var text: String { MediatorError.text(code) }
+}
+
+/// A point in time on the monotonic clock.
+struct Deadline {
+    let nanoseconds: Int64
+
+    init(seconds: Double) {
+        nanoseconds = Deadline.now() + Int64(seconds * 1_000_000_000)
+    }
+
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    var remainingMilliseconds: Int32 {
+        let left = (nanoseconds - Deadline.now()) / 1_000_000
+        return Int32(max(0, min(left, Int64(Int32.max))))
+    }
+    var expired: Bool { Deadline.now() >= nanoseconds }
+}
