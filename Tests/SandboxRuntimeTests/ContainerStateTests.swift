@@ -55,8 +55,18 @@ import Glibc
         try dir.write(live)
         #expect(dir.status("x") == .running(live))
         #expect(dir.names() == ["x"])
+        // The mediators' subdirectory goes too; a symlink is removed, not followed.
+        let outside = base + "/outside"
+        mkdir(outside, 0o700)
+        #expect(close(open(outside + "/keep", O_CREAT | O_WRONLY, 0o600)) == 0)
+        mkdir(dir.stateDir("x") + "/pulse", 0o700)
+        #expect(close(open(dir.stateDir("x") + "/pulse/client.conf", O_CREAT | O_WRONLY, 0o600)) == 0)
+        #expect(symlink(outside, dir.stateDir("x") + "/link") == 0)
         dir.remove("x")
         #expect(dir.status("x") == .notRunning)
+        #expect(access(dir.stateDir("x"), F_OK) != 0)
+        #expect(access(outside + "/keep", F_OK) == 0)
+        unlink(outside + "/keep"); rmdir(outside)
     }
 
     @Test func aRuntimeDirectoryOthersCanWriteIsRefused() throws {
