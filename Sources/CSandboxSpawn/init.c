@@ -231,6 +231,10 @@ static void start_session(int ci, size_t length, const int fds[3]) {
     if (clients[ci].session > 0) { reply(cfd, SBX_CTL_FAILED, SBX_STAGE_SESSION_REQUEST, EBUSY, 0); return; }
     const char *cwd = parse_run(m, length);
     if (!cwd) { reply(cfd, SBX_CTL_FAILED, SBX_STAGE_SESSION_REQUEST, EINVAL, 0); return; }
+    /* Only the ids the plan allows: the user, or root of the container when mapped. */
+    int as_user = m->uid == config->session_uid && m->gid == config->session_gid;
+    int as_root = config->root_allowed && m->uid == 0 && m->gid == 0;
+    if (!as_user && !as_root) { reply(cfd, SBX_CTL_FAILED, SBX_STAGE_SESSION_REQUEST, EPERM, 0); return; }
 
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0) { reply(cfd, SBX_CTL_FAILED, SBX_STAGE_SESSION_FORK, errno, 0); return; }
@@ -260,6 +264,29 @@ static void start_session(int ci, size_t length, const int fds[3]) {
     clients[ci].session = pid;
     sessions_started++;
     reply(cfd, SBX_CTL_STARTED, pid, 0, 0);
+}
+
+/* One descriptor from the supervisor's control gate, or -1. */
+static int receive_handoff(int gate) {
+    char byte;
+    char control[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {&byte, 1};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = recvmsg(gate, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (n <= 0) return -1;
+    int fd = -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+            memcpy(&fd, CMSG_DATA(c), sizeof fd);
+        }
+    }
+    if (fd >= 0) fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
 }
 
 static void handle_client(int ci) {
@@ -387,7 +414,10 @@ void sbx_init_main(const struct sbx_spawn_request *req) {
                 /* The supervisor died (even by SIGKILL): take the whole container down now. */
                 _exit(137);
             } else if (index[k] == -3) {
-                int c = accept4(req->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                /* The supervisor (outside, in the user's pid namespace) accepted and checked
+                 * the connection; it arrives here as one SCM_RIGHTS descriptor. EOF: the
+                 * supervisor is gone, which the lifeline handles. */
+                int c = receive_handoff(req->listen_fd);
                 if (c >= 0) {
                     /* Launchers run outside the container, so the kernel reports their pid as 0
                      * here; a peer with a pid in our namespace is a process inside that reached

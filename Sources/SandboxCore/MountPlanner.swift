@@ -146,6 +146,22 @@ public enum MountPlanner {
                 throw SandboxError("\(whereText): target '\(m.target)' must be an absolute path without '..' and not /",
                                    hint: "use /… or ~/…")
             }
+            // The runtime directory holds every container's control socket and the
+            // mediators' sockets: bound inside, one container could reach another's
+            // init (issue 9 #4). Read-only does not help: connect(2) works on a
+            // read-only mount. Refused whether the source is it, above it or in it.
+            let runtime = paths.runtimeDir
+            let resolved: String = {
+                if case .symlink(let t) = host.kind(of: source) { return t.hasPrefix("/") ? t : HostFile.dirname(source) + "/" + t }
+                return source
+            }()
+            for s in Set([source, resolved]) {
+                let src = s.count > 1 && s.hasSuffix("/") ? String(s.dropLast()) : s
+                if src == runtime || runtime.hasPrefix(src == "/" ? "/" : src + "/") || src.hasPrefix(runtime + "/") {
+                    throw SandboxError("\(whereText): source \(m.source) exposes sandbox's runtime directory \(runtime) (every container's control socket) to the app",
+                                       hint: "bind a narrower directory that does not contain \(runtime)")
+                }
+            }
             if host.kind(of: source) == .missing {
                 if m.optional {
                     plan.notices.append("\(profile.name): skipping mount \(m.source) -> \(m.target): \(source) does not exist")

@@ -110,6 +110,9 @@ public enum ContainerSpawner {
                     req.persistent = persistent ? 1 : 0
                     req.stop_timeout = Int32(clamping: plan.stopTimeout)
                     req.process_limit = UInt64(max(0, plan.processLimit))
+                    req.session_uid = plan.uid
+                    req.session_gid = plan.gid
+                    req.root_allowed = rootMapped ? 1 : 0
                     return sbx_spawn_container(&req, &pidfd)
                 }
             }

@@ -57,7 +57,9 @@ public struct Supervisor {
             let (proxy, x11Notice) = try X11Proxy.start(for: plan)
             x11 = proxy
             if let x11Notice { status.send(.notice(x11Notice)) }
-            container = try start(firstClientFD: firstClientFD, network: network)
+            let gate: ControlGate
+            (container, gate) = try start(firstClientFD: firstClientFD, network: network)
+            loop.add(gate)
             if let sound { loop.add(sound) }
             if let proxy { loop.add(proxy) }
             for m in try mediators(container) { loop.add(m) }
@@ -97,7 +99,7 @@ public struct Supervisor {
         return 0
     }
 
-    func start(firstClientFD: Int32, network: NetworkSetUp) throws -> ContainerProcess {
+    func start(firstClientFD: Int32, network: NetworkSetUp) throws -> (ContainerProcess, ControlGate) {
         let name = plan.name
         try HostFile.makeDirectories(directory.stateDir(name), mode: 0o700)
         for dir in plan.hostDirectories {
@@ -105,13 +107,13 @@ public struct Supervisor {
                 throw SandboxError(error.message, hint: "check its parent directory is writable")
             }
         }
-        let listen = try UnixSocket.listen(path: directory.controlSocket(name), type: .seqpacket)
+        let gate = try ControlGate(path: directory.controlSocket(name))
         let spawnClock = Stopwatch()
         var hooks = ContainerHooks()
         hooks.beforeRelease = { container, _ in try network.attach(container) }
-        let container = try ContainerSpawner.spawn(plan: plan, listenFD: listen.raw, firstClientFD: firstClientFD,
+        let container = try ContainerSpawner.spawn(plan: plan, listenFD: gate.initEnd.raw, firstClientFD: firstClientFD,
                                                    persistent: spec.persistent, hooks: hooks)
-        listen.close()
+        gate.initEnd.close()
         log.debug("\(name): container spawned in \(spawnClock.elapsed) (init pid \(container.pid))")
         let me = getpid()
         let state = ContainerState(
@@ -123,7 +125,7 @@ public struct Supervisor {
         try HostFile.writeAtomically(encoded, to: directory.planFile(name), mode: 0o600)
         try directory.write(state)
         log.debug("\(name): state and plan written to \(directory.stateDir(name))")
-        return container
+        return (container, gate)
     }
 }
 

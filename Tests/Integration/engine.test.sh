@@ -452,28 +452,59 @@ test_bad_input_no_subuid_range_falls_back_to_a_single_id() {
 }
 
 test_app_that_reaches_the_control_socket_is_refused() {
-  # A profile that (carelessly) binds sandbox's runtime directory into the container.
+  # Issue 9 #4. A profile that binds sandbox's runtime directory (every container's
+  # control socket) is refused before anything starts, read-only or not.
   local rt; rt=$(it_runtime)
   eng_profile itengine private "[[mount]]
 source = \"$rt/sandbox\"
-target = \"/ctl\""
-  local probe='import socket, struct
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect("/ctl/itengine/control.sock")
-try:
-    s.send(struct.pack("=IiiiIIIIII", 4, 0, 0, 0, 0, 0, 0, 0, 0, 0))
-    s.settimeout(5)
-    r = s.recv(64)
-except (BrokenPipeError, ConnectionResetError):
-    r = b""
-print("REPLY", len(r)) if r else print("REFUSED")'
-  local b64; b64=$(printf '%s' "$probe" | base64 -w0)
-  out=$(sbx run itengine -- -c "python3 -c \"import base64; exec(base64.b64decode('$b64'))\"; echo pty: \$(python3 -c 'import pty; m, s = pty.openpty(); print(\"ok\")')" 2>&1)
+target = \"/ctl\"
+readonly = true"
+  set +e; out=$(sbx run itengine -- -c 'echo started' 2>&1); rc=$?; set -e
   echo "$out"
-  assert_contains "$out" "REFUSED"
-  assert_not_contains "$out" "REPLY"
-  # the container's own devpts works for apps that open terminals
-  assert_contains "$out" "pty: ok"
+  [ "$rc" -ne 0 ] || fail "a profile exposing the runtime directory started"
+  assert_contains "$out" "exposes sandbox's runtime directory"
+  assert_not_contains "$out" "started"
+
+  # And the socket itself admits only the user's own launchers: a process in a
+  # pid namespace of its own (as every container's processes are) that reaches
+  # it anyway is closed unread, whatever it asks; a host process may only ask
+  # for the ids the plan allows.
+  eng_profile
+  sbx start itengine
+  local probe='import socket, struct, sys
+def run(uid, gid, argv):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    strings = b"\0".join([b"/"] + [a.encode() for a in argv] + [b"PATH=/usr/bin:/bin"]) + b"\0"
+    head = struct.pack("=IiiiIIIIII", 1, 0, 0, 0, uid, gid, 0, len(argv), 1, len(strings))
+    try:
+        socket.send_fds(s, [head + strings], [0, 1, 2])
+        s.settimeout(5)
+        r = s.recv(64)
+    except (BrokenPipeError, ConnectionResetError):
+        r = b""
+    if not r:
+        return "REFUSED"
+    t, a, b, c = struct.unpack("=Iiii", r[:16])
+    return "REPLY type=%d a=%d b=%d" % (t, a, b)
+print(sys.argv[2], run(int(sys.argv[3]), int(sys.argv[3]), ["/bin/sh", "-c", "echo pwned >/tmp/pwned"]))'
+  printf '%s' "$probe" >"$IT_STATE/ctlprobe.py"; chmod 644 "$IT_STATE/ctlprobe.py"
+  local sock="$rt/sandbox/itengine/control.sock"
+  # From another pid namespace (what container A is), asking for root:
+  out=$(it_as_user unshare --user --map-current-user --pid --fork python3 "$IT_STATE/ctlprobe.py" "$sock" other-pidns 0 2>&1)
+  echo "$out"
+  assert_contains "$out" "other-pidns REFUSED"
+  # From the host, asking for an id the plan does not allow: the init refuses it
+  # (FAILED = 12, stage 32 = the request, errno 1 = EPERM).
+  out=$(it_as_user python3 "$IT_STATE/ctlprobe.py" "$sock" host-uid 4242 2>&1)
+  echo "$out"
+  assert_contains "$out" "host-uid REPLY type=12 a=32 b=1"
+  # Nothing ran: no file, in the container or anywhere.
+  out=$(sbx exec itengine -- sh -c 'ls /tmp/pwned 2>&1 || echo clean')
+  assert_contains "$out" "clean"
+  # The real launcher still gets in (the check is not a blanket refusal).
+  assert_contains "$(sbx exec itengine -- echo still-served)" "still-served"
+  sbx stop itengine
   eng_assert_nothing_left
 }
 

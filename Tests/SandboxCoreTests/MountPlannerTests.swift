@@ -105,6 +105,31 @@ func binds(_ plan: MountPlan) -> [(String, String, Bool)] {
         #expect(plan.notices.contains { $0.contains("~/Missing") && $0.contains("does not exist") })
     }
 
+    /// Issue 9 #4: the runtime directory holds every container's control socket.
+    @Test func aMountExposingTheRuntimeDirectoryIsRefused() throws {
+        var host = debianHost
+        host.kinds["/run"] = .directory
+        host.kinds["/run/user/1000"] = .directory
+        host.kinds["/run/user/1000/sandbox"] = .directory
+        host.kinds["/run/user/1000/sandbox/other"] = .directory
+        host.kinds["/home/ann/rt"] = .symlink("/run/user/1000/sandbox")
+        for source in ["/run/user/1000/sandbox", "/run/user/1000/sandbox/", "/run/user/1000", "/run", "/",
+                       "/run/user/1000/sandbox/other", "~/rt"] {
+            let p = profile { $0.mounts = [Profile.Mount(source: source, target: "/ctl", readonly: true)] }
+            do {
+                _ = try MountPlanner.plan(profile: p, paths: annPaths, user: ann, host: host)
+                Issue.record("\(source) was accepted")
+            } catch {
+                #expect(error.message.contains("[[mount]] #1"))
+                #expect(error.message.contains("runtime directory"))
+            }
+        }
+        // A sibling of the runtime directory is fine.
+        host.kinds["/run/user/1000/doc"] = .directory
+        let ok = profile { $0.mounts = [Profile.Mount(source: "/run/user/1000/doc", target: "/doc")] }
+        _ = try MountPlanner.plan(profile: ok, paths: annPaths, user: ann, host: host)
+    }
+
     @Test func missingRequiredMountSourceIsAnError() {
         let p = profile { $0.mounts = [Profile.Mount(source: "/nope", target: "/data")] }
         #expect(throws: SandboxError.self) { try MountPlanner.plan(profile: p, paths: annPaths, user: ann, host: debianHost) }

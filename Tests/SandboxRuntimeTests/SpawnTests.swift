@@ -38,8 +38,11 @@ import Glibc
 
         try HostFile.makeDirectories(base + "/run", mode: 0o700)
         defer { ContainerDirectory(root: base + "/run").remove("x"); rmdir(base + "/run"); rmdir(base) }
-        let listen = try UnixSocket.listen(path: base + "/run/control.sock", type: .seqpacket)
-        defer { unlink(base + "/run/control.sock") }
+        // The control gate's handoff pair (nothing is handed over here: the first client is).
+        var gate: [Int32] = [-1, -1]
+        #expect(sbx_socketpair_seqpacket_cloexec(&gate) == 0)
+        let listen = OwnedFD(gate[1]), gateOurs = OwnedFD(gate[0])
+        defer { gateOurs.close() }
         var pair: [Int32] = [-1, -1]
         #expect(sbx_socketpair_seqpacket_cloexec(&pair) == 0)
         let theirs = OwnedFD(pair[1])

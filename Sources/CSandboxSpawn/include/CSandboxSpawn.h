@@ -109,13 +109,18 @@ struct sbx_spawn_request {
     int sync_fd;        /* read end: one byte = id maps written, EOF = abort */
     int error_fd;       /* write end: a struct sbx_spawn_error, EOF = the init is ready */
     int lifeline_fd;    /* read end: EOF = the supervisor died, stop at once */
-    int listen_fd;      /* the control socket, listening */
+    int listen_fd;      /* the control gate: a SOCK_SEQPACKET socketpair end on which the
+                           supervisor hands over each connection it accepted and checked */
     int first_client_fd;/* -1, or an already connected client (the launcher that started it) */
     int persistent;     /* stay when no client is connected (`sandbox start`) */
     int stop_timeout;   /* seconds of SIGTERM grace when the container stops */
     /* RLIMIT_NPROC for everything in the container (0 = inherit). Linux >= 5.14 counts
      * it per user namespace and uid, so it caps this container's tasks alone. */
     uint64_t process_limit;
+    /* The ids a session may ask for: the plan's user, and 0/0 only when root is mapped
+     * (`exec --root`). Any other RUN is refused: a client chooses nothing else. */
+    uint32_t session_uid, session_gid;
+    int root_allowed;
 };
 
 /*
@@ -167,6 +172,9 @@ int sbx_socketpair_seqpacket_cloexec(int fds[2]);
 /* grantpt/unlockpt/ptsname_r wrapped: opens a pty pair, both ends O_CLOEXEC. */
 int sbx_openpty(int *master, int *slave);
 int sbx_pipe_cloexec(int fds[2]);
+/* accept4(SOCK_CLOEXEC) and SO_PEERCRED, both behind _GNU_SOURCE (the supervisor's control gate). */
+int sbx_accept_cloexec(int sock);
+int sbx_peer_credentials(int sock, pid_t *pid, uid_t *uid);
 /* posix_spawn pieces behind _GNU_SOURCE (HostCommand's primitive): close every fd
  * >= from (glibc 2.34+), and POSIX_SPAWN_SETSID (functions, not inline: the
  * macros exist only under _GNU_SOURCE, which Swift's importer does not define). */
