@@ -43,7 +43,7 @@ public struct MountPlan: Sendable, Equatable {
     public var ops: [MountOp] = []
     public var notices: [String] = []
     /// Host directories to create before the spawn (private home, protected config).
-    public var hostDirectories: [String] = []
+    public var hostDirectories: [HostDirectory] = []
     /// (host, container) prefixes of the binds, in order.
     public var visible: [VisiblePath] = []
     /// The home directory inside the container.
@@ -124,7 +124,7 @@ public enum MountPlanner {
         switch profile.home.mode {
         case .private:
             let dir = paths.homeDir(profile.name)
-            plan.hostDirectories.append(dir)
+            plan.hostDirectories.append(HostDirectory(trusted: dir))
             plan.ops.append(.bind(source: dir, target: home, readonly: false, recursive: false, optional: false))
             plan.visible.append(.init(host: dir, container: home))
         case .tmpfs:
@@ -200,11 +200,12 @@ public enum MountPlanner {
     }
 
     /// The host path behind a container path, through the writable home binds (nil when not host-backed).
-    static func hostPath(forContainer path: String, in visible: [MountPlan.VisiblePath]) -> String? {
+    /// (The bind's host source is the trusted root; what lies below it the app can write.)
+    static func hostPath(forContainer path: String, in visible: [MountPlan.VisiblePath]) -> HostDirectory? {
         for v in visible.reversed() where !hostRootDirectories.contains(String(v.host.dropFirst())) {
             let prefix = v.container.hasSuffix("/") ? v.container : v.container + "/"
             if path.hasPrefix(prefix) {
-                return (v.host.hasSuffix("/") ? v.host : v.host + "/") + path.dropFirst(prefix.count)
+                return HostDirectory(root: v.host, path: (v.host.hasSuffix("/") ? v.host : v.host + "/") + path.dropFirst(prefix.count))
             }
         }
         return nil
@@ -215,11 +216,13 @@ public enum MountPlanner {
     /// If a writable bind exposes `dir`, cover it: a read-only bind of itself, or an empty read-only tmpfs.
     static func protect(_ dir: String, mode: Protection, plan: inout MountPlan) {
         var exposedAt: String? = nil
+        var exposingRoot = dir
         for v in plan.visible {
             let prefix = v.host.hasSuffix("/") ? v.host : v.host + "/"
-            if dir == v.host { exposedAt = v.container }
+            if dir == v.host { exposedAt = v.container; exposingRoot = dir }
             else if dir.hasPrefix(prefix) {
                 exposedAt = (v.container.hasSuffix("/") ? v.container : v.container + "/") + dir.dropFirst(prefix.count)
+                exposingRoot = v.host
             }
         }
         // Only writable exposure matters, but a read-only bind below a writable one would
@@ -228,7 +231,8 @@ public enum MountPlanner {
         switch mode {
         case .readonly:
             // It must exist to be bound; otherwise the app could create it through the writable parent.
-            plan.hostDirectories.append(dir)
+            // Below the writable bind that exposes it the app may have planted a symlink (~/.config).
+            plan.hostDirectories.append(HostDirectory(root: exposingRoot, path: dir))
             plan.ops.append(.bind(source: dir, target: target, readonly: true, recursive: true, optional: false))
         case .hidden:
             plan.ops.append(.tmpfs(target: target, options: "mode=0755,size=16k"))

@@ -93,6 +93,41 @@ public enum HostFile {
         }
     }
 
+    /// `mkdir -p` of `dir.path`: `dir.root` as usual, then each component below it
+    /// created and opened fd-relative with O_NOFOLLOW, so a symlink planted below
+    /// the root (by the app, in its home) is refused instead of followed.
+    public static func makeDirectories(_ dir: HostDirectory, mode: mode_t) throws(SandboxError) {
+        try makeDirectories(dir.root, mode: mode)
+        guard dir.path != dir.root else { return }
+        let rootPrefix = dir.root.hasSuffix("/") ? dir.root : dir.root + "/"
+        guard dir.path.hasPrefix(rootPrefix) else {
+            throw SandboxError("internal error: \(dir.path) is not below \(dir.root)")
+        }
+        var fd = open(dir.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SandboxError("cannot open \(dir.root): \(errnoText(errno))") }
+        defer { close(fd) }
+        var walked = dir.root
+        for part in dir.path.dropFirst(rootPrefix.count).split(separator: "/") {
+            let name = String(part)
+            walked += "/" + name
+            guard name != "..", name != "." else { throw SandboxError("\(walked): '..' or '.' in a planned directory") }
+            if mkdirat(fd, name, mode) != 0 && errno != EEXIST {
+                throw SandboxError("cannot create \(walked): \(errnoText(errno))")
+            }
+            let next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard next >= 0 else {
+                let e = errno
+                if e == ELOOP || e == ENOTDIR {
+                    throw SandboxError("\(walked) is a symlink or not a directory, inside a tree the app can write; sandbox does not follow it",
+                                       hint: "remove it (rm \(walked)) if you did not make it yourself, then start again")
+                }
+                throw SandboxError("cannot open \(walked): \(errnoText(e))")
+            }
+            close(fd)
+            fd = next
+        }
+    }
+
     public static func dirname(_ p: String) -> String {
         guard let i = p.lastIndex(of: "/") else { return "." }
         return i == p.startIndex ? "/" : String(p[..<i])

@@ -65,6 +65,23 @@ public struct X11Mediation: Sendable, Equatable {
     }
 }
 
+/// A host directory the runtime creates (0700, as the user) before the spawn:
+/// `root` is trusted (created as a plain `mkdir -p`); below it — inside a home
+/// the app can write — no symlink is followed (issue 9 #3: an app that turned a
+/// directory of its home into a symlink steered the launcher's mkdir elsewhere).
+public struct HostDirectory: Sendable, Equatable, Hashable {
+    public var root: String
+    public var path: String
+    public init(root: String, path: String) {
+        self.root = root
+        self.path = path
+    }
+    /// A directory whose whole path is trusted (the private home itself).
+    public init(trusted path: String) {
+        self.init(root: path, path: path)
+    }
+}
+
 /// Namespaces the container gets. User, mount, pid, ipc, uts and cgroup always;
 /// net unless network.mode = "host".
 public struct NamespaceSet: OptionSet, Sendable, Hashable {
@@ -133,7 +150,7 @@ public struct LaunchPlan: Sendable, Equatable {
     public var processLimit: Int = 0
     /// Host directories the runtime creates (0700) before the spawn: the private
     /// home, and protected directories that must exist to be bound read-only.
-    public var hostDirectories: [String] = []
+    public var hostDirectories: [HostDirectory] = []
     /// (host path prefix, container path prefix) pairs of the plan's binds, in
     /// order; used to find where the user's working directory is visible.
     public var visiblePaths: [(host: String, container: String)] = []

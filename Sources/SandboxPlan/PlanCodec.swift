@@ -56,7 +56,7 @@ public struct PlanDecodingError: Error, Sendable, Equatable, CustomStringConvert
 public enum PlanCodec {
     static let magic: [UInt8] = Array("SBXPLAN".utf8)
     /// Bump on any change of the field order or meaning. 2: LaunchPlan.x11.
-    public static let version: UInt8 = 3
+    public static let version: UInt8 = 4
     /// Upper bounds that no real plan reaches; they stop a hostile length from allocating.
     static let maxString = 1 << 20
     static let maxCount = 1 << 16
@@ -86,7 +86,8 @@ public enum PlanCodec {
         w.blob(p.seccompFilter)
         w.u32(UInt32(clamping: p.stopTimeout))
         w.u32(UInt32(clamping: p.processLimit))
-        w.strings(p.hostDirectories)
+        w.u32(UInt32(p.hostDirectories.count))
+        for d in p.hostDirectories { w.string(d.root); w.string(d.path) }
         w.u32(UInt32(p.visiblePaths.count))
         for v in p.visiblePaths { w.string(v.host); w.string(v.container) }
         w.string(p.home)
@@ -137,7 +138,7 @@ public enum PlanCodec {
         p.seccompFilter = try r.blob()
         p.stopTimeout = Int(try r.u32())
         p.processLimit = Int(try r.u32())
-        p.hostDirectories = try r.strings()
+        p.hostDirectories = try r.array { r throws(PlanDecodingError) in HostDirectory(root: try r.string(), path: try r.string()) }
         p.visiblePaths = try r.array { r throws(PlanDecodingError) in (host: try r.string(), container: try r.string()) }
         p.home = try r.string()
         if try r.bool() {

@@ -102,7 +102,7 @@ public struct Supervisor {
     func start(firstClientFD: Int32, network: NetworkSetUp) throws -> (ContainerProcess, ControlGate) {
         let name = plan.name
         try HostFile.makeDirectories(directory.stateDir(name), mode: 0o700)
-        for dir in plan.hostDirectories {
+        for dir in plan.hostDirectories {   // below each root, no symlink is followed
             do { try HostFile.makeDirectories(dir, mode: 0o700) } catch {
                 throw SandboxError(error.message, hint: "check its parent directory is writable")
             }

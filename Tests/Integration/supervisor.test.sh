@@ -152,3 +152,37 @@ time.sleep(30)'
   sbx stop itbomb --timeout 0 >/dev/null 2>&1 || true
   wait "$runner" 2>/dev/null || true
 }
+
+# Issue 9 #3 (a): the runtime creates mount points inside the app's private home
+# on the host; a directory the app turned into a symlink is not followed.
+test_a_symlink_planted_in_the_private_home_does_not_steer_the_launchers_mkdir() {
+  local h; h=$(it_home)
+  runuser -u "$IT_USER" -- mkdir -p "$h/itmedia-src"
+  it_profile itdir <<'EOF'
+description = "plants a link in its home"
+command = ["/bin/sh"]
+[session]
+stop_timeout = 1
+EOF
+  # The app, in its private home: ~/media now leads to the user's sandbox profiles.
+  sbx run itdir -- -c 'rm -rf "$HOME/media"; ln -s "$HOME/.config/sandbox/profiles" "$HOME/media"'
+  [ -L "$h/.local/share/sandbox/itdir/home/media" ] || fail "the link was not planted"
+  it_profile itdir <<'EOF'
+description = "plants a link in its home"
+command = ["/bin/sh"]
+[session]
+stop_timeout = 1
+[[mount]]
+source = "~/itmedia-src"
+target = "~/media/music"
+EOF
+  set +e; out=$(sbx run itdir -- -c 'echo started' 2>&1); rc=$?; set -e
+  echo "$out"
+  [ ! -e "$h/.config/sandbox/profiles/music" ] || fail "the launcher created a directory in ~/.config/sandbox/profiles through the app's link"
+  [ "$rc" -ne 0 ] || fail "the start went ahead through the link"
+  assert_contains "$out" "is a symlink or not a directory"
+  assert_not_contains "$out" "started"
+  # Once the user removes it, the start works again.
+  rm -f "$h/.local/share/sandbox/itdir/home/media"
+  assert_contains "$(sbx run itdir -- -c 'echo started')" "started"
+}

@@ -1,5 +1,8 @@
 import Testing
 @testable import SandboxCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A host described as values: path → kind, plus file contents.
 struct FakeHost: HostFilesystem {
@@ -62,7 +65,7 @@ func binds(_ plan: MountPlan) -> [(String, String, Bool)] {
     @Test func privateHomePersistsUnderDataDir() throws {
         let plan = try MountPlanner.plan(profile: profile(), paths: annPaths, user: ann, host: debianHost)
         #expect(binds(plan).contains { $0 == ("/home/ann/.local/share/sandbox/app/home", "/home/ann", false) })
-        #expect(plan.hostDirectories == ["/home/ann/.local/share/sandbox/app/home"])
+        #expect(plan.hostDirectories == [HostDirectory(trusted: "/home/ann/.local/share/sandbox/app/home")])
         // The real home is nowhere in the plan.
         #expect(!binds(plan).contains { $0.0 == "/home/ann" })
         // nor is the config dir exposed, so nothing needs protecting
@@ -80,7 +83,8 @@ func binds(_ plan: MountPlan) -> [(String, String, Bool)] {
         let homeIndex = plan.ops.firstIndex(of: .bind(source: "/home/ann", target: "/home/ann", readonly: false, recursive: true, optional: false))!
         let configIndex = plan.ops.firstIndex(of: .bind(source: annPaths.configDir, target: annPaths.configDir, readonly: true, recursive: true, optional: false))!
         #expect(homeIndex < configIndex)
-        #expect(plan.hostDirectories.contains(annPaths.configDir))
+        // ~/.config/sandbox is created below the writable home without following a symlink there.
+        #expect(plan.hostDirectories.contains(HostDirectory(root: "/home/ann", path: annPaths.configDir)))
         #expect(plan.ops.contains(.tmpfs(target: annPaths.dataDir, options: "mode=0755,size=16k")))
         #expect(plan.ops.contains(.remountReadonly(target: annPaths.dataDir)))
     }
@@ -101,7 +105,10 @@ func binds(_ plan: MountPlan) -> [(String, String, Bool)] {
         #expect(plan.ops.contains(.bind(source: "/home/ann/Downloads", target: "/home/ann/Downloads", readonly: false, recursive: true, optional: false)))
         #expect(!binds(plan).contains { $0.1 == "/data" })
         // ~/Downloads is a mount point inside the private home: created on the host as the user
-        #expect(plan.hostDirectories == ["/home/ann/.local/share/sandbox/app/home", "/home/ann/.local/share/sandbox/app/home/Downloads"])
+        // The mount point inside the private home: trusted down to the home, app-writable below it.
+        #expect(plan.hostDirectories == [HostDirectory(trusted: "/home/ann/.local/share/sandbox/app/home"),
+                                         HostDirectory(root: "/home/ann/.local/share/sandbox/app/home",
+                                                       path: "/home/ann/.local/share/sandbox/app/home/Downloads")])
         #expect(plan.notices.contains { $0.contains("~/Missing") && $0.contains("does not exist") })
     }
 
@@ -253,5 +260,33 @@ func binds(_ plan: MountPlan) -> [(String, String, Bool)] {
         let plan = try LaunchPlanner.plan(profile: profile(), paths: annPaths, user: ann, idmap: idmap, host: debianHost)
         #expect(plan.supplementaryGroups == [44])
         #expect(plan.setgroupsAllowed)
+    }
+}
+
+/// Issue 9 #3 (a): the runtime's mkdir below an app-writable root follows no symlink.
+@Suite struct HostDirectoryCreationTests {
+    @Test func aSymlinkPlantedBelowTheRootIsRefusedNotFollowed() throws {
+        let base = "/tmp/sandbox-hostdir-\(getpid())"
+        let home = base + "/home", profiles = base + "/config/sandbox/profiles"
+        try HostFile.makeDirectories(home, mode: 0o700)
+        try HostFile.makeDirectories(profiles, mode: 0o700)
+        defer {
+            for d in [home + "/Downloads/x", home + "/Downloads", profiles, base + "/config/sandbox", base + "/config"] { rmdir(d) }
+            unlink(home + "/media"); rmdir(home); rmdir(base)
+        }
+        // The app turned ~/media into a link to the user's sandbox configuration.
+        #expect(symlink(profiles, home + "/media") == 0)
+        do throws(SandboxError) {
+            try HostFile.makeDirectories(HostDirectory(root: home, path: home + "/media/music"), mode: 0o700)
+            Issue.record("the planted symlink was followed")
+        } catch {
+            #expect(error.message.contains("\(home)/media is a symlink"))
+        }
+        #expect(access(profiles + "/music", F_OK) != 0, "a directory appeared in the profiles directory")
+        // A plain path below the root is created as before, and again without complaint.
+        try HostFile.makeDirectories(HostDirectory(root: home, path: home + "/Downloads/x"), mode: 0o700)
+        try HostFile.makeDirectories(HostDirectory(root: home, path: home + "/Downloads/x"), mode: 0o700)
+        var st = stat()
+        #expect(lstat(home + "/Downloads/x", &st) == 0 && st.st_mode & S_IFMT == S_IFDIR)
     }
 }

@@ -28,7 +28,8 @@ import Testing
         p.seccompFilter = (0..<64).map { UInt8($0 * 3 & 0xff) }
         p.stopTimeout = 7
         p.processLimit = 321
-        p.hostDirectories = ["/home/u/.local/share/sandbox/chrome/home"]
+        p.hostDirectories = [HostDirectory(trusted: "/home/u/.local/share/sandbox/chrome/home"),
+                             HostDirectory(root: "/home/u/.local/share/sandbox/chrome/home", path: "/home/u/.local/share/sandbox/chrome/home/Downloads")]
         p.visiblePaths = [(host: "/home/u/Downloads", container: "/home/u/Downloads")]
         p.home = "/home/u"
         p.sound = SoundMediation(socketPath: "/run/user/1000/sandbox/chrome/pulse/native", upstream: "/run/user/1000/pulse/native", microphone: true)
