@@ -22,7 +22,12 @@ struct Sandbox: AsyncParsableCommand {
 
     /// `sandbox -l LEVEL -o FILE COMMAND …` works like `sandbox COMMAND -l LEVEL -o FILE …`.
     static func main() async {
-        await main(LogSetup.hoistingLogOptions(Array(CommandLine.arguments.dropFirst())))
+        let arguments = LogSetup.hoistingLogOptions(Array(CommandLine.arguments.dropFirst()))
+        if let message = UnknownCommand.message(arguments, commands: configuration.subcommands) {
+            Console.err(message)
+            exit(withError: ExitCode(64))
+        }
+        await main(arguments)
     }
 }
 
