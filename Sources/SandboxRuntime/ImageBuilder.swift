@@ -275,13 +275,37 @@ public struct ImageBuilder: Sendable {
         return opts
     }
 
-    /// Deletes an image tree: its files belong to the user's subordinate ids, so `rm`
-    /// runs as root of the same namespace the image was unpacked in.
-    static func removeImageTree(_ path: String, namespace: [String]) async {
+    /// Deletes an image tree: its files belong to the user's subordinate ids, so the
+    /// deletion runs as root of the same namespace the image was unpacked in, and it
+    /// is `sandbox _remove-tree` (TreeRemoval: fd-relative, never follows a symlink),
+    /// not a path-based recursive delete. Returns what could not be removed.
+    @discardableResult
+    public static func removeImageTree(_ path: String, namespace: [String], keep: [String] = []) async -> String? {
         var st = stat()
-        guard lstat(path, &st) == 0 else { return }
-        if let r = try? await HostCommand(namespace + ["rm", "-rf", "--one-file-system", "--", path]).run(capture: .combined), r.succeeded { return }
-        _ = await removeOwnTree(path)
+        guard lstat(path, &st) == 0 else { return nil }
+        var argv = namespace + [Paths.executablePath(), "_remove-tree"]
+        for k in keep { argv += ["--keep", k] }
+        argv += ["--", HostFile.dirname(path), HostFile.basename(path)]
+        do {
+            let r = try await HostCommand(argv).run(capture: .combined)
+            return r.succeeded ? nil : r.output.isEmpty ? "exit status \(r.status)" : r.output
+        } catch {
+            return error.message
+        }
+    }
+
+    /// The unpacking namespace for `user` (`namespaceArgv` with the first lines of
+    /// /etc/subuid and /etc/subgid), or nil without a 65536-id range or unshare(1).
+    public static func namespace(for user: UserIdentity) -> [String]? {
+        guard let unshare = HostCommand.find("unshare") else { return nil }
+        var starts: [UInt32] = []
+        for (file, id) in [("/etc/subuid", user.uid), ("/etc/subgid", user.gid)] {
+            guard let text = HostFile.read(file),
+                  let first = SubordinateIDs.parse(contents: text, user: user.name, uid: id).first,
+                  first.count >= 65536 else { return nil }
+            starts.append(first.start)
+        }
+        return namespaceArgv(unshare: unshare, subuid: starts[0], subgid: starts[1])
     }
 
     /// Leftovers of an interrupted create (`.BASE.partial-PID`, `.BASE.old-PID`) whose

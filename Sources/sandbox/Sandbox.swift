@@ -17,6 +17,7 @@ struct Sandbox: AsyncParsableCommand {
             Run.self, Exec.self, Start.self, Stop.self, List.self, Status.self,
             Create.self, DesktopCommand.self, ProfileCommand.self, Doctor.self, DesktopTeardownCommand.self,
             DesktopPlumbing.self,
+            Destroy.self, RemoveTreeCommand.self,
         ]
     )
 
