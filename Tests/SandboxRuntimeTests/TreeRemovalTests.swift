@@ -84,3 +84,13 @@ private func exists(_ path: String) -> Bool {
         rmdir(base)
     }
 }
+
+@Test func compressionIsRecognisedFromTheFirstBytes() {
+    #expect(ImageBuilder.compressionFlag(magic: [0x1f, 0x8b, 8, 0]) == "--gzip")
+    #expect(ImageBuilder.compressionFlag(magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0, 4]) == "--xz")
+    #expect(ImageBuilder.compressionFlag(magic: [0x28, 0xb5, 0x2f, 0xfd]) == "--zstd")
+    #expect(ImageBuilder.compressionFlag(magic: Array("BZh9".utf8)) == "--bzip2")
+    #expect(ImageBuilder.compressionFlag(magic: Array("./usr/bin".utf8)) == nil)
+    #expect(ImageBuilder.compressionFlag(magic: [0x1f]) == nil)
+    #expect(ImageBuilder.unpackArguments(staging: "/s", compression: "--xz").contains("--xz"))
+}
