@@ -12,10 +12,19 @@ enum UnknownCommand {
         // `help` is the parser's own (`sandbox help run`).
         if names.contains(first) || first == "help" { return nil }
         let shown = commands.filter { $0.configuration.shouldDisplay }.compactMap { $0.configuration.commandName }
-        return """
+        var text = """
             Error: unknown command '\(first)'
             Commands: \(shown.joined(separator: ", "))
             See 'sandbox --help' for what each does, 'sandbox help COMMAND' for one.
             """
+        // `sandbox firefox` for `sandbox run firefox`.
+        if isProfile(first) { text += "\nTo run the profile '\(first)': sandbox run \(first)" }
+        return text
+    }
+
+    static func isProfile(_ name: String) -> Bool {
+        guard ProfileName.isValid(name) else { return false }
+        let engine = Engine.current()
+        return ProfileStore(paths: engine.paths, user: engine.user).locate(name) != nil
     }
 }

@@ -42,4 +42,11 @@ EOF2
   rc=0; out=$(sbx status --json no-such-profile-xyz 2>&1) || rc=$?
   [ "$rc" -ne 0 ] || fail "status --json of an unknown name exited 0"
   assert_contains "$out" "no container and no profile named"
+  # `sandbox NAME` for `sandbox run NAME`: the unknown command is named, and the profile.
+  rc=0; out=$(sbx statusknown 2>&1) || rc=$?
+  assert_eq "$rc" 64 "exit status of a profile name as the command"
+  assert_contains "$out" "unknown command 'statusknown'"
+  assert_contains "$out" "To run the profile 'statusknown': sandbox run statusknown"
+  rc=0; out=$(sbx bogus 2>&1) || rc=$?
+  assert_not_contains "$out" "To run the profile"
 }
