@@ -180,7 +180,8 @@ public struct ImageBuilder: Sendable {
     /// Device nodes cannot be made in a user namespace; the container mounts its own /dev.
     static func unpackArguments(staging: String, compression: String?) -> [String] {
         ["tar", "--extract", "--numeric-owner", "--preserve-permissions", "--file=-"] + (compression.map { [$0] } ?? [])
-            + ["--directory=" + staging, "--exclude=./dev/*", "--exclude=dev/*"]
+            // Anchored: `dev/*` must not drop a usr/…/dev/ directory of the image.
+            + ["--directory=" + staging, "--anchored", "--exclude=./dev/*", "--exclude=dev/*"]
     }
 
     /// tar's flag for a compressed stream, from its first bytes (tar only guesses

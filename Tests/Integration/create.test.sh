@@ -123,6 +123,8 @@ tb_make() {  # tb_make TARBALL
   printf 'root:x:0:0:root:/root:/bin/sh\n' >"$tree/etc/passwd"
   printf 'root:x:0:\n' >"$tree/etc/group"
   echo zero >"$tree/srv/by-root"; echo user >"$tree/srv/by-$TB_ID"
+  # /dev's contents are skipped (the container makes its own); a dev/ elsewhere is not.
+  echo gone >"$tree/dev/not-extracted"; mkdir "$tree/srv/dev" && echo kept >"$tree/srv/dev/kept"
   chown 0:0 "$tree/srv/by-root"; chown "$TB_ID:$TB_ID" "$tree/srv/by-$TB_ID"
   ln -s "$(it_home)/precious" "$tree/srv/to-host-dir"
   ln -s "$(it_home)/precious/file" "$tree/srv/to-host-file"
@@ -163,6 +165,8 @@ test_create_from_tarball_shifts_ids_and_never_shows_a_partial_image() {
   assert_eq "$(stat -c %u:%g "$root/srv/by-root")" "$sub:$sub" "host owner of the uid-0 file"
   assert_eq "$(stat -c %u "$root/srv/by-$TB_ID")" "$((sub + TB_ID))" "host owner of the uid-$TB_ID file"
   assert_eq "$(ls -A "$(img_data tbimg)")" "rootfs" "data directory contents"
+  [ -e "$root/srv/dev/kept" ] || fail "srv/dev/kept was not unpacked"
+  [ ! -e "$root/dev/not-extracted" ] || fail "the tarball's /dev contents were unpacked"
   # …and as the tarball said, seen by root inside the container.
   out=$(sbx exec --root tbimg -- /usr/bin/stat -c '%u:%g %n' /srv/by-root "/srv/by-$TB_ID" 2>&1) || fail "exec --root stat failed: $out"
   assert_contains "$out" "0:0 /srv/by-root"
