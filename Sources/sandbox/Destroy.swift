@@ -68,12 +68,18 @@ struct Destroy: AsyncParsableCommand {
         // Image files belong to the user's subordinate ids: delete as root of the
         // namespace `create` unpacked them in. Without a range, only the user's own
         // ids can exist there, and the user deletes them directly.
-        let problem: String?
-        if let ns = ImageBuilder.namespace(for: engine.user) {
-            problem = await ImageBuilder.removeImageTree(data, namespace: ns, keep: keepHome ? ["home"] : [])
-        } else {
-            let problems = TreeRemoval.remove(name, in: engine.paths.dataDir, keep: keepHome ? ["home"] : [])
-            problem = problems.isEmpty ? nil : problems.prefix(5).map(\.description).joined(separator: "\n")
+        let keep: [String] = keepHome ? ["home"] : []
+        var problem: String? = nil
+        let namespace = ImageBuilder.namespace(for: engine.user)
+        if let namespace {
+            problem = await ImageBuilder.removeImageTree(data, namespace: namespace, keep: keep)
+        }
+        if problem != nil || namespace == nil {
+            // What is left (or everything, when the namespace could not be made:
+            // newuidmap missing, no range) is tried as the user, who owns the home.
+            let problems = TreeRemoval.remove(name, in: engine.paths.dataDir, keep: Set(keep))
+            problem = problems.isEmpty ? nil : (problem.map { $0 + "\n" } ?? "")
+                + problems.prefix(10).map(\.description).joined(separator: "\n")
         }
         if let problem {
             throw SandboxError("\(name): some of \(data) could not be deleted:\n\(problem)",

@@ -267,3 +267,24 @@ test_destroy_refuses_a_running_container() {
   out=$(sbx destroy --yes tbrun 2>&1) || fail "destroy after stop failed: $out"
   [ ! -e "$(img_data tbrun)" ] || fail "data directory left after destroy"
 }
+
+# Without a subordinate range (no namespace to delete in), destroy deletes as the
+# user: the home the app wrote, a 0500 directory in it, links not followed.
+test_destroy_without_a_subordinate_range() {
+  # A user of this run's own, created without a range (the -K settings keep useradd
+  # from assigning one, so /etc/subuid and /etc/subgid are not touched).
+  local u=${IT_USER}nr
+  id "$u" >/dev/null 2>&1 || useradd -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 --create-home --shell /bin/bash "$u"
+  ! grep -q "^$u:" /etc/subuid /etc/subgid || fail "$u has a subordinate range; this test needs a user without one"
+  mkdir -p "/run/user/$(id -u "$u")" && chown "$u:" "/run/user/$(id -u "$u")" && chmod 700 "/run/user/$(id -u "$u")"
+  local home; home=$(getent passwd "$u" | cut -d: -f6)
+  local data="$home/.local/share/sandbox/nr"
+  runuser -u "$u" -- sh -c "mkdir -p '$home/precious' && echo keep >'$home/precious/file' \
+    && mkdir -p '$data/home/locked' && echo x >'$data/home/locked/f' && chmod 500 '$data/home/locked' \
+    && ln -s '$home/precious' '$data/home/escape' && ln -s '$home/precious/file' '$data/home/escape-file'"
+  local out
+  out=$(it_as "$u" "$IT_PREFIX/bin/sandbox" destroy --yes nr 2>&1) || fail "destroy failed: $out"
+  assert_contains "$out" "destroyed nr: deleted $data"
+  [ ! -e "$data" ] || fail "$data still exists"
+  assert_eq "$(cat "$home/precious/file")" "keep" "host file the links pointed at"
+}
