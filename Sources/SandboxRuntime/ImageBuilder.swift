@@ -93,16 +93,18 @@ public struct ImageBuilder: Sendable {
         public var subgid: UInt32
     }
 
+    /// Where the image comes from.
+    public enum Source: Sendable, Equatable {
+        /// `mmdebstrap --mode=unshare` with the profile's [image] settings.
+        case mmdebstrap
+        /// A root filesystem tarball (LXC/Incus `rootfs.tar.xz`), ids as in the tarball.
+        case tarball(String)
+    }
+
     /// Checks that can fail before anything is written.
-    public func preflight(force: Bool) throws(SandboxError) -> HostTools {
-        guard profile.image.distro == "debian" else {
-            throw SandboxError("\(profile.sourcePath): image.distro = \"\(profile.image.distro)\" is not supported; create builds Debian images",
-                               hint: "use distro = \"debian\" with a Debian release such as bookworm")
-        }
-        guard let mmdebstrap = HostCommand.find("mmdebstrap") else {
-            throw SandboxError("mmdebstrap is not installed; `sandbox create` builds images with it",
-                               hint: "as root: apt install mmdebstrap")
-        }
+    public func preflight(force: Bool, source: Source = .mmdebstrap) throws(SandboxError) -> HostTools {
+        var mmdebstrap = ""
+        if case .mmdebstrap = source { mmdebstrap = try mmdebstrapPreflight() }
         guard let unshare = HostCommand.find("unshare") else {
             throw SandboxError("unshare(1) is not installed; `sandbox create` unpacks the image with it", hint: "as root: apt install util-linux")
         }
@@ -114,21 +116,34 @@ public struct ImageBuilder: Sendable {
             if let first = ranges.first, first.count >= 65536 {
                 starts.append(first.start)
             } else {
-                throw SandboxError("mmdebstrap --mode=unshare needs a range of 65536 subordinate ids for \(user.name) in \(file); "
+                throw SandboxError("`sandbox create` needs a range of 65536 subordinate ids for \(user.name) in \(file); "
                                    + (ranges.isEmpty ? "there is none" : "the largest has \(ranges.map(\.count).max()!)"),
                                    hint: "as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 \(user.name) (pick a range no other user has)")
             }
         }
         var st = stat()
         if lstat(target, &st) == 0 && !force {
-            throw SandboxError("\(target) already exists; not replacing it",
-                               hint: "`sandbox create --force \(profile.name)` builds a new one and deletes the old one")
+            throw SandboxError("\(target) already exists; not replacing it without confirmation",
+                               hint: "`sandbox create --yes \(profile.name)` (or --force) builds a new one and deletes the old one")
+        }
+        return HostTools(mmdebstrap: mmdebstrap, unshare: unshare, subuid: starts[0], subgid: starts[1])
+    }
+
+    /// mmdebstrap builds only: the distribution, the program, the keys.
+    func mmdebstrapPreflight() throws(SandboxError) -> String {
+        guard profile.image.distro == "debian" else {
+            throw SandboxError("\(profile.sourcePath): image.distro = \"\(profile.image.distro)\" is not supported; create builds Debian images",
+                               hint: "use distro = \"debian\" with a Debian release such as bookworm")
+        }
+        guard let mmdebstrap = HostCommand.find("mmdebstrap") else {
+            throw SandboxError("mmdebstrap is not installed; `sandbox create` builds images with it",
+                               hint: "as root: apt install mmdebstrap")
         }
         for key in profile.image.keys where !key.hasPrefix("/") {
             throw SandboxError("\(profile.sourcePath): image.keys '\(key)': create does not download keys",
                                hint: "download the key, check its fingerprint, and list the file's absolute path")
         }
-        return HostTools(mmdebstrap: mmdebstrap, unshare: unshare, subuid: starts[0], subgid: starts[1])
+        return mmdebstrap
     }
 
     /// unshare(1) arguments for a user namespace where uid/gid 0–65534 are the user's
@@ -140,32 +155,60 @@ public struct ImageBuilder: Sendable {
          "--map-users=\(subuid),0,65536", "--map-groups=\(subgid),0,65536", "--setuid=0", "--setgid=0"]
     }
 
-    /// Builds the image; prints mmdebstrap's progress on our stderr.
-    public func build(force: Bool) async throws(SandboxError) {
-        let tools = try preflight(force: force)
+    /// Builds the image from `source`. `progress` gets one line per step; mmdebstrap's
+    /// and tar's own messages go to our stderr.
+    public func build(force: Bool, source: Source = .mmdebstrap,
+                      progress: @Sendable (String) -> Void = { _ in }) async throws(SandboxError) {
+        let tools = try preflight(force: force, source: source)
         let ns = Self.namespaceArgv(unshare: tools.unshare, subuid: tools.subuid, subgid: tools.subgid)
         let parent = HostFile.dirname(target)
         try HostFile.makeDirectories(parent, mode: 0o755)
         let base = HostFile.basename(target)
         await Self.removeStaleBuilds(in: parent, base: base, namespace: ns)
+        if case .tarball(let file) = source {
+            try await build(tarball: file, tools: tools, namespace: ns, parent: parent, base: base, progress: progress)
+            return
+        }
         let setup = try writeSetupFiles()
         // Removed whether the build works or not (a defer cannot await).
         var failure: SandboxError?
-        do { try await build(tools: tools, namespace: ns, parent: parent, base: base, setup: setup) } catch { failure = error }
+        do { try await build(tools: tools, namespace: ns, parent: parent, base: base, setup: setup, progress: progress) } catch { failure = error }
         if let setup { _ = await Self.removeOwnTree(setup.directory) }
         if let failure { throw failure }
     }
 
-    func build(tools: HostTools, namespace ns: [String], parent: String, base: String, setup: SetupFiles?) async throws(SandboxError) {
+    /// Device nodes cannot be made in a user namespace; the container mounts its own /dev.
+    static func unpackArguments(staging: String, compression: String?) -> [String] {
+        ["tar", "--extract", "--numeric-owner", "--preserve-permissions", "--file=-"] + (compression.map { [$0] } ?? [])
+            // Anchored: `dev/*` must not drop a usr/…/dev/ directory of the image.
+            + ["--directory=" + staging, "--anchored", "--exclude=./dev/*", "--exclude=dev/*"]
+    }
+
+    /// tar's flag for a compressed stream, from its first bytes (tar only guesses
+    /// from a file name, and it reads this one from a pipe): nil for a plain tarball.
+    public static func compressionFlag(magic: [UInt8]) -> String? {
+        func starts(_ m: [UInt8]) -> Bool { magic.count >= m.count && Array(magic.prefix(m.count)) == m }
+        if starts([0x1f, 0x8b]) { return "--gzip" }
+        if starts([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) { return "--xz" }
+        if starts([0x28, 0xb5, 0x2f, 0xfd]) { return "--zstd" }
+        if starts([0x42, 0x5a, 0x68]) { return "--bzip2" }
+        return nil
+    }
+
+    func staging(in parent: String, base: String) throws(SandboxError) -> String {
         let staging = "\(parent)/.\(base).partial-\(getpid())"
         guard mkdir(staging, 0o700) == 0 else {
             throw SandboxError("cannot create \(staging): \(String(cString: strerror(errno)))")
         }
+        return staging
+    }
 
+    func build(tools: HostTools, namespace ns: [String], parent: String, base: String, setup: SetupFiles?,
+               progress: @Sendable (String) -> Void) async throws(SandboxError) {
+        let staging = try staging(in: parent, base: base)
         let mmdebstrap = HostCommand([tools.mmdebstrap] + mmdebstrapArguments(output: "-", setup: setup, proxies: await Self.hostAptProxies()))
-        // Device nodes cannot be made in a user namespace; the container mounts its own /dev.
-        let unpack = HostCommand(ns + ["tar", "--extract", "--numeric-owner", "--preserve-permissions", "--file=-",
-                                       "--directory=" + staging, "--exclude=./dev/*"])
+        let unpack = HostCommand(ns + Self.unpackArguments(staging: staging, compression: nil))
+        progress("building \(profile.image.distro) \(profile.image.release) (\(profile.image.variant)) with mmdebstrap and unpacking it into \(staging) (mmdebstrap's messages follow)")
         let (built, unpacked): (Int32, Int32)
         do {
             (built, unpacked) = try await HostCommand.pipeline(mmdebstrap, unpack)
@@ -182,6 +225,61 @@ public struct ImageBuilder: Sendable {
             await Self.removeImageTree(staging, namespace: ns)
             throw SandboxError("unpacking the image into \(staging) failed (tar exit status \(unpacked)); its messages are above")
         }
+        try await moveIntoPlace(staging, parent: parent, base: base, namespace: ns, progress: progress)
+    }
+
+    /// `create --from-tarball`: the tarball is opened as the user (tar, root of the
+    /// unpacking namespace, reads it from a pipe), and unpacked with its ids shifted
+    /// into the subordinate range exactly as mmdebstrap's output is.
+    func build(tarball file: String, tools: HostTools, namespace ns: [String], parent: String, base: String,
+               progress: @Sendable (String) -> Void) async throws(SandboxError) {
+        let fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { throw SandboxError("cannot open the tarball \(file): \(errnoText(errno))") }
+        var st = stat()
+        var magic = [UInt8](repeating: 0, count: 8)
+        let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 8, 0) }
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, got >= 0 else {
+            close(fd)
+            throw SandboxError("the tarball \(file) is not a regular file")
+        }
+        close(fd)
+        let compression = Self.compressionFlag(magic: Array(magic.prefix(max(0, got))))
+        let staging = try staging(in: parent, base: base)
+        let size = Int64(st.st_size)
+        progress("unpacking \(file) (\(size >> 20) MiB\(compression.map { ", " + $0.dropFirst(2) } ?? "")) into \(staging)")
+        let unpack = HostCommand(ns + Self.unpackArguments(staging: staging, compression: compression)
+                                 + ["--checkpoint=1000", "--checkpoint-action=echo=sandbox create: about %u0 MB unpacked"])
+        // cat runs as the user: the tarball is read with the user's rights, not root's of the namespace.
+        let (read, unpacked): (Int32, Int32)
+        do {
+            (read, unpacked) = try await HostCommand.pipeline(HostCommand(["cat", "--", file]), unpack)
+        } catch {
+            await Self.removeImageTree(staging, namespace: ns)
+            throw error
+        }
+        guard read == 0, unpacked == 0 else {
+            await Self.removeImageTree(staging, namespace: ns)
+            throw SandboxError("unpacking \(file) failed (\(read != 0 ? "reading it: exit status \(read)" : "tar exit status \(unpacked)")); its messages are above",
+                               hint: "the file must be a root filesystem tarball (gzip, xz, zstd, bzip2 or plain) with the tree at its top, as LXC/Incus rootfs.tar.xz")
+        }
+        // A tarball with no /usr or /bin at its top is not a root filesystem (e.g. Incus's unified image with rootfs/ inside).
+        // (ENOENT only: a tarball whose top is 0700 leaves the user unable to look, which proves nothing.)
+        var probe = stat()
+        func missing(_ p: String) -> Bool { lstat(staging + p, &probe) != 0 && errno == ENOENT }
+        guard !(missing("/usr") && missing("/bin")) else {
+            await Self.removeImageTree(staging, namespace: ns)
+            throw SandboxError("\(file) has no /usr or /bin at its top: it is not a root filesystem tarball",
+                               hint: "use the image's rootfs tarball (LXC/Incus split images: rootfs.tar.xz), whose members are ./usr, ./etc, …")
+        }
+        try await moveIntoPlace(staging, parent: parent, base: base, namespace: ns, progress: progress)
+    }
+
+    /// Renames the finished `staging` to the target; an existing target (confirmed
+    /// by the caller) is moved aside first and deleted after the swap, so the target
+    /// name never points at a partial image.
+    func moveIntoPlace(_ staging: String, parent: String, base: String, namespace ns: [String],
+                       progress: @Sendable (String) -> Void) async throws(SandboxError) {
+        progress("moving the finished image into place: \(target)")
         var st = stat()
         if lstat(target, &st) == 0 {
             // --force: swap, then delete the old tree; the target name never points at a partial image.
@@ -197,6 +295,7 @@ public struct ImageBuilder: Sendable {
                 await Self.removeImageTree(staging, namespace: ns)
                 throw SandboxError("cannot rename \(staging) to \(target): \(String(cString: strerror(e)))")
             }
+            progress("deleting the replaced image")
             await Self.removeImageTree(old, namespace: ns)
         } else if rename(staging, target) != 0 {
             let e = errno
@@ -275,13 +374,37 @@ public struct ImageBuilder: Sendable {
         return opts
     }
 
-    /// Deletes an image tree: its files belong to the user's subordinate ids, so `rm`
-    /// runs as root of the same namespace the image was unpacked in.
-    static func removeImageTree(_ path: String, namespace: [String]) async {
+    /// Deletes an image tree: its files belong to the user's subordinate ids, so the
+    /// deletion runs as root of the same namespace the image was unpacked in, and it
+    /// is `sandbox _remove-tree` (TreeRemoval: fd-relative, never follows a symlink),
+    /// not a path-based recursive delete. Returns what could not be removed.
+    @discardableResult
+    public static func removeImageTree(_ path: String, namespace: [String], keep: [String] = []) async -> String? {
         var st = stat()
-        guard lstat(path, &st) == 0 else { return }
-        if let r = try? await HostCommand(namespace + ["rm", "-rf", "--one-file-system", "--", path]).run(capture: .combined), r.succeeded { return }
-        _ = await removeOwnTree(path)
+        guard lstat(path, &st) == 0 else { return nil }
+        var argv = namespace + [Paths.executablePath(), "_remove-tree"]
+        for k in keep { argv += ["--keep", k] }
+        argv += ["--", HostFile.dirname(path), HostFile.basename(path)]
+        do {
+            let r = try await HostCommand(argv).run(capture: .combined)
+            return r.succeeded ? nil : r.output.isEmpty ? "exit status \(r.status)" : r.output
+        } catch {
+            return error.message
+        }
+    }
+
+    /// The unpacking namespace for `user` (`namespaceArgv` with the first lines of
+    /// /etc/subuid and /etc/subgid), or nil without a 65536-id range or unshare(1).
+    public static func namespace(for user: UserIdentity) -> [String]? {
+        guard let unshare = HostCommand.find("unshare") else { return nil }
+        var starts: [UInt32] = []
+        for (file, id) in [("/etc/subuid", user.uid), ("/etc/subgid", user.gid)] {
+            guard let text = HostFile.read(file),
+                  let first = SubordinateIDs.parse(contents: text, user: user.name, uid: id).first,
+                  first.count >= 65536 else { return nil }
+            starts.append(first.start)
+        }
+        return namespaceArgv(unshare: unshare, subuid: starts[0], subgid: starts[1])
     }
 
     /// Leftovers of an interrupted create (`.BASE.partial-PID`, `.BASE.old-PID`) whose

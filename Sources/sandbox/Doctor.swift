@@ -34,6 +34,13 @@ struct Doctor: AsyncParsableCommand {
         checks.append(HostProbes.assessHelper("newgidmap", HostProbes.helperState("newgidmap")))
         checks.append(HostProbes.assessRanges(file: "/etc/subuid", user: user.name, host.subordinateRanges("/etc/subuid")))
         checks.append(HostProbes.assessRanges(file: "/etc/subgid", user: user.name, host.subordinateRanges("/etc/subgid")))
+        // Overlapping delegations, and which host ids the id map and `create` take.
+        for kind in [IDKind.uid, .gid] {
+            guard let text = HostFile.read(kind.subordinateFile) else { continue }
+            checks.append(SubordinateAudit.audit(contents: text, kind: kind, user: user.name,
+                                                 id: kind == .uid ? user.uid : user.gid,
+                                                 sharedIDs: kind == .gid ? user.groups + [user.gid] : []).check)
+        }
         // The multi-id trial only means something once a plain user namespace works.
         if userNamespaces.status == .ok { checks.append(await host.idMapTrial()) }
         checks.append(X11Probe.assess(X11Probe.probe(display: env["DISPLAY"])))

@@ -17,12 +17,18 @@ struct Sandbox: AsyncParsableCommand {
             Run.self, Exec.self, Start.self, Stop.self, List.self, Status.self,
             Create.self, DesktopCommand.self, ProfileCommand.self, Doctor.self,
             DesktopPlumbing.self,
+            Destroy.self, RemoveTreeCommand.self,
         ]
     )
 
     /// `sandbox -l LEVEL -o FILE COMMAND …` works like `sandbox COMMAND -l LEVEL -o FILE …`.
     static func main() async {
-        await main(LogSetup.hoistingLogOptions(Array(CommandLine.arguments.dropFirst())))
+        let arguments = LogSetup.hoistingLogOptions(Array(CommandLine.arguments.dropFirst()))
+        if let message = UnknownCommand.message(arguments, commands: configuration.subcommands) {
+            Console.err(message)
+            exit(withError: ExitCode(64))
+        }
+        await main(arguments)
     }
 }
 

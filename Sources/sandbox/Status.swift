@@ -18,7 +18,15 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         _ = try global.bootstrap()
-        let d = Launcher.describe(Engine.current().directory, name: profile)
+        let engine = Engine.current()
+        let d = Launcher.describe(engine.directory, name: profile)
+        // "stopped" only means something for a container that could run: a name that
+        // is neither running nor a profile is most likely a typo.
+        if d.state == "stopped" && ProfileStore(paths: engine.paths, user: engine.user).locate(profile) == nil {
+            throw SandboxError("no container and no profile named '\(profile)'",
+                               hint: "looked for \(profile).toml in \(engine.paths.profileDirs.joined(separator: ", ")); "
+                                   + "`sandbox list` shows running containers, `sandbox profile list` the profiles")
+        }
         if json {
             Console.out(d.json)
         } else {

@@ -30,6 +30,10 @@ test_create_builds_a_minbase_rootfs() {
   local out; out=$(sbx create imgmin 2>&1) || fail "create failed: $out"
   local root; root="$(img_data imgmin)/rootfs"
   assert_contains "$out" "created $root"
+  # Progress: our steps, with mmdebstrap's own lines in between.
+  assert_contains "$out" "sandbox create: building debian bookworm (minbase) with mmdebstrap"
+  assert_contains "$out" "I: "
+  assert_contains "$out" "sandbox create: moving the finished image into place: $root"
   [ -x "$root/usr/bin/apt" ] || fail "no /usr/bin/apt in $root"
   # Root of the image is the first id of the user's range on the host…
   assert_eq "$(stat -c %u "$root/usr/bin/apt")" "$(subuid_start)" "host owner of usr/bin/apt"
@@ -95,4 +99,192 @@ EOF2
   assert_contains "$out" "mmdebstrap failed"
   [ ! -e "$(img_data imgbad)/rootfs" ] || fail "a rootfs was left for a failed build"
   assert_eq "$(ls -A "$(img_data imgbad)" 2>/dev/null)" "" "leftovers of the failed build"
+}
+
+# --- create --from-tarball and destroy, with a tarball the test makes itself ---
+
+# A tiny root filesystem: stat, id and sh with their libraries, the mount targets,
+# a file owned by uid 0 and one by uid $TB_ID, and a symlink to an absolute host
+# path of the test user (as images hold links to /etc/alternatives/…).
+TB_ID=1000
+tb_make() {  # tb_make TARBALL
+  local tree; tree=$(mktemp -d "$IT_STATE/tbtree.XXXXXX") && chmod 755 "$tree"
+  [ "$(it_uid)" != "$TB_ID" ] || TB_ID=1234
+  mkdir -p "$tree"/usr/bin "$tree"/usr/lib/x86_64-linux-gnu "$tree"/usr/lib64 "$tree"/etc "$tree"/proc "$tree"/dev \
+    "$tree"/tmp "$tree"/run "$tree"/home "$tree"/root "$tree"/srv "$tree$(it_home)"
+  ln -s usr/bin "$tree/bin"; ln -s usr/lib "$tree/lib"; ln -s usr/lib64 "$tree/lib64"
+  local b l
+  for b in /usr/bin/stat /usr/bin/id /bin/sh /usr/bin/cat; do
+    cp -L "$b" "$tree/usr/bin/"
+    for l in $(ldd "$b" | grep -o '/[^ ]*'); do
+      case $l in */ld-linux*) cp -L "$l" "$tree/usr/lib64/";; *) cp -L "$l" "$tree/usr/lib/x86_64-linux-gnu/";; esac
+    done
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$tree/etc/passwd"
+  printf 'root:x:0:\n' >"$tree/etc/group"
+  echo zero >"$tree/srv/by-root"; echo user >"$tree/srv/by-$TB_ID"
+  # /dev's contents are skipped (the container makes its own); a dev/ elsewhere is not.
+  echo gone >"$tree/dev/not-extracted"; mkdir "$tree/srv/dev" && echo kept >"$tree/srv/dev/kept"
+  chown 0:0 "$tree/srv/by-root"; chown "$TB_ID:$TB_ID" "$tree/srv/by-$TB_ID"
+  ln -s "$(it_home)/precious" "$tree/srv/to-host-dir"
+  ln -s "$(it_home)/precious/file" "$tree/srv/to-host-file"
+  tar --numeric-owner -C "$tree" -cJf "$1" . && chmod 644 "$1"
+  rm -rf "$tree"
+}
+
+tb_profile() {  # tb_profile NAME
+  it_profile "$1" <<EOF2
+description = "tarball image test"
+command = ["/bin/sh"]
+[rootfs]
+mode = "image"
+[home]
+mode = "private"
+EOF2
+}
+
+# Files of the test user outside the data directory, which links inside point at.
+tb_precious() {
+  runuser -u "$IT_USER" -- sh -c "mkdir -p '$(it_home)/precious' && echo keep >'$(it_home)/precious/file'"
+}
+
+test_create_from_tarball_shifts_ids_and_never_shows_a_partial_image() {
+  trap 'sbx destroy --yes tbimg >/dev/null 2>&1 || true; rm -rf "$(img_data tbimg)"' EXIT
+  rm -rf "$(img_data tbimg)"
+  local tarball="$IT_STATE/tb.tar.xz"
+  tb_make "$tarball"
+  tb_profile tbimg
+  local out root; root="$(img_data tbimg)/rootfs"
+  out=$(sbx create --from-tarball "$tarball" tbimg 2>&1) || fail "create --from-tarball failed: $out"
+  echo "$out"
+  assert_contains "$out" "sandbox create: unpacking $tarball"
+  assert_contains "$out" "sandbox create: moving the finished image into place: $root"
+  assert_contains "$out" "created $root"
+  # On the host: shifted into the user's range…
+  local sub; sub=$(subuid_start)
+  assert_eq "$(stat -c %u:%g "$root/srv/by-root")" "$sub:$sub" "host owner of the uid-0 file"
+  assert_eq "$(stat -c %u "$root/srv/by-$TB_ID")" "$((sub + TB_ID))" "host owner of the uid-$TB_ID file"
+  assert_eq "$(ls -A "$(img_data tbimg)")" "rootfs" "data directory contents"
+  [ -e "$root/srv/dev/kept" ] || fail "srv/dev/kept was not unpacked"
+  [ ! -e "$root/dev/not-extracted" ] || fail "the tarball's /dev contents were unpacked"
+  # …and as the tarball said, seen by root inside the container.
+  out=$(sbx exec --root tbimg -- /usr/bin/stat -c '%u:%g %n' /srv/by-root "/srv/by-$TB_ID" 2>&1) || fail "exec --root stat failed: $out"
+  assert_contains "$out" "0:0 /srv/by-root"
+  assert_contains "$out" "$TB_ID:$TB_ID /srv/by-$TB_ID"
+
+  # An existing rootfs is not replaced without a yes: no terminal, no --yes → refused, untouched.
+  local rc=0; out=$(sbx create --from-tarball "$tarball" tbimg 2>&1 </dev/null) || rc=$?
+  [ "$rc" -ne 0 ] || fail "create over an existing rootfs succeeded without --yes"
+  assert_contains "$out" "already exists; not replacing it without confirmation"
+  [ -e "$root/srv/by-root" ] || fail "the existing rootfs was touched"
+  # On a terminal the answer "n" keeps it too.
+  out=$(printf 'n\n' | it_as_user script -qec "$IT_PREFIX/bin/sandbox create --from-tarball $tarball tbimg" /dev/null 2>&1) || true
+  assert_contains "$out" "already exists. Replace it"
+  assert_contains "$out" "nothing changed"
+  [ -e "$root/srv/by-root" ] || fail "the rootfs was touched after answering n"
+  # --yes replaces it; a marker of the old one is gone.
+  it_as_user unshare --user --map-auto --setuid=0 --setgid=0 touch "$root/old-marker" || fail "cannot mark the old rootfs"
+  out=$(sbx create --yes --from-tarball "$tarball" tbimg 2>&1) || fail "create --yes failed: $out"
+  [ ! -e "$root/old-marker" ] || fail "the old rootfs is still there"
+  [ -e "$root/srv/by-root" ] || fail "no new rootfs"
+  # (exec made the private home meanwhile; no partial or old tree is left.)
+  assert_eq "$(ls -A "$(img_data tbimg)" | tr '\n' ' ')" "home rootfs " "data directory after the swap"
+
+  # A broken tarball leaves nothing behind and the good image in place.
+  head -c 20000 "$tarball" >"$IT_STATE/tb-broken.tar.xz"; chmod 644 "$IT_STATE/tb-broken.tar.xz"
+  rc=0; out=$(sbx create --yes --from-tarball "$IT_STATE/tb-broken.tar.xz" tbimg 2>&1) || rc=$?
+  [ "$rc" -ne 0 ] || fail "create from a truncated tarball succeeded"
+  assert_contains "$out" "unpacking $IT_STATE/tb-broken.tar.xz failed"
+  assert_eq "$(ls -A "$(img_data tbimg)" | tr '\n' ' ')" "home rootfs " "data directory after a failed unpack"
+  [ -e "$root/srv/by-root" ] || fail "a failed create damaged the existing image"
+}
+
+test_destroy_deletes_without_following_links() {
+  trap 'rm -rf "$(img_data tbdel)" "$(it_home)/precious"' EXIT
+  rm -rf "$(img_data tbdel)"
+  tb_precious
+  local tarball="$IT_STATE/tb.tar.xz"
+  [ -e "$tarball" ] || tb_make "$tarball"
+  tb_profile tbdel
+  sbx create --from-tarball "$tarball" tbdel >/dev/null 2>&1 || fail "create failed"
+  local data; data=$(img_data tbdel)
+  # The private home, with links the app planted to the same host files.
+  local h; h=$(it_home)
+  runuser -u "$IT_USER" -- sh -c "mkdir -p '$data/home/sub' && echo mine >'$data/home/notes' \
+     && ln -s '$h/precious' '$data/home/sub/escape' && ln -s '$h/precious/file' '$data/home/escape-file'"
+  [ -L "$data/rootfs/srv/to-host-dir" ] || fail "no planted link in the image"
+
+  # No terminal and no --yes: refused, nothing deleted.
+  local out rc=0
+  out=$(sbx destroy tbdel 2>&1 </dev/null) || rc=$?
+  [ "$rc" -ne 0 ] || fail "destroy without a terminal and without --yes succeeded"
+  assert_contains "$out" "without confirmation: standard input is not a terminal"
+  assert_contains "$out" "sandbox destroy --yes tbdel"
+  [ -e "$data/rootfs/srv/by-root" ] || fail "destroy deleted without confirmation"
+  # On a terminal, "n" keeps everything.
+  out=$(printf 'n\n' | it_as_user script -qec "$IT_PREFIX/bin/sandbox destroy tbdel" /dev/null 2>&1) || true
+  assert_contains "$out" "Delete $data (its image rootfs and private home)?"
+  assert_contains "$out" "nothing deleted"
+  [ -e "$data/rootfs/srv/by-root" ] || fail "destroy deleted after answering n"
+
+  # --keep-home: the rootfs goes, the home stays with its contents (links as links).
+  out=$(sbx destroy --yes --keep-home tbdel 2>&1) || fail "destroy --keep-home failed: $out"
+  assert_contains "$out" "destroyed tbdel: deleted $data except $data/home"
+  assert_eq "$(ls -A "$data")" "home" "data directory after --keep-home"
+  assert_eq "$(cat "$data/home/notes")" "mine" "home contents"
+  [ -L "$data/home/sub/escape" ] || fail "the home's link is gone"
+  assert_eq "$(cat "$(it_home)/precious/file")" "keep" "host file after --keep-home"
+
+  # A second create, then the whole thing, as it would be on a terminal: answer y.
+  sbx create --from-tarball "$tarball" tbdel >/dev/null 2>&1 || fail "second create failed"
+  out=$(printf 'y\n' | it_as_user script -qec "$IT_PREFIX/bin/sandbox destroy tbdel" /dev/null 2>&1) || fail "destroy (y) failed: $out"
+  assert_contains "$out" "destroyed tbdel: deleted $data"
+  [ ! -e "$data" ] && [ ! -L "$data" ] || fail "$data still exists"
+  # Nothing outside the data directory was followed.
+  assert_eq "$(cat "$(it_home)/precious/file")" "keep" "host file the links pointed at"
+  [ -d "$(it_home)/precious" ] || fail "the host directory the links pointed at is gone"
+  assert_eq "$(ls -A "$(it_home)/precious")" "file" "host directory contents"
+  rc=0; out=$(sbx destroy --yes tbdel 2>&1) || rc=$?
+  [ "$rc" -ne 0 ] || fail "destroy of nothing succeeded"
+  assert_contains "$out" "nothing to destroy"
+}
+
+test_destroy_refuses_a_running_container() {
+  trap 'sbx stop tbrun >/dev/null 2>&1 || true; sbx destroy --yes tbrun >/dev/null 2>&1 || true; rm -rf "$(img_data tbrun)"' EXIT
+  rm -rf "$(img_data tbrun)"
+  local tarball="$IT_STATE/tb.tar.xz"
+  [ -e "$tarball" ] || tb_make "$tarball"
+  tb_profile tbrun
+  sbx create --from-tarball "$tarball" tbrun >/dev/null 2>&1 || fail "create failed"
+  local out rc=0
+  out=$(sbx start tbrun 2>&1) || fail "start failed: $out"
+  rc=0; out=$(sbx destroy --yes tbrun 2>&1) || rc=$?
+  [ "$rc" -ne 0 ] || fail "destroy of a running container succeeded"
+  assert_contains "$out" "tbrun is running (init pid"
+  assert_contains "$out" "sandbox stop tbrun"
+  [ -e "$(img_data tbrun)/rootfs/srv/by-root" ] || fail "the running container's rootfs was touched"
+  sbx stop tbrun >/dev/null 2>&1 || fail "stop failed"
+  out=$(sbx destroy --yes tbrun 2>&1) || fail "destroy after stop failed: $out"
+  [ ! -e "$(img_data tbrun)" ] || fail "data directory left after destroy"
+}
+
+# Without a subordinate range (no namespace to delete in), destroy deletes as the
+# user: the home the app wrote, a 0500 directory in it, links not followed.
+test_destroy_without_a_subordinate_range() {
+  # A user of this run's own, created without a range (the -K settings keep useradd
+  # from assigning one, so /etc/subuid and /etc/subgid are not touched).
+  local u=${IT_USER}nr
+  id "$u" >/dev/null 2>&1 || useradd -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 --create-home --shell /bin/bash "$u"
+  ! grep -q "^$u:" /etc/subuid /etc/subgid || fail "$u has a subordinate range; this test needs a user without one"
+  mkdir -p "/run/user/$(id -u "$u")" && chown "$u:" "/run/user/$(id -u "$u")" && chmod 700 "/run/user/$(id -u "$u")"
+  local home; home=$(getent passwd "$u" | cut -d: -f6)
+  local data="$home/.local/share/sandbox/nr"
+  runuser -u "$u" -- sh -c "mkdir -p '$home/precious' && echo keep >'$home/precious/file' \
+    && mkdir -p '$data/home/locked' && echo x >'$data/home/locked/f' && chmod 500 '$data/home/locked' \
+    && ln -s '$home/precious' '$data/home/escape' && ln -s '$home/precious/file' '$data/home/escape-file'"
+  local out
+  out=$(it_as "$u" "$IT_PREFIX/bin/sandbox" destroy --yes nr 2>&1) || fail "destroy failed: $out"
+  assert_contains "$out" "destroyed nr: deleted $data"
+  [ ! -e "$data" ] || fail "$data still exists"
+  assert_eq "$(cat "$home/precious/file")" "keep" "host file the links pointed at"
 }

@@ -145,3 +145,61 @@ test_doctor_finds_a_missing_or_unprivileged_net_helper() {
   assert_contains "$out" "      hint: as root: chown root:root $alt/libexec/sandbox/sandbox-net && chmod 4755 $alt/libexec/sandbox/sandbox-net"
   rm -rf "$alt"
 }
+
+# Overlapping delegations (Debian 12: useradd assigned one range, then `usermod
+# --add-subuids` added an overlapping one): a second range of $IT_OTHER that
+# overlaps its own and $IT_USER's. Both users are this run's own; the lines are
+# removed again at once (also on failure), leaving the files as they were.
+test_doctor_warns_about_overlapping_subordinate_ranges() {
+  local ustart ostart
+  ustart=$(grep "^$IT_USER:" /etc/subuid | head -1 | cut -d: -f2)
+  ostart=$(grep "^$IT_OTHER:" /etc/subuid | head -1 | cut -d: -f2)
+  [ -n "$ustart" ] && [ -n "$ostart" ] || fail "test users have no ranges"
+  # One line overlapping $IT_OTHER's own first range, one overlapping $IT_USER's.
+  local own="$IT_OTHER:$((ostart + 1000)):65536" theirs="$IT_OTHER:$((ustart + 100)):10"
+  local f
+  for f in /etc/subuid /etc/subgid; do cp -p "$f" "$IT_STATE/$(basename "$f").overlap-test"; done
+  restore_subids() {
+    local f b
+    for f in /etc/subuid /etc/subgid; do
+      b="$IT_STATE/$(basename "$f").overlap-test"
+      [ -e "$b" ] || continue
+      # Remove exactly our two lines (in place: owner and mode stay), so a line another
+      # run appended meanwhile survives; without such a line the file is the backup again.
+      grep -vxF -e "$own" -e "$theirs" "$f" >"$b.new" || true
+      cat "$b.new" >"$f" && rm -f "$b.new"
+      cmp -s "$f" "$b" || echo "note: $f differs from before the test (another run changed it meanwhile)"
+      rm -f "$b"
+    done
+  }
+  trap restore_subids EXIT
+  for f in /etc/subuid /etc/subgid; do printf '%s\n%s\n' "$own" "$theirs" >>"$f"; done
+  local out json rc=0
+  out=$(it_as "$IT_OTHER" env -u DISPLAY "$IT_PREFIX/bin/sandbox" doctor) || rc=$?
+  json=$(it_as "$IT_OTHER" env -u DISPLAY "$IT_PREFIX/bin/sandbox" doctor --json) || true
+  restore_subids
+  trap - EXIT
+  echo "$out"
+  ! grep -qxF "$own" /etc/subuid || fail "/etc/subuid was not restored"
+  ! grep -qxF "$theirs" /etc/subgid || fail "/etc/subgid was not restored"
+  local line; line=$(doctor_line "$out" subuid-map)
+  assert_contains "$line" "WARN  subuid-map: overlapping ranges in /etc/subuid: "
+  assert_contains "$line" "overlaps your own line"
+  assert_contains "$line" "($((ostart + 1000))–$((ostart + 1000 + 65535)))"
+  assert_contains "$line" "overlaps $IT_USER's line"
+  assert_contains "$line" "in $((ustart + 100))–$((ustart + 109))"
+  assert_contains "$line" "the id map uses host uids $ostart–"
+  assert_contains "$out" "hint: as root, keep one range per user that no other user has: usermod --del-subuids"
+  assert_contains "$(doctor_line "$out" subgid-map)" "WARN  subgid-map: overlapping ranges in /etc/subgid: "
+  printf '%s' "$json" | python3 -c '
+import json, sys
+by = {c["name"]: c for c in json.load(sys.stdin)["checks"]}
+for n in ("subuid-map", "subgid-map"):
+    assert by[n]["status"] == "warn", by[n]
+    assert "overlaps" in by[n]["finding"] and by[n]["hint"], by[n]
+' || fail "doctor --json does not warn about the overlap"
+  assert_eq "$rc" 0 "exit status (an overlap is a warning)"
+  # Without the extra lines the same user is fine again.
+  out=$(it_as "$IT_OTHER" env -u DISPLAY "$IT_PREFIX/bin/sandbox" doctor) || true
+  assert_contains "$(doctor_line "$out" subuid-map)" "ok    subuid-map: the id map uses host uids $ostart–$((ostart + 65535)) for container uids 0–65535"
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import SandboxCore
+
+/// `sandbox bogus`: swift-argument-parser would say "Unexpected argument 'bogus'",
+/// which reads like a wrong option. Say what it is and what the commands are.
+enum UnknownCommand {
+    /// The message for a first argument that is no command, or nil when it is one
+    /// (or an option: the parser reports those itself).
+    static func message(_ arguments: [String], commands: [any ParsableCommand.Type]) -> String? {
+        guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
+        let names = commands.compactMap { $0.configuration.commandName }
+        // `help` is the parser's own (`sandbox help run`).
+        if names.contains(first) || first == "help" { return nil }
+        let shown = commands.filter { $0.configuration.shouldDisplay }.compactMap { $0.configuration.commandName }
+        var text = """
+            Error: unknown command '\(first)'
+            Commands: \(shown.joined(separator: ", "))
+            See 'sandbox --help' for what each does, 'sandbox help COMMAND' for one.
+            """
+        // `sandbox firefox` for `sandbox run firefox`.
+        if isProfile(first) { text += "\nTo run the profile '\(first)': sandbox run \(first)" }
+        return text
+    }
+
+    static func isProfile(_ name: String) -> Bool {
+        guard ProfileName.isValid(name) else { return false }
+        let engine = Engine.current()
+        return ProfileStore(paths: engine.paths, user: engine.user).locate(name) != nil
+    }
+}
