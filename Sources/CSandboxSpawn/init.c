@@ -122,6 +122,24 @@ static void drop_capabilities(int efd) {
         sbx_fail(efd, SBX_STAGE_SESSION_CAPS, errno, 64);
 }
 
+/* Container root keeps its user namespace's capabilities except CAP_SYS_ADMIN:
+ * the container's own read-only binds (the user's files, ~/.config/sandbox) were
+ * made inside this namespace, so they are not locked, and CAP_SYS_ADMIN here could
+ * remount them writable (with seccomp.allow_userns the filter lets mount(2) through).
+ * apt, dpkg, chown, adduser and su need none of it. */
+static void drop_sys_admin(int efd) {
+    if (prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) < 0) sbx_fail(efd, SBX_STAGE_SESSION_CAPS, errno, CAP_SYS_ADMIN);
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) < 0) sbx_fail(efd, SBX_STAGE_SESSION_CAPS, errno, 66);
+    uint32_t bit = 1u << (CAP_SYS_ADMIN % 32);
+    int word = CAP_SYS_ADMIN / 32;
+    data[word].effective &= ~bit;
+    data[word].permitted &= ~bit;
+    data[word].inheritable &= ~bit;
+    if (syscall(SYS_capset, &header, data) < 0) sbx_fail(efd, SBX_STAGE_SESSION_CAPS, errno, 67);
+}
+
 static void clear_capability_sets(int efd) {
     struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];
@@ -177,7 +195,13 @@ __attribute__((noreturn)) static void session_main(const struct sbx_ctl_message 
         if (ioctl(0, TIOCSCTTY, 0) < 0) sbx_fail(efd, SBX_STAGE_SESSION_CTTY, errno, 0);
     }
 
-    drop_capabilities(efd);
+    /* Root of the container (`exec --root`, allowed only when uid 0 is mapped) keeps
+     * the capabilities of the container's user namespace, so apt can drop to _apt,
+     * dpkg can chown and maintainer scripts can add users: they reach nothing
+     * outside that namespace. Every other session has none. Both get a new session,
+     * no_new_privs and the seccomp filter. */
+    int keep_root_caps = m->uid == 0 && m->gid == 0 && config->root_allowed;
+    if (!keep_root_caps) drop_capabilities(efd);
     if (config->setgroups_allowed) {
         gid_t groups[64];
         size_t n = 0;
@@ -188,8 +212,11 @@ __attribute__((noreturn)) static void session_main(const struct sbx_ctl_message 
     }
     if (sbx_setresgid(m->gid, m->gid, m->gid) < 0) sbx_fail(efd, SBX_STAGE_SESSION_SETGID, errno, (int)m->gid);
     if (sbx_setresuid(m->uid, m->uid, m->uid) < 0) sbx_fail(efd, SBX_STAGE_SESSION_SETUID, errno, (int)m->uid);
-    /* uid 0 keeps its sets across setresuid; an empty bounding set already stops execve from regaining them. */
-    clear_capability_sets(efd);
+    /* uid 0 keeps its sets across setresuid; an empty bounding set already stops
+     * execve from regaining them. Container root keeps its full sets: with
+     * no_new_privs, execve keeps (never widens) what it already has. */
+    if (!keep_root_caps) clear_capability_sets(efd);
+    else drop_sys_admin(efd);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) sbx_fail(efd, SBX_STAGE_SESSION_NO_NEW_PRIVS, errno, 0);
     if (chdir(cwd) < 0) sbx_fail(efd, SBX_STAGE_SESSION_CHDIR, errno, 0);
 

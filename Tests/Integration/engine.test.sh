@@ -86,16 +86,43 @@ test_capabilities_dropped_and_no_new_privs() {
     assert_eq "$(echo "$out" | awk -v k="$k:" '$1==k {print $2}')" "0000000000000000" "$k"
   done
   assert_eq "$(echo "$out" | awk '$1=="NoNewPrivs:" {print $2}')" "1" "NoNewPrivs"
-  # exec --root is uid 0 inside, still without capabilities.
-  out=$(sbx exec --root itengine -- sh -c 'id -u; grep -E "^(CapEff|CapBnd):" /proc/self/status')
+  # exec --root is root of the container's user namespace: its capabilities (so apt,
+  # dpkg and chown work, issue 10 #1) except CAP_SYS_ADMIN (bit 21), with no_new_privs.
+  out=$(sbx exec --root itengine -- sh -c 'id -u; grep -E "^(CapEff|CapBnd|NoNewPrivs):" /proc/self/status; touch /tmp/f && chown 1234:1234 /tmp/f && stat -c "owner %u:%g" /tmp/f')
   echo "$out"
   assert_eq "$(echo "$out" | sed -n 1p)" "0" "exec --root uid"
-  assert_eq "$(echo "$out" | awk '$1=="CapEff:" {print $2}')" "0000000000000000" "root CapEff"
-  assert_eq "$(echo "$out" | awk '$1=="CapBnd:" {print $2}')" "0000000000000000" "root CapBnd"
-  # Attack: root inside cannot mount or change the hostname.
-  out=$(sbx exec --root itengine -- sh -c 'mount -t tmpfs none /mnt 2>&1 && echo MOUNTED; hostname evil 2>&1 && echo RENAMED; true')
+  local eff; eff=$(echo "$out" | awk '$1=="CapEff:" {print $2}')
+  [ "$eff" != "0000000000000000" ] || fail "root has no capabilities"
+  [ $(( 0x$eff & (1 << 21) )) -eq 0 ] || fail "root kept CAP_SYS_ADMIN ($eff)"
+  [ $(( 0x$eff & 1 )) -ne 0 ] || fail "root lacks CAP_CHOWN ($eff)"
+  assert_eq "$(echo "$out" | awk '$1=="NoNewPrivs:" {print $2}')" "1" "root NoNewPrivs"
+  assert_contains "$out" "owner 1234:1234"
+  # Attack: root inside cannot mount, remount a read-only bind writable, or change the hostname.
+  out=$(sbx exec --root itengine -- sh -c 'mount -t tmpfs none /mnt 2>&1 && echo MOUNTED; mount -o remount,bind,rw /usr 2>&1 && echo REMOUNTED; hostname evil 2>&1 && echo RENAMED; true')
   assert_not_contains "$out" "MOUNTED"
+  assert_not_contains "$out" "REMOUNTED"
   assert_not_contains "$out" "RENAMED"
+}
+
+# With seccomp.allow_userns the filter lets mount(2) through (nested sandboxes need
+# it); container root still cannot remount the container's read-only binds, which
+# were made in its own user namespace and so are not locked: it has no CAP_SYS_ADMIN.
+test_root_cannot_make_read_only_binds_writable_even_with_allow_userns() {
+  local h; h=$(it_home)
+  runuser -u "$IT_USER" -- mkdir -p "$h/itro"
+  echo original | runuser -u "$IT_USER" -- tee "$h/itro/file" >/dev/null
+  eng_profile itengine private "[seccomp]
+allow_userns = true
+[[mount]]
+source = \"~/itro\"
+target = \"/itro\"
+readonly = true"
+  out=$(sbx exec --root itengine -- sh -c 'mount -o remount,bind,rw /itro 2>&1 && echo REMOUNTED; echo changed >/itro/file 2>&1 || echo WRITE-REFUSED; umount /itro 2>&1 && echo UNMOUNTED; true')
+  echo "$out"
+  assert_not_contains "$out" "REMOUNTED"
+  assert_not_contains "$out" "UNMOUNTED"
+  assert_contains "$out" "WRITE-REFUSED"
+  assert_eq "$(cat "$h/itro/file")" "original" "the user's read-only file"
 }
 
 # A TCP server on 127.0.0.1 inside the container and a client in another process
