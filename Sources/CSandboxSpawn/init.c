@@ -200,7 +200,7 @@ __attribute__((noreturn)) static void session_main(const struct sbx_ctl_message 
      * dpkg can chown and maintainer scripts can add users: they reach nothing
      * outside that namespace. Every other session has none. Both get a new session,
      * no_new_privs and the seccomp filter. */
-    int keep_root_caps = m->uid == 0 && m->gid == 0 && config->root_allowed;
+    int keep_root_caps = (m->flags & SBX_RUN_ROOT) && m->uid == 0 && m->gid == 0 && config->root_allowed;
     if (!keep_root_caps) drop_capabilities(efd);
     if (config->setgroups_allowed) {
         gid_t groups[64];

@@ -187,10 +187,18 @@ public enum MountPlanner {
         // 6. Names for the ids inside: the passthrough user and its group.
         let passwdPath = rootfsSource == "/" ? "/etc/passwd" : rootfsSource + "/etc/passwd"
         let groupPath = rootfsSource == "/" ? "/etc/group" : rootfsSource + "/etc/group"
-        plan.ops.append(.file(path: "/etc/passwd", contents: passwd(base: host.contents(of: passwdPath) ?? "", user: user, home: home), mode: 0o644))
-        plan.ops.append(.file(path: "/etc/group", contents: group(base: host.contents(of: groupPath) ?? "", user: user,
-                                                                 kept: keptGroups, hostGroups: keptGroups.isEmpty ? "" : host.contents(of: "/etc/group") ?? ""),
-                              mode: 0o644))
+        // An image that names the user itself (`sandbox create` adds it) keeps its own,
+        // writable account files, so container root can add users (apt, adduser);
+        // otherwise generated read-only ones are bound over them.
+        let passwdText = host.contents(of: passwdPath) ?? ""
+        let groupText = host.contents(of: groupPath) ?? ""
+        let imageNamesUser = rootfsSource != "/" && names(uid: user.uid, in: passwdText) && names(uid: user.gid, in: groupText)
+        if !imageNamesUser {
+            plan.ops.append(.file(path: "/etc/passwd", contents: passwd(base: passwdText, user: user, home: home), mode: 0o644))
+            plan.ops.append(.file(path: "/etc/group", contents: group(base: groupText, user: user,
+                                                                     kept: keptGroups, hostGroups: keptGroups.isEmpty ? "" : host.contents(of: "/etc/group") ?? ""),
+                                  mode: 0o644))
+        }
 
         // 7. The staging tmpfs root itself becomes read-only once everything is mounted on it.
         if profile.rootfs.mode == .host {
@@ -248,6 +256,14 @@ public enum MountPlanner {
     }
 
     /// The rootfs's system accounts (uid < 1000 and nobody) plus the passthrough user.
+    /// Whether a passwd or group file has an entry with this id (third field).
+    static func names(uid id: UInt32, in text: String) -> Bool {
+        text.split(separator: "\n").contains { line in
+            let f = line.split(separator: ":", omittingEmptySubsequences: false)
+            return f.count >= 3 && UInt32(f[2]) == id
+        }
+    }
+
     static func passwd(base: String, user: UserIdentity, home: String) -> String {
         var lines: [String] = []
         for line in base.split(separator: "\n") {

@@ -225,6 +225,7 @@ public struct ImageBuilder: Sendable {
             await Self.removeImageTree(staging, namespace: ns)
             throw SandboxError("unpacking the image into \(staging) failed (tar exit status \(unpacked)); its messages are above")
         }
+        try await addUser(to: staging, namespace: ns, progress: progress)
         try await moveIntoPlace(staging, parent: parent, base: base, namespace: ns, progress: progress)
     }
 
@@ -271,7 +272,40 @@ public struct ImageBuilder: Sendable {
             throw SandboxError("\(file) has no /usr or /bin at its top: it is not a root filesystem tarball",
                                hint: "use the image's rootfs tarball (LXC/Incus split images: rootfs.tar.xz), whose members are ./usr, ./etc, …")
         }
+        try await addUser(to: staging, namespace: ns, progress: progress)
         try await moveIntoPlace(staging, parent: parent, base: base, namespace: ns, progress: progress)
+    }
+
+    /// Adds the passthrough user (and its primary group) to the image's own
+    /// /etc/passwd and /etc/group, as the recipe's `useradd` in the container did.
+    /// With the user there the container keeps the image's files instead of
+    /// binding generated read-only ones over them, so container root can manage
+    /// accounts (a maintainer script's `useradd`, `adduser`). Run as root of the
+    /// unpacking namespace; a tree whose etc or account files are symlinks (a
+    /// hostile tarball pointing at the user's own files) is refused.
+    func addUser(to staging: String, namespace ns: [String], progress: @Sendable (String) -> Void) async throws(SandboxError) {
+        let home = user.home
+        let script = """
+            cd "$1" || exit 1
+            for f in etc etc/passwd etc/group; do
+              if [ -L "$f" ]; then echo "sandbox create: $f in the image is a symlink; not adding the user" >&2; exit 3; fi
+            done
+            [ -f etc/passwd ] && [ -f etc/group ] || exit 0
+            shell=$6; [ -x ".$shell" ] || shell=/bin/sh
+            grep -q "^$2:" etc/passwd || awk -F: -v u="$3" '$3 == u { found = 1 } END { exit !found }' etc/passwd \
+              || printf '%s:x:%s:%s::%s:%s\n' "$2" "$3" "$4" "$5" "$shell" >>etc/passwd
+            awk -F: -v g="$4" '$3 == g { found = 1 } END { exit !found }' etc/group \
+              || printf '%s:x:%s:\n' "$7" "$4" >>etc/group
+            """
+        let groupName = getgrgid(user.gid).map { String(cString: $0.pointee.gr_name) } ?? user.name
+        let result = try await HostCommand(ns + ["sh", "-c", script, "sh", staging, user.name, String(user.uid), String(user.gid),
+                                                 home, user.shell, groupName]).run(capture: .combined)
+        guard result.status == 0 else {
+            await Self.removeImageTree(staging, namespace: ns)
+            throw SandboxError("cannot add \(user.name) to the image's accounts: \(result.output)",
+                               hint: "the image's /etc/passwd and /etc/group must be plain files")
+        }
+        progress("added \(user.name) (uid \(user.uid)) to the image's /etc/passwd")
     }
 
     /// Renames the finished `staging` to the target; an existing target (confirmed

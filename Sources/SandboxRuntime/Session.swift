@@ -17,6 +17,9 @@ public struct SessionRequest: Sendable, Equatable {
     public var workingDirectory: String
     public var uid: UInt32
     public var gid: UInt32
+    /// `exec --root`: root of the container's user namespace, with its capabilities
+    /// (but CAP_SYS_ADMIN). A user who is root on the host still runs apps without.
+    public var asContainerRoot = false
     public init(argv: [String], environment: [String], workingDirectory: String, uid: UInt32, gid: UInt32) {
         self.argv = argv
         self.environment = environment
@@ -46,6 +49,7 @@ public struct SessionRequest: Sendable, Equatable {
         }
         request.uid = 0
         request.gid = 0
+        request.asContainerRoot = true
         request.environment = request.environment.map { e in
             if e.hasPrefix("HOME=") { return "HOME=/root" }
             if e.hasPrefix("USER=") { return "USER=root" }
@@ -67,7 +71,7 @@ public struct SessionRequest: Sendable, Equatable {
         m.type = UInt32(SBX_CTL_RUN.rawValue)
         m.uid = uid
         m.gid = gid
-        m.flags = flags
+        m.flags = flags | (asContainerRoot ? UInt32(SBX_RUN_ROOT.rawValue) : 0)
         m.argc = UInt32(argv.count)
         m.envc = UInt32(environment.count)
         m.strings_len = UInt32(strings.count)

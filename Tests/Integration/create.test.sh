@@ -288,3 +288,78 @@ test_destroy_without_a_subordinate_range() {
   [ ! -e "$data" ] || fail "$data still exists"
   assert_eq "$(cat "$home/precious/file")" "keep" "host file the links pointed at"
 }
+
+# --- container root installs software (issue 10 #1) ---
+
+# A minbase bookworm tarball, built once by mmdebstrap as root and cached outside
+# the checkout (it is what `create --from-tarball` takes, like an LXC image).
+img_minbase_tarball() {
+  local cache=/var/cache/sandbox-it/bookworm-minbase.tar
+  if [ ! -s "$cache" ]; then
+    mkdir -p /var/cache/sandbox-it
+    # (mmdebstrap picks the output format from the name's ending: keep .tar last.)
+    mmdebstrap --quiet --mode=unshare --variant=minbase --include=passwd bookworm "${cache%.tar}.partial.tar" >/dev/null 2>&1 \
+      || { rm -rf "${cache%.tar}.partial.tar"; return 1; }
+    mv "${cache%.tar}.partial.tar" "$cache"
+  fi
+  chmod 755 /var/cache/sandbox-it; chmod 644 "$cache"
+  echo "$cache"
+}
+
+# A .deb whose maintainer script adds a system user and chowns a directory to it.
+img_build_deb() { # name dir
+  local name=$1 dir=$2 root="$2/$1-root"
+  rm -rf "$root"; mkdir -p "$root/DEBIAN" "$root/usr/bin"
+  cat >"$root/DEBIAN/control" <<EOF
+Package: $name
+Version: 1.0
+Architecture: all
+Maintainer: sandbox tests <tests@sandbox.invalid>
+Description: integration test package
+EOF
+  cat >"$root/DEBIAN/postinst" <<EOF
+#!/bin/sh
+set -e
+getent passwd ${name}svc >/dev/null || useradd --system --no-create-home ${name}svc
+install -d /var/lib/$name
+chown ${name}svc: /var/lib/$name
+EOF
+  printf '#!/bin/sh\necho "hello from %s as $(id -u)"\n' "$name" >"$root/usr/bin/$name"
+  chmod 755 "$root/DEBIAN/postinst" "$root/usr/bin/$name"
+  dpkg-deb --root-owner-group --build "$root" "$dir/${name}_1.0_all.deb" >/dev/null
+  rm -rf "$root"
+}
+
+test_container_root_installs_local_debs_with_dpkg_and_apt() {
+  local tarball debs out
+  tarball=$(img_minbase_tarball) || fail "could not build the minbase tarball (mmdebstrap)"
+  debs=$IT_STATE/debs; rm -rf "$debs"; mkdir -p "$debs"
+  img_build_deb sbxone "$debs"
+  img_build_deb sbxtwo "$debs"
+  chmod -R a+rX "$debs"
+  it_profile itapt <<EOF
+description = "installs software as container root"
+command = ["/bin/sh"]
+[rootfs]
+mode = "image"
+[[mount]]
+source = "$debs"
+target = "/debs"
+EOF
+  trap 'sbx stop itapt >/dev/null 2>&1 || true; sbx destroy --yes itapt >/dev/null 2>&1 || true' EXIT
+  out=$(sbx create --yes --from-tarball "$tarball" itapt 2>&1) || fail "create failed: $out"
+  # dpkg -i: files owned by root, a maintainer script that adds a user and chowns.
+  out=$(sbx exec --root itapt -- dpkg -i /debs/sbxone_1.0_all.deb 2>&1) || fail "dpkg -i failed: $out"
+  # apt-get install of a local .deb: apt drops to _apt (setgroups, seteuid) to read it.
+  out=$(sbx exec --root itapt -- apt-get install -y /debs/sbxtwo_1.0_all.deb 2>&1) || fail "apt-get install failed: $out"
+  echo "$out" | tail -3
+  assert_not_contains "$out" "setgroups"
+  assert_not_contains "$out" "seteuid"
+  # The installed programs run as the passthrough uid, and the ownership the scripts set holds.
+  out=$(sbx run itapt -- -c 'sbxone; sbxtwo; stat -c "%U %n" /var/lib/sbxone /var/lib/sbxtwo' 2>&1)
+  echo "$out"
+  assert_contains "$out" "hello from sbxone as $(it_uid)"
+  assert_contains "$out" "hello from sbxtwo as $(it_uid)"
+  assert_contains "$out" "sbxonesvc /var/lib/sbxone"
+  assert_contains "$out" "sbxtwosvc /var/lib/sbxtwo"
+}

@@ -179,6 +179,23 @@ func binds(_ plan: MountPlan) -> [(String, String, Bool)] {
         #expect(passwd == "root:x:0:0:root:/root:/bin/bash\nann:x:1000:1000::/home/ann:/bin/bash\n")
     }
 
+    /// Issue 10 #1: an image that names the user (`create` adds it) keeps its own,
+    /// writable account files, so container root can add users.
+    @Test func anImageThatNamesTheUserKeepsItsOwnAccountFiles() throws {
+        var kinds = debianHost.kinds
+        kinds["/srv/img"] = .directory
+        let host = FakeHost(kinds: kinds, files: [
+            "/srv/img/etc/passwd": "root:x:0:0:root:/root:/bin/bash\nann:x:1000:1000::/home/ann:/bin/bash\n",
+            "/srv/img/etc/group": "root:x:0:\nann:x:1000:\n"])
+        let plan = try MountPlanner.plan(profile: profile { $0.rootfs.mode = .image; $0.rootfs.path = "/srv/img" },
+                                         paths: annPaths, user: ann, host: host)
+        #expect(!plan.ops.contains { if case .file("/etc/passwd", _, _) = $0 { true } else { false } })
+        #expect(!plan.ops.contains { if case .file("/etc/group", _, _) = $0 { true } else { false } })
+        // The host rootfs always gets generated ones (the host's accounts are not the app's).
+        let hostPlan = try MountPlanner.plan(profile: profile(), paths: annPaths, user: ann, host: debianHost)
+        #expect(hostPlan.ops.contains { if case .file("/etc/passwd", _, _) = $0 { true } else { false } })
+    }
+
     @Test func passwdAndGroupNameThePassthroughUserOnly() throws {
         let plan = try MountPlanner.plan(profile: profile(), paths: annPaths, user: ann, host: debianHost)
         var passwd = "", group = ""

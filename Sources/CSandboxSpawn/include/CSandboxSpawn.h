@@ -147,6 +147,7 @@ enum sbx_ctl_type {
 /* Session flags. */
 enum sbx_run_flags {
     SBX_RUN_CTTY = 1,     /* stdin is a terminal (a pty slave): make it the controlling terminal */
+    SBX_RUN_ROOT = 2,     /* `exec --root`: uid 0 keeps the user namespace's capabilities (not CAP_SYS_ADMIN) */
 };
 
 /* Every message starts with this; RUN is followed by NUL-separated strings: cwd, argv..., env... */
