@@ -132,6 +132,13 @@ public enum MountPlanner {
         case .host:
             plan.ops.append(.bind(source: home, target: home, readonly: false, recursive: true, optional: false))
             plan.visible.append(.init(host: home, container: home))
+            // Issue 9 #7: the app can write the user's shell start-up files, autostart
+            // entries, … : no boundary against persistence. Said at every start.
+            plan.notices.append("home.mode = \"host\": \(profile.name) can write your real home, your shell's start-up files included: "
+                + "this is no boundary against an app that wants to persist; home.mode = \"host-readonly\" with writable [[mount]]s is safer")
+        case .hostReadonly:
+            plan.ops.append(.bind(source: home, target: home, readonly: true, recursive: true, optional: false))
+            plan.visible.append(.init(host: home, container: home))
         }
 
         // 4. The profile's [[mount]] entries, in order.
@@ -236,6 +243,21 @@ public enum MountPlanner {
         // Only writable exposure matters, but a read-only bind below a writable one would
         // still let the app create the directory: cover every exposure.
         guard let target = exposedAt else { return }
+        // Issue 9 #7: renaming an ancestor (mv ~/.config ~/.c) carries the cover away
+        // and leaves the app free to make a fresh ~/.config/sandbox on the host. A
+        // mount point cannot be renamed (EBUSY): bind each ancestor below the exposing
+        // bind over itself (recursive, so mounts already below it stay).
+        let rootPrefix = exposingRoot.hasSuffix("/") ? exposingRoot : exposingRoot + "/"
+        if dir.hasPrefix(rootPrefix) {
+            let parts = dir.dropFirst(rootPrefix.count).split(separator: "/").dropLast()
+            var ancestor = exposingRoot, inside = String(target.dropLast(dir.count - exposingRoot.count))
+            for part in parts {
+                ancestor += "/" + part
+                inside += "/" + part
+                plan.hostDirectories.append(HostDirectory(root: exposingRoot, path: ancestor))
+                plan.ops.append(.bind(source: ancestor, target: inside, readonly: false, recursive: true, optional: false))
+            }
+        }
         switch mode {
         case .readonly:
             // It must exist to be bound; otherwise the app could create it through the writable parent.

@@ -51,7 +51,8 @@ public struct Profile: Sendable, Equatable {
     }
 
     public struct Home: Sendable, Equatable {
-        public enum Mode: String, Sendable, CaseIterable { case `private`, tmpfs, host }
+        /// `hostReadonly`: the real home read-only; writable parts come from `[[mount]]`.
+        public enum Mode: String, Sendable, CaseIterable { case `private`, tmpfs, host, hostReadonly = "host-readonly" }
         public var mode: Mode = .private
         public init() {}
     }

@@ -219,11 +219,17 @@ test_app_cannot_change_sandbox_config_in_host_home_mode() {
     echo "[env]" >> itengine.toml 2>/dev/null && echo APPENDED
     rm -f itengine.toml 2>/dev/null; test -e itengine.toml || echo REMOVED
     mv ~/.config/sandbox ~/.config/sandbox-moved 2>/dev/null && echo MOVED
+    cd ~
+    mv ~/.config ~/.config-moved 2>/dev/null && echo ANCESTOR-RENAMED
+    mv ~/.local ~/.local-moved 2>/dev/null && echo DATA-ANCESTOR-RENAMED
+    mkdir -p ~/.config/sandbox/profiles 2>/dev/null && echo x > ~/.config/sandbox/profiles/planted.toml 2>/dev/null && echo PLANTED
     echo x > ~/.config/sandbox/config.toml 2>/dev/null && echo CONFIG
     ls ~/.local/share/sandbox | wc -l
     echo host-home-ok > ~/host-mode-file')
   echo "$out"
-  for w in CREATED APPENDED REMOVED MOVED CONFIG; do assert_not_contains "$out" "$w"; done
+  for w in CREATED APPENDED REMOVED MOVED ANCESTOR-RENAMED DATA-ANCESTOR-RENAMED PLANTED CONFIG; do assert_not_contains "$out" "$w"; done
+  [ -d "$home/.config/sandbox/profiles" ] && [ ! -e "$home/.config-moved" ] || fail "~/.config was renamed away"
+  [ ! -e "$home/.config/sandbox/profiles/planted.toml" ] || fail "a profile was planted"
   assert_eq "$(md5sum "$home/.config/sandbox/profiles/itengine.toml")" "$before" "profile unchanged"
   [ ! -e "$home/.config/sandbox/profiles/evil.toml" ] || fail "evil profile created"
   # host mode really is the host home (explicit opt-in) ...
@@ -231,6 +237,29 @@ test_app_cannot_change_sandbox_config_in_host_home_mode() {
   # ... but sandbox's data (other apps' private homes) is hidden
   assert_eq "$(echo "$out" | tail -n 1 | tr -d ' ')" "0" "data dir entries visible"
   rm -f "$home/host-mode-file"
+}
+
+# home.mode = "host" is said to be no boundary at every start; "host-readonly"
+# shows the real home without letting the app write it (issue 9 #7).
+test_host_home_notice_and_host_readonly_home() {
+  local home; home=$(it_home)
+  eng_profile itengine host
+  out=$(sbx run itengine -- -c 'true' 2>&1)
+  assert_contains "$out" "no boundary against an app that wants to persist"
+  echo "original" | runuser -u "$IT_USER" -- tee "$home/.itrc" >/dev/null
+  runuser -u "$IT_USER" -- mkdir -p "$home/itwork"
+  eng_profile itengine host-readonly '[[mount]]
+source = "~/itwork"
+target = "~/itwork"
+readonly = false'
+  out=$(sbx run itengine -- -c 'cat ~/.itrc; echo evil >> ~/.itrc 2>/dev/null && echo WROTE-RC; echo kept > ~/itwork/out && echo WORK-OK' 2>&1)
+  echo "$out"
+  assert_contains "$out" "original"
+  assert_not_contains "$out" "WROTE-RC"
+  assert_contains "$out" "WORK-OK"
+  assert_eq "$(cat "$home/.itrc")" "original" "the real home's start-up file"
+  assert_eq "$(cat "$home/itwork/out")" "kept" "the writable exception"
+  rm -rf "$home/.itrc" "$home/itwork"
 }
 
 test_exit_status_is_the_apps() {

@@ -83,6 +83,13 @@ func binds(_ plan: MountPlan) -> [(String, String, Bool)] {
         let homeIndex = plan.ops.firstIndex(of: .bind(source: "/home/ann", target: "/home/ann", readonly: false, recursive: true, optional: false))!
         let configIndex = plan.ops.firstIndex(of: .bind(source: annPaths.configDir, target: annPaths.configDir, readonly: true, recursive: true, optional: false))!
         #expect(homeIndex < configIndex)
+        // Its ancestors below the home are mount points of their own, so the app cannot
+        // rename ~/.config (or ~/.local) away and make a fresh one (issue 9 #7).
+        let ancestorIndex = plan.ops.firstIndex(of: .bind(source: "/home/ann/.config", target: "/home/ann/.config", readonly: false, recursive: true, optional: false))
+        #expect(ancestorIndex != nil && ancestorIndex! < configIndex)
+        #expect(plan.ops.contains(.bind(source: "/home/ann/.local", target: "/home/ann/.local", readonly: false, recursive: true, optional: false)))
+        #expect(plan.ops.contains(.bind(source: "/home/ann/.local/share", target: "/home/ann/.local/share", readonly: false, recursive: true, optional: false)))
+        #expect(plan.notices.contains { $0.contains("no boundary against an app that wants to persist") })
         // ~/.config/sandbox is created below the writable home without following a symlink there.
         #expect(plan.hostDirectories.contains(HostDirectory(root: "/home/ann", path: annPaths.configDir)))
         #expect(plan.ops.contains(.tmpfs(target: annPaths.dataDir, options: "mode=0755,size=16k")))
