@@ -129,7 +129,7 @@ public final class X11Proxy: Mediator, @unchecked Sendable {
                                  to: configuration.containerXauthority)
             // 0666 like the server's own socket: the app's uid inside need not be
             // the user's (explicit id maps); the host side sits in the user's 0700 state dir.
-            listening = try UnixSocket.listen(configuration.proxySocket, mode: 0o666)
+            listening = try MediatorSocket.listen(configuration.proxySocket, mode: 0o666)
         } catch {
             anchorConnection.close()
             revokeOnFailure()
@@ -373,7 +373,7 @@ public final class X11Proxy: Mediator, @unchecked Sendable {
                     closeRelay(relay)
                     return
                 }
-                switch UnixSocket.connect(configuration.serverSocket) {
+                switch MediatorSocket.connect(configuration.serverSocket) {
                 case .failure(let e):
                     drop(relay, "cannot connect to \(configuration.serverSocket): \(e.text)")
                     return

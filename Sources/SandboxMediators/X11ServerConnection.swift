@@ -34,7 +34,7 @@ final class X11ServerConnection {
         let hint = "set x11.mode = \"none\" to run without X"
         var fd: Int32 = -1
         while true {
-            switch UnixSocket.connect(socket) {
+            switch MediatorSocket.connect(socket) {
             case .success(let connected):
                 fd = connected
             case .failure(let e) where e.code == EAGAIN && !deadline.expired:
@@ -107,7 +107,7 @@ final class X11ServerConnection {
             let n = bytes[done...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n > 0 { done += n; continue }
             if n < 0 && errno == EINTR { continue }
-            if n < 0 && errno == EAGAIN && UnixSocket.wait(fd, POLLOUT, until: deadline) { continue }
+            if n < 0 && errno == EAGAIN && MediatorSocket.wait(fd, POLLOUT, until: deadline) { continue }
             throw n < 0 && errno != EAGAIN ? lost(errno) : timedOut()
         }
     }
@@ -124,7 +124,7 @@ final class X11ServerConnection {
             switch readAvailable() {
             case .data(let bytes): return bytes
             case .wouldBlock:
-                guard UnixSocket.wait(fd, POLLIN, until: deadline) else { throw timedOut() }
+                guard MediatorSocket.wait(fd, POLLIN, until: deadline) else { throw timedOut() }
             case .closed: throw lost(0)
             case .failed(let e): throw lost(e)
             }

@@ -37,7 +37,7 @@ import Glibc
         defer { unlink(server); rmdir(dir) }
         // Listening, never accepting: the kernel completes the connection and the
         // set-up request sits unread, like a stopped X server.
-        let fd = try UnixSocket.listen(server, mode: 0o600)
+        let fd = try MediatorSocket.listen(server, mode: 0o600)
         defer { close(fd) }
         let start = Deadline.now()
         do {
@@ -54,7 +54,7 @@ import Glibc
         let dir = tempDir()
         let server = dir + "/X99"
         defer { unlink(server); rmdir(dir) }
-        let fd = try UnixSocket.listen(server, mode: 0o600)
+        let fd = try MediatorSocket.listen(server, mode: 0o600)
         let peer = Thread {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             _ = poll(&pfd, 1, 2000)

@@ -1,4 +1,5 @@
 import Testing
+import CLibseccomp
 import CSandboxSpawn
 import SandboxCore
 @testable import SandboxRuntime
@@ -19,7 +20,7 @@ import Glibc
     /// uname(2) (63 on x86_64) fails with EPERM; everything else is allowed.
     static let denyUname: [UInt8] =
         instruction(0x20, 0, 0, 0)                  // ld [nr]
-        + instruction(0x15, 0, 1, 63)               // jeq uname
+        + instruction(0x15, 0, 1, UInt32(seccomp_syscall_resolve_name("uname"))) // jeq uname (the native number, resolved)
         + instruction(0x06, 0, 0, 0x0005_0000 | 1)  // ret ERRNO(EPERM)
         + instruction(0x06, 0, 0, 0x7fff_0000)      // ret ALLOW
 
