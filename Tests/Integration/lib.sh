@@ -33,6 +33,16 @@ it_make_user() {
   grep -q "^$u:" /etc/subgid 2>/dev/null || echo "$u:$base:65536" >>/etc/subgid
   local rt; rt=$(it_runtime "$u")
   mkdir -p "$rt" && chown "$u:" "$rt" && chmod 700 "$rt"
+  # Every run starts from a clean sandbox state: an earlier run's attack test that
+  # succeeded against an older build (a renamed ~/.config, a planted config.toml)
+  # must not poison this one.
+  local home; home=$(getent passwd "$u" | cut -d: -f6)
+  pkill -KILL -u "$u" 2>/dev/null || true
+  rm -rf "$home/.config/sandbox" "$home/.config-moved" "$home/.local-moved" "$rt/sandbox"
+  if [ -d "$home/.local/share/sandbox" ]; then
+    # Image trees hold files of subordinate ids: remove them as root.
+    rm -rf "$home/.local/share/sandbox"
+  fi
 }
 
 it_setup() {
