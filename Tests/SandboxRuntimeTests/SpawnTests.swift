@@ -37,7 +37,10 @@ import Glibc
         }
         let subuid = SubordinateIDs.parse(contents: HostFile.read("/etc/subuid") ?? "", user: user.name, uid: user.uid)
         let subgid = SubordinateIDs.parse(contents: HostFile.read("/etc/subgid") ?? "", user: user.name, uid: user.uid)
-        let idmap = IDMapPlanner.plan(settings: profile.idmap, uid: user.uid, gid: user.gid, userName: user.name, subuid: subuid, subgid: subgid)
+        // An image gets only the user's own ids: what the child creates in it stays removable by
+        // the test, and the user's uid mapped 1:1 is what gives the child power over the user's files.
+        let idmap = IDMapPlanner.plan(settings: profile.idmap, uid: user.uid, gid: user.gid, userName: user.name,
+                                      subuid: image == nil ? subuid : [], subgid: image == nil ? subgid : [])
         var plan = try LaunchPlanner.plan(profile: profile, paths: paths, user: user, idmap: idmap)
         plan.seccompFilter = filter
         plan.stopTimeout = 1
