@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <linux/openat2.h>
 #include <net/if.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -65,64 +66,179 @@ static int join_path(char *dst, size_t size, const char *a, const char *b) {
     return 0;
 }
 
-/* mkdir -p; existing directories are fine. */
-static int mkdir_p(const char *path, mode_t mode) {
-    char buf[4096];
-    size_t len = strlen(path);
-    if (len >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
-    memcpy(buf, path, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (buf[i] != '/' && buf[i] != '\0') continue;
-        char saved = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, mode) < 0 && errno != EEXIST) return -1;
-        buf[i] = saved;
-    }
-    struct stat st;
-    if (stat(path, &st) < 0) return -1;
-    if (!S_ISDIR(st.st_mode)) { errno = ENOTDIR; return -1; }
-    return 0;
+/*
+ * Mount targets are resolved inside the new root, never as host paths.
+ *
+ * An image rootfs (and rootfs.path) is a tree that root inside the container
+ * writes: any package's maintainer script, `sandbox exec --root`. Here, before
+ * pivot_root, we hold every capability of the container's user namespace, and the
+ * user's own uid is mapped 1:1, so CAP_FOWNER/CAP_DAC_OVERRIDE cover the user's own
+ * files. A `/newroot/usr/local/share/fonts/...` resolved as a plain path followed a
+ * symlink planted in the image to `/oldroot/home/USER/private` (or `../../..` up to
+ * it, or through the container's fresh /proc/self/root): mkdir -p + chmod made that
+ * private host directory 0755, and the bind landed on it (bubblewrap's and flatpak's
+ * CVE-2024-42472 class; runc's securejoin and libpathrs solve the same problem).
+ *
+ * So every target is opened with openat2(RESOLVE_IN_ROOT) relative to an fd of the
+ * new root: absolute symlinks and ".." stop at it, as if it were "/", so Debian's
+ * `/lib -> usr/lib` keeps working; magic links (/proc/self/root, /proc/self/fd/N)
+ * lead out of any root and are refused (ELOOP). Missing components are made one at
+ * a time with mkdirat/openat(O_EXCL) in a parent opened that way; modes are changed
+ * with fchmod on an fd; mounts go onto an O_PATH fd of the target with move_mount,
+ * never onto a path. No fallback that follows symlinks: without openat2 (Linux < 5.6,
+ * ENOSYS) the start fails at the mount step.
+ */
+#define IN_ROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+#define STAGE "/stage"          /* tmpfs, proc and devpts are mounted here first, then moved onto their targets */
+#define MAX_HOPS 40             /* dangling symlinks followed while creating a path, as the kernel's MAXSYMLINKS */
+
+enum make_kind { MAKE_NOTHING, MAKE_DIR, MAKE_FILE };
+
+static int open2(int dirfd, const char *path, uint64_t flags, uint64_t resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = flags | O_CLOEXEC;
+    how.resolve = resolve;
+    long fd;
+    int tries = 0;
+    /* EAGAIN: a rename or mount anywhere on the machine raced a ".." (scoped lookups refuse to guess). */
+    do { fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how); }
+    while (fd < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < 64);
+    return (int)fd;
 }
 
-static int mkdir_parent(const char *path) {
-    char buf[4096];
-    size_t len = strlen(path);
-    if (len >= sizeof buf) { errno = ENAMETOOLONG; return -1; }
-    memcpy(buf, path, len + 1);
-    char *slash = strrchr(buf, '/');
-    if (slash == NULL || slash == buf) return 0;
-    *slash = '\0';
-    return mkdir_p(buf, 0755);
+/* The new root as it is now (whatever is mounted on /newroot at this step). */
+static int open_newroot(void) {
+    return open(NEWROOT, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-/* An empty file to bind a file or device over; an existing one is fine. */
-static int ensure_file(const char *path) {
-    if (mkdir_parent(path) < 0) return -1;
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) {
-        struct stat st;
-        if ((errno == EROFS || errno == EACCES || errno == EISDIR) && stat(path, &st) == 0) return 0;
+/* Makes `name` (one component) in `parent`: a directory, or an empty file when make is MAKE_FILE.
+ * Returns an O_PATH fd of what was made; -1 with EEXIST when the name is taken. */
+static int make_entry(int parent, const char *name, int make, mode_t mode) {
+    if (make == MAKE_FILE) {
+        int fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0) return -1;
+        close(fd);
+    } else if (mkdirat(parent, name, mode) < 0) {
         return -1;
     }
-    close(fd);
+    return open2(parent, name, O_PATH, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+}
+
+/* dst = prefix[0..plen) + a + b, bounded. */
+static int splice_path(char *dst, size_t size, const char *prefix, size_t plen, const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (plen + la + lb + 1 > size) { errno = ENAMETOOLONG; return -1; }
+    memmove(dst, prefix, plen);
+    memcpy(dst + plen, a, la);
+    memcpy(dst + plen + la, b, lb + 1);
     return 0;
 }
 
-/* Sets mount attributes (read-only, nosuid, nodev); never clears the locked ones. */
-static int set_mount_attr(const char *path, uint64_t attrs, int recursive) {
+/*
+ * Opens `path` inside the root `root` (O_PATH), creating what is missing when make is
+ * MAKE_DIR (directories, mode) or MAKE_FILE (directories 0755, then an empty file).
+ * A dangling symlink on the way is created at its target, inside the root: in an
+ * image, fonts -> /home/USER/private makes /home/USER/private in the image.
+ */
+static int open_in_root(int root, const char *path, int make, mode_t mode) {
+    static char walk[4096], link[4096], next[4096];
+    if (join_path(walk, sizeof walk, "", path) < 0) return -1;
+    for (int hops = 0; hops <= MAX_HOPS; hops++) {
+        int fd = open2(root, walk, O_PATH, IN_ROOT);
+        if (fd >= 0 || errno != ENOENT || make == MAKE_NOTHING) return fd;
+        /* Walk from the root, making each missing component in its resolved parent. */
+        int parent = open2(root, "/", O_PATH | O_DIRECTORY, IN_ROOT);
+        size_t i = 0;
+        for (;;) {
+            if (parent < 0) return -1;
+            while (walk[i] == '/') i++;
+            if (walk[i] == '\0') return parent;
+            size_t start = i;
+            while (walk[i] != '\0' && walk[i] != '/') i++;
+            char saved = walk[i];
+            walk[i] = '\0';
+            int child = open2(root, walk, O_PATH, IN_ROOT);
+            if (child < 0 && errno == ENOENT) {
+                size_t rest = i;
+                if (saved != '\0') while (walk[rest + 1] == '/') rest++;
+                int last = saved == '\0' || walk[rest + 1] == '\0';
+                child = make_entry(parent, walk + start, last ? make : MAKE_DIR, mode);
+                if (child < 0 && errno == EEXIST) {
+                    /* Present but not found: a symlink to something missing. Go on at its target. */
+                    ssize_t n = readlinkat(parent, walk + start, link, sizeof link - 1);
+                    if (n < 0) { if (errno == EINVAL) errno = ENOENT; close(parent); return -1; }
+                    link[n] = '\0';
+                    walk[i] = saved;
+                    if (splice_path(next, sizeof next, walk, link[0] == '/' ? 0 : start, link, walk + i) < 0 ||
+                        join_path(walk, sizeof walk, "", next) < 0) { close(parent); return -1; }
+                    close(parent);
+                    break;
+                }
+            }
+            walk[i] = saved;
+            close(parent);
+            parent = child;
+        }
+    }
+    errno = ELOOP;
+    return -1;
+}
+
+/* An O_PATH fd of the mount point `target` inside the new root, made if missing. */
+static int open_target(const char *target, int make, mode_t mode) {
+    int root = open_newroot();
+    if (root < 0) return -1;
+    int fd = open_in_root(root, target, make, mode);
+    int saved = errno;
+    close(root);
+    errno = saved;
+    if (fd >= 0 && make == MAKE_DIR) {
+        struct stat st;
+        int err = fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+        if (err) { close(fd); errno = err; return -1; }
+    }
+    return fd;
+}
+
+/* Sets mount attributes (read-only, nosuid, nodev) on the mount `fd` is; never clears the locked ones. */
+static int set_mount_attr(int fd, uint64_t attrs, int recursive) {
     struct mount_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.attr_set = attrs;
-    return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof attr);
+    return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
+}
+
+/* A detached copy of `source` (the host path under /oldroot, or a scratch file), attributes set before it is attached. */
+static int clone_tree(const char *source, int recursive, uint64_t attrs, int efd, int index) {
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+    if (tree < 0) sbx_fail(efd, SBX_STAGE_MOUNT, errno, index);
+    if (set_mount_attr(tree, attrs, recursive) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_READONLY, errno, index);
+    return tree;
+}
+
+/* Attaches a detached tree, or the mount on STAGE when tree < 0, onto the target fd. */
+static void attach(int tree, int target, int efd, int index) {
+    long rc = tree >= 0
+        ? syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+        : syscall(SYS_move_mount, AT_FDCWD, STAGE, target, "", MOVE_MOUNT_T_EMPTY_PATH);
+    if (rc < 0) sbx_fail(efd, SBX_STAGE_MOUNT, errno, index);
+    if (tree >= 0) close(tree);
+    close(target);
+}
+
+/* A new filesystem (tmpfs, proc, devpts) on the target: mounted on STAGE in the staging root, then moved. */
+static void mount_new(const char *type, unsigned long flags, const char *data, int target, int efd, int index) {
+    if (mount(type, STAGE, type, flags, data) < 0) sbx_fail(efd, SBX_STAGE_MOUNT, errno, index);
+    attach(-1, target, efd, index);
 }
 
 static void run_mount_op(const struct sbx_spawn_request *req, int index) {
     const struct sbx_mount_op *op = &req->mounts[index];
     int efd = req->error_fd;
-    char target[4096], source[4096];
-    if (join_path(target, sizeof target, NEWROOT, op->target) < 0)
-        sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
+    char source[4096];
     struct stat st;
+    int target;
 
     switch (op->kind) {
     case SBX_MOUNT_BIND:
@@ -133,41 +249,48 @@ static void run_mount_op(const struct sbx_spawn_request *req, int index) {
             if (op->optional && errno == ENOENT) return;   /* appeared missing only now: skip, as planned */
             sbx_fail(efd, SBX_STAGE_MOUNT_SOURCE, errno, index);
         }
-        int made = S_ISDIR(st.st_mode) ? mkdir_p(target, 0755) : ensure_file(target);
-        if (made < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
-        unsigned long flags = MS_BIND | (op->recursive ? MS_REC : 0);
-        if (mount(source, target, NULL, flags, NULL) < 0) sbx_fail(efd, SBX_STAGE_MOUNT, errno, index);
+        target = open_target(op->target, S_ISDIR(st.st_mode) ? MAKE_DIR : MAKE_FILE, 0755);
+        if (target < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
         uint64_t attrs = MOUNT_ATTR_NOSUID;
         if (op->kind == SBX_MOUNT_DEVICE) attrs |= MOUNT_ATTR_NOEXEC;
         else attrs |= MOUNT_ATTR_NODEV;
         if (op->readonly) attrs |= MOUNT_ATTR_RDONLY;
-        if (set_mount_attr(target, attrs, op->recursive) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_READONLY, errno, index);
+        attach(clone_tree(source, op->recursive, attrs, efd, index), target, efd, index);
         return;
     }
     case SBX_MOUNT_TMPFS:
-        if (mkdir_p(target, 0755) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
-        if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, op->data) < 0)
-            sbx_fail(efd, SBX_STAGE_MOUNT, errno, index);
+        if ((target = open_target(op->target, MAKE_DIR, 0755)) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
+        mount_new("tmpfs", MS_NOSUID | MS_NODEV, op->data, target, efd, index);
         return;
     case SBX_MOUNT_PROC:
-        if (mkdir_p(target, 0555) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
-        if (mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-            sbx_fail(efd, SBX_STAGE_MOUNT, errno, index);
+        if ((target = open_target(op->target, MAKE_DIR, 0555)) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
+        mount_new("proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, target, efd, index);
         return;
     case SBX_MOUNT_DEVPTS:
-        if (mkdir_p(target, 0755) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
+        if ((target = open_target(op->target, MAKE_DIR, 0755)) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
         /* no gid= option: the host's tty group is not mapped in every container */
-        if (mount("devpts", target, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0)
-            sbx_fail(efd, SBX_STAGE_MOUNT, errno, index);
+        mount_new("devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", target, efd, index);
         return;
-    case SBX_MOUNT_MKDIR:
-        if (mkdir_p(target, op->mode) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
-        (void)chmod(target, op->mode);
+    case SBX_MOUNT_MKDIR: {
+        if ((target = open_target(op->target, MAKE_DIR, op->mode)) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
+        /* fchmod needs a real fd; "." reopens exactly the directory resolved above. */
+        int dir = openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir >= 0) { (void)fchmod(dir, op->mode); close(dir); }
+        close(target);
         return;
-    case SBX_MOUNT_SYMLINK:
-        if (mkdir_parent(target) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
-        if (symlink(op->data, target) < 0) sbx_fail(efd, SBX_STAGE_MOUNT, errno, index);
+    }
+    case SBX_MOUNT_SYMLINK: {
+        /* The parent, resolved and made inside the root; the link itself is never followed. */
+        static char parent[4096];
+        if (join_path(parent, sizeof parent, "", op->target) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
+        char *slash = strrchr(parent, '/');
+        if (slash == NULL || slash[1] == '\0') sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, EINVAL, index);
+        slash[0] = '\0';
+        if ((target = open_target(parent[0] ? parent : "/", MAKE_DIR, 0755)) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
+        if (symlinkat(op->data, target, slash + 1) < 0) sbx_fail(efd, SBX_STAGE_MOUNT, errno, index);
+        close(target);
         return;
+    }
     case SBX_MOUNT_FILE: {
         /* Written to the staging tmpfs and bound read-only over the target, so
          * it works under a read-only /etc and never changes a host or image file. */
@@ -184,14 +307,14 @@ static void run_mount_op(const struct sbx_spawn_request *req, int index) {
         if (sbx_write_all(fd, op->data, op->data_len) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_WRITE, errno, index);
         (void)fchmod(fd, op->mode);
         close(fd);
-        if (ensure_file(target) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
-        if (mount(scratch, target, NULL, MS_BIND, NULL) < 0) sbx_fail(efd, SBX_STAGE_MOUNT, errno, index);
-        if (set_mount_attr(target, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0) < 0)
-            sbx_fail(efd, SBX_STAGE_MOUNT_READONLY, errno, index);
+        if ((target = open_target(op->target, MAKE_FILE, 0755)) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
+        attach(clone_tree(scratch, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, efd, index), target, efd, index);
         return;
     }
     case SBX_MOUNT_REMOUNT_RO:
+        if ((target = open_target(op->target, MAKE_NOTHING, 0)) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_READONLY, errno, index);
         if (set_mount_attr(target, MOUNT_ATTR_RDONLY, 0) < 0) sbx_fail(efd, SBX_STAGE_MOUNT_READONLY, errno, index);
+        close(target);
         return;
     default:
         sbx_fail(efd, SBX_STAGE_MOUNT, EINVAL, index);
@@ -279,7 +402,8 @@ __attribute__((noreturn)) static void container_main(const struct sbx_spawn_requ
      * the real /tmp with the X11 sockets) stays reachable under /oldroot. */
     if (mount("tmpfs", BASE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
         sbx_fail(efd, SBX_STAGE_BASE_TMPFS, errno, 0);
-    if (mkdir(BASE NEWROOT, 0755) < 0 || mkdir(BASE OLDROOT, 0755) < 0 || mkdir(BASE SCRATCH, 0755) < 0)
+    if (mkdir(BASE NEWROOT, 0755) < 0 || mkdir(BASE OLDROOT, 0755) < 0 || mkdir(BASE SCRATCH, 0755) < 0 ||
+        mkdir(BASE STAGE, 0755) < 0)
         sbx_fail(efd, SBX_STAGE_BASE_TMPFS, errno, 0);
     if (syscall(SYS_pivot_root, BASE, BASE OLDROOT) < 0) sbx_fail(efd, SBX_STAGE_PIVOT_BASE, errno, 0);
     if (chdir("/") < 0) sbx_fail(efd, SBX_STAGE_PIVOT_BASE, errno, 0);

@@ -211,7 +211,10 @@ public struct SpawnFailure: Sendable, Equatable {
     }
 
     static func mountError(op: MountOp, stage: Int32, errno: Int32, name: String) -> SandboxError {
-        let why = errnoText(errno)
+        // Mount points are resolved inside the container's root (openat2 RESOLVE_IN_ROOT): a
+        // /proc magic link or a symlink loop on the way is refused (ELOOP), never followed out.
+        let refused = stage == Int32(SBX_STAGE_MOUNT_MKDIR.rawValue) && errno == ELOOP
+        let why = refused ? "a symlink on the way loops or leads out of the container's root" : errnoText(errno)
         let (what, source, target): (String, String?, String) = {
             switch op {
             case let .bind(s, t, _, _, _): return ("binding", s, t)
@@ -234,6 +237,10 @@ public struct SpawnFailure: Sendable, Equatable {
             else { hint = "remove it from the profile's devices, or plug the device in" }
         } else if case .bind = op, stage == Int32(SBX_STAGE_MOUNT_SOURCE.rawValue) {
             hint = "create it, or mark the mount optional = true"
+        } else if refused {
+            hint = "in an image rootfs, find the link with `sandbox exec --root \(name) -- namei -l \(target)` and replace it with a directory"
+        } else if stage == Int32(SBX_STAGE_MOUNT_MKDIR.rawValue) && errno == ENOSYS {
+            hint = "this kernel lacks openat2 (Linux 5.6+), which sandbox needs to resolve mount points without following symlinks out of the container's root"
         } else if stage == Int32(SBX_STAGE_MOUNT_MKDIR.rawValue) {
             hint = "the mount point cannot be created; in an image rootfs create it with `sandbox exec --root \(name) -- mkdir -p \(target)`"
         } else if case .proc = op {

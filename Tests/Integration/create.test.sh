@@ -19,6 +19,21 @@ ${2:-}
 EOF2
 }
 
+# A minbase rootfs for tests that use an image rather than test `create`: built
+# once per IT_STATE by `sandbox create`, then copied by root (owners kept) for
+# each test, so a test may damage its copy. NAME's profile must exist.
+img_cached() {  # img_cached NAME
+  local cache="$IT_STATE/minbase-cache" data; data=$(img_data "$1")
+  rm -rf "$data"
+  if [ ! -x "$cache/rootfs/bin/sh" ]; then
+    rm -rf "$cache"
+    sbx create "$1" >/dev/null || return 1
+    mkdir -p "$cache" && cp -a "$data/rootfs" "$cache/rootfs" || return 1
+  else
+    runuser -u "$IT_USER" -- mkdir -p "$data" && cp -a "$cache/rootfs" "$data/rootfs" || return 1
+  fi
+}
+
 test_create_builds_a_minbase_rootfs() {
   trap 'rm -rf "$(img_data imgmin)"' EXIT
   rm -rf "$(img_data imgmin)"
@@ -362,4 +377,44 @@ EOF
   assert_contains "$out" "hello from sbxtwo as $(it_uid)"
   assert_contains "$out" "sbxonesvc /var/lib/sbxone"
   assert_contains "$out" "sbxtwosvc /var/lib/sbxtwo"
+}
+
+# Issue 9 #3b (bubblewrap's and flatpak's CVE-2024-42472 class): root inside an
+# image (`exec --root`, any package's maintainer script) plants symlinks where
+# the next start makes mount points. The image profiles bind the user's fonts
+# at /usr/local/share/fonts/sandbox-user-fonts (mkdir 0755 + bind); the child
+# does that with every capability of the container's user namespace before
+# pivot_root, where the host tree is reachable under /oldroot, and the user's
+# uid is mapped 1:1. It must follow such links inside the image only: the
+# user's private host directory keeps its mode and contents, and the start works.
+test_image_symlinks_do_not_lead_the_start_out_of_the_image() {
+  local home; home=$(it_home)
+  trap "set +e; sbx stop imgesc --timeout 1 >/dev/null 2>&1; rm -rf '$(img_data imgesc)' '$home/private' '$home/.fonts' '$home/.fonts.away'; true" EXIT
+  img_profile imgesc '[session]
+stop_timeout = 1'
+  img_cached imgesc
+  runuser -u "$IT_USER" -- sh -c "mkdir -p ~/private ~/.fonts && echo secret > ~/private/secret && chmod 700 ~/private && echo font > ~/.fonts/marker.ttf"
+  # A directory holding a symlink into the host tree (the reported case: the old
+  # child's chmod made ~/private 0755), the mount point itself climbing out with
+  # "..", and an absolute link to the user's home as the host names it.
+  local plant
+  for plant in \
+    "mkdir -p /usr/local/share/fonts && ln -s /oldroot$home/private /usr/local/share/fonts/sandbox-user-fonts" \
+    "ln -s ../../../../../oldroot$home/private /usr/local/share/fonts" \
+    "ln -s $home/private /usr/local/share/fonts"; do
+    # Planted while the fonts are not bound (without ~/.fonts, nothing is mounted there).
+    mv "$home/.fonts" "$home/.fonts.away"
+    sbx start imgesc
+    sbx exec --root imgesc -- sh -c "rm -rf /usr/local/share/fonts; $plant"
+    sbx stop imgesc --timeout 1
+    mv "$home/.fonts.away" "$home/.fonts"
+    local out rc=0
+    out=$(sbx start imgesc 2>&1) || rc=$?
+    assert_eq "$(stat -c %a "$home/private")" "700" "mode of ~/private after planting [$plant]"
+    assert_eq "$(ls -A "$home/private")" "secret" "contents of ~/private after planting [$plant]"
+    [ "$rc" -eq 0 ] || fail "start after planting [$plant] failed: $out"
+    # The link was followed inside the image: the user's fonts are where it leads there.
+    assert_eq "$(sbx exec imgesc -- cat /usr/local/share/fonts/sandbox-user-fonts/marker.ttf)" "font" "fonts inside after [$plant]"
+    sbx stop imgesc --timeout 1
+  done
 }

@@ -106,6 +106,17 @@ import Glibc
         #expect(e.hint == "set devices.dri = false or plug the device in")
     }
 
+    @Test func aRefusedMountPointAndAKernelWithoutOpenat2AreExplained() {
+        var plan = LaunchPlan(name: "img", hostname: "img")
+        plan.mounts = [.mkdir(path: "/usr/local/share/fonts/u", mode: 0o755)]
+        let mkdir = Int32(SBX_STAGE_MOUNT_MKDIR.rawValue)
+        let loop = SpawnFailure(stage: mkdir, errno: ELOOP, index: 0).error(plan: plan)
+        #expect(loop.message == "img: creating directory /usr/local/share/fonts/u (creating the mount point): a symlink on the way loops or leads out of the container's root")
+        #expect(loop.hint == "in an image rootfs, find the link with `sandbox exec --root img -- namei -l /usr/local/share/fonts/u` and replace it with a directory")
+        let old = SpawnFailure(stage: mkdir, errno: ENOSYS, index: 0).error(plan: plan)
+        #expect(old.hint?.contains("openat2 (Linux 5.6+)") == true)
+    }
+
     @Test func loopbackFailureIsItsOwnStage() {
         let plan = LaunchPlan(name: "chrome", hostname: "chrome")
         let e = SpawnFailure(stage: Int32(SBX_STAGE_LOOPBACK.rawValue), errno: EPERM, index: 0).error(plan: plan)

@@ -24,18 +24,34 @@ import Glibc
         + instruction(0x06, 0, 0, 0x0005_0000 | 1)  // ret ERRNO(EPERM)
         + instruction(0x06, 0, 0, 0x7fff_0000)      // ret ALLOW
 
-    func run(_ script: String, filter: [UInt8]) throws -> (status: Int32, output: String) {
+    /// `image`: a rootfs.path tree instead of the host rootfs; the host's /usr/bin, /usr/lib
+    /// and /usr/lib64 are bound into it so /bin/sh runs. `extra` is appended to the mount list.
+    func run(_ script: String, filter: [UInt8], image: String? = nil, extra: [MountOp] = []) throws -> (status: Int32, output: String) {
         let user = UserIdentity.current()
         let base = "/tmp/sandbox-spawn-test-\(getpid())"
         let paths = Paths(configDir: base + "/config", dataDir: base + "/data", runtimeDir: base + "/run", profileDirs: [])
         var profile = Profile(name: "spawntest", sourcePath: base + "/spawntest.toml")
         profile.home.mode = .tmpfs
+        if let image {
+            profile.rootfs.mode = .image
+            profile.rootfs.path = image
+        }
         let subuid = SubordinateIDs.parse(contents: HostFile.read("/etc/subuid") ?? "", user: user.name, uid: user.uid)
         let subgid = SubordinateIDs.parse(contents: HostFile.read("/etc/subgid") ?? "", user: user.name, uid: user.uid)
-        let idmap = IDMapPlanner.plan(settings: profile.idmap, uid: user.uid, gid: user.gid, userName: user.name, subuid: subuid, subgid: subgid)
+        // An image gets only the user's own ids: what the child creates in it stays removable by
+        // the test, and the user's uid mapped 1:1 is what gives the child power over the user's files.
+        let idmap = IDMapPlanner.plan(settings: profile.idmap, uid: user.uid, gid: user.gid, userName: user.name,
+                                      subuid: image == nil ? subuid : [], subgid: image == nil ? subgid : [])
         var plan = try LaunchPlanner.plan(profile: profile, paths: paths, user: user, idmap: idmap)
         plan.seccompFilter = filter
         plan.stopTimeout = 1
+        if image != nil {
+            // /lib and /lib64 are symlinks in the image (merged /usr): the binds go through them.
+            plan.mounts.insert(contentsOf: [("/usr/bin", "/usr/bin"), ("/usr/lib", "/lib"), ("/usr/lib64", "/lib64")].map {
+                MountOp.bind(source: $0.0, target: $0.1, readonly: true, recursive: true, optional: true)
+            }, at: 1)
+        }
+        plan.mounts += extra
 
         try HostFile.makeDirectories(base + "/run", mode: 0o700)
         defer { ContainerDirectory(root: base + "/run").remove("x"); rmdir(base + "/run"); rmdir(base) }
@@ -87,5 +103,107 @@ import Glibc
 
     @Test func aMalformedFilterIsRefusedBeforeAnythingStarts() {
         #expect(throws: SandboxError.self) { try run("true", filter: [1, 2, 3]) }
+    }
+
+    // MARK: mount targets stay inside an image rootfs (issue 9 #3b, CVE-2024-42472's class)
+
+    /// A tiny image rootfs (merged /usr: bin -> usr/bin, lib -> usr/lib, lib64 -> /usr/lib64,
+    /// the last one absolute) next to a private host directory (0700, one file) and a
+    /// directory of "fonts" to bind. Root inside an image can plant any symlink in it.
+    struct ImageFixture {
+        let base = "/tmp/sandbox-spawn-image-\(getpid())"
+        var image: String { base + "/rootfs" }
+        var privateDir: String { base + "/private" }
+        var fonts: String { base + "/fonts" }
+        init() throws {
+            _ = try? HostCommand(["/bin/rm", "-rf", base]).run(passing: [])
+            for dir in [image + "/usr/bin", image + "/usr/lib", image + "/usr/lib64", image + "/usr/local/share", privateDir, fonts] {
+                try HostFile.makeDirectories(dir, mode: 0o755)
+            }
+            symlink("usr/bin", image + "/bin")
+            symlink("usr/lib", image + "/lib")
+            symlink("/usr/lib64", image + "/lib64")
+            try HostFile.writeAtomically("secret\n", to: privateDir + "/secret", mode: 0o600)
+            chmod(privateDir, 0o700)
+            try HostFile.writeAtomically("font\n", to: fonts + "/font.ttf", mode: 0o644)
+        }
+        func remove() { _ = try? HostCommand(["/bin/rm", "-rf", base]).run(passing: []) }
+        /// The private host directory is as it was: mode 0700, only `secret`.
+        func expectPrivateUntouched(sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+            var st = stat()
+            #expect(stat(privateDir, &st) == 0, sourceLocation: sourceLocation)
+            #expect(st.st_mode & 0o7777 == 0o700, "mode of the host directory", sourceLocation: sourceLocation)
+            #expect(entries(privateDir) == ["secret"], "contents of the host directory", sourceLocation: sourceLocation)
+        }
+        func entries(_ dir: String) -> [String] {
+            guard let d = opendir(dir) else { return [] }
+            defer { closedir(d) }
+            var names: [String] = []
+            while let e = readdir(d) {
+                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != "." && name != ".." { names.append(name) }
+            }
+            return names.sorted()
+        }
+    }
+
+    /// The issue's case: /usr/local/share/fonts holds a symlink to a host path (through
+    /// /oldroot, where the child reaches the host tree before pivot_root). The old child's
+    /// mkdir -p + chmod followed it and made the host directory 0755, and the bind landed
+    /// on it. Now the link is followed as if the image were /: the mount point is created
+    /// inside the image, and the host directory is untouched.
+    @Test func aSymlinkInAnImageIsFollowedInsideTheImageNotOnTheHost() throws {
+        let f = try ImageFixture()
+        defer { f.remove() }
+        try HostFile.makeDirectories(f.image + "/usr/local/share/fonts", mode: 0o755)
+        symlink("/oldroot" + f.privateDir, f.image + "/usr/local/share/fonts/user")
+        let r = try run("ls /usr/local/share/fonts/user/; ls -d /oldroot\(f.privateDir)", filter: [], image: f.image, extra: [
+            .mkdir(path: "/usr/local/share/fonts/user", mode: 0o755),
+            .bind(source: f.fonts, target: "/usr/local/share/fonts/user", readonly: true, recursive: true, optional: false),
+        ])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("font.ttf"))
+        #expect(r.output.contains("/oldroot\(f.privateDir)"))
+        f.expectPrivateUntouched()
+        // Created where the link points inside the image, with the planned mode.
+        var st = stat()
+        #expect(lstat(f.image + "/oldroot" + f.privateDir, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR)
+        #expect(st.st_mode & 0o7777 == 0o755)
+    }
+
+    /// The mount point itself replaced by a relative symlink that climbs out with "..":
+    /// ".." stops at the image's root, so the target is made inside the image.
+    @Test func dotDotInAnImageSymlinkStopsAtTheImageRoot() throws {
+        let f = try ImageFixture()
+        defer { f.remove() }
+        symlink("../../../../../../../../oldroot" + f.privateDir, f.image + "/usr/local/share/fonts")
+        let r = try run("ls /usr/local/share/fonts/x/", filter: [], image: f.image, extra: [
+            .bind(source: f.fonts, target: "/usr/local/share/fonts/x", readonly: true, recursive: true, optional: false),
+            .file(path: "/usr/local/share/fonts/generated.conf", contents: "<fontconfig/>\n", mode: 0o644),
+        ])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("font.ttf"))
+        f.expectPrivateUntouched()
+        #expect(f.entries(f.image + "/oldroot" + f.privateDir) == ["generated.conf", "x"])
+    }
+
+    /// A /proc magic link leads out of any root (the child's own /proc/self/root is the
+    /// staging root, which holds the host under /oldroot): refused, and the start fails
+    /// naming the mount point.
+    @Test func aMagicLinkInAnImageFailsTheStartNamingTheMountPoint() throws {
+        let f = try ImageFixture()
+        defer { f.remove() }
+        // Relative, so that the old child, resolving from the staging root, reached the container's /proc.
+        symlink("../../../proc/self/root/oldroot" + f.privateDir, f.image + "/usr/local/share/fonts")
+        #expect {
+            _ = try run("true", filter: [], image: f.image, extra: [
+                .bind(source: f.fonts, target: "/usr/local/share/fonts/x", readonly: true, recursive: true, optional: false),
+            ])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("binding \(f.fonts) on /usr/local/share/fonts/x (creating the mount point): a symlink on the way loops or leads out of the container's root")
+                && text.contains("namei -l /usr/local/share/fonts/x")
+        }
+        f.expectPrivateUntouched()
     }
 }
