@@ -22,16 +22,10 @@ EOF2
 # A minbase rootfs for tests that use an image rather than test `create`: built
 # once per IT_STATE by `sandbox create`, then copied by root (owners kept) for
 # each test, so a test may damage its copy. NAME's profile must exist.
-img_cached() {  # img_cached NAME
-  local cache="$IT_STATE/minbase-cache" data; data=$(img_data "$1")
-  rm -rf "$data"
-  if [ ! -x "$cache/rootfs/bin/sh" ]; then
-    rm -rf "$cache"
-    sbx create "$1" >/dev/null || return 1
-    mkdir -p "$cache" && cp -a "$data/rootfs" "$cache/rootfs" || return 1
-  else
-    runuser -u "$IT_USER" -- mkdir -p "$data" && cp -a "$cache/rootfs" "$data/rootfs" || return 1
-  fi
+img_cached() {  # img_cached NAME: a minbase image from the shared cached tarball
+  local tarball; tarball=$(img_minbase_tarball) || return 1
+  rm -rf "$(img_data "$1")"
+  sbx create --yes --from-tarball "$tarball" "$1" >/dev/null
 }
 
 test_create_builds_a_minbase_rootfs() {
@@ -198,7 +192,7 @@ test_create_from_tarball_shifts_ids_and_never_shows_a_partial_image() {
   assert_contains "$out" "nothing changed"
   [ -e "$root/srv/by-root" ] || fail "the rootfs was touched after answering n"
   # --yes replaces it; a marker of the old one is gone.
-  it_as_user unshare --user --map-auto --setuid=0 --setgid=0 touch "$root/old-marker" || fail "cannot mark the old rootfs"
+  sbx exec --root tbimg -- sh -c ': >/old-marker' || fail "cannot mark the old rootfs"
   out=$(sbx create --yes --from-tarball "$tarball" tbimg 2>&1) || fail "create --yes failed: $out"
   [ ! -e "$root/old-marker" ] || fail "the old rootfs is still there"
   [ -e "$root/srv/by-root" ] || fail "no new rootfs"
