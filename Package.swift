@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(name: "SandboxDesktopTests", dependencies: ["SandboxDesktop", "SandboxCore", "SandboxMediators"]),
         .testTarget(name: "SandboxLaunchTests", dependencies: ["SandboxLaunch", "SandboxCore", "SandboxRuntime"]),
         .testTarget(name: "SandboxPlanTests", dependencies: ["SandboxPlan"]),
-        .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators"]),
+        .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators"], exclude: ["Fixtures"]),
         .testTarget(name: "SandboxNetTests", dependencies: ["CSandboxNet", "SandboxRuntime", "SandboxCore"]),
     ],
     swiftLanguageModes: [.v6]
