@@ -30,8 +30,6 @@ let package = Package(
         // System libraries, found through pkg-config.
         .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
         .systemLibrary(name: "CLibseccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
-        .systemLibrary(name: "CPulse", pkgConfig: "libpulse", providers: [.apt(["libpulse-dev"])]),
-        .systemLibrary(name: "CX11", pkgConfig: "x11", providers: [.apt(["libx11-dev", "libxau-dev"])]),
 
         // The only code that runs between clone and exec, the container's init, and setns joins.
         .target(name: "CSandboxSpawn", cSettings: hardenedC),
@@ -81,11 +79,12 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        // X11, PulseAudio, Wayland, devices, .desktop entries.
+        // X11, PulseAudio, Wayland, devices, .desktop entries. No libX11, libXau or
+        // libpulse: the X and sound protocols are SandboxMediators' pure Swift.
         .target(
             name: "SandboxDesktop",
             dependencies: [
-                "SandboxCore", "SandboxMediators", "CX11", "CPulse",
+                "SandboxCore", "SandboxMediators",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -106,7 +105,7 @@ let package = Package(
         .testTarget(name: "SandboxDesktopTests", dependencies: ["SandboxDesktop", "SandboxCore", "SandboxMediators"]),
         .testTarget(name: "SandboxLaunchTests", dependencies: ["SandboxLaunch", "SandboxCore", "SandboxRuntime"]),
         .testTarget(name: "SandboxPlanTests", dependencies: ["SandboxPlan"]),
-        .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators"]),
+        .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators"], exclude: ["Fixtures"]),
         .testTarget(name: "SandboxNetTests", dependencies: ["CSandboxNet", "SandboxRuntime", "SandboxCore"]),
     ],
     swiftLanguageModes: [.v6]

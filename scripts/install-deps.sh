@@ -6,7 +6,8 @@ set -euo pipefail
 
 # What building needs (headers found through pkg-config) and what the tests and
 # the demo drive for real: newuidmap, Xvfb, PulseAudio, X clients, bridges, pasta.
-build_pkgs=(pkg-config libcap-dev libseccomp-dev libpulse-dev libx11-dev libxau-dev)
+# (No libX11, libXau or libpulse: X11 and PulseAudio are spoken in Swift.)
+build_pkgs=(pkg-config libcap-dev libseccomp-dev)
 run_pkgs=(uidmap iproute2 passt nftables)
 test_pkgs=(xvfb xauth x11-apps x11-utils x11-xserver-utils xdotool pulseaudio pulseaudio-utils sox python3-minimal imagemagick
            desktop-file-utils mmdebstrap clang libclang-rt-14-dev util-linux procps psmisc)

@@ -1,4 +1,5 @@
 import SandboxCore
+import SandboxMediators
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -143,19 +144,28 @@ public struct DesktopPlanner: Sendable {
                                  trusted: false, required: profile.x11.required)
             return a
         }
-        // Open first: this proves the server answers with the user's cookie.
-        _ = try X11Connection(name)
         guard FileIO.fileType(display.socketPath) == S_IFSOCK else {
-            throw SandboxError("display \(name) has no socket file \(display.socketPath) (only an abstract or TCP socket), which a container cannot reach",
-                               hint: "start the X server without -nolisten unix, or set x11.mode = \"none\"")
+            throw SandboxError("cannot open display \(name): no socket file \(display.socketPath) — is X running? is DISPLAY right? (a container reaches only the socket file, not an abstract or TCP socket)",
+                               hint: "set x11.mode = \"none\" to run without X")
         }
         var notices: [String] = []
-        let entries = XauthSelection.entries(from: try XauthorityFile.read(source), display: display.number, hostname: Self.hostname())
-        log.debug("x11: display \(name): \(entries.count) cookie(s) from \(source) rewritten for \(files.xauthority)")
-        if entries.isEmpty {
-            notices.append("x11: \(source) has no cookie for display \(name); the app relies on the server's host-based access (xhost)")
+        let entries: [XauthEntry]
+        do throws(MediatorError) {
+            let all = try Xauthority.read(source)
+            // Open first: this proves the server answers with the user's cookie.
+            // Pure Swift over the protocol (no libX11); a hung server fails after 5 s.
+            let cookie = XauthSelection.cookie(from: all, display: display.number, hostname: Self.hostname())
+            try X11ServerConnection.open(socket: display.socketPath, displayName: name, cookie: cookie,
+                                         deadline: Deadline(seconds: 5)).close()
+            entries = XauthSelection.entries(from: all, display: display.number, hostname: Self.hostname())
+            log.debug("x11: display \(name): \(entries.count) cookie(s) from \(source) rewritten for \(files.xauthority)")
+            if entries.isEmpty {
+                notices.append("x11: \(source) has no cookie for display \(name); the app relies on the server's host-based access (xhost)")
+            }
+            try Xauthority.write(entries, to: files.xauthority)
+        } catch {
+            throw SandboxError(error.message, hint: error.hint)
         }
-        try XauthorityFile.write(entries, to: files.xauthority)
         var a = DesktopLayout.x11(display: display, xauthority: files.xauthority, uid: user.uid)
         a.notices += notices
         return a

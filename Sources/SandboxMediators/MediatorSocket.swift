@@ -63,6 +63,34 @@ package enum MediatorSocket {
         return fd
     }
 
+    /// One sendmsg of `bytes` with SCM_CREDENTIALS (our own pid, uid and gid,
+    /// which needs no privilege): PulseAudio authenticates a local client by
+    /// the credentials that come with its AUTH, as libpulse sends them.
+    /// The byte count sent, or -1 with errno.
+    static func sendWithCredentials(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, flags: Int32) -> Int {
+        // struct cmsghdr (16 bytes on LP64) + struct ucred (12), padded to 8.
+        var control = [UInt64](repeating: 0, count: 4)
+        control.withUnsafeMutableBytes { c in
+            c.storeBytes(of: UInt64(16 + 12), toByteOffset: 0, as: UInt64.self)
+            c.storeBytes(of: SOL_SOCKET, toByteOffset: 8, as: Int32.self)
+            c.storeBytes(of: scmCredentials, toByteOffset: 12, as: Int32.self)
+            c.storeBytes(of: getpid(), toByteOffset: 16, as: Int32.self)
+            c.storeBytes(of: getuid(), toByteOffset: 20, as: UInt32.self)
+            c.storeBytes(of: getgid(), toByteOffset: 24, as: UInt32.self)
+        }
+        return control.withUnsafeMutableBytes { ctl in
+            var iov = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
+            return withUnsafeMutablePointer(to: &iov) { iovp in
+                var msg = msghdr()
+                msg.msg_iov = iovp
+                msg.msg_iovlen = 1
+                msg.msg_control = ctl.baseAddress
+                msg.msg_controllen = 32
+                return sendmsg(fd, &msg, flags)
+            }
+        }
+    }
+
     /// Waits until `fd` has `events`, up to `deadline`; false on timeout.
     static func wait(_ fd: Int32, _ events: Int32, until deadline: Deadline) -> Bool {
         var pfd = pollfd(fd: fd, events: Int16(events), revents: 0)
@@ -82,10 +110,10 @@ struct Errno: Error, Equatable {
 }
 
 /// A point in time on the monotonic clock.
-struct Deadline {
+package struct Deadline {
     let nanoseconds: Int64
 
-    init(seconds: Double) {
+    package init(seconds: Double) {
         nanoseconds = Deadline.now() + Int64(seconds * 1_000_000_000)
     }
 
@@ -99,5 +127,5 @@ struct Deadline {
         let left = (nanoseconds - Deadline.now()) / 1_000_000
         return Int32(max(0, min(left, Int64(Int32.max))))
     }
-    var expired: Bool { Deadline.now() >= nanoseconds }
+    package var expired: Bool { Deadline.now() >= nanoseconds }
 }

@@ -332,8 +332,21 @@ public enum PulseCommand: UInt32, Sendable, CaseIterable {
 public enum PulseWire {
     /// pulse/def.h PA_ERR_ACCESS: libpulse reports it as "Access denied".
     public static let errAccess: UInt32 = 1
-    /// PA_ERR_PROTOCOL.
-    public static let errProtocol: UInt32 = 2
+    /// PA_ERR_PROTOCOL (def.h counts from PA_OK = 0: ACCESS 1, COMMAND 2, … PROTOCOL 7).
+    public static let errProtocol: UInt32 = 7
+    /// PA_ERR_UNKNOWN.
+    public static let errUnknown: UInt32 = 20
+
+    /// The text libpulse's pa_strerror gives for a PA_ERR_* code.
+    public static func errorText(_ code: UInt32) -> String {
+        let texts = ["OK", "Access denied", "Unknown command", "Invalid argument", "Entity exists", "No such entity",
+                     "Connection refused", "Protocol error", "Timeout", "No authentication key", "Internal error",
+                     "Connection terminated", "Entity killed", "Invalid server", "Module initialization failed",
+                     "Bad state", "No data", "Incompatible protocol version", "Too large", "Not supported",
+                     "Unknown error code", "No such extension", "Obsolete functionality", "Missing implementation",
+                     "Client forked", "Input/Output error", "Device or resource busy"]
+        return code < texts.count ? texts[Int(code)] : "error \(code)"
+    }
     /// The AUTH version word: low 16 bits the version, the high ones flags (internal.h).
     public static let flagSHM: UInt32 = 0x8000_0000
     public static let flagMemfd: UInt32 = 0x4000_0000

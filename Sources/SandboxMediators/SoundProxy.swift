@@ -374,30 +374,11 @@ struct OutputQueue {
     /// Like write(to:), with the first chunk carrying SCM_CREDENTIALS (our own
     /// pid, uid and gid, which needs no privilege).
     mutating func writeWithCredentials(to fd: Int32) -> Bool {
-        // struct cmsghdr (16 bytes on LP64) + struct ucred (12), padded to 8.
-        var control = [UInt64](repeating: 0, count: 4)
-        control.withUnsafeMutableBytes { c in
-            c.storeBytes(of: UInt64(16 + 12), toByteOffset: 0, as: UInt64.self)
-            c.storeBytes(of: SOL_SOCKET, toByteOffset: 8, as: Int32.self)
-            c.storeBytes(of: scmCredentials, toByteOffset: 12, as: Int32.self)
-            c.storeBytes(of: getpid(), toByteOffset: 16, as: Int32.self)
-            c.storeBytes(of: getuid(), toByteOffset: 20, as: UInt32.self)
-            c.storeBytes(of: getgid(), toByteOffset: 24, as: UInt32.self)
-        }
         while true {
             let from = start, length = count
-            let n = bytes.withUnsafeMutableBytes { raw in
-                control.withUnsafeMutableBytes { ctl in
-                    var iov = iovec(iov_base: raw.baseAddress! + from, iov_len: length)
-                    return withUnsafeMutablePointer(to: &iov) { iovp in
-                        var msg = msghdr()
-                        msg.msg_iov = iovp
-                        msg.msg_iovlen = 1
-                        msg.msg_control = ctl.baseAddress
-                        msg.msg_controllen = 32
-                        return sendmsg(fd, &msg, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
-                    }
-                }
+            let n = bytes.withUnsafeBytes { raw in
+                MediatorSocket.sendWithCredentials(fd, UnsafeRawBufferPointer(rebasing: raw[from..<from + length]),
+                                               flags: Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
             }
             if n < 0 {
                 if errno == EINTR { continue }

@@ -7,10 +7,15 @@
 import Glibc
 #endif
 
-final class X11ServerConnection {
+package final class X11ServerConnection {
     let fd: Int32
-    let order = X11ByteOrder.native
+    package let order = X11ByteOrder.native
     let displayName: String
+    /// The server's whole answer to the set-up (prefix included), for whoever
+    /// wants to know more than "accepted" (`X11SetupReply`: vendor, screens).
+    package private(set) var setupReply: [UInt8] = []
+    /// `setupReply` parsed; nil when the server's lengths do not add up.
+    package var setup: X11SetupReply? { X11SetupReply(setupReply, order: order) }
     /// Requests sent so far (the server numbers them from 1 after set-up).
     private(set) var sequence: UInt16 = 0
     /// Bytes received and not yet parsed into messages.
@@ -24,13 +29,13 @@ final class X11ServerConnection {
 
     deinit { close() }
 
-    func close() {
+    package func close() {
         if !closed { Glibc.close(fd); closed = true }
     }
 
     /// Connects to the server's socket and completes the set-up, presenting
     /// `cookie` as MIT-MAGIC-COOKIE-1 (none: the server's host-based access decides).
-    static func open(socket: String, displayName: String, cookie: [UInt8]?, deadline: Deadline) throws(MediatorError) -> X11ServerConnection {
+    package static func open(socket: String, displayName: String, cookie: [UInt8]?, deadline: Deadline) throws(MediatorError) -> X11ServerConnection {
         let hint = "set x11.mode = \"none\" to run without X"
         var fd: Int32 = -1
         while true {
@@ -58,6 +63,7 @@ final class X11ServerConnection {
         let rest = try c.receive(prefix.additionalLength, deadline: deadline)
         switch prefix.status {
         case .success:
+            c.setupReply = head + rest
             return c
         case .failed:
             let reason = String(decoding: rest.prefix(prefix.reasonLength), as: UTF8.self)

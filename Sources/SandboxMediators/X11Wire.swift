@@ -288,3 +288,64 @@ public struct X11GeneratedAuthorization: Sendable, Equatable {
         cookie = Array(b[32..<32 + n])
     }
 }
+
+/// What a successful connection set-up tells a client (protocol chapter 8),
+/// as much as `sandbox doctor` reports: protocol version, vendor, release and
+/// each screen's size. Every length the server gives is checked against the
+/// bytes received: a truncated or hostile reply is nil, never a crash.
+///
+///     0  1 Success      2  major   4  minor   6  length (4-byte units after 8)
+///     8  release       12  resource-id-base  16  resource-id-mask  20  motion-buffer-size
+///    24  v, vendor length   26  maximum-request-length   28  screens   29  n, formats
+///    30..35  byte orders, scanline unit/pad, min/max keycode   36  unused
+///    40  vendor, padded to 4;  8n formats;  the screens, each:
+///         0 root  4 colormap  8 white  12 black  16 input masks  20 width  22 height
+///        24 width mm  26 height mm  28 min maps  30 max maps  32 visual  36 backing
+///        37 save-unders  38 root depth  39 d, depths;  then d depths, each:
+///         0 depth  1 unused  2 v, visuals  4 unused;  then 24v visual types
+public struct X11SetupReply: Sendable, Equatable {
+    public struct Screen: Sendable, Equatable {
+        public var width: UInt16
+        public var height: UInt16
+        public var widthMillimeters: UInt16
+        public var heightMillimeters: UInt16
+        public var rootDepth: UInt8
+    }
+
+    public var majorVersion: UInt16
+    public var minorVersion: UInt16
+    public var release: UInt32
+    public var vendor: String
+    public var screens: [Screen]
+
+    /// Parses the whole reply (the 8-byte prefix included) in `order`.
+    public init?(_ b: [UInt8], order: X11ByteOrder) {
+        guard b.count >= 40, b[0] == X11SetupReplyPrefix.Status.success.rawValue else { return nil }
+        // The announced length must fit what arrived (extra bytes are not ours to read).
+        let total = 8 + Int(order.u16(b, 6)) * 4
+        guard total >= 40, total <= b.count else { return nil }
+        majorVersion = order.u16(b, 2)
+        minorVersion = order.u16(b, 4)
+        release = order.u32(b, 8)
+        let vendorLength = Int(order.u16(b, 24))
+        let screenCount = Int(b[28]), formatCount = Int(b[29])
+        guard 40 + vendorLength <= total else { return nil }
+        vendor = String(decoding: b[40..<40 + vendorLength], as: UTF8.self)
+        var at = 40 + X11Wire.padded(vendorLength) + 8 * formatCount
+        var screens: [Screen] = []
+        for _ in 0..<screenCount {
+            guard at + 40 <= total else { return nil }
+            screens.append(Screen(width: order.u16(b, at + 20), height: order.u16(b, at + 22),
+                                  widthMillimeters: order.u16(b, at + 24), heightMillimeters: order.u16(b, at + 26),
+                                  rootDepth: b[at + 38]))
+            let depths = Int(b[at + 39])
+            at += 40
+            for _ in 0..<depths {
+                guard at + 8 <= total else { return nil }
+                at += 8 + 24 * Int(order.u16(b, at + 2))
+            }
+            guard at <= total else { return nil }
+        }
+        self.screens = screens
+    }
+}

@@ -43,8 +43,9 @@ struct Doctor: AsyncParsableCommand {
         }
         // The multi-id trial only means something once a plain user namespace works.
         if userNamespaces.status == .ok { checks.append(await host.idMapTrial()) }
-        checks.append(X11Probe.assess(X11Probe.probe(display: env["DISPLAY"])))
-        checks.append(PulseProbe.assess(PulseProbe.probe()))
+        let xauthority = env["XAUTHORITY"].flatMap { $0.isEmpty ? nil : $0 } ?? user.home + "/.Xauthority"
+        checks.append(X11Probe.assess(X11Probe.probe(display: env["DISPLAY"], xauthority: xauthority)))
+        checks.append(PulseProbe.assess(PulseProbe.probe(environment: env, home: user.home)))
         checks.append(host.deviceGroups(deviceOwners: DeviceDiscovery().deviceOwners()))
         checks.append(host.netHelper())
         checks += host.usernet(defaultBridge: bridge)

@@ -236,6 +236,19 @@ test_sound_pipewire_refuses_modules_defaults_and_other_clients() {
   ds_battery ds-pw false
 }
 
+test_sound_doctor_names_pipewire_pulse() {
+  # doctor's own exchange (no libpulse) against pipewire-pulse: its name and version as pactl prints them.
+  trap "set +e; ds_stop_pipewire; true" EXIT
+  ds_start_pipewire
+  local name version out
+  name=$(ds_pactl info | sed -n 's/^Server Name: *//p')
+  version=$(ds_pactl info | sed -n 's/^Server Version: *//p')
+  assert_contains "$name" "on PipeWire"
+  out=$(sbx doctor)
+  echo "$out"
+  assert_contains "$out" "ok    pulseaudio: $name $version at $(ds_scratch)/pw/pulse/native; apps reach it through the sound mediator"
+}
+
 test_sound_pipewire_microphone_on_records() {
   trap "set +e; ds_stop_victim; ds_stop_pipewire; true" EXIT
   ds_start_pipewire

@@ -18,10 +18,19 @@ test_doctor_reports_a_working_machine() {
   assert_contains "$(doctor_line "$out" subuid)" "ok    subuid: $IT_USER has 65536 ids ($start-$((start + 65535)))"
   assert_contains "$(doctor_line "$out" subgid)" "ok    subgid: $IT_USER has 65536 ids"
   assert_contains "$(doctor_line "$out" id-mapping)" "ok    id-mapping:"
-  assert_contains "$(doctor_line "$out" x11)" "ok    x11: display :$IT_DISPLAY_NUM reachable: screen 1024x768"
-  local pulse; pulse=$(doctor_line "$out" pulseaudio)
-  assert_contains "$pulse" "ok    pulseaudio: pulseaudio "
-  assert_contains "$pulse" "at $(it_runtime)/pulse/native"
+  # Read from the set-up reply in Swift (no libX11): the same vendor and release xdpyinfo (libX11) prints.
+  local vendor release
+  vendor=$(it_as_user xdpyinfo | sed -n 's/^vendor string: *//p')
+  release=$(it_as_user xdpyinfo | sed -n 's/^vendor release number: *//p')
+  [ -n "$vendor" ] && [ -n "$release" ] || fail "xdpyinfo gave no vendor/release"
+  assert_contains "$(doctor_line "$out" x11)" "ok    x11: display :$IT_DISPLAY_NUM reachable: screen 1024x768, $vendor (release $release)"
+  # One native-protocol exchange in Swift (no libpulse): the same name and version pactl (libpulse) prints.
+  local pulse name version
+  name=$(it_as_user pactl info | sed -n 's/^Server Name: *//p')
+  version=$(it_as_user pactl info | sed -n 's/^Server Version: *//p')
+  pulse=$(doctor_line "$out" pulseaudio)
+  assert_eq "$name" "pulseaudio" "the harness's server"
+  assert_contains "$pulse" "ok    pulseaudio: $name $version at $(it_runtime)/pulse/native"
   # The harness installs sandbox-net setuid root (make install as root).
   assert_contains "$(doctor_line "$out" sandbox-net)" "ok    sandbox-net: $IT_PREFIX/libexec/sandbox/sandbox-net is setuid root"
   # /dev/net/tun: the finding must match what the kernel lets the user do.
@@ -60,6 +69,91 @@ test_doctor_dead_display_fails_with_a_hint() {
   assert_contains "$out" "FAIL  x11: cannot open display :$free: no X server (no socket /tmp/.X11-unix/X$free)"
   assert_contains "$out" "      hint: start your X session"
   assert_contains "$out" "sandbox run cannot work until the FAIL lines are fixed."
+}
+
+test_doctor_display_refusing_the_cookie_says_why() {
+  # A cookie the server does not know: the server's own reason is the finding.
+  local bad; bad=$IT_STATE/doctor-bad.xauth
+  rm -f "$bad"
+  xauth -f "$bad" add ":$IT_DISPLAY_NUM" MIT-MAGIC-COOKIE-1 00000000000000000000000000000000
+  chown "$IT_USER:" "$bad"
+  local out rc=0
+  out=$(IT_EXTRA_ENV="XAUTHORITY=$bad" sbx doctor) || rc=$?
+  rm -f "$bad"
+  echo "$out"
+  assert_eq "$rc" 1 "exit status with a refused cookie"
+  assert_contains "$out" "FAIL  x11: cannot open display :$IT_DISPLAY_NUM: the X server refused the connection: Invalid MIT-MAGIC-COOKIE-1 key"
+  assert_contains "$out" "      hint: check XAUTHORITY names your cookie file (xauth list :$IT_DISPLAY_NUM)"
+}
+
+test_doctor_hung_display_fails_within_the_deadline() {
+  # A display socket that accepts connections and never answers, like a stopped X server.
+  local n=$((IT_DISPLAY_NUM + 4050)) sock out rc=0 start ms pypid
+  sock=/tmp/.X11-unix/X$n
+  [ ! -e "$sock" ] || fail "$sock exists already (pick another IT_DISPLAY_NUM)"
+  python3 -c "
+import socket, sys, os
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.listen(8)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)
+" "$sock" &
+  pypid=$!
+  trap "set +e; kill $pypid 2>/dev/null; rm -f $sock; true" EXIT
+  for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
+  start=$(date +%s%N)
+  out=$(IT_EXTRA_ENV="DISPLAY=:$n" sbx doctor) || rc=$?
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  echo "$out"
+  assert_eq "$rc" 1 "exit status with a hung display"
+  assert_contains "$out" "FAIL  x11: cannot open display :$n: the X server accepted the connection but did not answer in time"
+  [ $ms -lt 12000 ] || fail "doctor took $ms ms with a hung display"
+}
+
+test_doctor_network_display_is_unusable() {
+  local out rc=0
+  out=$(IT_EXTRA_ENV="DISPLAY=localhost:10.0" sbx doctor) || rc=$?
+  echo "$out"
+  assert_eq "$rc" 1 "exit status with a TCP display"
+  assert_contains "$out" "FAIL  x11: cannot use display localhost:10.0: DISPLAY=localhost:10.0 is a network display"
+}
+
+test_doctor_sound_server_refusing_the_user_says_why() {
+  # The harness's PulseAudio on a second socket the other user can reach: that
+  # user's credentials are not the server's uid and its cookie is not the
+  # server's, so AUTH is refused (PA_ERR_ACCESS), as libpulse would be.
+  local dir=$IT_STATE/doctor-pulse module out
+  rm -rf "$dir"; mkdir -p "$dir"; chown "$IT_USER:" "$dir"; chmod 755 "$dir"
+  module=$(it_as_user pactl load-module module-native-protocol-unix socket="$dir/native")
+  trap "set +e; it_as_user pactl unload-module $module; rm -rf $dir; true" EXIT
+  chmod 666 "$dir/native"
+  out=$(it_as "$IT_OTHER" env -u DISPLAY PULSE_SERVER="unix:$dir/native" "$IT_PREFIX/bin/sandbox" doctor) || true
+  echo "$out"
+  assert_contains "$out" "WARN  pulseaudio: server unreachable (the server refused AUTH: Access denied)"
+  # The owner is let in by its credentials alone, even without the cookie file.
+  out=$(it_as_user env PULSE_SERVER="unix:$dir/native" PULSE_COOKIE=/nonexistent XDG_CONFIG_HOME=/nonexistent "$IT_PREFIX/bin/sandbox" doctor) || true
+  assert_contains "$(doctor_line "$out" pulseaudio)" "ok    pulseaudio: pulseaudio "
+}
+
+test_doctor_sound_server_that_never_answers_times_out() {
+  local dir=$IT_STATE/doctor-hungpulse out t0 ms pypid
+  rm -rf "$dir"; mkdir -p "$dir"; chmod 755 "$dir"
+  python3 -c "
+import socket, sys, os
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); s.listen(8)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)
+" "$dir/native" &
+  pypid=$!
+  trap "set +e; kill $pypid 2>/dev/null; rm -rf $dir; true" EXIT
+  for _ in $(seq 1 50); do [ -S "$dir/native" ] && break; sleep 0.1; done
+  t0=$(date +%s%N)
+  out=$(IT_EXTRA_ENV="PULSE_SERVER=unix:$dir/native" sbx doctor)
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  echo "$out"
+  assert_contains "$out" "WARN  pulseaudio: server unreachable (no answer to AUTH in time)"
+  [ $ms -lt 8000 ] || fail "doctor took $ms ms with a hung sound server"
 }
 
 test_doctor_without_display_warns() {
