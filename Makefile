@@ -41,6 +41,10 @@ test-deps: toolchain
 
 build: deps
 	$(SWIFT) build $(SWIFTFLAGS) --product sandbox
+	@# SwiftPM 6.3 was seen to keep a stale main.swift object of this one-file target after
+	@# SandboxPlan's structs changed (a plan decoded by new code, read with the old
+	@# layout: SIGSEGV). Recompiling that one file is cheap; a clean build never needs it.
+	@touch Sources/sandbox-supervisor/main.swift
 	$(SWIFT) build $(SWIFTFLAGS) --product sandbox-supervisor
 	$(MAKE) $(NET_BIN)
 

@@ -8,6 +8,9 @@ public struct DesktopAdditions: Sendable, Equatable {
     /// DISPLAY, XAUTHORITY, PULSE_SERVER, PULSE_CLIENTCONFIG, WAYLAND_DISPLAY.
     public var environment: [String: String] = [:]
     public var notices: [String] = []
+    /// Facts about this machine said at the first start of a profile only (a missing
+    /// optional device, the microphone being off); the log has them every time.
+    public var onceNotices: [String] = []
     /// Owning groups of the bound devices that the user is a member of.
     public var supplementaryGroups: [UInt32] = []
     /// For each of those groups, the devices (paths inside) it owns, for the notice
@@ -25,6 +28,7 @@ public struct DesktopAdditions: Sendable, Equatable {
         mounts += other.mounts
         environment.merge(other.environment) { _, new in new }
         notices += other.notices
+        onceNotices += other.onceNotices
         supplementaryGroups = Array(Set(supplementaryGroups + other.supplementaryGroups)).sorted()
         groupDevices.merge(other.groupDevices) { $0 + $1 }
         groupNames.merge(other.groupNames) { _, new in new }
@@ -133,7 +137,7 @@ public enum DesktopLayout {
                     throw SandboxError("\(f.key): \(f.wanted) is not present on this machine",
                                        hint: "set devices.required = false to start without it, or remove it from the profile")
                 }
-                a.notices.append("\(f.key): \(f.wanted) is not present on this machine; starting without it")
+                a.onceNotices.append("\(f.key): \(f.wanted) is not present on this machine; starting without it")
                 continue
             }
             for node in f.nodes {

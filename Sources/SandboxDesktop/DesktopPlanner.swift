@@ -225,7 +225,7 @@ public struct DesktopPlanner: Sendable {
         var a = DesktopLayout.pulse(directory: files.pulseDir, uid: user.uid)
         a.sound = SoundMediation(socketPath: socket, upstream: path, microphone: profile.pulse.microphone)
         if !profile.pulse.microphone {
-            a.notices.append("pulse: the microphone is off for this app (recording is refused); set pulse.microphone = true in its profile to allow it")
+            a.onceNotices.append("pulse: the microphone is off for this app (recording is refused); set pulse.microphone = true in its profile to allow it")
         }
         log.debug("pulse: the sound mediator will listen at \(socket) and relay to \(path)")
         return a
@@ -315,6 +315,7 @@ public struct DesktopSession: Sendable {
         while insertAt > plan.mounts.startIndex, case .remountReadonly = plan.mounts[insertAt - 1] { insertAt -= 1 }
         plan.mounts.insert(contentsOf: additions.mounts, at: insertAt)
         plan.notices += additions.notices
+        plan.onceNotices += additions.onceNotices
         if let sound = additions.sound { plan.sound = sound }
         plan.x11 = additions.x11
         plan.notices += Self.groupNotices(additions, plan: &plan, userName: planner.user.name)

@@ -136,8 +136,11 @@ public struct LaunchPlan: Sendable, Equatable {
     public var gid: UInt32 = 0
     /// Supplementary groups kept inside (mapped gids only), e.g. video/render/audio.
     public var supplementaryGroups: [UInt32] = []
-    /// Notices for the user (skipped optional devices, fallbacks), printed once at start.
+    /// Notices for the user (fallbacks, what a mode does not protect), printed at every start.
     public var notices: [String] = []
+    /// Facts about the machine (a missing optional device, the microphone off), printed
+    /// at the first start of the profile only (and again when they change); logged always.
+    public var onceNotices: [String] = []
 
     // ---- added by the engine (issue 3) ----
     /// Raw `struct sock_filter` array (8 bytes per instruction) loaded with
@@ -167,7 +170,7 @@ public struct LaunchPlan: Sendable, Equatable {
         a.name == b.name && a.namespaces == b.namespaces && a.hostname == b.hostname && a.uidMap == b.uidMap && a.command == b.command
             && a.gidMap == b.gidMap && a.mounts == b.mounts && a.argv == b.argv
             && a.environment == b.environment && a.workingDirectory == b.workingDirectory && a.uid == b.uid
-            && a.gid == b.gid && a.supplementaryGroups == b.supplementaryGroups && a.notices == b.notices
+            && a.gid == b.gid && a.supplementaryGroups == b.supplementaryGroups && a.notices == b.notices && a.onceNotices == b.onceNotices
             && a.seccompFilter == b.seccompFilter && a.stopTimeout == b.stopTimeout && a.processLimit == b.processLimit
             && a.hostDirectories == b.hostDirectories && a.home == b.home && a.sound == b.sound && a.x11 == b.x11
             && a.visiblePaths.map { $0.host + "\u{0}" + $0.container } == b.visiblePaths.map { $0.host + "\u{0}" + $0.container }

@@ -56,7 +56,7 @@ public struct PlanDecodingError: Error, Sendable, Equatable, CustomStringConvert
 public enum PlanCodec {
     static let magic: [UInt8] = Array("SBXPLAN".utf8)
     /// Bump on any change of the field order or meaning. 2: LaunchPlan.x11.
-    public static let version: UInt8 = 4
+    public static let version: UInt8 = 5
     /// Upper bounds that no real plan reaches; they stop a hostile length from allocating.
     static let maxString = 1 << 20
     static let maxCount = 1 << 16
@@ -83,6 +83,7 @@ public enum PlanCodec {
         w.u32(UInt32(p.supplementaryGroups.count))
         for g in p.supplementaryGroups { w.u32(g) }
         w.strings(p.notices)
+        w.strings(p.onceNotices)
         w.blob(p.seccompFilter)
         w.u32(UInt32(clamping: p.stopTimeout))
         w.u32(UInt32(clamping: p.processLimit))
@@ -135,6 +136,7 @@ public enum PlanCodec {
         p.gid = try r.u32()
         p.supplementaryGroups = try r.array { r throws(PlanDecodingError) in try r.u32() }
         p.notices = try r.strings()
+        p.onceNotices = try r.strings()
         p.seccompFilter = try r.blob()
         p.stopTimeout = Int(try r.u32())
         p.processLimit = Int(try r.u32())

@@ -16,8 +16,11 @@ public struct AlreadyReported: Error, Sendable {}
 public struct PreparedStart: Sendable {
     public var spec: SupervisorPlan
     public var abandon: @Sendable () -> Void
-    public init(spec: SupervisorPlan, abandon: @escaping @Sendable () -> Void = {}) {
+    /// Where the plan's once-notices already shown for this profile are recorded.
+    public var seenNoticesFile: String?
+    public init(spec: SupervisorPlan, seenNoticesFile: String? = nil, abandon: @escaping @Sendable () -> Void = {}) {
         self.spec = spec
+        self.seenNoticesFile = seenNoticesFile
         self.abandon = abandon
     }
 }
@@ -200,6 +203,7 @@ public struct Launcher: Sendable {
         do {
             let connection = try startSupervisor(prepared.spec)
             log.debug("\(name): supervisor reported ready after \(clock.elapsed)")
+            showOnce(prepared.spec.plan.onceNotices, seen: prepared.seenNoticesFile)
             return connection
         } catch let error as SupervisorNotStarted {
             prepared.abandon()
@@ -208,6 +212,22 @@ public struct Launcher: Sendable {
     }
 
     struct SupervisorNotStarted: Error { var underlying: any Error }
+
+    /// Facts about the machine (a missing optional device, the microphone off) are
+    /// said at a profile's first start and when they change, not at every click;
+    /// the log has them every time. `seen` records the set last shown.
+    func showOnce(_ notices: [String], seen file: String?) {
+        for n in notices { log.info("\(name): \(n)") }
+        let shown = Set(file.flatMap { HostFile.read($0) }?.split(separator: "\n").map(String.init) ?? [])
+        for n in notices where !shown.contains(n) { Console.err("sandbox: notice: \(n)") }
+        guard let file, Set(notices) != shown else { return }
+        do {
+            try HostFile.makeDirectories(HostFile.dirname(file), mode: 0o700)
+            try HostFile.writeAtomically(notices.map { $0 + "\n" }.joined(), to: file, mode: 0o600)
+        } catch {
+            log.debug("\(name): cannot record the notices shown: \(error)")
+        }
+    }
 
     /// Spawns `sandbox-supervisor` detached (own session), hands it the encoded
     /// plan and waits for its ready record. Returns our end of the first client

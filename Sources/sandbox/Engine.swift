@@ -97,7 +97,8 @@ struct Engine {
         let spec = SupervisorPlan(plan: plan, persistent: false, runtimeDir: directory.root,
                                   profilePath: profile.sourcePath, profileFingerprint: profileFingerprint(path: profile.sourcePath),
                                   network: network, logLevel: level.rawValue, logFile: file)
-        return PreparedStart(spec: spec, abandon: { desktop.stop() })
+        return PreparedStart(spec: spec, seenNoticesFile: paths.dataDir + "/" + profile.name + "/notices-shown",
+                             abandon: { desktop.stop() })
     }
 
     func launcher(for name: String) -> Launcher {

@@ -200,3 +200,32 @@ EOF
   rm -f "$h/.local/share/sandbox/itdir/home/media"
   assert_contains "$(sbx run itdir -- -c 'echo started')" "started"
 }
+
+# Issue 10: quieter starts. A missing optional device is said at the profile's
+# first start, not at every click; the log has it every time.
+test_machine_facts_are_said_once_and_logged_always() {
+  [ ! -e /dev/dri ] || { echo "this machine has /dev/dri; using video instead"; }
+  local dev=dri; [ ! -e /dev/dri ] || dev=video
+  [ -z "$(ls /dev/video* 2>/dev/null)" ] || [ "$dev" = dri ] || { echo "no absent device to test with"; return 0; }
+  it_profile itquiet <<EOF
+description = "an optional device this machine lacks"
+command = ["/bin/true"]
+[home]
+mode = "tmpfs"
+[devices]
+$dev = true
+EOF
+  rm -rf "$(it_home)/.local/share/sandbox/itquiet"
+  local log="$IT_STATE/quiet.log"; rm -f "$log"; touch "$log"; chmod 666 "$log"
+  out=$(sbx -l info -o "$log" run itquiet 2>&1)
+  assert_contains "$out" "devices.$dev:"
+  out=$(sbx -l info -o "$log" run itquiet 2>&1)
+  assert_not_contains "$out" "devices.$dev:" "the second start's output"
+  assert_eq "$(grep -c "itquiet: devices.$dev:" "$log")" "2" "log lines about the device"
+  # A change of the facts is said again (here: the profile no longer asks for it,
+  # then asks again).
+  sed -i "s/^$dev = true/$dev = false/" "$(it_home)/.config/sandbox/profiles/itquiet.toml"
+  sbx run itquiet >/dev/null 2>&1
+  sed -i "s/^$dev = false/$dev = true/" "$(it_home)/.config/sandbox/profiles/itquiet.toml"
+  assert_contains "$(sbx run itquiet 2>&1)" "devices.$dev:" "after the facts changed"
+}

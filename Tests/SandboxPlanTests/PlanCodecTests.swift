@@ -24,7 +24,8 @@ import Testing
         p.uid = 1000
         p.gid = 1000
         p.supplementaryGroups = [44, 109]
-        p.notices = ["devices.snd: no /dev/snd; skipped"]
+        p.notices = ["home.mode = \"host\": no boundary"]
+        p.onceNotices = ["devices.snd: no /dev/snd; skipped"]
         p.seccompFilter = (0..<64).map { UInt8($0 * 3 & 0xff) }
         p.stopTimeout = 7
         p.processLimit = 321
