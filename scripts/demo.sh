@@ -189,7 +189,10 @@ say "sandbox stop demo"
 as_user "$SANDBOX" stop demo
 wait "$run_pid" 2>/dev/null || true
 run_pid=""
+# Nothing was loaded into the sound server (the sound mediator lives in the
+# container's supervisor): no module of ours may be there, and the mediator is gone.
 if as_user pactl list short modules 2>/dev/null | grep -q "sandbox/demo/pulse/native"; then
-  die "the container's sound module is still loaded after stop"
+  die "a module of the container is loaded in the sound server"
 fi
-say "done: the container is stopped and its sound module unloaded"
+pgrep -u "$RUN_UID" -f "sandbox-supervisor demo$" >/dev/null && die "the container's supervisor is still running after stop"
+say "done: the container and its supervisor (with the sound mediator) are stopped"
