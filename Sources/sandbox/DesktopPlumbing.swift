@@ -57,7 +57,7 @@ struct DesktopPlumbing: ParsableCommand {
             for m in session.additions.mounts { Console.out("mount \(m)") }
             for (k, v) in session.additions.environment.sorted(by: { $0.key < $1.key }) { Console.out("env \(k)=\(v)") }
             for g in session.additions.supplementaryGroups { Console.out("group \(g)") }
-            for n in session.additions.notices { Console.out("notice \(n)") }
+            for n in session.additions.notices + session.additions.onceNotices { Console.out("notice \(n)") }
             if let s = session.additions.sound {
                 Console.out("sound socket=\(s.socketPath) upstream=\(s.upstream) microphone=\(s.microphone)")
             }
