@@ -164,28 +164,10 @@ public struct ContainerDirectory: Sendable {
     }
 
     /// Removes a container's state directory and what is in it (files and the
-    /// mediators' subdirectories; no mounts live here). fd-relative, never
-    /// following a symlink.
+    /// mediators' subdirectories; no mounts live here), never following a symlink.
     public func remove(_ name: String) {
-        let fd = open(stateDir(name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if fd >= 0 { Self.removeContents(of: fd, depth: 0) }
-        rmdir(stateDir(name))
-    }
-
-    /// Empties the directory open at `fd` (and closes it).
-    static func removeContents(of fd: Int32, depth: Int) {
-        guard let d = fdopendir(fd) else { close(fd); return }
-        defer { closedir(d) }
-        var subdirectories: [String] = []
-        while let e = readdir(d) {
-            let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if n == "." || n == ".." { continue }
-            if e.pointee.d_type == UInt8(DT_DIR) { subdirectories.append(n) } else { unlinkat(fd, n, 0) }
-        }
-        for n in subdirectories where depth < 4 {
-            let sub = openat(fd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            if sub >= 0 { removeContents(of: sub, depth: depth + 1) }
-            unlinkat(fd, n, AT_REMOVEDIR)
+        for problem in TreeRemoval.remove(name, in: root) {
+            log.debug("\(name): removing the state directory: \(problem)")
         }
     }
 

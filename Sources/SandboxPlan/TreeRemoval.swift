@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SandboxCore
+// In SandboxPlan so the supervisor (state directories) and destroy share it.
 
 /// Deletes a tree that an app (or root inside an image) could write, without ever
 /// following a symlink: an image rootfs holds links to absolute host paths
