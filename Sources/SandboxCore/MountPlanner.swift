@@ -265,6 +265,10 @@ public enum MountPlanner {
             plan.hostDirectories.append(HostDirectory(root: exposingRoot, path: dir))
             plan.ops.append(.bind(source: dir, target: target, readonly: true, recursive: true, optional: false))
         case .hidden:
+            // Its mount point must be the user's: made by the container's root it would
+            // belong to a subordinate uid on the host, and the user could no longer
+            // create data directories there (a first-ever start with a host home).
+            plan.hostDirectories.append(HostDirectory(root: exposingRoot, path: dir))
             plan.ops.append(.tmpfs(target: target, options: "mode=0755,size=16k"))
             plan.ops.append(.remountReadonly(target: target))
         }

@@ -212,6 +212,9 @@ test_private_home_hides_host_home_and_persists() {
 test_app_cannot_change_sandbox_config_in_host_home_mode() {
   eng_profile itengine host
   local home; home=$(it_home)
+  # A first-ever start with a host home: the hidden data directory's mount point is
+  # made by the runtime as the user, not by the container's root (a subordinate uid).
+  rm -rf "$home/.local/share/sandbox"
   before=$(md5sum "$home/.config/sandbox/profiles/itengine.toml")
   out=$(sbx run itengine -- -c '
     cd ~/.config/sandbox/profiles || exit 9
@@ -230,6 +233,7 @@ test_app_cannot_change_sandbox_config_in_host_home_mode() {
   for w in CREATED APPENDED REMOVED MOVED ANCESTOR-RENAMED DATA-ANCESTOR-RENAMED PLANTED CONFIG; do assert_not_contains "$out" "$w"; done
   [ -d "$home/.config/sandbox/profiles" ] && [ ! -e "$home/.config-moved" ] || fail "~/.config was renamed away"
   [ ! -e "$home/.config/sandbox/profiles/planted.toml" ] || fail "a profile was planted"
+  assert_eq "$(stat -c %U "$home/.local/share/sandbox")" "$IT_USER" "owner of ~/.local/share/sandbox after a host-home start"
   assert_eq "$(md5sum "$home/.config/sandbox/profiles/itengine.toml")" "$before" "profile unchanged"
   [ ! -e "$home/.config/sandbox/profiles/evil.toml" ] || fail "evil profile created"
   # host mode really is the host home (explicit opt-in) ...

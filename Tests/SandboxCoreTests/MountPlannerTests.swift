@@ -89,6 +89,8 @@ func binds(_ plan: MountPlan) -> [(String, String, Bool)] {
         #expect(ancestorIndex != nil && ancestorIndex! < configIndex)
         #expect(plan.ops.contains(.bind(source: "/home/ann/.local", target: "/home/ann/.local", readonly: false, recursive: true, optional: false)))
         #expect(plan.ops.contains(.bind(source: "/home/ann/.local/share", target: "/home/ann/.local/share", readonly: false, recursive: true, optional: false)))
+        // The hidden data directory's mount point is made by the runtime, as the user.
+        #expect(plan.hostDirectories.contains(HostDirectory(root: "/home/ann", path: annPaths.dataDir)))
         #expect(plan.notices.contains { $0.contains("no boundary against an app that wants to persist") })
         // ~/.config/sandbox is created below the writable home without following a symlink there.
         #expect(plan.hostDirectories.contains(HostDirectory(root: "/home/ann", path: annPaths.configDir)))
