@@ -97,19 +97,12 @@ func vethLeaseRejectsAnythingElse(line: String) {
     #expect(e?.message.contains("eth9") == true)
 }
 
-/// pasta attached to a real namespace by pid: the interface gets an address
-/// and a default route, and stop() ends pasta (which would outlive the namespace).
-@Test(.enabled(if: HostCommand.find("pasta") != nil && access("/dev/net/tun", R_OK | W_OK) == 0,
-               "needs pasta and a usable /dev/net/tun (desktops: 0666 via udev)"))
-func pastaConfiguresTheNamespaceAndStops() throws {
+/// A process holding a network namespace of its own (in a user namespace, as a
+/// container's init), already in it, and a temporary directory for pasta's pid file.
+func pastaFixture(seconds: Int) throws -> (pid: Int32, dir: String) {
     let started = try HostCommand(["/bin/sh", "-c",
-        "unshare --user --map-root-user --net sleep 30 </dev/null >/dev/null 2>&1 & echo $!"]).run(passing: [])
+        "unshare --user --map-root-user --net sleep \(seconds) </dev/null >/dev/null 2>&1 & echo $!"]).run(passing: [])
     let pid = try #require(Int32(started.output.split(separator: "\n").first ?? ""))
-    defer {
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-    }
     var own = stat(), theirs = stat()
     for _ in 0..<100 {
         stat("/proc/self/ns/net", &own)
@@ -117,9 +110,27 @@ func pastaConfiguresTheNamespaceAndStops() throws {
         usleep(20_000)
     }
     var template = Array("/tmp/sbxnet-pasta.XXXXXX".utf8CString)
-    try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil })
-    let dir = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    defer { _ = try? HostCommand(["/bin/rm", "-rf", dir]).run(passing: []) }
+    guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) != nil }) else {
+        pastaFixtureDone(pid, nil)
+        throw SandboxError("mkdtemp: \(errnoText(errno))")
+    }
+    return (pid, template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+}
+
+func pastaFixtureDone(_ pid: Int32, _ dir: String?) {
+    kill(pid, SIGKILL)
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    if let dir { _ = try? HostCommand(["/bin/rm", "-rf", dir]).run(passing: []) }
+}
+
+/// pasta attached to a real namespace by pid: the interface gets an address
+/// and a default route, and stop() ends pasta (which would outlive the namespace).
+@Test(.enabled(if: HostCommand.find("pasta") != nil && access("/dev/net/tun", R_OK | W_OK) == 0,
+               "needs pasta and a usable /dev/net/tun (desktops: 0666 via udev)"))
+func pastaConfiguresTheNamespaceAndStops() throws {
+    let (pid, dir) = try pastaFixture(seconds: 30)
+    defer { pastaFixtureDone(pid, dir) }
 
     // As root (CI) pasta would drop to nobody, who may not enter root's namespace.
     let pasta = try PastaProcess.start(containerPID: pid, pidFile: dir + "/pasta.pid",
@@ -171,24 +182,8 @@ func pastaConfiguresTheNamespaceAndStops() throws {
                && access("/dev/net/tun", R_OK | W_OK) == 0,
                "needs pasta, python3 and a usable /dev/net/tun (desktops: 0666 via udev)"))
 func pastaOpensOnlyTheNamedPorts() throws {
-    let started = try HostCommand(["/bin/sh", "-c",
-        "unshare --user --map-root-user --net sleep 60 </dev/null >/dev/null 2>&1 & echo $!"]).run(passing: [])
-    let pid = try #require(Int32(started.output.split(separator: "\n").first ?? ""))
-    defer {
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-    }
-    var own = stat(), theirs = stat()
-    for _ in 0..<100 {
-        stat("/proc/self/ns/net", &own)
-        if stat("/proc/\(pid)/ns/net", &theirs) == 0 && theirs.st_ino != own.st_ino { break }
-        usleep(20_000)
-    }
-    var template = Array("/tmp/sbxnet-pasta.XXXXXX".utf8CString)
-    try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil })
-    let dir = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    defer { _ = try? HostCommand(["/bin/rm", "-rf", dir]).run(passing: []) }
+    let (pid, dir) = try pastaFixture(seconds: 60)
+    defer { pastaFixtureDone(pid, dir) }
 
     // Ports of our own (other test runs may share the machine).
     let base = 20000 + Int(getpid() % 10000) * 3
