@@ -38,6 +38,25 @@ EOF
   printf '#!/bin/sh\necho "vendor-browser as $(id -u)"\nexec xclock -title vendor-browser-window "$@"\n' >"$root/usr/bin/vendor-browser"
   chmod 755 "$root/usr/bin/vendor-browser"
   dpkg-deb --root-owner-group --build "$root" "$v/www/repo/vendor-browser_2.0_all.deb" >/dev/null || return 1
+  # A chat client: records the microphone (the null sink's monitor here) through libpulse's tools.
+  root="$v/pkg/vendor-chat"
+  mkdir -p "$root/DEBIAN" "$root/usr/bin"
+  cat >"$root/DEBIAN/control" <<EOF
+Package: vendor-chat
+Version: 5.1
+Architecture: all
+Depends: pulseaudio-utils
+Maintainer: Example Vendor <repo@vendor.invalid>
+Description: a vendor's chat client, for the sandbox walkthrough test
+EOF
+  cat >"$root/usr/bin/vendor-chat" <<'EOF'
+#!/bin/sh
+# A call: a quarter of a second of the microphone.
+bytes=$(timeout 5 parec -d "${1:-@DEFAULT_SOURCE@}" --latency-msec=50 --format=s16le --rate=8000 --channels=1 2>/tmp/parec.err | head -c 4000 | wc -c)
+echo "vendor-chat recorded $bytes bytes"; cat /tmp/parec.err
+EOF
+  chmod 755 "$root/usr/bin/vendor-chat"
+  dpkg-deb --root-owner-group --build "$root" "$v/www/repo/vendor-chat_5.1_all.deb" >/dev/null || return 1
   ( cd "$v/www/repo" && apt-ftparchive packages . >Packages && apt-ftparchive release . >Release \
       && wt_gpg --local-user repo@vendor.invalid --clearsign -o InRelease Release ) || return 1
   openssl req -x509 -newkey rsa:2048 -nodes -keyout "$v/tls/key.pem" -out "$v/tls/cert.pem" -days 2 \
@@ -74,11 +93,12 @@ wt_stop_server() { kill "$(cat "$(wt_root)/server.pid" 2>/dev/null)" 2>/dev/null
 # repository and key. wt_profile NAME PORT KEYFILE PIN-FINGERPRINT...
 wt_profile() {
   local name=$1 port=$2 keyfile=$3; shift 3
+  local app=${WT_APP:-vendor-browser} sound=${WT_SOUND:-'mode = "none"'}
   local pins="" f; for f in "$@"; do pins+="${pins:+, }\"$f\""; done
   it_profile "$name" <<EOF
 description = "A vendor's app from its own apt repository"
 include = ["gui"]
-command = ["vendor-browser"]
+command = ["$app"]
 [rootfs]
 mode = "image"
 [home]
@@ -86,9 +106,9 @@ mode = "private"
 [x11]
 mode = "untrusted"
 [pulse]
-mode = "none"
+$sound
 [image]
-packages = ["vendor-browser"]
+packages = ["$app"]
 sources = ["deb [signed-by=/etc/apt/keyrings/$keyfile] https://127.0.0.1:$port/repo ./"]
 keys = ["https://127.0.0.1:$port/$keyfile"]
 key_fingerprints = [$pins]
@@ -210,4 +230,29 @@ EOF2
   local rc=0; out=$(sbx run wtnoi386 2>&1) || rc=$?
   [ "$rc" -ne 0 ] || fail "an i386 program ran without seccomp.multiarch: $out"
   assert_not_contains "$out" "Hello, world!"
+}
+
+# Docs/walkthroughs.md, "A chat client": the skype profile's shape, a vendor's
+# chat app whose calls need the microphone, which the sound mediator grants only
+# with pulse.microphone = true.
+test_walkthrough_chat_client_records_only_with_the_microphone_on() {
+  wt_vendor || fail "could not make the vendor repository"
+  local port; port=$(wt_serve) || fail "https server did not start"
+  trap 'wt_stop_server; sbx destroy --yes wtchat >/dev/null 2>&1 || true' EXIT
+  local vendor; vendor=$(wt_fpr repo@vendor.invalid)
+  WT_APP=vendor-chat WT_SOUND='microphone = true' wt_profile wtchat "$port" vendor.pub "$vendor"
+  local out; out=$(wt_create wtchat 2>&1) || fail "create failed: $out"
+  out=$(sbx run wtchat -- itnull.monitor 2>&1) || fail "the chat app failed: $out"
+  echo "$out" | grep -q 'vendor-chat recorded [1-9][0-9]* bytes' || fail "nothing recorded with the microphone on: $out"
+  # The same image with the microphone off (the default): the recording is refused.
+  it_profile wtchatmute <<EOF2
+include = ["gui"]
+command = ["vendor-chat"]
+[rootfs]
+mode = "image"
+path = "$(wt_data wtchat)/rootfs"
+EOF2
+  out=$(sbx run wtchatmute -- itnull.monitor 2>&1) || true
+  assert_contains "$out" "vendor-chat recorded 0 bytes"
+  assert_contains "$out" "the microphone is off for this app"
 }
