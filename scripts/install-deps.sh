@@ -19,6 +19,8 @@ test_pkgs+=(dbus-x11)
 # image keys and the walkthroughs: gpg reads and pins keys (create needs it for
 # image.keys), a vendor repository is signed and indexed, and served over TLS
 test_pkgs+=(gpg apt-utils openssl)
+# the browsers' own sandboxes inside the shipped firefox and chromium profiles
+test_pkgs+=(firefox-esr chromium)
 # sound mediator tests: the same attacks against pipewire-pulse, on its own session bus
 test_pkgs+=(pipewire pipewire-pulse wireplumber dbus-daemon)
 
