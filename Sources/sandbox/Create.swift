@@ -52,7 +52,7 @@ struct Create: AsyncParsableCommand {
             try? HostFile.writeAll(2, Array("\(builder.target) already exists. Replace it with a new image (the old one is deleted once the new one is complete)? [y/N] ".utf8))
             let answer = (readLine() ?? "").lowercased()
             guard answer == "y" || answer == "yes" else {
-                Console.err("nothing changed")
+                Console.say(.notice, "nothing changed")
                 throw ExitCode(1)
             }
             replace = true
