@@ -19,8 +19,13 @@ test_pkgs+=(dbus-x11)
 # sound mediator tests: the same attacks against pipewire-pulse, on its own session bus
 test_pkgs+=(pipewire pipewire-pulse wireplumber dbus-daemon)
 
+# `make deb` and its test (Tests/Package/deb.sh): the Debian tooling, lintian,
+# and AppArmor's parser for the profile check (the kernel need not run AppArmor).
+deb_pkgs=(debhelper dpkg-dev lintian apparmor bash-completion zsh fish)
+
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in
+  --deb) want+=("${deb_pkgs[@]}") ;;
   --test) want+=("${test_pkgs[@]}") ;;
   --bench) want+=("${test_pkgs[@]}" hyperfine bubblewrap firejail) ;;
 esac
