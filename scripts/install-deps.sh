@@ -18,6 +18,8 @@ test_pkgs+=(python3 binutils)
 test_pkgs+=(dbus-x11)
 # sound mediator tests: the same attacks against pipewire-pulse, on its own session bus
 test_pkgs+=(pipewire pipewire-pulse wireplumber dbus-daemon)
+# packaging tests: the completions in each shell, the AppArmor profile (parsers), dpkg-deb/dpkg-architecture
+test_pkgs+=(bash-completion zsh fish apparmor dpkg-dev)
 
 # `make deb` and its test (Tests/Package/deb.sh): the Debian tooling, lintian,
 # and AppArmor's parser for the profile check (the kernel need not run AppArmor).
