@@ -60,7 +60,7 @@ die() { echo "FAIL: $*" >&2; exit 1; }
 
 # Whatever happens, the machine is left as found: no package, no decoys, no
 # fake AppArmor 4 marker, no statoverride, no container of the test user.
-made_decoy=0 made_abi4=0 made_override=0
+made_decoy=0 made_abi4=0 made_override=0 made_usernet=0
 cleanup() {
   pkill -KILL -u "$DEB_TEST_USER" 2>/dev/null || true
   if dpkg-query -W -f='${Status}' sandbox 2>/dev/null | grep -q 'installed\|config-files'; then
@@ -69,6 +69,7 @@ cleanup() {
   [ "$made_override" = 1 ] && dpkg-statoverride --remove /usr/libexec/sandbox/sandbox-net >/dev/null 2>&1
   [ "$made_abi4" = 1 ] && rm -f /etc/apparmor.d/abi/4.0
   [ "$made_decoy" = 1 ] && rm -rf /usr/local/libexec/sandbox
+  [ "$made_usernet" = 1 ] && rm -f /etc/sandbox/usernet
   [ -z "${DEB_TEST_KEEP:-}" ] && [ -z "${DEB_TEST_WORK:-}" ] && rm -rf "$work"
   true
 }
@@ -213,15 +214,26 @@ step_done "upgrade"
 
 # --- 5. purge ------------------------------------------------------------------
 step "purge"
+# The administrator's own /etc/sandbox/usernet is no file of the package: it stays.
+made_usernet=0
+[ -e /etc/sandbox/usernet ] || { printf '# deb.sh: an administrator'"'"'s file\n' >/etc/sandbox/usernet && made_usernet=1; }
+usernet_before=$(sha256sum /etc/sandbox/usernet)
 (cd "$data" && find . -printf '%p %y %s %m %T@\n' | sort) >"$work/userdata-before"
 { dpkg -L sandbox | grep -vx '/\.'; [ -e /etc/apparmor.d/sandbox ] && echo /etc/apparmor.d/sandbox; } | sort -u >"$work/installed"
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -q sandbox >"$work/purge.log" 2>&1 || { tail -n 30 "$work/purge.log"; die "apt-get purge sandbox failed"; }
+assert_eq "$(sha256sum /etc/sandbox/usernet 2>&1)" "$usernet_before" "/etc/sandbox/usernet after the purge" || exit 1
+if [ "$made_usernet" = 1 ]; then
+  rm -f /etc/sandbox/usernet && made_usernet=0
+  # dpkg kept /etc/sandbox only for that file.
+  grep -qx /etc/sandbox "$work/existed-before" || rmdir /etc/sandbox
+fi
 left=$(sort -u "$work/installed" "$work/paths" | grep -vxF -f "$work/existed-before" | while read -r p; do [ -e "$p" ] || [ -L "$p" ] && echo "$p"; done)
 [ -z "$left" ] || die "left after the purge: $left"
 dpkg-query -W -f='${Status}' sandbox 2>/dev/null | grep -q 'installed\|config-files' && die "dpkg still knows sandbox: $(dpkg-query -W -f='${Status}' sandbox)"
 ls /var/lib/dpkg/info/sandbox.* >/dev/null 2>&1 && die "dpkg's scripts for sandbox are still in /var/lib/dpkg/info"
 (cd "$data" && find . -printf '%p %y %s %m %T@\n' | sort) >"$work/userdata-after"
 diff -u "$work/userdata-before" "$work/userdata-after" || die "the purge changed $data"
+
 echo "nothing of the package is left ($(wc -l <"$work/installed") paths checked); $data unchanged ($(wc -l <"$work/userdata-after") entries)"
 step_done "purge"
 
