@@ -70,7 +70,11 @@ cleanup() {
   [ "$made_abi4" = 1 ] && rm -f /etc/apparmor.d/abi/4.0
   [ "$made_decoy" = 1 ] && rm -rf /usr/local/libexec/sandbox
   [ "$made_usernet" = 1 ] && rm -f /etc/sandbox/usernet
-  [ -z "${DEB_TEST_KEEP:-}" ] && [ -z "${DEB_TEST_WORK:-}" ] && rm -rf "$work"
+  if [ -z "${DEB_TEST_KEEP:-}" ] && [ -z "${DEB_TEST_WORK:-}" ]; then
+    rm -rf "$work"
+    # SwiftPM's lock files for the clone's build directory, named after its path.
+    rm -f /tmp/"$(echo "$work" | tr / _)"_src_.build*.lock
+  fi
   true
 }
 trap cleanup EXIT
