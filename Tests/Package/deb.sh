@@ -133,6 +133,10 @@ echo "completions: bash, zsh and fish files present"
 [ -e /etc/systemd/system/multi-user.target.wants/sandbox-net.service ] && die "the package enabled sandbox-net.service"
 [ -f /lib/systemd/system/sandbox-net.service ] || die "no /lib/systemd/system/sandbox-net.service"
 grep -q '^ExecStart=/usr/libexec/sandbox/sandbox-net-setup ' /lib/systemd/system/sandbox-net.service || die "the unit does not run /usr/libexec/sandbox/sandbox-net-setup"
+# Never started or restarted by the package: no maintainer script starts the bridge unit.
+dpkg-deb -e "$deb_a" "$work/control-a"
+grep -nE 'deb-systemd-invoke +(start|restart|try-restart|reload)|systemctl +(start|restart|try-restart)' "$work"/control-a/{preinst,postinst,prerm,postrm} 2>/dev/null \
+  && die "a maintainer script starts or restarts sandbox-net.service"
 [ -f /etc/sandbox/usernet.example ] || die "no /etc/sandbox/usernet.example"
 dpkg-query -W -f='${Conffiles}\n' sandbox | grep -q /etc/sandbox/usernet.example || die "usernet.example is not a conffile"
 step_done "install"
@@ -222,8 +226,13 @@ step "purge"
 made_usernet=0
 [ -e /etc/sandbox/usernet ] || { printf '# deb.sh: an administrator'"'"'s file\n' >/etc/sandbox/usernet && made_usernet=1; }
 usernet_before=$(sha256sum /etc/sandbox/usernet)
+# The administrator's AppArmor additions go with the package's profile on purge.
+if [ -d /etc/apparmor.d/local ]; then
+  echo '# deb.sh: a local addition' >/etc/apparmor.d/local/sandbox
+  echo '# deb.sh: a local addition' >/etc/apparmor.d/local/sandbox-supervisor
+fi
 (cd "$data" && find . -printf '%p %y %s %m %T@\n' | sort) >"$work/userdata-before"
-{ dpkg -L sandbox | grep -vx '/\.'; [ -e /etc/apparmor.d/sandbox ] && echo /etc/apparmor.d/sandbox; } | sort -u >"$work/installed"
+{ dpkg -L sandbox | grep -vx '/\.'; ls -d /etc/apparmor.d/sandbox /etc/apparmor.d/local/sandbox* 2>/dev/null; } | sort -u >"$work/installed"
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -q sandbox >"$work/purge.log" 2>&1 || { tail -n 30 "$work/purge.log"; die "apt-get purge sandbox failed"; }
 assert_eq "$(sha256sum /etc/sandbox/usernet 2>&1)" "$usernet_before" "/etc/sandbox/usernet after the purge" || exit 1
 if [ "$made_usernet" = 1 ]; then
