@@ -9,6 +9,13 @@ DATADIR     = $(PREFIX)/share/sandbox
 MANDIR      = $(PREFIX)/share/man
 DOCDIR      = $(PREFIX)/share/doc/sandbox
 SYSCONFDIR ?= /etc
+# The bridge unit's directory: Debian 12 keeps packaged units in /lib/systemd/system (debian/rules says so).
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# Shell completions, where each shell looks for them under PREFIX. zsh searches
+# /usr/share/zsh/vendor-completions for packages and PREFIX/share/zsh/site-functions otherwise.
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
+FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 
 SWIFT      ?= swift
 SWIFTFLAGS ?= -c release --static-swift-stdlib
@@ -17,13 +24,13 @@ BUILD      := .build
 RELEASE    := $(BUILD)/release
 
 # The setuid helper: plain C, no Swift runtime, warnings are errors, hardened.
-NET_CFLAGS  = -std=gnu11 -O2 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 -Wshadow \
+NET_CFLAGS  = -std=gnu11 -O2 -g -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 -Wshadow \
               -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -fno-strict-aliasing
 NET_LDFLAGS = -pie -Wl,-z,now,-z,relro,-z,noexecstack
 NET_SRCS    = $(wildcard Sources/CSandboxNet/*.c) helper/sandbox-net.c
 NET_BIN     = $(BUILD)/sandbox-net
 
-.PHONY: all build toolchain deps test-deps install uninstall check unit integration demo bench clean
+.PHONY: all build compile completions toolchain deps test-deps install uninstall check unit integration demo bench clean deb
 
 all: build
 
@@ -39,43 +46,87 @@ deps: toolchain
 test-deps: toolchain
 	@scripts/install-deps.sh --test
 
-build: deps
+# `make install DEPS=` (debian/rules) builds without installing Debian packages:
+# dpkg-buildpackage has checked the Build-Depends already.
+DEPS ?= deps
+build: toolchain $(DEPS)
 	$(SWIFT) build $(SWIFTFLAGS) --product sandbox
 	@# SwiftPM 6.3 was seen to keep a stale main.swift object of this one-file target after
 	@# SandboxPlan's structs changed (a plan decoded by new code, read with the old
 	@# layout: SIGSEGV). Recompiling that one file is cheap; a clean build never needs it.
 	@touch Sources/sandbox-supervisor/main.swift
 	$(SWIFT) build $(SWIFTFLAGS) --product sandbox-supervisor
-	$(MAKE) $(NET_BIN)
+	$(MAKE) $(NET_BIN) completions
 
-$(NET_BIN): $(NET_SRCS) $(wildcard Sources/CSandboxNet/include/*.h)
+# Generated from the command definitions by swift-argument-parser; profile names
+# are completed by `sandbox ---completion`, which the scripts call on <TAB>.
+COMPLETIONS := $(BUILD)/completions
+completions:
+	@mkdir -p $(COMPLETIONS)
+	@# bash-completion sources the file: no #! line (Debian policy, lintian).
+	$(RELEASE)/sandbox --generate-completion-script bash | sed '1{/^#!/d}' >$(COMPLETIONS)/sandbox.bash
+	$(RELEASE)/sandbox --generate-completion-script zsh >$(COMPLETIONS)/_sandbox
+	$(RELEASE)/sandbox --generate-completion-script fish >$(COMPLETIONS)/sandbox.fish
+
+$(NET_BIN): $(NET_SRCS) $(wildcard Sources/CSandboxNet/include/*.h) Makefile
 	@mkdir -p $(BUILD)
 	$(CC) $(NET_CFLAGS) -ISources/CSandboxNet/include $(NET_SRCS) $(NET_LDFLAGS) -o $@
 
+# Every file `install` writes, so that `uninstall` removes exactly these (Tests/Integration/packaging.test.sh checks both).
+MAN_PAGES := $(wildcard Docs/man/*.[158])
+DOCS      := $(wildcard Docs/*.md)
+PROFILES  := $(wildcard Profiles/*.toml)
+INSTALLED_FILES = $(BINDIR)/sandbox \
+  $(LIBEXECDIR)/sandbox-supervisor $(LIBEXECDIR)/sandbox-net $(LIBEXECDIR)/sandbox-net-setup \
+  $(addprefix $(DATADIR)/profiles/,$(notdir $(PROFILES))) $(DATADIR)/apparmor/sandbox \
+  $(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+  $(addprefix $(DOCDIR)/,$(notdir $(DOCS))) \
+  $(SYSTEMDUNITDIR)/sandbox-net.service $(SYSCONFDIR)/sandbox/usernet.example \
+  $(BASHCOMPDIR)/sandbox $(ZSHCOMPDIR)/_sandbox $(FISHCOMPDIR)/sandbox.fish
+# Directories only sandbox uses: removed by `uninstall` when empty.
+OWN_DIRS = $(DATADIR)/profiles $(DATADIR)/apparmor $(DATADIR) $(LIBEXECDIR) $(DOCDIR) $(SYSCONFDIR)/sandbox
+
 install: build
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/profiles \
-	           $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR)/apparmor \
+	           $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
+	           $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0755 $(RELEASE)/sandbox $(DESTDIR)$(BINDIR)/sandbox
 	install -m 0755 $(RELEASE)/sandbox-supervisor $(DESTDIR)$(LIBEXECDIR)/sandbox-supervisor
-	install -m 0644 Profiles/*.toml $(DESTDIR)$(DATADIR)/profiles/
-	install -m 0644 Docs/man/*.1 $(DESTDIR)$(MANDIR)/man1/ 2>/dev/null || true
-	install -m 0644 Docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/ 2>/dev/null || true
-	install -m 0644 Docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/ 2>/dev/null || true
-	install -m 0644 Docs/*.md $(DESTDIR)$(DOCDIR)/ 2>/dev/null || true
+	install -m 0644 $(PROFILES) $(DESTDIR)$(DATADIR)/profiles/
+	install -m 0644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(COMPLETIONS)/sandbox.bash $(DESTDIR)$(BASHCOMPDIR)/sandbox
+	install -m 0644 $(COMPLETIONS)/_sandbox $(DESTDIR)$(ZSHCOMPDIR)/_sandbox
+	install -m 0644 $(COMPLETIONS)/sandbox.fish $(DESTDIR)$(FISHCOMPDIR)/sandbox.fish
+	@# The AppArmor profile (user namespaces for the launcher and the supervisor) with
+	@# this PREFIX's paths. The package puts it in /etc/apparmor.d where AppArmor 4
+	@# knows its rules (debian/postinst); from source: see Docs/admin.md.
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' helper/apparmor.in >$(DESTDIR)$(DATADIR)/apparmor/sandbox
+	chmod 0644 $(DESTDIR)$(DATADIR)/apparmor/sandbox
 	@# setuid root only when installing as root; an unprivileged install keeps it inert.
 	install -m 0755 $(NET_BIN) $(DESTDIR)$(LIBEXECDIR)/sandbox-net
 	@if [ "$$(id -u)" = 0 ]; then chown root:root $(DESTDIR)$(LIBEXECDIR)/sandbox-net && chmod 4755 $(DESTDIR)$(LIBEXECDIR)/sandbox-net; fi
 	@# Host set-up for administrators: bridge/NAT script, its boot unit, an example policy (never the real one).
 	install -m 0755 helper/sandbox-net-setup $(DESTDIR)$(LIBEXECDIR)/sandbox-net-setup
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(SYSCONFDIR)/sandbox
-	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' helper/sandbox-net.service.in >$(DESTDIR)$(PREFIX)/lib/systemd/system/sandbox-net.service
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/sandbox
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' helper/sandbox-net.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/sandbox-net.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/sandbox-net.service
 	install -m 0644 helper/usernet.example $(DESTDIR)$(SYSCONFDIR)/sandbox/usernet.example
 
+# Needs no build: the list above is all it reads. Shared directories (bin, man1…) stay.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/sandbox $(DESTDIR)$(LIBEXECDIR)/sandbox-net $(DESTDIR)$(LIBEXECDIR)/sandbox-supervisor
-	rm -f $(DESTDIR)$(LIBEXECDIR)/sandbox-net-setup $(DESTDIR)$(PREFIX)/lib/systemd/system/sandbox-net.service
-	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
-	rm -f $(DESTDIR)$(MANDIR)/man1/sandbox.1 $(DESTDIR)$(MANDIR)/man5/sandbox-profile.5 $(DESTDIR)$(MANDIR)/man8/sandbox-net.8
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES))
+	@for d in $(addprefix $(DESTDIR),$(OWN_DIRS)); do rmdir "$$d" 2>/dev/null || true; done
+
+# A Debian package (dpkg-buildpackage -us -uc -b through debian/rules, which runs
+# `make install DESTDIR=debian/sandbox PREFIX=/usr`), versioned from git
+# (scripts/version.sh; DEB_VERSION= overrides it). Results in $(BUILD)/deb/.
+DEB_VERSION ?= $(shell scripts/version.sh)
+deb: toolchain
+	@scripts/install-deps.sh --deb
+	scripts/build-deb.sh "$(DEB_VERSION)" "$(BUILD)/deb"
 
 # Unit tests (Swift Testing), then integration tests of the installed release build.
 check: test-deps unit integration

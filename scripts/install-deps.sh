@@ -23,9 +23,16 @@ test_pkgs+=(gpg apt-utils openssl)
 test_pkgs+=(firefox-esr chromium)
 # sound mediator tests: the same attacks against pipewire-pulse, on its own session bus
 test_pkgs+=(pipewire pipewire-pulse wireplumber dbus-daemon)
+# packaging tests: the completions in each shell, the AppArmor profile (parsers), dpkg-deb/dpkg-architecture
+test_pkgs+=(bash-completion zsh fish apparmor dpkg-dev)
+
+# `make deb` and its test (Tests/Package/deb.sh): the Debian tooling, lintian,
+# and AppArmor's parser for the profile check (the kernel need not run AppArmor).
+deb_pkgs=(debhelper dpkg-dev lintian apparmor bash-completion zsh fish)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in
+  --deb) want+=("${deb_pkgs[@]}") ;;
   --test) want+=("${test_pkgs[@]}") ;;
   --bench) want+=("${test_pkgs[@]}" hyperfine bubblewrap firejail) ;;
 esac

@@ -311,6 +311,17 @@ public struct ProfileStore: Sendable {
         return result.sorted { $0.name < $1.name }
     }
 
+    /// The profile names on the search path, sorted, each once: what `list` shows
+    /// without reading the files (shell completion calls this on every <TAB>).
+    public func names() -> [String] {
+        var seen = Set<String>()
+        for file in profileFiles() {
+            let name = String(HostFile.basename(file).dropLast(5))
+            if ProfileName.isValid(name) { seen.insert(name) }
+        }
+        return seen.sorted()
+    }
+
     /// Every *.toml file in the profile directories, in search order (shadowed ones included).
     public func profileFiles() -> [String] {
         var files: [String] = []

@@ -34,6 +34,56 @@ public struct UserNamespaceSysctls: Sendable, Equatable {
     }
 }
 
+/// How AppArmor sees this installation, for hosts that restrict user namespaces
+/// to profiled programs (kernel.apparmor_restrict_unprivileged_userns = 1).
+public struct AppArmorConfinement: Sendable, Equatable {
+    /// This process's AppArmor label, e.g. "unconfined" or "sandbox (unconfined)";
+    /// nil when AppArmor does not run.
+    public var label: String?
+    /// The profile this installation ships: PREFIX/share/sandbox/apparmor/sandbox (nil: not installed).
+    public var shippedProfile: String?
+    /// /etc/apparmor.d/sandbox when it exists (the package installs it where AppArmor 4 is).
+    public var installedProfile: String?
+    /// Whether the installed profile names this executable (a /usr/local build is not /usr/bin/sandbox).
+    public var installedNamesExecutable: Bool
+
+    public init(label: String?, shippedProfile: String?, installedProfile: String?, installedNamesExecutable: Bool) {
+        self.label = label
+        self.shippedProfile = shippedProfile
+        self.installedProfile = installedProfile
+        self.installedNamesExecutable = installedNamesExecutable
+    }
+
+    /// The launcher runs under the `sandbox` profile (its `userns` rule applies;
+    /// the supervisor's profile comes from the same file).
+    public var confinedBySandboxProfile: Bool {
+        guard let label else { return false }
+        return label == "sandbox" || label.hasPrefix("sandbox ")
+    }
+
+    public static let installedPath = "/etc/apparmor.d/sandbox"
+
+    /// Reads /proc/self/attr/apparmor/current (Linux 5.8+; /proc/self/attr/current
+    /// before) and looks for the profile files that belong to `executable`.
+    public static func read(executable: String) -> AppArmorConfinement {
+        var label: String? = nil
+        for file in ["/proc/self/attr/apparmor/current", "/proc/self/attr/current"] {
+            if let text = HostFile.read(file) {
+                let l = String(text.filter { $0 != "\n" && $0 != "\0" })
+                if !l.isEmpty { label = l }
+                break
+            }
+        }
+        let prefix = HostFile.dirname(HostFile.dirname(executable))
+        let shipped = prefix + "/share/sandbox/apparmor/sandbox"
+        let installed = HostFile.read(installedPath)
+        return AppArmorConfinement(label: label,
+                                   shippedProfile: HostFile.exists(shipped) ? shipped : nil,
+                                   installedProfile: installed == nil ? nil : installedPath,
+                                   installedNamesExecutable: installed?.contains("profile sandbox \(executable) ") ?? false)
+    }
+}
+
 /// What trying a command gave: nil when the tool was not there to try.
 public struct TrialOutcome: Sendable, Equatable {
     public var command: String
@@ -68,10 +118,16 @@ public struct HostProbes: Sendable {
         if let unshare = HostCommand.find("unshare") {
             trial = await Self.attempt([unshare, "--user", "--map-root-user", "true"])
         }
-        return Self.assessUserNamespaces(UserNamespaceSysctls.read(), trial: trial)
+        let sysctls = UserNamespaceSysctls.read()
+        let apparmor = (sysctls.apparmorRestrict ?? 0) != 0 ? AppArmorConfinement.read(executable: executable) : nil
+        return Self.assessUserNamespaces(sysctls, trial: trial, apparmor: apparmor)
     }
 
-    public static func assessUserNamespaces(_ s: UserNamespaceSysctls, trial: TrialOutcome?) -> DoctorCheck {
+    /// `apparmor` describes AppArmor where it restricts user namespaces. The trial
+    /// runs unshare(1), which has no profile: under the restriction it fails even
+    /// when sandbox's own profile lets the launcher and supervisor create them.
+    public static func assessUserNamespaces(_ s: UserNamespaceSysctls, trial: TrialOutcome?,
+                                            apparmor: AppArmorConfinement? = nil) -> DoctorCheck {
         let name = "user-namespaces"
         if let max = s.maxUserNamespaces, max <= 0 {
             return DoctorCheck(name, .fail, "disabled: /proc/sys/user/max_user_namespaces is \(max)",
@@ -81,8 +137,6 @@ public struct HostProbes: Sendable {
             return DoctorCheck(name, .fail, "disabled for ordinary users: /proc/sys/kernel/unprivileged_userns_clone is 0",
                                hint: "as root: sysctl -w kernel.unprivileged_userns_clone=1 (and set it in /etc/sysctl.d/ to keep it)")
         }
-        let apparmorHint = "allow user namespaces for sandbox with an AppArmor profile (`userns,` rule for the sandbox binary), "
-            + "or as root: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
         if let trial {
             if trial.succeeded {
                 var finding = "available (`\(trial.command)` works"
@@ -90,17 +144,44 @@ public struct HostProbes: Sendable {
                 return DoctorCheck(name, .ok, finding + ")")
             }
             if let r = s.apparmorRestrict, r != 0 {
-                return DoctorCheck(name, .fail, "restricted by AppArmor (apparmor_restrict_unprivileged_userns = \(r)): \(trial.message)",
-                                   hint: apparmorHint)
+                return assessAppArmorRestriction(r, apparmor: apparmor, detail: trial.message)
             }
             return DoctorCheck(name, .fail, "cannot create one: `\(trial.command)` failed: \(trial.message)",
                                hint: "check the sysctls user.max_user_namespaces and kernel.unprivileged_userns_clone, and any LSM (AppArmor/SELinux) policy")
         }
         if let r = s.apparmorRestrict, r != 0 {
-            return DoctorCheck(name, .fail, "restricted by AppArmor (apparmor_restrict_unprivileged_userns = \(r))", hint: apparmorHint)
+            return assessAppArmorRestriction(r, apparmor: apparmor, detail: nil)
         }
         return DoctorCheck(name, .warn, "enabled by the sysctls, but not tried: unshare(1) is missing",
                            hint: "apt install util-linux (for unshare) so doctor can try one for real")
+    }
+
+    /// Ubuntu 23.10+: only programs with an AppArmor profile that has a `userns`
+    /// rule may create user namespaces with capabilities in them. Fine when the
+    /// launcher runs under sandbox's profile; otherwise says how to install or load it.
+    static func assessAppArmorRestriction(_ restrict: Int, apparmor: AppArmorConfinement?, detail: String?) -> DoctorCheck {
+        let name = "user-namespaces"
+        let sysctl = "kernel.apparmor_restrict_unprivileged_userns = \(restrict)"
+        if let apparmor, apparmor.confinedBySandboxProfile {
+            return DoctorCheck(name, .ok, "AppArmor restricts them to profiled programs (\(sysctl)); sandbox runs under its AppArmor profile "
+                               + "'\(apparmor.label ?? "sandbox")', which allows them (unshare(1), which `sandbox create` runs, needs a profile of its own)")
+        }
+        var finding = "restricted by AppArmor (\(sysctl)) and sandbox runs without its AppArmor profile"
+        if let label = apparmor?.label { finding += " (its label is '\(label)')" }
+        if let detail, !detail.isEmpty { finding += ": " + detail }
+        let machineWide = "or, for every program on this machine: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
+        let hint: String
+        if let installed = apparmor?.installedProfile, apparmor?.installedNamesExecutable == true {
+            hint = "the profile is installed but not loaded: as root: apparmor_parser -r \(installed); " + machineWide
+        } else if let shipped = apparmor?.shippedProfile {
+            let clash = apparmor?.installedProfile.map { " (replacing \($0), which is for another installation)" } ?? ""
+            hint = "install this installation's profile (it needs AppArmor 4): as root: cp \(shipped) \(AppArmorConfinement.installedPath)\(clash) "
+                + "&& apparmor_parser -r \(AppArmorConfinement.installedPath); " + machineWide
+        } else {
+            hint = "give the sandbox binary and its sandbox-supervisor an AppArmor profile with a `userns,` rule "
+                + "(the package and `make install` ship one in PREFIX/share/sandbox/apparmor/sandbox); " + machineWide
+        }
+        return DoctorCheck(name, .fail, finding, hint: hint)
     }
 
     // MARK: newuidmap/newgidmap and subordinate ids

@@ -35,7 +35,7 @@ struct Create: AsyncParsableCommand {
         valueName: "FILE"))
     var tarball: String?
 
-    @Argument(help: "The profile name.")
+    @Argument(help: "The profile name.", completion: NameCompletion.profiles)
     var profile: String
 
     func run() async throws {

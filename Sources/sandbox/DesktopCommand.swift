@@ -20,7 +20,7 @@ struct DesktopCommand: AsyncParsableCommand {
                 An existing file with that name is replaced only if sandbox wrote it.
                 """)
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The profile name.") var profile: String
+        @Argument(help: "The profile name.", completion: NameCompletion.profiles) var profile: String
         func run() async throws {
             _ = try global.bootstrap()
             let env = Environment.current
@@ -42,7 +42,7 @@ struct DesktopCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a profile's .desktop launcher (only one sandbox wrote).")
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The profile name.") var profile: String
+        @Argument(help: "The profile name.", completion: NameCompletion.profiles) var profile: String
         func run() async throws {
             _ = try global.bootstrap()
             let env = Environment.current

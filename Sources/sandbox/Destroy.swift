@@ -26,7 +26,7 @@ struct Destroy: AsyncParsableCommand {
     @Flag(name: [.customShort("y"), .long], help: "Do not ask for confirmation.")
     var yes = false
 
-    @Argument(help: "The container (profile) name.")
+    @Argument(help: "The container (profile) name.", completion: NameCompletion.dataDirectories)
     var name: String
 
     func validate() throws {

@@ -10,7 +10,7 @@ struct Exec: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The profile (container) name.")
+    @Argument(help: "The profile (container) name.", completion: NameCompletion.containers)
     var profile: String
 
     @Flag(help: "Run as uid 0 inside the container (to install packages into an image).")

@@ -53,7 +53,7 @@ struct ProfileCommand: AsyncParsableCommand {
             abstract: "Print the fully merged profile as TOML.",
             discussion: "Includes and defaults are applied; the output is a standalone profile that parses to the same settings.")
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "A profile name or a path to a .toml file.") var profile: String
+        @Argument(help: "A profile name or a path to a .toml file.", completion: NameCompletion.profiles) var profile: String
         func run() async throws {
             _ = try global.bootstrap()
             do throws(ProfileErrors) {
@@ -75,7 +75,7 @@ struct ProfileCommand: AsyncParsableCommand {
                 path (shadowed ones too) and ~/.config/sandbox/config.toml.
                 """)
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Profile names or paths (default: every profile found).") var profiles: [String] = []
+        @Argument(help: "Profile names or paths (default: every profile found).", completion: NameCompletion.profiles) var profiles: [String] = []
         func run() async throws {
             _ = try global.bootstrap()
             let store = ProfileCommand.store()

@@ -10,7 +10,7 @@ struct Run: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The profile (container) name.")
+    @Argument(help: "The profile (container) name.", completion: NameCompletion.profiles)
     var profile: String
 
     @Argument(parsing: .postTerminator, help: "Arguments appended to the profile's command.")

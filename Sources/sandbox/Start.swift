@@ -11,7 +11,7 @@ struct Start: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The profile (container) name.")
+    @Argument(help: "The profile (container) name.", completion: NameCompletion.profiles)
     var profile: String
 
     func run() async throws {

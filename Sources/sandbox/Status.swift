@@ -10,7 +10,7 @@ struct Status: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The profile (container) name.")
+    @Argument(help: "The profile (container) name.", completion: NameCompletion.containers)
     var profile: String
 
     @Flag(help: "Print JSON.")

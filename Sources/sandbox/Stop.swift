@@ -10,7 +10,7 @@ struct Stop: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The profile (container) name.")
+    @Argument(help: "The profile (container) name.", completion: NameCompletion.containers)
     var profile: String
 
     @Option(help: "Seconds of SIGTERM grace before SIGKILL (default: the profile's session.stop_timeout).")

@@ -166,6 +166,21 @@ import Testing
         #expect(list[0].shadows == [tree.root + "/\(tree.shippedDir)/app.toml"])
         #expect(list[1].path == tree.root + "/\(tree.shippedDir)/other.toml")
     }
+
+    /// Shell completion's names: the same as `list`'s, without reading a file
+    /// (an invalid TOML file is still a name to complete; `run` reports its errors).
+    @Test func namesAreListsNamesWithoutParsing() {
+        let tree = TempTree()
+        defer { tree.remove() }
+        let store = tree.store()
+        tree.write("\(tree.shippedDir)/app.toml", "description = \"shipped\"")
+        tree.write("\(tree.systemDir)/zeta.toml", "not [valid toml")
+        tree.write("\(tree.userDir)/app.toml", "description = \"mine\"")
+        tree.write("\(tree.userDir)/bad name.toml", "")
+        tree.write("\(tree.userDir)/notes.txt", "")
+        #expect(store.names() == ["app", "zeta"])
+        #expect(store.names() == store.list().map(\.name))
+    }
 }
 
 @Suite struct IncludesAndMerging {

@@ -29,6 +29,66 @@ private let denied = TrialOutcome(command: "unshare --user --map-root-user true"
     #expect(untried.status == .warn)
 }
 
+/// Ubuntu 23.10+ (kernel.apparmor_restrict_unprivileged_userns = 1), described:
+/// unshare(1) has no profile, so the trial fails whatever sandbox's own state is.
+@Test func appArmorRestrictionIsFineUnderSandboxsProfile() {
+    let ubuntu = UserNamespaceSysctls(maxUserNamespaces: 100, unprivilegedClone: nil, apparmorRestrict: 1)
+    let profiled = AppArmorConfinement(label: "sandbox (unconfined)", shippedProfile: "/usr/share/sandbox/apparmor/sandbox",
+                                       installedProfile: "/etc/apparmor.d/sandbox", installedNamesExecutable: true)
+    let ok = HostProbes.assessUserNamespaces(ubuntu, trial: denied, apparmor: profiled)
+    #expect(ok.status == .ok)
+    #expect(ok.finding.contains("apparmor_restrict_unprivileged_userns = 1"))
+    #expect(ok.finding.contains("'sandbox (unconfined)'"))
+    // Without unshare(1) to try, the label still decides.
+    #expect(HostProbes.assessUserNamespaces(ubuntu, trial: nil, apparmor: profiled).status == .ok)
+}
+
+@Test func appArmorRestrictionSaysHowToLoadOrInstallTheProfile() {
+    let ubuntu = UserNamespaceSysctls(maxUserNamespaces: 100, unprivilegedClone: nil, apparmorRestrict: 1)
+    // The package's profile is in /etc/apparmor.d but was never loaded (AppArmor started later, or the load failed).
+    let notLoaded = AppArmorConfinement(label: "unconfined", shippedProfile: "/usr/share/sandbox/apparmor/sandbox",
+                                        installedProfile: "/etc/apparmor.d/sandbox", installedNamesExecutable: true)
+    let load = HostProbes.assessUserNamespaces(ubuntu, trial: denied, apparmor: notLoaded)
+    #expect(load.status == .fail)
+    #expect(load.finding.contains("without its AppArmor profile (its label is 'unconfined')"))
+    #expect(load.finding.contains("Operation not permitted"))
+    #expect(load.hint?.contains("apparmor_parser -r /etc/apparmor.d/sandbox") == true)
+    #expect(load.hint?.contains("cp ") == false)
+    #expect(load.hint?.contains("sysctl -w kernel.apparmor_restrict_unprivileged_userns=0") == true)
+
+    // A source install in /usr/local: its own profile is to be copied in.
+    let source = AppArmorConfinement(label: "unconfined", shippedProfile: "/usr/local/share/sandbox/apparmor/sandbox",
+                                     installedProfile: nil, installedNamesExecutable: false)
+    let install = HostProbes.assessUserNamespaces(ubuntu, trial: denied, apparmor: source)
+    #expect(install.status == .fail)
+    #expect(install.hint?.contains("cp /usr/local/share/sandbox/apparmor/sandbox /etc/apparmor.d/sandbox && apparmor_parser -r /etc/apparmor.d/sandbox") == true)
+    #expect(install.hint?.contains("replacing") == false)
+
+    // /etc/apparmor.d/sandbox is the package's (/usr/bin/sandbox), this is a /usr/local build.
+    let other = AppArmorConfinement(label: "unconfined", shippedProfile: "/usr/local/share/sandbox/apparmor/sandbox",
+                                    installedProfile: "/etc/apparmor.d/sandbox", installedNamesExecutable: false)
+    #expect(HostProbes.assessUserNamespaces(ubuntu, trial: denied, apparmor: other).hint?
+        .contains("replacing /etc/apparmor.d/sandbox, which is for another installation") == true)
+
+    // A build tree: nothing shipped to copy; the hint says what the profile must allow.
+    let tree = AppArmorConfinement(label: "unconfined", shippedProfile: nil, installedProfile: nil, installedNamesExecutable: false)
+    #expect(HostProbes.assessUserNamespaces(ubuntu, trial: nil, apparmor: tree).hint?.contains("`userns,` rule") == true)
+
+    // The restriction is on but the kernel let unshare(1) through (an older Ubuntu kernel): fine.
+    #expect(HostProbes.assessUserNamespaces(ubuntu, trial: works, apparmor: source).status == .ok)
+}
+
+@Test func appArmorProfileIsReadFromTheInstalledFile() throws {
+    // On this host AppArmor may not run: only the label may be nil, the paths are computed.
+    let exe = "/nonexistent-prefix/bin/sandbox"
+    let read = AppArmorConfinement.read(executable: exe)
+    #expect(read.shippedProfile == nil)
+    #expect(read.installedNamesExecutable == false)
+    #expect(!read.confinedBySandboxProfile)
+    #expect(AppArmorConfinement(label: "sandbox (unconfined)", shippedProfile: nil, installedProfile: nil, installedNamesExecutable: false).confinedBySandboxProfile)
+    #expect(!AppArmorConfinement(label: "sandboxed-thing (enforce)", shippedProfile: nil, installedProfile: nil, installedNamesExecutable: false).confinedBySandboxProfile)
+}
+
 @Test func subordinateRangeSizes() {
     #expect(HostProbes.assessRanges(file: "/etc/subuid", user: "u", [SubordinateIDRange(start: 100000, count: 65536)]).status == .ok)
     let small = HostProbes.assessRanges(file: "/etc/subuid", user: "u", [SubordinateIDRange(start: 100000, count: 1000)])
