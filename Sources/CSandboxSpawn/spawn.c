@@ -350,7 +350,7 @@ static int bring_up_loopback(void) {
 
 /* Closes every fd but stdio and `keep` (the launcher's other fds must not live on in the container:
  * an inherited pipe end would keep a reader waiting for EOF forever). */
-static void close_other_fds(int *keep, int count) {
+void sbx_close_other_fds(int *keep, int count) {
     for (int i = 1; i < count; i++)          /* insertion sort: a handful of fds */
         for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) { int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
     unsigned int next = 3;
@@ -366,7 +366,7 @@ static void close_other_fds(int *keep, int count) {
 __attribute__((noreturn)) static void container_main(const struct sbx_spawn_request *req) {
     int efd = req->error_fd;
     int keep[5] = {req->sync_fd, req->error_fd, req->lifeline_fd, req->listen_fd, req->first_client_fd};
-    close_other_fds(keep, 5);
+    sbx_close_other_fds(keep, 5);
 
     /* The supervisor writes our id maps; until then we have no valid ids. EOF = it gave up. */
     char go;

@@ -165,6 +165,9 @@ public struct LaunchPlan: Sendable, Equatable {
     /// The X11 proxy the supervisor runs for the container's lifetime
     /// (x11.mode = "untrusted"); nil when the app gets no proxied display.
     public var x11: X11Mediation?
+    /// The bus proxy the supervisor runs for the container's lifetime
+    /// (dbus.mode = "filtered", or names on the system bus); nil without one.
+    public var dbus: DBusMediation?
 
     public static func == (a: LaunchPlan, b: LaunchPlan) -> Bool {
         a.name == b.name && a.namespaces == b.namespaces && a.hostname == b.hostname && a.uidMap == b.uidMap && a.command == b.command
@@ -172,7 +175,7 @@ public struct LaunchPlan: Sendable, Equatable {
             && a.environment == b.environment && a.workingDirectory == b.workingDirectory && a.uid == b.uid
             && a.gid == b.gid && a.supplementaryGroups == b.supplementaryGroups && a.notices == b.notices && a.onceNotices == b.onceNotices
             && a.seccompFilter == b.seccompFilter && a.stopTimeout == b.stopTimeout && a.processLimit == b.processLimit
-            && a.hostDirectories == b.hostDirectories && a.home == b.home && a.sound == b.sound && a.x11 == b.x11
+            && a.hostDirectories == b.hostDirectories && a.home == b.home && a.sound == b.sound && a.x11 == b.x11 && a.dbus == b.dbus
             && a.visiblePaths.map { $0.host + "\u{0}" + $0.container } == b.visiblePaths.map { $0.host + "\u{0}" + $0.container }
     }
 

@@ -10,6 +10,10 @@ struct Run: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    @Flag(name: .customLong("log-dbus"),
+          help: "Show what the app asks of the session bus and what the profile's [dbus] rules refuse (on a container's start).")
+    var logDBus = false
+
     @Argument(help: "The profile (container) name.")
     var profile: String
 
@@ -18,7 +22,8 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         _ = try global.bootstrap()
-        let engine = Engine.current()
+        var engine = Engine.current()
+        engine.logBus = logDBus
         let cwd = engine.currentDirectory()
         let status = try engine.runSession(profile, extraArgs: args) { plan in
             guard !plan.argv.isEmpty || !args.isEmpty else {
