@@ -81,10 +81,23 @@ public enum BusPlanner {
             let identity = FlatpakInfo.render(appID: appID, instance: profile.name, network: profile.network.mode != .none,
                                               sessionBusProxy: session != nil, systemBusProxy: system != nil)
             out.mediation = DBusMediation(proxy: proxy, appID: appID, session: session, system: system, identity: identity, log: log)
+            // The document store, as flatpak binds it: this app's view at $XDG_RUNTIME_DIR/doc.
+            if let session, allows(session.rules, "org.freedesktop.portal.Documents"),
+               let hostRuntime = env["XDG_RUNTIME_DIR"], hostRuntime.hasPrefix("/"),
+               host.kind(of: hostRuntime + "/doc/by-app") == .directory {
+                let view = hostRuntime + "/doc/by-app/" + appID
+                out.mounts.append(.userBind(source: view, target: runtime + "/doc", optional: true))
+                out.mediation?.documents = view
+            }
         } else if wantsProxy && proxy == nil {
             out.notices.append("dbus: xdg-dbus-proxy is not installed (apt install xdg-dbus-proxy); the app starts without a session bus")
         }
         return out
+    }
+
+    /// Whether `rules` let the app talk to `name` (a listed name or a `.*` above it).
+    static func allows(_ rules: DBusRules, _ name: String) -> Bool {
+        (rules.talk + rules.own).contains { $0 == name || ($0.hasSuffix(".*") && (name == String($0.dropLast(2)) || name.hasPrefix(String($0.dropLast(1))))) }
     }
 
     enum Address: Equatable { case success(String), failure(String) }

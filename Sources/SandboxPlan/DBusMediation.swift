@@ -59,11 +59,19 @@ public struct DBusMediation: Sendable, Equatable {
     public var system: DBusProxiedBus?
     /// The contents of /.flatpak-info in the proxy's root (FlatpakInfo.render).
     public var identity: String
+    /// The document store's view for this app on the host
+    /// ($XDG_RUNTIME_DIR/doc/by-app/APP_ID), bound at $XDG_RUNTIME_DIR/doc inside;
+    /// nil when xdg-document-portal did not run at the start or the portals are
+    /// not allowed. (Files handed to the app are exported there: FileChooser, and
+    /// a launcher's file arguments.)
+    public var documents: String?
     /// Pass --log: every message the app sends and every refusal, relayed to the
     /// user's terminal or log file (`sandbox run --log-dbus`, `-l debug`).
     public var log: Bool
 
-    public init(proxy: String, appID: String, session: DBusProxiedBus?, system: DBusProxiedBus?, identity: String, log: Bool) {
+    public init(proxy: String, appID: String, session: DBusProxiedBus?, system: DBusProxiedBus?, identity: String, log: Bool,
+                documents: String? = nil) {
+        self.documents = documents
         self.proxy = proxy
         self.appID = appID
         self.session = session

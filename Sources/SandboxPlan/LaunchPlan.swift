@@ -27,6 +27,10 @@ public enum MountOp: Sendable, Equatable {
     case file(path: String, contents: String, mode: UInt32)
     /// Remount an existing mount point read-only after everything below it is set up.
     case remountReadonly(target: String)
+    /// Bind a host directory reached with the user's own credentials, before the
+    /// set-up becomes root inside: a FUSE mount without allow_other (the document
+    /// store's per-app view) refuses every other uid, container root included.
+    case userBind(source: String, target: String, optional: Bool)
 }
 
 /// The supervisor's X11 proxy for one container, as plain data (it crosses to

@@ -104,7 +104,7 @@ public enum PlanCodec {
         }
         w.bool(p.dbus != nil)
         if let d = p.dbus {
-            w.string(d.proxy); w.string(d.appID); w.string(d.identity); w.bool(d.log)
+            w.string(d.proxy); w.string(d.appID); w.string(d.identity); w.bool(d.log); w.optionalString(d.documents)
             for bus in [d.session, d.system] {
                 w.bool(bus != nil)
                 if let bus {
@@ -164,6 +164,7 @@ public enum PlanCodec {
         }
         if try r.bool() {
             let proxy = try r.string(), appID = try r.string(), identity = try r.string(), log = try r.bool()
+            let documents = try r.optionalString()
             var buses: [DBusProxiedBus?] = []
             for _ in 0..<2 {
                 guard try r.bool() else { buses.append(nil); continue }
@@ -172,7 +173,7 @@ public enum PlanCodec {
                                       call: try r.strings(), broadcast: try r.strings())
                 buses.append(DBusProxiedBus(upstream: upstream, socketPath: socketPath, rules: rules))
             }
-            p.dbus = DBusMediation(proxy: proxy, appID: appID, session: buses[0], system: buses[1], identity: identity, log: log)
+            p.dbus = DBusMediation(proxy: proxy, appID: appID, session: buses[0], system: buses[1], identity: identity, log: log, documents: documents)
         }
         let persistent = try r.bool()
         let runtimeDir = try r.string()
@@ -222,6 +223,7 @@ public enum PlanCodec {
             case let .symlink(target, path): u8(7); string(target); string(path)
             case let .file(path, contents, mode): u8(8); string(path); string(contents); u32(mode)
             case let .remountReadonly(target): u8(9); string(target)
+            case let .userBind(source, target, optional): u8(10); string(source); string(target); bool(optional)
             }
         }
     }
@@ -288,6 +290,7 @@ public enum PlanCodec {
             case 7: return .symlink(target: try string(), path: try string())
             case 8: return .file(path: try string(), contents: try string(), mode: try u32())
             case 9: return .remountReadonly(target: try string())
+            case 10: return .userBind(source: try string(), target: try string(), optional: try bool())
             case let k: throw error("unknown mount step kind \(k)")
             }
         }

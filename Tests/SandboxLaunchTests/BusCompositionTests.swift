@@ -98,6 +98,22 @@ import Testing
         #expect(none.dbus?.system == nil)
     }
 
+    @Test func theDocumentStoreIsTheAppsOwnView() throws {
+        let portals = try base.profile("command = [\"app\"]\n[dbus]\nmode = \"filtered\"\ntalk = [\"org.freedesktop.portal.*\"]\n")
+        var f = facts()
+        var host = f.filesystem as! DescribedHost
+        host.kinds["/run/user/1000/doc/by-app"] = .directory
+        f.filesystem = host
+        let plan = try LaunchComposer.plan(for: portals, bridge: nil, facts: f)
+        #expect(plan.mounts.contains(.userBind(source: "/run/user/1000/doc/by-app/org.sandbox.Profile.app", target: "/run/user/1000/doc", optional: true)))
+        #expect(plan.dbus?.documents == "/run/user/1000/doc/by-app/org.sandbox.Profile.app")
+        // Without the portals allowed, or without a running document portal: no view.
+        let noPortals = try base.profile("command = [\"app\"]\n[dbus]\nmode = \"filtered\"\ntalk = [\"org.freedesktop.Notifications\"]\n")
+        #expect(try LaunchComposer.plan(for: noPortals, bridge: nil, facts: f).dbus?.documents == nil)
+        #expect(try LaunchComposer.plan(for: portals, bridge: nil, facts: facts()).dbus?.documents == nil)
+        #expect(!(try LaunchComposer.plan(for: portals, bridge: nil, facts: facts()).mounts.contains { if case .userBind = $0 { true } else { false } }))
+    }
+
     @Test func theGuiFragmentAllowsNotificationsTrayMprisAndPortals() throws {
         // The shipped fragment, as a profile that includes it would get it.
         let here = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")

@@ -43,6 +43,8 @@ struct sbx_mount_op {
     int readonly;
     int recursive;
     int optional;
+    int as_user;               /* bind: the source is opened before the child becomes root inside,
+                                  with the user's credentials (a FUSE mount without allow_other) */
 };
 
 /* Where a start or session failed; reported as {stage, errno, index}. */
