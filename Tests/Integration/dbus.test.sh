@@ -21,12 +21,19 @@ db_start_bus() {
   for i in $(seq 1 50); do [ -S "$rt/bus" ] && [ -s "$IT_LOGS/dbus.pid" ] && break; sleep 0.1; done
   [ -S "$rt/bus" ] || fail "the test's dbus-daemon did not come up: $(cat "$IT_LOGS/dbus-daemon.log")"
   export IT_EXTRA_ENV="DBUS_SESSION_BUS_ADDRESS=unix:path=$rt/bus"
-  trap db_stop_bus EXIT
+  # Only the test's own shell stops the bus: a background job (`sbx … &`) is a
+  # subshell that would run an inherited EXIT trap when it ends.
+  DB_OWNER=$BASHPID
+  trap '[ "$BASHPID" = "$DB_OWNER" ] && db_stop_bus' EXIT
 }
 
 db_stop_bus() {
-  local pid
-  for pid in $(cat "$IT_LOGS"/dbus-service.*.pid "$IT_LOGS/dbus.pid" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  local pid i
+  for pid in $(cat "$IT_LOGS"/dbus-service.*.pid "$IT_LOGS/dbus.pid" 2>/dev/null); do
+    kill "$pid" 2>/dev/null || continue
+    # A dying dbus-daemon unlinks its socket path: let it, before a new one binds there.
+    for i in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  done
   rm -f "$IT_LOGS"/dbus-service.*.pid "$IT_LOGS/dbus.pid"
   # The services the bus activated (the portals) are the test user's and die with it; make sure.
   for pid in $(pgrep -u "$IT_USER" -f '^/usr/libexec/xdg-(desktop|document|permission)-portal'); do kill "$pid" 2>/dev/null || true; done
@@ -67,7 +74,7 @@ db_gone_within() {   # NAME MILLISECONDS: the container's state is removed in ti
 db_live() { ps -u "$IT_USER" -o pid=,stat=,comm= | awk -v n="$1" '$2 !~ /^Z/ && $3 == n {print $1}'; }
 
 # The bus proxy of container NAME (its socket path is in its arguments).
-db_proxy_of() { pgrep -u "$IT_USER" -f "xdg-dbus-proxy .*/sandbox/$1/bus " | head -n1; }
+db_proxy_of() { pgrep -u "$IT_USER" -f "xdg-dbus-proxy .*/sandbox/$1/bus " | head -n1 || true; }
 
 db_wait_stopped() { db_gone_within "$1" 10000 || fail "container $1 still running"; }
 
@@ -354,4 +361,58 @@ EOF2
   assert_not_contains "$out" "not handed"
   assert_not_contains "$(echo "$out" | sed -n 2p)" "$other"
   echo "$out"
+}
+
+# Drives the file chooser dialog titled TITLE on the test display as a user
+# would: focus it, open the location field, type PATH, press Return.
+db_choose() {
+  local title=$1 path=$2 i w=
+  for i in $(seq 1 100); do
+    w=$(it_as_user xdotool search --name "^$title\$" 2>/dev/null | head -n1) || true   # none yet: status 1 (pipefail)
+    [ -n "$w" ] && break
+    sleep 0.1
+  done
+  [ -n "$w" ] || fail "no dialog '$title' on the display: $(tail -n 20 "$IT_LOGS/dbus-daemon.log")"
+  sleep 0.5   # GTK maps the window before it takes keys
+  # No window manager on the test display: focus it directly (XSetInputFocus).
+  it_as_user xdotool windowfocus "$w" || echo "xdotool windowfocus $w failed"
+  sleep 0.3
+  it_as_user xdotool key --clearmodifiers ctrl+l || fail "xdotool key failed"
+  sleep 0.2
+  it_as_user xdotool key --clearmodifiers ctrl+a || fail "xdotool key failed"
+  it_as_user xdotool type --delay 15 "$path" || fail "xdotool type failed"
+  sleep 0.3
+  it_as_user xdotool key Return || fail "xdotool key failed"
+}
+
+test_the_file_chooser_hands_over_a_file_outside_the_binds() {
+  db_start_bus
+  db_start_portals
+  local client=$IT_STATE/portal-client
+  mkdir -p "$client" && cp "$IT_DIR/portal-client.py" "$client/" && chmod -R a+rX "$client"
+  db_profile chooser <<EOF2
+[dbus]
+mode = "filtered"
+talk = ["org.freedesktop.portal.*"]
+[[mount]]
+source = "$client"
+target = "/tmp/client"
+EOF2
+  local dir; dir=$(it_home)/outside-the-binds
+  it_as_user mkdir -p "$dir"
+  it_as_user sh -c "echo 'picked through the portal' >'$dir/picked.txt'; rm -f '$dir/saved.txt'"
+  # Open: the app gets a document-store path and reads the file it could not see.
+  local out="$IT_LOGS/chooser-open.out"
+  sbx run chooser -- python3 /tmp/client/portal-client.py open "Open with sandbox" >"$out" 2>&1 &
+  db_choose "Open with sandbox" "$dir/picked.txt"
+  wait $! || fail "the app failed: $(cat "$out")"
+  assert_contains "$(cat "$out")" "response 0 ['file://$(db_rt)/doc/"
+  assert_contains "$(cat "$out")" "content picked through the portal"
+  # Save: the app writes the file the user chose.
+  out="$IT_LOGS/chooser-save.out"
+  sbx run chooser -- python3 /tmp/client/portal-client.py save "Save with sandbox" "written inside" >"$out" 2>&1 &
+  db_choose "Save with sandbox" "$dir/saved.txt"
+  wait $! || fail "the app failed: $(cat "$out")"
+  assert_contains "$(cat "$out")" "written"
+  assert_eq "$(it_as_user cat "$dir/saved.txt")" "written inside" "the saved file on the host"
 }
