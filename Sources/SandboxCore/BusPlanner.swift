@@ -18,7 +18,11 @@ public struct BusPlan: Sendable, Equatable {
     public var mounts: [MountOp] = []
     /// Set in every session unless the profile's [env] sets them.
     public var environment: [String: String] = [:]
+    /// Said at every start (what a mode does not protect).
     public var notices: [String] = []
+    /// Facts about the machine (no proxy installed, no reachable bus): said at a
+    /// profile's first start and when they change, logged always.
+    public var onceNotices: [String] = []
     public var mediation: DBusMediation?
     public init() {}
 }
@@ -28,6 +32,11 @@ public enum BusPlanner {
     public static let disabledAddress = "disabled:"
     /// Where the system bus socket is inside (libdbus's and GDBus's default).
     public static let systemSocketInside = "/run/dbus/system_bus_socket"
+    /// The proxy's socket directory (the state directory's `dbus/`) inside,
+    /// bound read-only under XDG_RUNTIME_DIR; `bus` and the system socket are
+    /// symlinks into it. A directory, so the container can start while the
+    /// proxy is still coming up (the supervisor waits for it before the app).
+    public static let proxyDirectoryName = ".dbus-proxy"
 
     /// - proxy: the xdg-dbus-proxy executable, nil when it is not installed.
     /// - log: pass --log to the proxy (`--log-dbus`, `-l debug`).
@@ -36,6 +45,7 @@ public enum BusPlanner {
         var out = BusPlan()
         let runtime = "/run/user/\(user.uid)"
         let inside = runtime + "/bus"
+        let proxyDir = stateDir + "/dbus", proxyDirInside = runtime + "/" + proxyDirectoryName
         let appID = DBusNames.appID(profile: profile.name)
         out.environment["DBUS_SESSION_BUS_ADDRESS"] = disabledAddress
 
@@ -43,9 +53,9 @@ public enum BusPlanner {
         if profile.dbus.mode != .none {
             switch sessionBusPath(env) {
             case .failure(let why):
-                out.notices.append("dbus: \(why); the app starts without a session bus")
+                out.onceNotices.append("dbus: \(why); the app starts without a session bus")
             case .success(let path) where host.kind(of: path) == .missing:
-                out.notices.append("dbus: the session bus socket \(path) does not exist (is a session bus running?); the app starts without a session bus")
+                out.onceNotices.append("dbus: the session bus socket \(path) does not exist (is a session bus running?); the app starts without a session bus")
             case .success(let path):
                 if profile.dbus.mode == .host {
                     out.mounts.append(.bind(source: path, target: inside, readonly: false, recursive: false, optional: false))
@@ -55,8 +65,7 @@ public enum BusPlanner {
                     var rules = DBusNamePlaceholders.expand(profile.dbus.session, profile: profile.name)
                     // As flatpak: an app may own its own id and the names below it.
                     rules.own = [appID, appID + ".*"] + rules.own
-                    session = DBusProxiedBus(upstream: "unix:path=" + path, socketPath: stateDir + "/bus", rules: rules)
-                    out.mounts.append(.bind(source: stateDir + "/bus", target: inside, readonly: false, recursive: false, optional: true))
+                    session = DBusProxiedBus(upstream: "unix:path=" + path, socketPath: proxyDir + "/bus", rules: rules)
                     out.environment["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + inside
                 }
             }
@@ -66,18 +75,20 @@ public enum BusPlanner {
         if !profile.dbus.system.isEmpty && proxy != nil {
             let path = systemBusPath(env)
             if let path, host.kind(of: path) != .missing {
-                system = DBusProxiedBus(upstream: "unix:path=" + path, socketPath: stateDir + "/system-bus",
+                system = DBusProxiedBus(upstream: "unix:path=" + path, socketPath: proxyDir + "/system-bus",
                                         rules: DBusNamePlaceholders.expand(profile.dbus.system, profile: profile.name))
-                out.mounts.append(.bind(source: stateDir + "/system-bus", target: systemSocketInside, readonly: false, recursive: false, optional: true))
                 out.environment["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=" + systemSocketInside
             } else {
-                out.notices.append("dbus: no system bus socket \(path ?? "(DBUS_SYSTEM_BUS_ADDRESS is not a unix:path= address)"); the app starts without the system bus")
+                out.onceNotices.append("dbus: no system bus socket \(path ?? "(DBUS_SYSTEM_BUS_ADDRESS is not a unix:path= address)"); the app starts without the system bus")
             }
         }
 
         let wantsProxy = (profile.dbus.mode == .filtered && session != nil) || system != nil
             || (profile.dbus.mode == .filtered && proxy == nil) || (!profile.dbus.system.isEmpty && proxy == nil)
         if let proxy, session != nil || system != nil {
+            out.mounts.append(.bind(source: proxyDir, target: proxyDirInside, readonly: true, recursive: false, optional: true))
+            if session != nil { out.mounts.append(.symlink(target: proxyDirectoryName + "/bus", path: inside)) }
+            if system != nil { out.mounts.append(.symlink(target: proxyDirInside + "/system-bus", path: systemSocketInside)) }
             let identity = FlatpakInfo.render(appID: appID, instance: profile.name, network: profile.network.mode != .none,
                                               sessionBusProxy: session != nil, systemBusProxy: system != nil)
             out.mediation = DBusMediation(proxy: proxy, appID: appID, session: session, system: system, identity: identity, log: log)
@@ -90,7 +101,7 @@ public enum BusPlanner {
                 out.mediation?.documents = view
             }
         } else if wantsProxy && proxy == nil {
-            out.notices.append("dbus: xdg-dbus-proxy is not installed (apt install xdg-dbus-proxy); the app starts without a session bus")
+            out.onceNotices.append("dbus: xdg-dbus-proxy is not installed (apt install xdg-dbus-proxy); the app starts without a session bus")
         }
         return out
     }

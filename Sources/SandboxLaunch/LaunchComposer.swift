@@ -78,6 +78,7 @@ public enum LaunchComposer {
                                   proxy: facts.busProxy, log: logBus)
         plan.addMounts(bus.mounts)
         plan.notices += bus.notices
+        plan.onceNotices += bus.onceNotices
         plan.dbus = bus.mediation
         for (key, value) in bus.environment.sorted(by: { $0.key < $1.key }) where profile.env[key] == nil {
             plan.environment.removeAll { $0.hasPrefix(key + "=") }

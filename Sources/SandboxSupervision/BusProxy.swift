@@ -1,8 +1,9 @@
 // The session bus mediator: xdg-dbus-proxy, run by the supervisor for the
 // container's lifetime from the plan's DBusMediation.
 //
-// Started BEFORE the spawn (the container binds its socket, which exists once
-// the proxy is ready) in a user+mount namespace whose root holds the app's
+// Launched BEFORE the spawn and awaited after it (its namespace set-up and
+// GLib's start overlap the container's; the container binds the directory its
+// socket appears in, so the socket need not exist yet) in a user+mount namespace whose root holds the app's
 // /.flatpak-info (identityroot.c), so xdg-desktop-portal sees the app id. The
 // proxy writes one byte on its --fd when it listens, and exits when the other
 // end of that pipe closes: the supervisor holds it, so the proxy cannot outlive
@@ -28,6 +29,9 @@ public final class BusProxy: Mediator {
     let output: OwnedFD
     let mediation: DBusMediation
     let container: String
+    /// The spawn's error pipe until the proxy is known to have exec'd.
+    private var spawnErrors: OwnedFD?
+    private let clock = Stopwatch()
     /// One line of the proxy's output, or a word about the proxy itself (already prefixed).
     public var report: (_ line: String, _ important: Bool) -> Void
     private var pending: [UInt8] = []
@@ -48,18 +52,23 @@ public final class BusProxy: Mediator {
         self.report = report
     }
 
-    /// Starts the proxy and waits (at most readyTimeoutMilliseconds) until it listens.
-    /// A failure is a MediatorError the supervisor turns into a notice: the app
-    /// starts without a bus (its socket binds are optional).
-    public static func start(_ m: DBusMediation, container: String,
-                             report: @escaping (String, Bool) -> Void) throws(MediatorError) -> BusProxy {
-        let clock = Stopwatch()
+    /// Starts the proxy (clone3 into its namespaces) and returns at once; call
+    /// `waitUntilReady` before the first app runs. A failure is a MediatorError
+    /// the supervisor turns into a notice: the app starts without a bus (the
+    /// binds of the socket directory are optional, the socket link dangles).
+    public static func launch(_ m: DBusMediation, container: String,
+                              report: @escaping (String, Bool) -> Void) throws(MediatorError) -> BusProxy {
         for bus in [m.session, m.system].compactMap({ $0 }) {
             guard bus.socketPath.utf8.count < 108 else {
                 throw MediatorError("the bus socket path \(bus.socketPath) is longer than a unix socket allows (107 bytes)",
                                     hint: "use a shorter XDG_RUNTIME_DIR or profile name")
             }
             unlink(bus.socketPath)   // left by an earlier container of this name
+            // Its directory: the container binds it before the socket exists.
+            let dir = String(bus.socketPath[..<(bus.socketPath.lastIndex(of: "/") ?? bus.socketPath.startIndex)])
+            do { try HostFile.makeDirectories(dir, mode: 0o700) } catch {
+                throw MediatorError("cannot create the bus socket's directory \(dir): \(error)")
+            }
         }
         let readyPipe: (read: OwnedFD, write: OwnedFD), outPipe: (read: OwnedFD, write: OwnedFD), errPipe: (read: OwnedFD, write: OwnedFD)
         do {
@@ -98,21 +107,28 @@ public final class BusProxy: Mediator {
         readyPipe.write.close()
         outPipe.write.close()
         errPipe.write.close()
-        let pidfd = OwnedFD(rawPidfd)
-        let failure = readAll(errPipe.read.raw, limit: MemoryLayout<sbx_spawn_error>.size)
-        if failure.count == MemoryLayout<sbx_spawn_error>.size {
-            var e = sbx_spawn_error()
-            withUnsafeMutableBytes(of: &e) { $0.copyBytes(from: failure) }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            throw MediatorError("cannot start the bus proxy \(m.proxy): \(stageText(e.stage)): \(errnoText(e.err))")
-        }
         _ = fcntl(outPipe.read.raw, F_SETFL, fcntl(outPipe.read.raw, F_GETFL) | O_NONBLOCK)
-        let proxy = BusProxy(pid: pid, pidfd: pidfd, ready: readyPipe.read, output: outPipe.read, mediation: m,
+        let proxy = BusProxy(pid: pid, pidfd: OwnedFD(rawPidfd), ready: readyPipe.read, output: outPipe.read, mediation: m,
                              container: container, report: report)
-        try proxy.waitUntilListening()
-        log.debug("\(container): dbus: proxy pid \(pid) listening in \(clock.elapsed) (app id \(m.appID))")
+        proxy.spawnErrors = errPipe.read
         return proxy
+    }
+
+    /// Waits until the proxy exec'd and listens (at most readyTimeoutMilliseconds).
+    public func waitUntilReady() throws(MediatorError) {
+        if let errors = spawnErrors {
+            let failure = readAll(errors.raw, limit: MemoryLayout<sbx_spawn_error>.size)
+            errors.close()
+            spawnErrors = nil
+            if failure.count == MemoryLayout<sbx_spawn_error>.size {
+                var e = sbx_spawn_error()
+                withUnsafeMutableBytes(of: &e) { $0.copyBytes(from: failure) }
+                stop()
+                throw MediatorError("cannot start the bus proxy \(mediation.proxy): \(Self.stageText(e.stage)): \(errnoText(e.err))")
+            }
+        }
+        try waitUntilListening()
+        log.debug("\(container): dbus: proxy pid \(pid) listening \(clock.elapsed) after its launch (app id \(mediation.appID))")
     }
 
     static func stageText(_ stage: Int32) -> String {

@@ -53,10 +53,10 @@ public struct Supervisor {
         var bus: BusProxy?
         let busReport = BusReport(container: name, toLogFile: spec.logFile != nil)
         do {
-            // The bus proxy too: the container binds its socket, which exists once it listens.
+            // The bus proxy: launched now, awaited after the spawn (the two set-ups overlap).
             if let m = plan.dbus {
                 do throws(MediatorError) {
-                    bus = try BusProxy.start(m, container: name, report: busReport.line)
+                    bus = try BusProxy.launch(m, container: name, report: busReport.line)
                 } catch {
                     log.notice("\(name): dbus: \(error.message); the app starts without a session bus")
                     status.send(.notice("dbus: \(error.message); the app starts without a session bus"))
@@ -70,6 +70,14 @@ public struct Supervisor {
             if let x11Notice { status.send(.notice(x11Notice)) }
             let gate: ControlGate
             (container, gate) = try start(firstClientFD: firstClientFD, network: network)
+            // Listening before READY: the first app may connect at once.
+            do throws(MediatorError) {
+                try bus?.waitUntilReady()
+            } catch {
+                bus = nil
+                log.notice("\(name): dbus: \(error.message); the app starts without a session bus")
+                status.send(.notice("dbus: \(error.message); the app starts without a session bus"))
+            }
             loop.add(gate)
             if let sound { loop.add(sound) }
             if let proxy { loop.add(proxy) }

@@ -27,12 +27,15 @@ db_start_bus() {
   trap '[ "$BASHPID" = "$DB_OWNER" ] && db_stop_bus' EXIT
 }
 
+# Whether PID runs (a zombie nobody reaps yet does not).
+db_alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${st#Z}" = "$st" ]; }
+
 db_stop_bus() {
   local pid i
   for pid in $(cat "$IT_LOGS"/dbus-service.*.pid "$IT_LOGS/dbus.pid" 2>/dev/null); do
     kill "$pid" 2>/dev/null || continue
     # A dying dbus-daemon unlinks its socket path: let it, before a new one binds there.
-    for i in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    for i in $(seq 1 40); do db_alive "$pid" || break; sleep 0.05; done
   done
   rm -f "$IT_LOGS"/dbus-service.*.pid "$IT_LOGS/dbus.pid"
   # The services the bus activated (the portals) are the test user's and die with it; make sure.
@@ -74,7 +77,7 @@ db_gone_within() {   # NAME MILLISECONDS: the container's state is removed in ti
 db_live() { ps -u "$IT_USER" -o pid=,stat=,comm= | awk -v n="$1" '$2 !~ /^Z/ && $3 == n {print $1}'; }
 
 # The bus proxy of container NAME (its socket path is in its arguments).
-db_proxy_of() { pgrep -u "$IT_USER" -f "xdg-dbus-proxy .*/sandbox/$1/bus " | head -n1 || true; }
+db_proxy_of() { pgrep -u "$IT_USER" -f "xdg-dbus-proxy .*/sandbox/$1/dbus/bus " | head -n1 || true; }
 
 db_wait_stopped() { db_gone_within "$1" 10000 || fail "container $1 still running"; }
 
@@ -266,8 +269,8 @@ EOF
   sup=$(ps -o ppid= -p "$pid" | tr -d ' ')
   assert_contains "$(cat /proc/"$sup"/cmdline | tr '\0' ' ')" "sandbox-supervisor" "the proxy's parent"
   kill -KILL "$sup"
-  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  ! kill -0 "$pid" 2>/dev/null || fail "the proxy outlived its supervisor"
+  for i in $(seq 1 50); do db_alive "$pid" || break; sleep 0.1; done
+  ! db_alive "$pid" || fail "the proxy outlived its supervisor"
   wait || true
 }
 

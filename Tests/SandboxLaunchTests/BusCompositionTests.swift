@@ -36,14 +36,16 @@ import Testing
         #expect(m.proxy == "/usr/bin/xdg-dbus-proxy")
         let session = try #require(m.session)
         #expect(session.upstream == "unix:path=/run/user/1000/bus")
-        #expect(session.socketPath == "/run/user/1000/sandbox/app/bus")
+        #expect(session.socketPath == "/run/user/1000/sandbox/app/dbus/bus")
         #expect(session.rules.talk == ["org.freedesktop.Notifications"])
         // Its own app id (as flatpak), then the profile's names with {name} expanded.
         #expect(session.rules.own == ["org.sandbox.Profile.app", "org.sandbox.Profile.app.*", "org.mpris.MediaPlayer2.app.*"])
         #expect(m.system == nil)
         #expect(m.identity.hasPrefix("[Application]\nname=org.sandbox.Profile.app\n"))
-        #expect(plan.mounts.contains(.bind(source: "/run/user/1000/sandbox/app/bus", target: "/run/user/1000/bus",
-                                           readonly: false, recursive: false, optional: true)))
+        // The proxy's directory, read-only, and $XDG_RUNTIME_DIR/bus a link into it.
+        #expect(plan.mounts.contains(.bind(source: "/run/user/1000/sandbox/app/dbus", target: "/run/user/1000/.dbus-proxy",
+                                           readonly: true, recursive: false, optional: true)))
+        #expect(plan.mounts.contains(.symlink(target: ".dbus-proxy/bus", path: "/run/user/1000/bus")))
         #expect(value(plan, "DBUS_SESSION_BUS_ADDRESS") == "unix:path=/run/user/1000/bus")
         #expect(value(plan, "DBUS_SYSTEM_BUS_ADDRESS") == nil)
         // Binds come before the final read-only remount of the root.
@@ -73,15 +75,15 @@ import Testing
         let p = try base.profile("command = [\"app\"]\n[dbus]\nmode = \"filtered\"\n")
         let noProxy = try LaunchComposer.plan(for: p, bridge: nil, facts: facts(proxy: nil))
         #expect(noProxy.dbus == nil)
-        #expect(noProxy.notices.contains { $0.contains("xdg-dbus-proxy is not installed") })
+        #expect(noProxy.onceNotices.contains { $0.contains("xdg-dbus-proxy is not installed") })
         #expect(value(noProxy, "DBUS_SESSION_BUS_ADDRESS") == "disabled:")
         let noBus = try LaunchComposer.plan(for: p, bridge: nil, facts: facts(busExists: false))
         #expect(noBus.dbus == nil)
-        #expect(noBus.notices.contains { $0.contains("/run/user/1000/bus does not exist") })
+        #expect(noBus.onceNotices.contains { $0.contains("/run/user/1000/bus does not exist") })
         #expect(value(noBus, "DBUS_SESSION_BUS_ADDRESS") == "disabled:")
         let abstract = try LaunchComposer.plan(for: p, bridge: nil, facts: facts(["DBUS_SESSION_BUS_ADDRESS": "unix:abstract=/tmp/dbus-1"]))
         #expect(abstract.dbus == nil)
-        #expect(abstract.notices.contains { $0.contains("not a unix:path= socket") })
+        #expect(abstract.onceNotices.contains { $0.contains("not a unix:path= socket") })
     }
 
     @Test func theSystemBusOnlyWithNames() throws {
@@ -92,8 +94,8 @@ import Testing
         #expect(m.system?.upstream == "unix:path=/run/dbus/system_bus_socket")
         #expect(m.system?.rules.talk == ["org.freedesktop.UPower"])
         #expect(value(plan, "DBUS_SYSTEM_BUS_ADDRESS") == "unix:path=/run/dbus/system_bus_socket")
-        #expect(plan.mounts.contains(.bind(source: "/run/user/1000/sandbox/app/system-bus", target: "/run/dbus/system_bus_socket",
-                                           readonly: false, recursive: false, optional: true)))
+        #expect(plan.mounts.contains(.symlink(target: "/run/user/1000/.dbus-proxy/system-bus", path: "/run/dbus/system_bus_socket")))
+        #expect(!plan.mounts.contains(.symlink(target: ".dbus-proxy/bus", path: "/run/user/1000/bus")))
         let none = try LaunchComposer.plan(for: try base.profile("command = [\"app\"]\n[dbus]\nmode = \"filtered\"\n"), bridge: nil, facts: facts())
         #expect(none.dbus?.system == nil)
     }
