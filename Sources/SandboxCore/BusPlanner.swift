@@ -83,8 +83,6 @@ public enum BusPlanner {
             }
         }
 
-        let wantsProxy = (profile.dbus.mode == .filtered && session != nil) || system != nil
-            || (profile.dbus.mode == .filtered && proxy == nil) || (!profile.dbus.system.isEmpty && proxy == nil)
         if let proxy, session != nil || system != nil {
             out.mounts.append(.bind(source: proxyDir, target: proxyDirInside, readonly: true, recursive: false, optional: true))
             if session != nil { out.mounts.append(.symlink(target: proxyDirectoryName + "/bus", path: inside)) }
@@ -100,7 +98,7 @@ public enum BusPlanner {
                 out.mounts.append(.userBind(source: view, target: runtime + "/doc", optional: true))
                 out.mediation?.documents = view
             }
-        } else if wantsProxy && proxy == nil {
+        } else if proxy == nil && (profile.dbus.mode == .filtered || !profile.dbus.system.isEmpty) {
             out.onceNotices.append("dbus: xdg-dbus-proxy is not installed (apt install xdg-dbus-proxy); the app starts without a session bus")
         }
         return out

@@ -157,14 +157,14 @@ public final class BusProxy: Mediator {
                        pollfd(fd: output.raw, events: Int16(POLLIN), revents: 0)]
             let n = poll(&fds, 2, left)
             if n < 0 && errno == EINTR { continue }
-            if fds[1].revents != 0 { drainOutput(final: false) }
+            if fds[1].revents != 0 { drainOutput() }
             if fds[0].revents & Int16(POLLIN) != 0 {
                 var byte: UInt8 = 0
                 if read(ready.raw, &byte, 1) == 1 { return }
             }
             if fds[0].revents & Int16(POLLHUP) != 0 {
                 // The proxy exited before listening: what it printed says why.
-                drainOutput(final: true)
+                drainOutput()
                 let words = lastLines.joined(separator: "; ")
                 stop()
                 throw MediatorError("the bus proxy exited before listening" + (words.isEmpty ? "" : ": " + words))
@@ -177,7 +177,8 @@ public final class BusProxy: Mediator {
 
     private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
 
-    func drainOutput(final: Bool) {
+    /// Reads what the proxy printed so far and reports each complete line.
+    func drainOutput() {
         guard outputOpen else { return }
         while true {
             let n = readBuffer.withUnsafeMutableBytes { read(output.raw, $0.baseAddress, $0.count) }
@@ -215,9 +216,9 @@ public final class BusProxy: Mediator {
 
     public func ready(fd: Int32, revents: Int16) {
         if fd == output.raw {
-            drainOutput(final: false)
+            drainOutput()
         } else if fd == pidfd.raw {
-            drainOutput(final: true)
+            drainOutput()
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             alive = false
@@ -241,7 +242,7 @@ public final class BusProxy: Mediator {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         alive = false
-        drainOutput(final: true)
+        drainOutput()
         output.close()
         pidfd.close()
     }

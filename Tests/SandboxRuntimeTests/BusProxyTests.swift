@@ -22,7 +22,7 @@ import Glibc
         guard let made = mkdtemp(&template) else { throw SandboxError("mkdtemp failed") }
         let dir = String(cString: made)
         let path = dir + "/proxy"
-        try HostFile.writeAtomically(Array("#!/bin/sh\nfd=${1#--fd=}\n\(body)\n".utf8), to: path, mode: 0o755)
+        try HostFile.writeAtomically(Array("#!/bin/bash\nfd=${1#--fd=}\n\(body)\n".utf8), to: path, mode: 0o755)
         return (dir, path)
     }
 
@@ -44,9 +44,9 @@ import Glibc
     @Test func runsWithTheIdentityAtItsReadOnlyRoot() throws {
         let (dir, path) = try fakeProxy("""
             cat /.flatpak-info
-            if echo x >/.flatpak-info 2>/dev/null || touch /new 2>/dev/null; then echo root-writable; fi
+            if (echo x >/.flatpak-info || touch /new) 2>/dev/null; then echo root-writable; fi
             test -x /bin/sh && echo host-tree-visible
-            printf x >&$fd
+            printf x >&"$fd"
             exec sleep 30
             """)
         defer { remove(dir) }
@@ -87,7 +87,7 @@ import Glibc
     }
 
     @Test func itsDeathIsReportedToTheLoop() throws {
-        let (dir, path) = try fakeProxy("printf x >&$fd; sleep 0.2; exit 3")
+        let (dir, path) = try fakeProxy("printf x >&\"$fd\"; sleep 0.2; exit 3")
         defer { remove(dir) }
         let lines = Lines()
         let proxy = try BusProxy.launch(mediation(proxy: path, dir: dir), container: "t") { line, important in
