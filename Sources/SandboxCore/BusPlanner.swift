@@ -104,6 +104,33 @@ public enum BusPlanner {
         return out
     }
 
+    /// `doctor`'s `session-bus` line: whether dbus.mode = "filtered" can work here.
+    public static func assess(hostEnvironment env: [String: String], host: HostFilesystem, proxy: String?) -> DoctorCheck {
+        let name = "session-bus"
+        guard let proxy else {
+            return DoctorCheck(name, .warn, "xdg-dbus-proxy is not installed: apps with dbus.mode = \"filtered\" (the gui fragment) start without a session bus",
+                               hint: "apt install xdg-dbus-proxy")
+        }
+        let path: String
+        switch sessionBusPath(env) {
+        case .failure(let why):
+            return DoctorCheck(name, .warn, why + ": apps start without a session bus",
+                               hint: "run sandbox from a desktop session (its DBUS_SESSION_BUS_ADDRESS, or a user bus at $XDG_RUNTIME_DIR/bus)")
+        case .success(let p): path = p
+        }
+        guard host.kind(of: path) != .missing else {
+            return DoctorCheck(name, .warn, "the session bus socket \(path) does not exist: apps start without a session bus",
+                               hint: "start a session bus (systemctl --user start dbus.socket, or dbus-daemon --session --address=unix:path=\(path))")
+        }
+        var finding = "\(path), filtered through \(proxy)"
+        if let runtime = env["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") {
+            finding += host.kind(of: runtime + "/doc/by-app") == .directory
+                ? "; the document portal is mounted at \(runtime)/doc"
+                : "; no document portal at \(runtime)/doc (apps get no $XDG_RUNTIME_DIR/doc until it runs)"
+        }
+        return DoctorCheck(name, .ok, finding)
+    }
+
     /// Whether `rules` let the app talk to `name` (a listed name or a `.*` above it).
     static func allows(_ rules: DBusRules, _ name: String) -> Bool {
         (rules.talk + rules.own).contains { $0 == name || ($0.hasSuffix(".*") && (name == String($0.dropLast(2)) || name.hasPrefix(String($0.dropLast(1))))) }

@@ -43,7 +43,7 @@ public struct HostFacts: Sendable {
     }
 
     /// The first executable `name` in /usr/bin, /usr/libexec, then PATH.
-    static func findExecutable(_ name: String, environment: [String: String]) -> String? {
+    public static func findExecutable(_ name: String, environment: [String: String]) -> String? {
         let dirs = ["/usr/bin", "/usr/libexec"] + (environment["PATH"] ?? "").split(separator: ":").map(String.init)
         return dirs.lazy.filter { $0.hasPrefix("/") }.map { $0 + "/" + name }.first { access($0, X_OK) == 0 }
     }

@@ -419,3 +419,14 @@ EOF2
   assert_contains "$(cat "$out")" "written"
   assert_eq "$(it_as_user cat "$dir/saved.txt")" "written inside" "the saved file on the host"
 }
+
+test_doctor_reports_the_session_bus() {
+  local out line
+  out=$(sbx doctor 2>&1) || true
+  line=$(printf '%s\n' "$out" | grep -E '^(ok|WARN|FAIL) +session-bus: ' || true)
+  assert_contains "$line" "WARN  session-bus: the session bus socket /nonexistent/sandbox-it-no-session-bus does not exist"
+  db_start_bus
+  out=$(sbx doctor 2>&1) || true
+  line=$(printf '%s\n' "$out" | grep -E '^(ok|WARN|FAIL) +session-bus: ' || true)
+  assert_contains "$line" "ok    session-bus: $(db_rt)/bus, filtered through /usr/bin/xdg-dbus-proxy"
+}

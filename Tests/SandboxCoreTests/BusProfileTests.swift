@@ -136,6 +136,24 @@ import Testing
         #expect(!text.contains("network"))
     }
 
+    @Test func doctorSaysWhetherTheBusCanWork() {
+        struct Host: HostFilesystem {
+            var present: Set<String>
+            func kind(of path: String) -> HostPathKind { present.contains(path) ? (path.hasSuffix("by-app") ? .directory : .file) : .missing }
+            func contents(of path: String) -> String? { nil }
+        }
+        let env = ["XDG_RUNTIME_DIR": "/run/user/7"]
+        let ok = BusPlanner.assess(hostEnvironment: env, host: Host(present: ["/run/user/7/bus", "/run/user/7/doc/by-app"]), proxy: "/usr/bin/xdg-dbus-proxy")
+        #expect(ok.status == .ok)
+        #expect(ok.finding == "/run/user/7/bus, filtered through /usr/bin/xdg-dbus-proxy; the document portal is mounted at /run/user/7/doc")
+        let noProxy = BusPlanner.assess(hostEnvironment: env, host: Host(present: ["/run/user/7/bus"]), proxy: nil)
+        #expect(noProxy.status == .warn && noProxy.hint == "apt install xdg-dbus-proxy")
+        let noBus = BusPlanner.assess(hostEnvironment: env, host: Host(present: []), proxy: "/p")
+        #expect(noBus.status == .warn && noBus.finding.contains("/run/user/7/bus does not exist"))
+        let abstract = BusPlanner.assess(hostEnvironment: ["DBUS_SESSION_BUS_ADDRESS": "unix:abstract=/x"], host: Host(present: []), proxy: "/p")
+        #expect(abstract.status == .warn && abstract.finding.contains("not a unix:path= socket"))
+    }
+
     @Test func addressesOfTheHostBus() {
         #expect(BusPlanner.unixPath("unix:path=/run/user/1000/bus") == "/run/user/1000/bus")
         #expect(BusPlanner.unixPath("unix:path=/tmp/a%20b,guid=0123") == "/tmp/a b")
