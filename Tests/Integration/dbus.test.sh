@@ -430,3 +430,27 @@ test_doctor_reports_the_session_bus() {
   line=$(printf '%s\n' "$out" | grep -E '^(ok|WARN|FAIL) +session-bus: ' || true)
   assert_contains "$line" "ok    session-bus: $(db_rt)/bus, filtered through /usr/bin/xdg-dbus-proxy"
 }
+
+test_open_uri_opens_the_link_in_the_hosts_default_browser() {
+  db_start_bus
+  db_start_portals
+  # The user's default browser on the host: a .desktop entry whose program logs the URL it got.
+  local home; home=$(it_home)
+  printf '#!/bin/sh\necho "opened $*" >>"%s"\n' "$IT_LOGS/browser.log" >"$IT_STATE/itbrowser.sh"
+  chmod 755 "$IT_STATE/itbrowser.sh"
+  rm -f "$IT_LOGS/browser.log"
+  it_as_user mkdir -p "$home/.local/share/applications" "$home/.config"
+  it_as_user sh -c "printf '[Desktop Entry]\nType=Application\nName=IT Browser\nExec=$IT_STATE/itbrowser.sh %%u\nMimeType=x-scheme-handler/http;x-scheme-handler/https;\n' >'$home/.local/share/applications/itbrowser.desktop'"
+  it_as_user sh -c "printf '[Default Applications]\nx-scheme-handler/https=itbrowser.desktop\nx-scheme-handler/http=itbrowser.desktop\n' >'$home/.config/mimeapps.list'"
+  db_profile links <<'EOF2'
+[dbus]
+mode = "filtered"
+talk = ["org.freedesktop.portal.*"]
+EOF2
+  sbx run links -- gdbus call --session --dest org.freedesktop.portal.Desktop --object-path /org/freedesktop/portal/desktop \
+    --method org.freedesktop.portal.OpenURI.OpenURI "" "https://example.invalid/from-the-sandbox" "{}" >/dev/null
+  local i
+  for i in $(seq 1 50); do [ -s "$IT_LOGS/browser.log" ] && break; sleep 0.1; done
+  assert_contains "$(cat "$IT_LOGS/browser.log" 2>/dev/null)" "opened https://example.invalid/from-the-sandbox"
+  it_as_user rm -f "$home/.local/share/applications/itbrowser.desktop" "$home/.config/mimeapps.list"
+}
