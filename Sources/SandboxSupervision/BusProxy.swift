@@ -117,6 +117,14 @@ public final class BusProxy: Mediator {
     /// Waits until the proxy exec'd and listens (at most readyTimeoutMilliseconds).
     public func waitUntilReady() throws(MediatorError) {
         if let errors = spawnErrors {
+            // The child reports {stage, errno} or execs (EOF); a set-up that hangs is cut off.
+            var pfd = pollfd(fd: errors.raw, events: Int16(POLLIN), revents: 0)
+            var n: Int32
+            repeat { n = poll(&pfd, 1, Self.readyTimeoutMilliseconds) } while n < 0 && errno == EINTR
+            guard n > 0 else {
+                stop()
+                throw MediatorError("the bus proxy's namespace set-up did not finish within \(Self.readyTimeoutMilliseconds / 1000) s")
+            }
             let failure = readAll(errors.raw, limit: MemoryLayout<sbx_spawn_error>.size)
             errors.close()
             spawnErrors = nil
