@@ -18,6 +18,11 @@ test_pkgs+=(python3 binutils)
 # dbus-x11 (dbus-launch) makes programs without a session bus autolaunch one on
 # the X display, as on every Debian desktop: the suite must pass with it installed.
 test_pkgs+=(dbus-x11)
+# image keys and the walkthroughs: gpg reads and pins keys (create needs it for
+# image.keys), a vendor repository is signed and indexed, and served over TLS
+test_pkgs+=(gpg apt-utils openssl)
+# the browsers' own sandboxes inside the shipped firefox and chromium profiles
+test_pkgs+=(firefox-esr chromium)
 # sound mediator tests: the same attacks against pipewire-pulse, on its own session bus
 test_pkgs+=(pipewire pipewire-pulse wireplumber dbus-daemon)
 # bus and portal tests: real services on a test bus (python3-gi), notify-send and
@@ -46,4 +51,7 @@ export DEBIAN_FRONTEND=noninteractive
 if [ ! -e /var/lib/apt/lists/lock ] || [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -print -quit)" ]; then
   apt-get update -q
 fi
-apt-get install -y -q --no-install-recommends "${missing[@]}" || { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; }
+# Wait for another apt (unattended-upgrades, a second install) rather than fail on its lock.
+lock=(-o DPkg::Lock::Timeout=600)
+apt-get "${lock[@]}" install -y -q --no-install-recommends "${missing[@]}" \
+  || { apt-get "${lock[@]}" update -q && apt-get "${lock[@]}" install -y -q --no-install-recommends "${missing[@]}"; }

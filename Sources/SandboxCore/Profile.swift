@@ -202,6 +202,9 @@ public struct Profile: Sendable, Equatable {
         /// OpenPGP keys for `sources` (https:// URLs or absolute host paths), installed
         /// into /etc/apt/keyrings/ under their file name before the sources are used.
         public var keys: [String] = []
+        /// Primary-key fingerprints (upper-case hex) a key in `keys` must carry;
+        /// required for https keys. Only pinned keys reach the image's keyring.
+        public var keyFingerprints: [String] = []
         public init() {}
     }
 

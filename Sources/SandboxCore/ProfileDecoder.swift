@@ -22,7 +22,7 @@ enum ProfileSchema {
         "seccomp": ["profile", "allow_userns", "multiarch", "allow", "deny"],
         "session": ["stop_timeout"],
         "limits": ["processes"],
-        "image": ["distro", "release", "arch", "variant", "components", "foreign_architectures", "packages", "sources", "keys"],
+        "image": ["distro", "release", "arch", "variant", "components", "foreign_architectures", "packages", "sources", "keys", "key_fingerprints"],
         "desktop": ["name", "icon", "comment", "categories", "mime_types"],
     ]
     static let userConfig = ["bridge", "data_dir", "stop_timeout"]
@@ -420,12 +420,32 @@ struct ProfileDecoder {
                 }
             }
         }
+        // Written pins that are all invalid are reported as such, not also as missing.
+        var pinsWritten = false
+        if let list = strings(t, "key_fingerprints") {
+            pinsWritten = !list.isEmpty
+            img.keyFingerprints = []
+            for item in list {
+                if let fpr = PathRules.keyFingerprint(item.value) { img.keyFingerprints.append(fpr) } else {
+                    fail(.badValue, item.node, "\(TOMLEmitter.quoted(item.value)) is not an OpenPGP fingerprint",
+                         hint: "40 hexadecimal digits (64 for a v5/v6 key), spaces allowed, as `gpg --show-keys FILE` prints it; "
+                             + "take it from the vendor's own page, not from the key file")
+                }
+            }
+        }
         if let list = strings(t, "keys") {
             img.keys = []
             for item in list {
                 if PathRules.isKeyLocation(item.value) { img.keys.append(item.value) } else {
                     fail(.badValue, item.node, "\(TOMLEmitter.quoted(item.value)) is not a key location",
                          hint: "an https:// URL or an absolute host path of an OpenPGP key file")
+                    continue
+                }
+                // A downloaded key is only as good as the check of what arrived:
+                // `create` refuses one whose fingerprint nobody pinned.
+                if item.value.hasPrefix("https://") && !pinsWritten {
+                    fail(.badValue, item.node, "\(TOMLEmitter.quoted(item.value)) is downloaded, but image.key_fingerprints pins no fingerprint to check it against",
+                         hint: "add key_fingerprints = [\"…\"] to [image] with the fingerprint the vendor publishes for this key")
                 }
             }
         }
@@ -651,6 +671,14 @@ enum PathRules {
     static func isAptSourceLine(_ s: String) -> Bool {
         (s.hasPrefix("deb ") || s.hasPrefix("deb-src ")) && !s.contains("\n") && !s.contains("\r")
             && s.split(separator: " ").count >= 3
+    }
+
+    /// An OpenPGP v4 (40 hex digits) or v5/v6 (64) fingerprint, spaces allowed;
+    /// normalized to upper case without spaces, as gpg's --with-colons prints it.
+    static func keyFingerprint(_ s: String) -> String? {
+        let hex = s.filter { $0 != " " }.uppercased()
+        guard hex.count == 40 || hex.count == 64, hex.allSatisfy({ $0.isHexDigit && $0.isASCII }) else { return nil }
+        return hex
     }
 
     static func isKeyLocation(_ s: String) -> Bool {

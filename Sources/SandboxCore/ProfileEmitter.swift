@@ -107,6 +107,7 @@ public enum TOMLEmitter {
         out.append("packages = \(array(p.image.packages))")
         out.append("sources = \(array(p.image.sources))")
         out.append("keys = \(array(p.image.keys))")
+        out.append("key_fingerprints = \(array(p.image.keyFingerprints))")
 
         section(&out, "desktop")
         if let v = p.desktop.name { out.append("name = \(quoted(v))") }

@@ -66,16 +66,21 @@ public struct ImageBuilder: Sendable {
             // sources are there for the first download. apt resolves signed-by= paths on
             // the host during the build, so the build-time list points at our copies of
             // the keys; a customize hook then puts the profile's own lines (pointing at
-            // /etc/apt/keyrings/ inside the image) in its place.
+            // /etc/apt/keyrings/ inside the image) in its place. Plain shell hooks, not
+            // mmdebstrap's copy-in (its socket hand-over was seen to hang under load):
+            // at setup time the tree is mmdebstrap's own, fresh; at customize time the
+            // packages' scripts have run, so the write happens inside the chroot, where
+            // a link they planted cannot lead out of the image.
             if !setup.keyNames.isEmpty {
                 args.append("--setup-hook=mkdir -p \"$1/etc/apt/keyrings\"")
                 for k in setup.keyNames {
-                    args.append("--setup-hook=copy-in \(setup.directory)/keyrings/\(k) /etc/apt/keyrings/")
+                    args.append("--setup-hook=cp \(setup.directory)/keyrings/\(k) \"$1/etc/apt/keyrings/\(k)\"")
                 }
             }
             if setup.hasSources {
-                args.append("--setup-hook=copy-in \(setup.directory)/build/\(Self.sourcesListName) /etc/apt/sources.list.d/")
-                args.append("--customize-hook=copy-in \(setup.directory)/final/\(Self.sourcesListName) /etc/apt/sources.list.d/")
+                let list = Self.sourcesListName
+                args.append("--setup-hook=cp \(setup.directory)/build/\(list) \"$1/etc/apt/sources.list.d/\(list)\"")
+                args.append("--customize-hook=chroot \"$1\" sh -c 'rm -f /etc/apt/sources.list.d/\(list) && cat >/etc/apt/sources.list.d/\(list)' <\(setup.directory)/final/\(list)")
             }
         }
         // No MIRROR argument: mmdebstrap then uses deb.debian.org and, for a stable
@@ -139,10 +144,7 @@ public struct ImageBuilder: Sendable {
             throw SandboxError("mmdebstrap is not installed; `sandbox create` builds images with it",
                                hint: "as root: apt install mmdebstrap")
         }
-        for key in profile.image.keys where !key.hasPrefix("/") {
-            throw SandboxError("\(profile.sourcePath): image.keys '\(key)': create does not download keys",
-                               hint: "download the key, check its fingerprint, and list the file's absolute path")
-        }
+        _ = try ImageKeys.tools(for: profile)
         return mmdebstrap
     }
 
@@ -169,7 +171,7 @@ public struct ImageBuilder: Sendable {
             try await build(tarball: file, tools: tools, namespace: ns, parent: parent, base: base, progress: progress)
             return
         }
-        let setup = try writeSetupFiles()
+        let setup = try await writeSetupFiles(progress: progress)
         // Removed whether the build works or not (a defer cannot await).
         var failure: SandboxError?
         do { try await build(tools: tools, namespace: ns, parent: parent, base: base, setup: setup, progress: progress) } catch { failure = error }
@@ -206,7 +208,7 @@ public struct ImageBuilder: Sendable {
     func build(tools: HostTools, namespace ns: [String], parent: String, base: String, setup: SetupFiles?,
                progress: @Sendable (String) -> Void) async throws(SandboxError) {
         let staging = try staging(in: parent, base: base)
-        let mmdebstrap = HostCommand([tools.mmdebstrap] + mmdebstrapArguments(output: "-", setup: setup, proxies: await Self.hostAptProxies()))
+        let mmdebstrap = HostCommand([tools.mmdebstrap] + mmdebstrapArguments(output: "-", setup: setup, proxies: await Self.hostAptOptions()))
         let unpack = HostCommand(ns + Self.unpackArguments(staging: staging, compression: nil))
         progress("building \(profile.image.distro) \(profile.image.release) (\(profile.image.variant)) with mmdebstrap and unpacking it into \(staging) (mmdebstrap's messages follow)")
         let (built, unpacked): (Int32, Int32)
@@ -341,10 +343,11 @@ public struct ImageBuilder: Sendable {
     /// The image's extra sources: /etc/apt/sources.list.d/sandbox-image.list.
     public static let sourcesListName = "sandbox-image.list"
 
-    /// Writes image.sources (twice: for the build and for the image) and copies image.keys
-    /// into a fresh /tmp directory. World-readable: mmdebstrap reads them as root of its
-    /// user namespace, which is a subordinate id, not the user.
-    func writeSetupFiles() throws(SandboxError) -> SetupFiles? {
+    /// Writes image.sources (twice: for the build and for the image) and the keys of
+    /// image.keys (ImageKeys: downloaded, checked against the pins) into a fresh /tmp
+    /// directory. World-readable but for the private work directory: mmdebstrap reads
+    /// them as root of its user namespace, which is a subordinate id, not the user.
+    func writeSetupFiles(progress: @Sendable (String) -> Void) async throws(SandboxError) -> SetupFiles? {
         let image = profile.image
         if image.sources.isEmpty && image.keys.isEmpty { return nil }
         var template = Array("/tmp/sandbox-create.XXXXXX".utf8CString)
@@ -354,20 +357,22 @@ public struct ImageBuilder: Sendable {
         let dir = String(cString: made)
         _ = chmod(dir, 0o755)
         var keyNames: [String] = []
-        for key in image.keys {
-            let name = HostFile.basename(key)
-            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-+".contains($0)) }) else {
-                throw SandboxError("\(profile.sourcePath): image.keys '\(key)': the file name may only use letters, digits and . _ - +")
+        if let tools = try ImageKeys.tools(for: profile) {
+            let work = dir + "/work"
+            guard mkdir(work, 0o700) == 0 else { throw SandboxError("cannot create \(work): \(errnoText(errno))") }
+            let keys: [ImageKeys.Key]
+            do {
+                keys = try await ImageKeys(profile: profile, aptHelper: tools.aptHelper, gpg: tools.gpg).prepare(work: work, progress: progress)
+            } catch {
+                _ = await Self.removeOwnTree(dir)
+                throw error
             }
-            let contents: [UInt8]
-            switch HostFile.readBytes(key, limit: 16 << 20) {
-            case .success(let bytes): contents = bytes
-            case .failure(let e):
-                throw SandboxError("\(profile.sourcePath): image.keys '\(key)' cannot be read: \(errnoText(e.rawValue))")
+            _ = await Self.removeOwnTree(work)
+            for key in keys {
+                try HostFile.makeDirectories(dir + "/keyrings", mode: 0o755)
+                try HostFile.writeAtomically(key.contents, to: dir + "/keyrings/" + key.name, mode: 0o644)
+                keyNames.append(key.name)
             }
-            try HostFile.makeDirectories(dir + "/keyrings", mode: 0o755)
-            try HostFile.writeAtomically(contents, to: dir + "/keyrings/" + name, mode: 0o644)
-            keyNames.append(name)
         }
         if !image.sources.isEmpty {
             let final = "# from \(profile.sourcePath) image.sources\n" + image.sources.joined(separator: "\n") + "\n"
@@ -392,16 +397,24 @@ public struct ImageBuilder: Sendable {
         return out
     }
 
-    /// apt proxy settings of the host (mmdebstrap runs apt with its own configuration,
-    /// so a proxy set in /etc/apt/apt.conf.d would otherwise be lost).
-    static func hostAptProxies() async -> [String] {
+    /// The host's apt settings for reaching repositories: proxies, and the CA bundle
+    /// for https (a company CA, as `create`'s key download already honours it).
+    /// mmdebstrap runs apt with its own configuration, so these would otherwise be lost.
+    static let hostAptSettings = ["Acquire::http::Proxy", "Acquire::https::Proxy", "Acquire::https::CaInfo", "Acquire::https::CaPath"]
+
+    static func hostAptOptions() async -> [String] {
         guard let aptConfig = HostCommand.find("apt-config"),
-              let r = try? await HostCommand([aptConfig, "dump", "--format", "%f %v%n", "Acquire::http::Proxy", "Acquire::https::Proxy"]).run(capture: .combined),
+              let r = try? await HostCommand([aptConfig, "dump", "--format", "%f %v%n"] + hostAptSettings).run(capture: .combined),
               r.succeeded else { return [] }
+        return Self.aptOptions(dump: r.output)
+    }
+
+    /// `--aptopt` values from `apt-config dump --format "%f %v%n"` output.
+    static func aptOptions(dump: String) -> [String] {
         var opts: [String] = []
-        for line in r.output.split(separator: "\n") {
+        for line in dump.split(separator: "\n") {
             let parts = line.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0] == "Acquire::http::Proxy" || parts[0] == "Acquire::https::Proxy",
+            guard parts.count == 2, hostAptSettings.contains(String(parts[0])),
                   !parts[1].isEmpty, !parts[1].contains("\"") else { continue }
             opts.append("\(parts[0]) \"\(parts[1])\"")
         }

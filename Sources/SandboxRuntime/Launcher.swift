@@ -186,7 +186,7 @@ public struct Launcher: Sendable {
 
     func noticeProfileChange(_ state: ContainerState) {
         guard !state.profilePath.isEmpty, state.profileFingerprint != profileFingerprint(path: state.profilePath) else { return }
-        Console.err("sandbox: notice: \(state.profilePath) changed since \(name) started; the changes apply at the next start (sandbox stop \(name))")
+        Console.say(.notice, "\(state.profilePath) changed since \(name) started; the changes apply at the next start (sandbox stop \(name))")
     }
 
     func waitForExit(of state: ContainerState, timeout: Int) {
@@ -219,7 +219,7 @@ public struct Launcher: Sendable {
     func showOnce(_ notices: [String], seen file: String?) {
         for n in notices { log.info("\(name): \(n)") }
         let shown = Set(file.flatMap { HostFile.read($0) }?.split(separator: "\n").map(String.init) ?? [])
-        for n in notices where !shown.contains(n) { Console.err("sandbox: notice: \(n)") }
+        for n in notices where !shown.contains(n) { Console.say(.notice, n) }
         guard let file, Set(notices) != shown else { return }
         do {
             try HostFile.makeDirectories(HostFile.dirname(file), mode: 0o700)
@@ -277,9 +277,9 @@ public struct Launcher: Sendable {
         var ready = false
         for record in StatusRecord.decodeAll(collected) {
             switch record {
-            case .notice(let text): Console.err("sandbox: notice: \(text)")
+            case .notice(let text): Console.say(.notice, text)
             case .ready: ready = true
-            case .failure(let error): Console.err("sandbox: \(error)")
+            case .failure(let error): Console.say(error)
             }
         }
         if !ready {

@@ -16,7 +16,7 @@ let planFD: Int32 = 3, statusFD: Int32 = 4, clientFD: Int32 = 5
 
 func fail(_ message: String) -> Never {
     _ = try? HostFile.writeAll(statusFD, StatusRecord.failure(SandboxError(message)).encoded)
-    let text = "sandbox-supervisor: \(message)\n"
+    let text = Console.format(.error, message, program: "sandbox-supervisor") + "\n"
     _ = try? HostFile.writeAll(2, Array(text.utf8))
     exit(1)
 }
@@ -27,7 +27,7 @@ func fail(_ message: String) -> Never {
 func supervise() -> Never {
     // Only the launcher starts us: without its descriptors there is nothing to do.
     guard fcntl(planFD, F_GETFD) >= 0, fcntl(statusFD, F_GETFD) >= 0 else {
-        let text = "sandbox-supervisor: started by `sandbox run`, `exec` and `start`; it is not run by hand\n"
+        let text = Console.format(.error, "started by `sandbox run`, `exec` and `start`; it is not run by hand", program: "sandbox-supervisor") + "\n"
         _ = try? HostFile.writeAll(2, Array(text.utf8))
         exit(2)
     }

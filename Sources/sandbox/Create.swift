@@ -14,7 +14,8 @@ struct Create: AsyncParsableCommand {
             /etc/subuid and /etc/subgid ranges) with the profile's [image] settings, \
             builds into a temporary directory next to the target and renames it into \
             place: ~/.local/share/sandbox/NAME/rootfs, or rootfs.path. Third-party \
-            repositories in image.sources need their keys listed in image.keys. \
+            repositories in image.sources need their keys listed in image.keys; \
+            an https key is downloaded and must match image.key_fingerprints. \
             With --from-tarball FILE, unpacks a root filesystem tarball instead \
             (ids as in the tarball, shifted into your subordinate range). An \
             existing rootfs is replaced only after a yes on a terminal, or with --yes.
@@ -51,7 +52,7 @@ struct Create: AsyncParsableCommand {
             try? HostFile.writeAll(2, Array("\(builder.target) already exists. Replace it with a new image (the old one is deleted once the new one is complete)? [y/N] ".utf8))
             let answer = (readLine() ?? "").lowercased()
             guard answer == "y" || answer == "yes" else {
-                Console.err("nothing changed")
+                Console.say(.notice, "nothing changed")
                 throw ExitCode(1)
             }
             replace = true

@@ -60,7 +60,7 @@ struct Destroy: AsyncParsableCommand {
             try? HostFile.writeAll(2, Array("Delete \(what)? This cannot be undone. [y/N] ".utf8))
             let answer = (readLine() ?? "").lowercased()
             guard answer == "y" || answer == "yes" else {
-                Console.err("nothing deleted")
+                Console.say(.notice, "nothing deleted")
                 throw ExitCode(1)
             }
         }
@@ -103,8 +103,8 @@ struct RemoveTreeCommand: ParsableCommand {
 
     func run() throws {
         let problems = TreeRemoval.remove(entry, in: parent, keep: Set(keep))
-        for p in problems.prefix(20) { Console.err(p.description) }
-        if problems.count > 20 { Console.err("… and \(problems.count - 20) more") }
+        for p in problems.prefix(20) { Console.say(.error, p.description) }
+        if problems.count > 20 { Console.say(.error, "… and \(problems.count - 20) more") }
         if !problems.isEmpty { throw ExitCode(1) }
     }
 }

@@ -17,7 +17,7 @@ struct ProfileCommand: AsyncParsableCommand {
 
     /// Prints every problem, one per line, compiler style.
     static func report(_ errors: ProfileErrors) {
-        for e in errors.errors { Console.err(e.description) }
+        for e in errors.errors { Console.say(.error, e.description) }
     }
 
     struct ListProfiles: AsyncParsableCommand {
@@ -31,7 +31,7 @@ struct ProfileCommand: AsyncParsableCommand {
             let store = ProfileCommand.store()
             let profiles = store.list()
             if profiles.isEmpty {
-                Console.err("no profiles found in " + store.paths.profileDirs.joined(separator: ", "))
+                Console.say(.notice, "no profiles found in " + store.paths.profileDirs.joined(separator: ", "))
                 return
             }
             let nameWidth = max(4, profiles.map(\.name.count).max() ?? 0)
@@ -86,7 +86,7 @@ struct ProfileCommand: AsyncParsableCommand {
             func report(_ errors: ProfileErrors) {
                 for e in errors.errors where printed.insert(e.description).inserted {
                     files.insert(e.location.file)
-                    Console.err(e.description)
+                    Console.say(.error, e.description)
                 }
             }
             if targets.isEmpty {
@@ -97,7 +97,7 @@ struct ProfileCommand: AsyncParsableCommand {
                     report(error)
                 }
                 if targets.isEmpty {
-                    Console.err("no profiles found in " + store.paths.profileDirs.joined(separator: ", "))
+                    Console.say(.notice, "no profiles found in " + store.paths.profileDirs.joined(separator: ", "))
                 }
             }
             for target in targets {
@@ -110,7 +110,7 @@ struct ProfileCommand: AsyncParsableCommand {
             }
             let problems = printed.count
             if problems > 0 {
-                Console.err("\(problems) problem\(problems == 1 ? "" : "s") in \(files.count) file\(files.count == 1 ? "" : "s")")
+                Console.say(.error, "\(problems) problem\(problems == 1 ? "" : "s") in \(files.count) file\(files.count == 1 ? "" : "s")")
                 throw ExitCode(1)
             }
         }

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Logging
 import SandboxCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct Sandbox: AsyncParsableCommand {
@@ -28,7 +31,41 @@ struct Sandbox: AsyncParsableCommand {
             Console.err(message)
             exit(withError: ExitCode(64))
         }
-        await main(arguments)
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            report(error)
+        }
+    }
+
+    /// Prints a failure in the one message style (Console) and exits; help and
+    /// --version go to standard output as the parser prints them.
+    static func report(_ error: any Error) -> Never {
+        let code = exitCode(for: error)
+        switch error {
+        case let e as SandboxError:
+            Console.say(e)
+        case let e as ProfileErrors:
+            for one in e.errors { Console.say(.error, one.description) }
+        default:
+            let message = fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { Console.out(message) }
+            } else if !message.isEmpty {
+                // The parser's "Error: …" (a missing argument, a bad option value) then its usage.
+                let text = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+                var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                let first = lines.removeFirst()
+                Console.say(.error, first)
+                if !lines.isEmpty { Console.err(lines.joined(separator: "\n")) }
+            }
+        }
+        Glibc.exit(code.rawValue)
     }
 }
 

@@ -22,7 +22,7 @@ struct Start: AsyncParsableCommand {
             let started = try engine.launcher(for: name).start(prepare: {
                 try engine.prepareStart(loaded ?? engine.loadProfile(name))
             })
-            if !started { Console.err("sandbox: \(name) is already running") }
+            if !started { Console.say(.notice, "\(name) is already running") }
         } catch is AlreadyReported {
             throw ExitCode.failure
         }

@@ -28,7 +28,7 @@ struct Stop: AsyncParsableCommand {
         let (name, _) = try engine.containerName(self.profile)
         let launcher = engine.launcher(for: name)
         if try !launcher.stop(timeout: timeout) {
-            Console.err("sandbox: \(launcher.name) is not running")
+            Console.say(.error, "\(launcher.name) is not running")
             throw ExitCode(1)
         }
     }

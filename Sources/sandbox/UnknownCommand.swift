@@ -12,14 +12,13 @@ enum UnknownCommand {
         // `help` is the parser's own (`sandbox help run`).
         if names.contains(first) || first == "help" { return nil }
         let shown = commands.filter { $0.configuration.shouldDisplay }.compactMap { $0.configuration.commandName }
-        var text = """
-            Error: unknown command '\(first)'
-            Commands: \(shown.joined(separator: ", "))
-            See 'sandbox --help' for what each does, 'sandbox help COMMAND' for one.
+        var hint = """
+            commands: \(shown.joined(separator: ", "))
+            'sandbox --help' says what each does, 'sandbox help COMMAND' more about one
             """
         // `sandbox firefox` for `sandbox run firefox`.
-        if isProfile(first) { text += "\nTo run the profile '\(first)': sandbox run \(first)" }
-        return text
+        if isProfile(first) { hint += "\nto run the profile '\(first)': sandbox run \(first)" }
+        return Console.format(SandboxError("unknown command '\(first)'", hint: hint))
     }
 
     static func isProfile(_ name: String) -> Bool {

@@ -12,8 +12,8 @@ test_unknown_command_lists_the_commands() {
   local out rc=0
   out=$(sbx bogus 2>&1) || rc=$?
   assert_eq "$rc" 64 "exit status of an unknown command"
-  assert_contains "$out" "Error: unknown command 'bogus'"
-  assert_contains "$out" "Commands: run, exec, start, stop, list, status, create"
+  assert_contains "$out" "sandbox: error: unknown command 'bogus'"
+  assert_contains "$out" "sandbox: hint: commands: run, exec, start, stop, list, status, create"
   assert_not_contains "$out" "_desktop" "hidden commands in the list"
   # Log options in front are not taken for the command.
   rc=0; out=$(sbx -l debug bogus 2>&1) || rc=$?
@@ -46,7 +46,36 @@ EOF2
   rc=0; out=$(sbx statusknown 2>&1) || rc=$?
   assert_eq "$rc" 64 "exit status of a profile name as the command"
   assert_contains "$out" "unknown command 'statusknown'"
-  assert_contains "$out" "To run the profile 'statusknown': sandbox run statusknown"
+  assert_contains "$out" "sandbox: hint: to run the profile 'statusknown': sandbox run statusknown"
   rc=0; out=$(sbx bogus 2>&1) || rc=$?
-  assert_not_contains "$out" "To run the profile"
+  assert_not_contains "$out" "to run the profile"
+}
+
+# One message style: every line a failing command writes to standard error is
+# "sandbox: KIND: …" (the parser's own complaints included), then its usage.
+test_every_error_has_the_one_prefix_style() {
+  it_profile styled <<'EOF2'
+[x11]
+mode = 3
+EOF2
+  local out line
+  for cmd in "bogus" "run" "run no-such-profile-xyz" "stop no-such-profile-xyz" "status no-such-profile-xyz" \
+             "run styled" "profile check styled" "-l loud list" "destroy no-such-profile-xyz"; do
+    # shellcheck disable=SC2086
+    out=$(sbx $cmd 2>&1 >/dev/null) && fail "sandbox $cmd succeeded"
+    line=$(echo "$out" | head -n1)
+    case "$line" in
+      "sandbox: error: "*) ;;
+      *) fail "sandbox $cmd: the first line is not 'sandbox: error: …': $out" ;;
+    esac
+    assert_not_contains "$out" "Error: " "sandbox $cmd"
+    # Beyond the parser's usage text, every line carries the prefix.
+    echo "$out" | grep -v '^sandbox: \(error\|hint\|notice\|warning\): ' \
+      | grep -v '^\(Help:\|Usage:\|  \)' | grep . && fail "sandbox $cmd: a line without the prefix: $out"
+  done
+  out=$(sbx run styled 2>&1 >/dev/null) || true
+  assert_contains "$out" "sandbox: error: $(it_home)/.config/sandbox/profiles/styled.toml:2: key 'x11.mode'"
+  out=$(it_as_user "$IT_PREFIX/libexec/sandbox/sandbox-supervisor" 2>&1) && fail "the supervisor ran by hand"
+  assert_contains "$out" "sandbox-supervisor: error: started by"
+  return 0
 }

@@ -18,55 +18,6 @@ EOF2
 
 apps_dir() { echo "$(it_home)/.local/share/applications"; }
 
-# The argv a launcher runs, per the Desktop Entry spec's Exec rules, with %U expanded to $2.
-exec_argv() {
-  python3 - "$1" "$2" <<'PY'
-import sys
-path, url = sys.argv[1], sys.argv[2]
-exec_value = None
-group = None
-for line in open(path, encoding="utf-8"):
-    line = line.rstrip("\n")
-    if line.startswith("["):
-        group = line
-    elif group == "[Desktop Entry]" and line.startswith("Exec="):
-        exec_value = line[5:]
-# String-value unescaping first, then the Exec quoting rules.
-s, i, out = exec_value, 0, ""
-while i < len(s):
-    if s[i] == "\\" and i + 1 < len(s):
-        out += {"s": " ", "n": "\n", "t": "\t", "r": "\r", "\\": "\\"}.get(s[i + 1], "\\" + s[i + 1]); i += 2
-    else:
-        out += s[i]; i += 1
-args, cur, quoted, i, have = [], "", False, 0, False
-while i < len(out):
-    c = out[i]
-    if quoted:
-        if c == "\\" and i + 1 < len(out) and out[i + 1] in '"`$\\':
-            cur += out[i + 1]; i += 2; continue
-        if c == '"':
-            quoted = False
-        else:
-            cur += c
-    elif c == '"':
-        quoted, have = True, True
-    elif c == " ":
-        if cur or have: args.append(cur)
-        cur, have = "", False
-    else:
-        cur += c
-    i += 1
-if cur or have: args.append(cur)
-final = []
-for a in args:
-    if a == "%U":
-        final.append(url)
-    else:
-        final.append(a.replace("%%", "%"))
-print("\n".join(final))
-PY
-}
-
 test_install_validates_and_names_the_installed_binary() {
   desk_profile
   local out; out=$(sbx desktop install deskapp)
@@ -80,7 +31,7 @@ test_install_validates_and_names_the_installed_binary() {
   assert_eq "$(grep '^Name=' "$file")" "Name=Desk App" "Name (desktop.name as written)"
   assert_contains "$(cat "$file")" "TryExec=$IT_PREFIX/bin/sandbox"
   assert_contains "$(cat "$file")" "X-Sandbox-Profile=deskapp"
-  local argv; argv=$(exec_argv "$file" "file:///tmp/a b.txt")
+  local argv; argv=$(it_launcher_argv "$file" "file:///tmp/a b.txt")
   assert_eq "$argv" "$IT_PREFIX/bin/sandbox
 run
 deskapp
@@ -94,7 +45,7 @@ test_exec_line_launches_the_app() {
   sbx desktop install deskapp >/dev/null
   local file; file="$(apps_dir)/sandbox-deskapp.desktop"
   local -a argv
-  mapfile -t argv < <(exec_argv "$file" "file:///tmp/x.txt")
+  mapfile -t argv < <(it_launcher_argv "$file" "file:///tmp/x.txt")
   local out rc=0; out=$(it_as_user "${argv[@]}" 2>&1) || rc=$?
   [ "$rc" -eq 0 ] || fail "the launcher's command failed ($rc): $out"
   assert_contains "$out" "launched file:///tmp/x.txt"

@@ -147,3 +147,52 @@ fail() { echo "FAIL: $*" >&2; return 1; }
 assert_eq() { [ "$1" == "$2" ] || fail "${3:-values differ}: expected [$2], got [$1]"; }
 assert_contains() { case "$1" in *"$2"*) ;; *) fail "${3:-output} does not contain [$2]: [$1]";; esac; }
 assert_not_contains() { case "$1" in *"$2"*) fail "${3:-output} contains [$2]: [$1]";; esac; }
+
+# The argv a generated launcher runs (a click on it), per the Desktop Entry spec's Exec rules, with %U expanded to $2.
+it_launcher_argv() {
+  python3 - "$1" "$2" <<'PY'
+import sys
+path, url = sys.argv[1], sys.argv[2]
+exec_value = None
+group = None
+for line in open(path, encoding="utf-8"):
+    line = line.rstrip("\n")
+    if line.startswith("["):
+        group = line
+    elif group == "[Desktop Entry]" and line.startswith("Exec="):
+        exec_value = line[5:]
+# String-value unescaping first, then the Exec quoting rules.
+s, i, out = exec_value, 0, ""
+while i < len(s):
+    if s[i] == "\\" and i + 1 < len(s):
+        out += {"s": " ", "n": "\n", "t": "\t", "r": "\r", "\\": "\\"}.get(s[i + 1], "\\" + s[i + 1]); i += 2
+    else:
+        out += s[i]; i += 1
+args, cur, quoted, i, have = [], "", False, 0, False
+while i < len(out):
+    c = out[i]
+    if quoted:
+        if c == "\\" and i + 1 < len(out) and out[i + 1] in '"`$\\':
+            cur += out[i + 1]; i += 2; continue
+        if c == '"':
+            quoted = False
+        else:
+            cur += c
+    elif c == '"':
+        quoted, have = True, True
+    elif c == " ":
+        if cur or have: args.append(cur)
+        cur, have = "", False
+    else:
+        cur += c
+    i += 1
+if cur or have: args.append(cur)
+final = []
+for a in args:
+    if a == "%U":
+        final.append(url)
+    else:
+        final.append(a.replace("%%", "%"))
+print("\n".join(final))
+PY
+}

@@ -153,6 +153,20 @@ import Glibc
         expectOne("[devices]\nextra = [\"/dev/../etc/shadow\"]\n", .badValue, line: 2, key: "devices.extra[0]", mentions: ["'..'"])
     }
 
+    @Test func aDownloadedKeyNeedsAPinnedFingerprint() {
+        let url = "https://vendor.example/key.asc"
+        expectOne("[image]\nkeys = [\"/etc/k.gpg\", \"\(url)\"]\n", .badValue, line: 2, key: "image.keys[1]",
+                  mentions: ["is downloaded, but image.key_fingerprints pins no fingerprint", "key_fingerprints = ["])
+        expectOne("[image]\nkeys = [\"\(url)\"]\nkey_fingerprints = [\"EB4C 1BFD 4F04\"]\n", .badValue, line: 3,
+                  key: "image.key_fingerprints[0]", mentions: ["not an OpenPGP fingerprint", "40 hexadecimal digits"])
+        expectOne("[image]\nkey_fingerprints = [\"EB4C1BFD4F042F6DDDCCEC917721F63BD38B479G\"]\n", .badValue, line: 2,
+                  key: "image.key_fingerprints[0]", mentions: ["not an OpenPGP fingerprint"])
+        // Pinned (any order of the keys in the table), and a local key alone needs no pin.
+        #expect(errors("[image]\nkeys = [\"\(url)\"]\nkey_fingerprints = [\"EB4C 1BFD 4F04 2F6D DDCC EC91 7721 F63B D38B 4796\"]\n").errors.isEmpty)
+        #expect(errors("[image]\nkey_fingerprints = [\"EB4C1BFD4F042F6DDDCCEC917721F63BD38B4796\"]\nkeys = [\"\(url)\"]\n").errors.isEmpty)
+        #expect(errors("[image]\nkeys = [\"/etc/apt/keyrings/k.gpg\"]\n").errors.isEmpty)
+    }
+
     @Test func userConfigIsValidatedTheSameWay() {
         let tree = TempTree()
         defer { tree.remove() }

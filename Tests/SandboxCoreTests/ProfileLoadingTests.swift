@@ -62,6 +62,7 @@ import Testing
             packages = ["libgl1:i386", "ca-certificates"]
             sources = ["deb [signed-by=/etc/apt/keyrings/linux_signing_key.pub] https://dl.google.com/linux/chrome/deb/ stable main"]
             keys = ["https://dl.google.com/linux/linux_signing_key.pub"]
+            key_fingerprints = ["eb4c 1bfd 4f04 2f6d ddcc ec91 7721 f63b d38b 4796"]
             [desktop]
             name = "Google Chrome"
             icon = "google-chrome"
@@ -99,6 +100,7 @@ import Testing
         #expect(p.image.release == "trixie" && p.image.variant == "apt" && p.image.components == ["main", "contrib"])
         #expect(p.image.foreignArchitectures == ["i386"] && p.image.packages == ["libgl1:i386", "ca-certificates"])
         #expect(p.image.sources.count == 1 && p.image.keys.count == 1)
+        #expect(p.image.keyFingerprints == ["EB4C1BFD4F042F6DDDCCEC917721F63BD38B4796"])
         #expect(p.desktop.name == "Google Chrome" && p.desktop.icon == "google-chrome" && p.desktop.comment == "Browse the web")
         #expect(p.desktop.categories == ["Network", "WebBrowser"] && p.desktop.mimeTypes == ["text/html"])
     }

@@ -45,9 +45,9 @@ private func imageProfile() -> Profile {
         "--mode=unshare", "--variant=apt", "--architectures=amd64,i386", "--components=main,contrib,non-free",
         "--include=steam-installer,mesa-vulkan-drivers", "--aptopt=Acquire::http::Proxy \"http://p:3142\"",
         "--setup-hook=mkdir -p \"$1/etc/apt/keyrings\"",
-        "--setup-hook=copy-in /tmp/sandbox-create.abc/keyrings/vendor.gpg /etc/apt/keyrings/",
-        "--setup-hook=copy-in /tmp/sandbox-create.abc/build/sandbox-image.list /etc/apt/sources.list.d/",
-        "--customize-hook=copy-in /tmp/sandbox-create.abc/final/sandbox-image.list /etc/apt/sources.list.d/",
+        "--setup-hook=cp /tmp/sandbox-create.abc/keyrings/vendor.gpg \"$1/etc/apt/keyrings/vendor.gpg\"",
+        "--setup-hook=cp /tmp/sandbox-create.abc/build/sandbox-image.list \"$1/etc/apt/sources.list.d/sandbox-image.list\"",
+        "--customize-hook=chroot \"$1\" sh -c 'rm -f /etc/apt/sources.list.d/sandbox-image.list && cat >/etc/apt/sources.list.d/sandbox-image.list' </tmp/sandbox-create.abc/final/sandbox-image.list",
         "--", "trixie", "/s",
     ])
     // An explicit foreign architecture is not doubled.
@@ -89,4 +89,33 @@ private func imageProfile() -> Profile {
                                           HostCommand(["sh", "-c", "read x; [ \"$x\" = hello ]"]))
     #expect(a == 4)
     #expect(b == 0)
+}
+
+@Test func hostAptSettingsBecomeAptOptions() {
+    let dump = """
+        Acquire::http::Proxy http://proxy:3142
+        Acquire::https::CaInfo /etc/ssl/company-ca.pem
+        Acquire::https::Proxy
+        APT::Other yes
+        Acquire::https::CaPath /bad"quote
+        """
+    #expect(ImageBuilder.aptOptions(dump: dump) == ["Acquire::http::Proxy \"http://proxy:3142\"",
+                                                    "Acquire::https::CaInfo \"/etc/ssl/company-ca.pem\""])
+}
+
+@Test func primaryFingerprintsComeFromTheFprAfterEachPub() {
+    // `gpg --with-colons --show-keys` of a file with two keys, one with a subkey.
+    let colons = """
+        pub:-:4096:1:7721F63BD38B4796:1460440275:::-:::scSC::::::23::0:
+        fpr:::::::::EB4C1BFD4F042F6DDDCCEC917721F63BD38B4796:
+        uid:-::::1460440275::B2BB5D5D2B1F1C3DCF5A5A7AB63E9D6A25A5BBD9::Google Inc. (Linux Packages Signing Authority) <linux-packages-keymaster@google.com>::::::::::0:
+        sub:-:4096:1:4EB27DB2A3B88B8B:1475784181:1570392181:::::s::::::23:
+        fpr:::::::::3B068FB4789ABE4AEFA3BB491397BC53640DB551:
+        pub:-:255:22:1111111111111111:1700000000:::-:::scSC::::::ed25519:::0:
+        fpr:::::::::aaaabbbbccccddddeeeeffff0000111122223333:
+        """
+    #expect(ImageKeys.primaryFingerprints(colons: colons) == ["EB4C1BFD4F042F6DDDCCEC917721F63BD38B4796",
+                                                              "AAAABBBBCCCCDDDDEEEEFFFF0000111122223333"])
+    #expect(ImageKeys.primaryFingerprints(colons: "").isEmpty)
+    #expect(ImageKeys.spaced("EB4C1BFD4F042F6DDDCC") == "EB4C 1BFD 4F04 2F6D DDCC")
 }
