@@ -167,9 +167,11 @@ final class BusReport: @unchecked Sendable {
     func line(_ text: String, important: Bool) {
         if important { log.error("\(container): \(text)") } else if toLogFile { log.notice("\(container): \(text)") }
         guard !toLogFile, terminal >= 0 else { return }
-        // A launcher relaying a pty has its terminal in raw mode: no newline translation.
+        // The one message shape (Console); a launcher relaying a pty has its terminal
+        // in raw mode: no newline translation.
         let end = isatty(terminal) == 1 ? "\r\n" : "\n"
-        _ = try? writeAll(terminal, Array("sandbox: \(container): \(text)\(end)".utf8))
+        let message = Console.format(important ? .warning : .notice, "\(container): \(text)")
+        _ = try? writeAll(terminal, Array((message + end).utf8))
     }
 }
 

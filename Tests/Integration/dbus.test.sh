@@ -166,7 +166,7 @@ EOF
     2>"$err" >/dev/null || true
   db_wait_stopped logged
   local text; text=$(cat "$err")
-  assert_contains "$text" "sandbox: logged: dbus: C"
+  assert_contains "$text" "sandbox: notice: logged: dbus: C"
   assert_contains "$text" "call org.freedesktop.Notifications.Notify at /org/freedesktop/Notifications"
   assert_contains "$text" "org.freedesktop.secrets call org.freedesktop.DBus.Peer.Ping"
   assert_contains "$text" "*HIDDEN*"
@@ -239,7 +239,7 @@ EOF
   assert_contains "$(it_as_user cat /proc/"$pid"/root/.flatpak-info)" "name=org.sandbox.Profile.victim"
   kill -KILL "$pid"
   for i in $(seq 1 50); do grep -q "bus proxy" "$err" 2>/dev/null && break; sleep 0.1; done
-  assert_contains "$(cat "$err")" "sandbox: victim: dbus: the bus proxy (pid $pid) exited (killed by signal 9)"
+  assert_contains "$(cat "$err")" "sandbox: warning: victim: dbus: the bus proxy (pid $pid) exited (killed by signal 9)"
   # The app is still there; a new bus client fails at once instead of hanging.
   local out
   out=$(sbx exec victim -- gdbus call --session --dest org.freedesktop.DBus --object-path / --method org.freedesktop.DBus.GetId 2>&1) \
