@@ -30,6 +30,11 @@ struct Run: AsyncParsableCommand {
                 throw SandboxError("\(plan.name): the profile has no `command`",
                                    hint: "add command = [\"…\"] to it, or use `sandbox exec \(plan.name) -- CMD`")
             }
+            if logDBus && plan.dbus?.log != true {
+                Console.say(.notice, plan.dbus == nil
+                    ? "--log-dbus: \(plan.name) has no bus proxy (its profile's dbus.mode is not \"filtered\", or none could be started)"
+                    : "--log-dbus: \(plan.name) runs already without it; it applies when the container starts (sandbox stop \(plan.name))")
+            }
             return SessionRequest.app(of: plan, extraArgs: args, hostWorkingDirectory: cwd)
         }
         throw ExitCode(status)

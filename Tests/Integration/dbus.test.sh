@@ -454,3 +454,24 @@ EOF2
   assert_contains "$(cat "$IT_LOGS/browser.log" 2>/dev/null)" "opened https://example.invalid/from-the-sandbox"
   it_as_user rm -f "$home/.local/share/applications/itbrowser.desktop" "$home/.config/mimeapps.list"
 }
+
+test_log_dbus_on_a_running_container_says_it_applies_at_the_next_start() {
+  db_start_bus
+  db_profile quiet <<'EOF2'
+[dbus]
+mode = "filtered"
+EOF2
+  it_as_user "$IT_PREFIX/bin/sandbox" run quiet -- sleep 20 >/dev/null 2>&1 &
+  local i
+  for i in $(seq 1 50); do [ -e "$(db_rt)/sandbox/quiet/state" ] && break; sleep 0.1; done
+  local out
+  out=$(sbx run --log-dbus quiet -- true 2>&1)
+  assert_contains "$out" "sandbox: notice: --log-dbus: quiet runs already without it; it applies when the container starts"
+  sbx stop quiet >/dev/null
+  wait || true
+  it_profile nobus2 <<'EOF2'
+command = ["true"]
+EOF2
+  out=$(sbx run --log-dbus nobus2 2>&1)
+  assert_contains "$out" "--log-dbus: nobus2 has no bus proxy"
+}
