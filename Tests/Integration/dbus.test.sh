@@ -98,7 +98,9 @@ EOF
   out=$(sbx run notes -- gdbus call --session --dest org.freedesktop.Notifications --object-path /org/freedesktop/Notifications \
         --method org.freedesktop.Notifications.GetServerInformation)
   assert_contains "$out" "('it', 'sandbox', '1', '1.2')"
-  db_wait_stopped notes
+  # The app's exit stops the container at once: the proxy is outside it.
+  sbx run notes -- true
+  db_gone_within notes 1000 || fail "the container was still there 1 s after the app quit"
   # The proxy lives and dies with the container.
   [ -z "$(db_proxy_of notes)" ] || fail "a proxy outlived its container: $(db_proxy_of notes)"
 }
@@ -474,4 +476,31 @@ command = ["true"]
 EOF2
   out=$(sbx run --log-dbus nobus2 2>&1)
   assert_contains "$out" "--log-dbus: nobus2 has no bus proxy"
+}
+
+test_the_gui_fragment_grants_notifications_tray_and_its_own_mpris_name() {
+  db_start_bus
+  db_service notifications
+  it_profile guiapp <<'EOF2'
+include = ["gui"]
+command = ["sh", "-c", "exec \"$@\"", "sh"]
+[home]
+mode = "tmpfs"
+EOF2
+  local out
+  out=$(sbx run guiapp -- sh -c '
+    notify-send "from a gui app"; echo notify=$?
+    own() { gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+              --method org.freedesktop.DBus.RequestName "$1" 4 2>&1 | tr -d "\n"; echo; }
+    echo "mpris: $(own org.mpris.MediaPlayer2.guiapp.instance_1_2)"
+    echo "tray: $(own org.kde.StatusNotifierItem-2-1)"
+    echo "other-mpris: $(own org.mpris.MediaPlayer2.firefox)"
+    echo "other-name: $(own org.freedesktop.Notifications)"' 2>&1)
+  assert_contains "$out" "notify=0"
+  assert_contains "$(cat "$IT_LOGS/notifications.log")" "from a gui app"
+  assert_contains "$out" "mpris: (uint32 1,)"
+  assert_contains "$out" "tray: (uint32 1,)"
+  # Another app's name: refused (a name the app may not even see answers as if there were no bus service).
+  assert_contains "$(echo "$out" | grep other-mpris)" "Error: GDBus.Error:org.freedesktop.DBus.Error.ServiceUnknown"
+  assert_contains "$(echo "$out" | grep other-name)" "AccessDenied"
 }
