@@ -40,7 +40,15 @@ chmod -R a+rX "$IT_PREFIX"
 # The desktop rows need the user's X server and sound server, as on a desktop.
 it_start_x
 it_start_pulse
-cleanup() { it_teardown >/dev/null 2>&1 || true; }
+# A session bus of the user's own for the bus proxy's row (the others have none: dbus.mode = "none").
+rm -f "$(it_runtime)/bus"
+it_as_user sh -c "exec dbus-daemon --session --address=unix:path=$(it_runtime)/bus --nofork --nopidfile --print-pid=1 >'$IT_LOGS/bench-dbus.pid' 2>'$IT_LOGS/bench-dbus.log' &"
+for _ in $(seq 1 50); do [ -S "$(it_runtime)/bus" ] && break; sleep 0.1; done
+BUS_ENV="DBUS_SESSION_BUS_ADDRESS=unix:path=$(it_runtime)/bus"
+cleanup() {
+  kill "$(cat "$IT_LOGS/bench-dbus.pid" 2>/dev/null)" 2>/dev/null || true
+  it_teardown >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 
 # A minimal profile: host rootfs, tmpfs home, no X/sound/network — the cost of the container itself.
@@ -79,6 +87,18 @@ mode = "none"
 [pulse]
 mode = "module"
 TOML
+# The session bus through the supervisor's xdg-dbus-proxy (the gui fragment's mode).
+it_profile bench-dbus <<'TOML'
+description = "benchmark: the container with the session bus proxy"
+command = ["/bin/true"]
+[home]
+mode = "tmpfs"
+[network]
+mode = "none"
+[dbus]
+mode = "filtered"
+talk = ["org.freedesktop.Notifications", "org.freedesktop.portal.*"]
+TOML
 # X11 only, each mode: untrusted goes through the supervisor's X11 proxy.
 for mode in trusted untrusted; do
   it_profile "bench-x11-$mode" <<TOML
@@ -94,6 +114,7 @@ TOML
 done
 
 json=$IT_STATE/json; rm -rf "$json"; mkdir -p "$json"; chmod 777 "$json"
+gone() { echo "sh -c 'while [ -e $(it_runtime)/sandbox/$1 ]; do sleep 0.002; done'"; }
 hf() { # name, description, hyperfine args...
   local name=$1 what=$2; shift 2
   if ! it_as_user hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$json/$name.json" "$@" >/dev/null 2>"$IT_LOGS/$name.err"; then
@@ -185,6 +206,16 @@ sound_rows() {
 ROOTFS="--ro-bind /usr /usr --symlink usr/lib64 /lib64 --symlink usr/lib /lib --symlink usr/bin /bin --proc /proc --dev /dev"
 SBX=$IT_PREFIX/bin/sandbox
 BASE=$IT_STATE/baseline/bin/sandbox
+bus_rows() {
+  IT_EXTRA_ENV=$BUS_ENV sbx_row sandbox-launch-dbus "sandbox run bench-dbus (+ session bus proxy: xdg-dbus-proxy in its own namespaces)" \
+    --prepare "$(gone bench-dbus)" "@SBX@ run bench-dbus"
+}
+if [ "${BENCH_ONLY:-}" = dbus ]; then  # iterating on the bus row: it and the bare container, same run
+  { echo "| what | median | min | max |"; echo "| --- | --- | --- | --- |"
+    sbx_row sandbox-launch "sandbox run bench: start → /bin/true → stop" --prepare "$(gone bench)" "@SBX@ run bench"
+    bus_rows; } | tee "$ROOT/out/bench-dbus.md"
+  exit 0
+fi
 if [ "${BENCH_ONLY:-}" = sound ]; then  # iterating on the sound rows
   { echo "| sound | direct | through the mediator |"; echo "| --- | --- | --- |"; sound_rows; } | tee "$ROOT/out/bench-sound.md"
   exit 0
@@ -209,9 +240,9 @@ sbx_row sandbox-version "sandbox --version (binary start)" "@SBX@ --version"
 # `run` returns when the app exits; the supervisor tears down after that. The next
 # run would join a container that is still stopping, so wait until it is gone:
 # every timed run is a cold start.
-gone() { echo "sh -c 'while [ -e $(it_runtime)/sandbox/$1 ]; do sleep 0.002; done'"; }
 sbx_row sandbox-launch "sandbox run bench: start → /bin/true → stop" --prepare "$(gone bench)" "@SBX@ run bench"
 sbx_row sandbox-launch-gui "sandbox run bench-gui (+ X11 cookie, sound mediator)" --prepare "$(gone bench-gui)" "@SBX@ run bench-gui"
+bus_rows
 sbx_row sandbox-launch-x11u "sandbox run bench-x11-untrusted (+ X11 proxy: cookie minted over the raw protocol)" \
   --prepare "$(gone bench-x11-untrusted)" "@SBX@ run bench-x11-untrusted"
 # The X11 proxy's cost to a client: xdpyinfo (connection set-up + ~30 round

@@ -9,6 +9,8 @@ set -euo pipefail
 # (No libX11, libXau or libpulse: X11 and PulseAudio are spoken in Swift.)
 build_pkgs=(pkg-config libcap-dev libseccomp-dev)
 run_pkgs=(uidmap iproute2 passt nftables)
+# the session bus mediator (dbus.mode = "filtered", the gui fragment)
+run_pkgs+=(xdg-dbus-proxy)
 test_pkgs=(xvfb xauth x11-apps x11-utils x11-xserver-utils xdotool pulseaudio pulseaudio-utils sox python3-minimal imagemagick
            desktop-file-utils mmdebstrap clang libclang-rt-14-dev util-linux procps psmisc)
 # net tests: python3 (TCP servers, an fcntl lock holder), binutils (readelf on the setuid helper)
@@ -23,6 +25,9 @@ test_pkgs+=(gpg apt-utils openssl)
 test_pkgs+=(firefox-esr chromium)
 # sound mediator tests: the same attacks against pipewire-pulse, on its own session bus
 test_pkgs+=(pipewire pipewire-pulse wireplumber dbus-daemon)
+# bus and portal tests: real services on a test bus (python3-gi), notify-send and
+# gdbus inside, xdg-desktop-portal with its gtk backend and the document portal (FUSE)
+test_pkgs+=(libnotify-bin libglib2.0-bin python3-gi gir1.2-glib-2.0 xdg-desktop-portal xdg-desktop-portal-gtk fuse3)
 # packaging tests: the completions in each shell, the AppArmor profile (parsers), dpkg-deb/dpkg-architecture
 test_pkgs+=(bash-completion zsh fish apparmor dpkg-dev)
 

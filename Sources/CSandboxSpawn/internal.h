@@ -23,3 +23,6 @@ pid_t sbx_raw_fork(void);
 int sbx_setresuid(uid_t r, uid_t e, uid_t s);
 int sbx_setresgid(gid_t r, gid_t e, gid_t s);
 int sbx_setgroups(size_t n, const gid_t *groups);
+
+/* Closes every fd but stdio and `keep` (sorted in place; -1 entries ignored). */
+void sbx_close_other_fds(int *keep, int count);

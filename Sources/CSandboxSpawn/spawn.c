@@ -233,6 +233,46 @@ static void mount_new(const char *type, unsigned long flags, const char *data, i
     attach(-1, target, efd, index);
 }
 
+/* Sources reached as the user (SBX_MOUNT_BIND with as_user): detached copies made
+ * before the child becomes root inside, attached in their turn. A FUSE mount
+ * without allow_other (xdg-document-portal's $XDG_RUNTIME_DIR/doc) answers only
+ * its owner's uid: container root gets EACCES on every lookup. */
+#define MAX_USER_BINDS 8
+static struct { int index; int tree; int err; } user_trees[MAX_USER_BINDS];
+static int user_tree_count;
+
+static void clone_user_sources(const struct sbx_spawn_request *req) {
+    for (size_t i = 0; i < req->mount_count && user_tree_count < MAX_USER_BINDS; i++) {
+        const struct sbx_mount_op *op = &req->mounts[i];
+        if (op->kind != SBX_MOUNT_BIND || !op->as_user) continue;
+        int tree = (int)syscall(SYS_open_tree, AT_FDCWD, op->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        user_trees[user_tree_count].index = (int)i;
+        user_trees[user_tree_count].tree = tree;
+        user_trees[user_tree_count].err = tree < 0 ? errno : 0;
+        user_tree_count++;
+    }
+}
+
+static void attach_user_tree(const struct sbx_spawn_request *req, int index) {
+    const struct sbx_mount_op *op = &req->mounts[index];
+    int efd = req->error_fd;
+    for (int k = 0; k < user_tree_count; k++) {
+        if (user_trees[k].index != index) continue;
+        if (user_trees[k].tree < 0) {
+            if (op->optional && (user_trees[k].err == ENOENT || user_trees[k].err == ENOTCONN)) return;
+            sbx_fail(efd, SBX_STAGE_MOUNT_SOURCE, user_trees[k].err, index);
+        }
+        int target = open_target(op->target, MAKE_DIR, 0700);
+        if (target < 0) sbx_fail(efd, SBX_STAGE_MOUNT_MKDIR, errno, index);
+        if (set_mount_attr(user_trees[k].tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (op->readonly ? MOUNT_ATTR_RDONLY : 0), 0) < 0)
+            sbx_fail(efd, SBX_STAGE_MOUNT_READONLY, errno, index);
+        attach(user_trees[k].tree, target, efd, index);
+        user_trees[k].tree = -1;
+        return;
+    }
+    sbx_fail(efd, SBX_STAGE_MOUNT_SOURCE, E2BIG, index);   /* more than MAX_USER_BINDS */
+}
+
 static void run_mount_op(const struct sbx_spawn_request *req, int index) {
     const struct sbx_mount_op *op = &req->mounts[index];
     int efd = req->error_fd;
@@ -242,6 +282,8 @@ static void run_mount_op(const struct sbx_spawn_request *req, int index) {
 
     switch (op->kind) {
     case SBX_MOUNT_BIND:
+        if (op->as_user) { attach_user_tree(req, index); return; }
+        __attribute__((fallthrough));
     case SBX_MOUNT_DEVICE: {
         if (join_path(source, sizeof source, OLDROOT, op->source) < 0)
             sbx_fail(efd, SBX_STAGE_MOUNT_SOURCE, errno, index);
@@ -350,7 +392,7 @@ static int bring_up_loopback(void) {
 
 /* Closes every fd but stdio and `keep` (the launcher's other fds must not live on in the container:
  * an inherited pipe end would keep a reader waiting for EOF forever). */
-static void close_other_fds(int *keep, int count) {
+void sbx_close_other_fds(int *keep, int count) {
     for (int i = 1; i < count; i++)          /* insertion sort: a handful of fds */
         for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) { int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t; }
     unsigned int next = 3;
@@ -366,7 +408,7 @@ static void close_other_fds(int *keep, int count) {
 __attribute__((noreturn)) static void container_main(const struct sbx_spawn_request *req) {
     int efd = req->error_fd;
     int keep[5] = {req->sync_fd, req->error_fd, req->lifeline_fd, req->listen_fd, req->first_client_fd};
-    close_other_fds(keep, 5);
+    sbx_close_other_fds(keep, 5);
 
     /* The supervisor writes our id maps; until then we have no valid ids. EOF = it gave up. */
     char go;
@@ -375,6 +417,7 @@ __attribute__((noreturn)) static void container_main(const struct sbx_spawn_requ
     if (n != 1) sbx_fail(efd, SBX_STAGE_WAIT_IDMAP, n < 0 ? errno : EPIPE, 0);
     close(req->sync_fd);
 
+    clone_user_sources(req);
     if (req->become_root) {
         if (sbx_setresgid(0, 0, 0) < 0 || sbx_setresuid(0, 0, 0) < 0) sbx_fail(efd, SBX_STAGE_SETID, errno, 0);
     }

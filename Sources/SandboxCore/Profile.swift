@@ -21,6 +21,7 @@ public struct Profile: Sendable, Equatable {
     public var pulse = Pulse()
     public var wayland = Wayland()
     public var network = Network()
+    public var dbus = DBus()
     /// Extra environment, applied last (after the clean base environment).
     public var env: [String: String] = [:]
     public var mounts: [Mount] = []
@@ -123,6 +124,21 @@ public struct Profile: Sendable, Equatable {
         /// Ports of the host's loopback the app reaches at its own 127.0.0.1:PORT.
         public var hostLoopbackTCP: [Int] = []
         public var hostLoopbackUDP: [Int] = []
+        public init() {}
+    }
+
+    /// The session bus and the portals (Docs/desktop.md): "none" gives the app an
+    /// address that fails at once (nothing autolaunches a bus inside),
+    /// "filtered" the supervisor's xdg-dbus-proxy with these rules, "host" the
+    /// user's own bus socket, unfiltered. The system bus is reached only through
+    /// the proxy, and only when `system` lists names.
+    public struct DBus: Sendable, Equatable {
+        public enum Mode: String, Sendable, CaseIterable { case none, filtered, host }
+        public var mode: Mode = .none
+        /// Session bus rules; `{name}` and `{app_id}` in a name stand for the
+        /// profile name (as a bus name element) and the app id.
+        public var session = DBusRules()
+        public var system = DBusRules()
         public init() {}
     }
 

@@ -6,7 +6,7 @@
 /// The keys each table accepts; unknown keys get a did-you-mean from these.
 enum ProfileSchema {
     static let topLevel = ["description", "include", "command", "rootfs", "home", "idmap", "devices", "x11", "pulse",
-                           "wayland", "network", "env", "mount", "seccomp", "session", "limits", "image", "desktop"]
+                           "wayland", "network", "dbus", "env", "mount", "seccomp", "session", "limits", "image", "desktop"]
     static let tables: [String: [String]] = [
         "rootfs": ["mode", "path"],
         "home": ["mode"],
@@ -16,6 +16,8 @@ enum ProfileSchema {
         "pulse": ["mode", "required", "microphone"],
         "wayland": ["enabled"],
         "network": ["mode", "bridge", "inbound_tcp", "inbound_udp", "host_loopback_tcp", "host_loopback_udp"],
+        "dbus": ["mode", "talk", "own", "see", "call", "broadcast", "system"],
+        "dbus.system": ["talk", "own", "see", "call", "broadcast"],
         "mount": ["source", "target", "readonly", "optional"],
         "seccomp": ["profile", "allow_userns", "multiarch", "allow", "deny"],
         "session": ["stop_timeout"],
@@ -74,6 +76,7 @@ struct ProfileDecoder {
                 }
             case "wayland": if let t = table(n, "wayland"), let v = bool(t, "enabled") { p.wayland.enabled = v }
             case "network": decodeNetwork(n, &p.network)
+            case "dbus": decodeDBus(n, &p.dbus)
             case "env": p.env = decodeEnv(n)
             case "mount": p.mounts = decodeMounts(n)
             case "seccomp": decodeSeccomp(n, &p.seccomp)
@@ -194,6 +197,38 @@ struct ProfileDecoder {
                 continue
             }
             net[keyPath: path] = ports
+        }
+    }
+
+    mutating func decodeDBus(_ n: TOMLNode, _ d: inout Profile.DBus) {
+        guard let t = table(n, "dbus") else { return }
+        if let v: Profile.DBus.Mode = choice(t, "mode", what: "dbus mode") { d.mode = v }
+        decodeDBusRules(t, &d.session, table: "dbus")
+        if let s = t["system"], let st = table(s, "dbus.system") { decodeDBusRules(st, &d.system, table: "dbus.system") }
+    }
+
+    /// talk/own/see (bus names, optionally `.*`) and call/broadcast (`NAME=RULE`),
+    /// checked as xdg-dbus-proxy reads them, so the proxy never refuses its arguments.
+    mutating func decodeDBusRules(_ t: TOMLNode, _ rules: inout DBusRules, table: String) {
+        let nameHint = "a well-known bus name such as \"org.freedesktop.Notifications\", or \"org.example.*\" for it and every name below it (2+ elements of letters, digits, _ and -, none starting with a digit)"
+        let ruleHint = "NAME=RULE with RULE [METHOD][@PATH], e.g. \"org.example.App=org.example.App.Open@/org/example/*\" or \"org.example.App=*\""
+        let keys: [(String, WritableKeyPath<DBusRules, [String]>, Bool)] = [
+            ("talk", \.talk, false), ("own", \.own, false), ("see", \.see, false), ("call", \.call, true), ("broadcast", \.broadcast, true)]
+        for (key, path, withRule) in keys {
+            guard let list = strings(t, key) else { continue }
+            var values: [String] = []
+            for item in list {
+                let expanded = DBusNamePlaceholders.expand(item.value, name: "x", appID: "org.x.x")
+                let ok = withRule ? DBusNames.isNameAndRule(expanded) : DBusNames.isPolicyName(expanded)
+                if ok {
+                    values.append(item.value)
+                } else if withRule {
+                    fail(.badValue, item.node, "\(TOMLEmitter.quoted(item.value)) in [\(table)] \(key) is not a bus name and rule as xdg-dbus-proxy reads them", hint: ruleHint)
+                } else {
+                    fail(.badValue, item.node, "\(TOMLEmitter.quoted(item.value)) in [\(table)] \(key) is not a valid bus name", hint: nameHint)
+                }
+            }
+            rules[keyPath: path] = values
         }
     }
 

@@ -57,6 +57,19 @@ public enum TOMLEmitter {
             out.append("\(key) = [\(ports.map(String.init).joined(separator: ", "))]")
         }
 
+        section(&out, "dbus")
+        out.append("mode = \(quoted(p.dbus.mode.rawValue))")
+        func rules(_ r: DBusRules) {
+            for (key, list) in [("talk", r.talk), ("own", r.own), ("see", r.see), ("call", r.call), ("broadcast", r.broadcast)] where !list.isEmpty {
+                out.append("\(key) = \(array(list))")
+            }
+        }
+        rules(p.dbus.session)
+        if !p.dbus.system.isEmpty {
+            section(&out, "dbus.system")
+            rules(p.dbus.system)
+        }
+
         section(&out, "env")
         for key in p.env.keys.sorted() {
             out.append("\(KeyPath.isBare(key) ? key : quoted(key)) = \(quoted(p.env[key]!))")

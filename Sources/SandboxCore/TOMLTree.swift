@@ -134,19 +134,25 @@ enum TOMLTree {
         return node
     }
 
+    /// Arrays that accumulate across includes (base first) instead of being
+    /// replaced, by key path: the mounts and the bus rules.
+    static let accumulating: Set<String> = Set(["mount"]).union(
+        ["talk", "own", "see", "call", "broadcast"].flatMap { ["dbus.\($0)", "dbus.system.\($0)"] })
+
     /// Merges `over` onto `base`: tables merge key by key (recursively), every
-    /// other value is replaced, except the keys in `appending` whose arrays
-    /// accumulate (base first) — `mount` at the top level.
-    static func merge(_ base: TOMLNode, _ over: TOMLNode, appending: Set<String> = ["mount"], depth: Int = 0) -> TOMLNode {
+    /// other value is replaced, except the arrays at the key paths in
+    /// `appending` (`mount`, the `[dbus]` lists), which accumulate (base first).
+    static func merge(_ base: TOMLNode, _ over: TOMLNode, appending: Set<String> = accumulating, path: String = "") -> TOMLNode {
         guard var result = base.entries, let overEntries = over.entries else { return over }
         var index: [String: Int] = [:]
         for (i, e) in result.enumerated() { index[e.key] = i }
         for entry in overEntries {
+            let keyPath = path.isEmpty ? entry.key : path + "." + entry.key
             if let i = index[entry.key] {
                 let old = result[i].node
                 if case .table = old.value, case .table = entry.node.value {
-                    result[i].node = merge(old, entry.node, appending: [], depth: depth + 1)
-                } else if depth == 0, appending.contains(entry.key),
+                    result[i].node = merge(old, entry.node, appending: appending, path: keyPath)
+                } else if appending.contains(keyPath),
                           case .array(let a) = old.value, case .array(let b) = entry.node.value {
                     var merged = entry.node
                     merged.value = .array(a + b)

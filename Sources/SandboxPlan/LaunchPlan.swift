@@ -27,6 +27,10 @@ public enum MountOp: Sendable, Equatable {
     case file(path: String, contents: String, mode: UInt32)
     /// Remount an existing mount point read-only after everything below it is set up.
     case remountReadonly(target: String)
+    /// Bind a host directory reached with the user's own credentials, before the
+    /// set-up becomes root inside: a FUSE mount without allow_other (the document
+    /// store's per-app view) refuses every other uid, container root included.
+    case userBind(source: String, target: String, optional: Bool)
 }
 
 /// The supervisor's X11 proxy for one container, as plain data (it crosses to
@@ -165,6 +169,9 @@ public struct LaunchPlan: Sendable, Equatable {
     /// The X11 proxy the supervisor runs for the container's lifetime
     /// (x11.mode = "untrusted"); nil when the app gets no proxied display.
     public var x11: X11Mediation?
+    /// The bus proxy the supervisor runs for the container's lifetime
+    /// (dbus.mode = "filtered", or names on the system bus); nil without one.
+    public var dbus: DBusMediation?
 
     public static func == (a: LaunchPlan, b: LaunchPlan) -> Bool {
         a.name == b.name && a.namespaces == b.namespaces && a.hostname == b.hostname && a.uidMap == b.uidMap && a.command == b.command
@@ -172,7 +179,7 @@ public struct LaunchPlan: Sendable, Equatable {
             && a.environment == b.environment && a.workingDirectory == b.workingDirectory && a.uid == b.uid
             && a.gid == b.gid && a.supplementaryGroups == b.supplementaryGroups && a.notices == b.notices && a.onceNotices == b.onceNotices
             && a.seccompFilter == b.seccompFilter && a.stopTimeout == b.stopTimeout && a.processLimit == b.processLimit
-            && a.hostDirectories == b.hostDirectories && a.home == b.home && a.sound == b.sound && a.x11 == b.x11
+            && a.hostDirectories == b.hostDirectories && a.home == b.home && a.sound == b.sound && a.x11 == b.x11 && a.dbus == b.dbus
             && a.visiblePaths.map { $0.host + "\u{0}" + $0.container } == b.visiblePaths.map { $0.host + "\u{0}" + $0.container }
     }
 

@@ -17,5 +17,6 @@ extension LaunchPlan {
         return "namespaces [\(namespaces.names)], uid map \(map(uidMap)), gid map \(map(gidMap)), "
             + "\(count(mounts.count, "mount")), \(count(notices.count, "notice")), "
             + "seccomp \(seccompFilter.count / 8) instructions, argv \(argv.first ?? "(none)")"
+            + (dbus.map { ", bus proxy as \($0.appID)" + ($0.documents != nil ? " with its documents" : "") } ?? "")
     }
 }

@@ -55,8 +55,8 @@ public struct PlanDecodingError: Error, Sendable, Equatable, CustomStringConvert
 
 public enum PlanCodec {
     static let magic: [UInt8] = Array("SBXPLAN".utf8)
-    /// Bump on any change of the field order or meaning. 2: LaunchPlan.x11.
-    public static let version: UInt8 = 5
+    /// Bump on any change of the field order or meaning. 2: LaunchPlan.x11. 6: LaunchPlan.dbus.
+    public static let version: UInt8 = 6
     /// Upper bounds that no real plan reaches; they stop a hostile length from allocating.
     static let maxString = 1 << 20
     static let maxCount = 1 << 16
@@ -101,6 +101,17 @@ public enum PlanCodec {
         if let x = p.x11 {
             w.u32(x.display); w.string(x.serverSocket); w.string(x.proxySocket)
             w.string(x.userXauthority); w.string(x.containerXauthority); w.bool(x.trusted); w.bool(x.required)
+        }
+        w.bool(p.dbus != nil)
+        if let d = p.dbus {
+            w.string(d.proxy); w.string(d.appID); w.string(d.identity); w.bool(d.log); w.optionalString(d.documents)
+            for bus in [d.session, d.system] {
+                w.bool(bus != nil)
+                if let bus {
+                    w.string(bus.upstream); w.string(bus.socketPath)
+                    for list in [bus.rules.talk, bus.rules.own, bus.rules.see, bus.rules.call, bus.rules.broadcast] { w.strings(list) }
+                }
+            }
         }
         w.bool(s.persistent)
         w.string(s.runtimeDir)
@@ -151,6 +162,19 @@ public enum PlanCodec {
                                  userXauthority: try r.string(), containerXauthority: try r.string(),
                                  trusted: try r.bool(), required: try r.bool())
         }
+        if try r.bool() {
+            let proxy = try r.string(), appID = try r.string(), identity = try r.string(), log = try r.bool()
+            let documents = try r.optionalString()
+            var buses: [DBusProxiedBus?] = []
+            for _ in 0..<2 {
+                guard try r.bool() else { buses.append(nil); continue }
+                let upstream = try r.string(), socketPath = try r.string()
+                let rules = DBusRules(talk: try r.strings(), own: try r.strings(), see: try r.strings(),
+                                      call: try r.strings(), broadcast: try r.strings())
+                buses.append(DBusProxiedBus(upstream: upstream, socketPath: socketPath, rules: rules))
+            }
+            p.dbus = DBusMediation(proxy: proxy, appID: appID, session: buses[0], system: buses[1], identity: identity, log: log, documents: documents)
+        }
         let persistent = try r.bool()
         let runtimeDir = try r.string()
         let profilePath = try r.string()
@@ -199,6 +223,7 @@ public enum PlanCodec {
             case let .symlink(target, path): u8(7); string(target); string(path)
             case let .file(path, contents, mode): u8(8); string(path); string(contents); u32(mode)
             case let .remountReadonly(target): u8(9); string(target)
+            case let .userBind(source, target, optional): u8(10); string(source); string(target); bool(optional)
             }
         }
     }
@@ -265,6 +290,7 @@ public enum PlanCodec {
             case 7: return .symlink(target: try string(), path: try string())
             case 8: return .file(path: try string(), contents: try string(), mode: try u32())
             case 9: return .remountReadonly(target: try string())
+            case 10: return .userBind(source: try string(), target: try string(), optional: try bool())
             case let k: throw error("unknown mount step kind \(k)")
             }
         }

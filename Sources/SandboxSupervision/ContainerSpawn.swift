@@ -78,6 +78,9 @@ public enum ContainerSpawner {
             case let .file(path, contents, mode):
                 o.kind = Int32(SBX_MOUNT_FILE.rawValue); o.target = c(path); o.data = c(contents)
                 o.data_len = contents.utf8.count; o.mode = mode
+            case let .userBind(source, target, optional):
+                o.kind = Int32(SBX_MOUNT_BIND.rawValue); o.source = c(source); o.target = c(target)
+                o.optional = optional ? 1 : 0; o.as_user = 1
             case let .remountReadonly(target):
                 o.kind = Int32(SBX_MOUNT_REMOUNT_RO.rawValue); o.target = c(target)
             }
@@ -226,6 +229,7 @@ public struct SpawnFailure: Sendable, Equatable {
             case let .symlink(_, p): return ("creating symlink", nil, p)
             case let .file(p, _, _): return ("writing", nil, p)
             case let .remountReadonly(t): return ("making read-only", nil, t)
+            case let .userBind(s, t, _): return ("binding", s, t)
             }
         }()
         let subject = source.map { "\($0) on \(target)" } ?? target

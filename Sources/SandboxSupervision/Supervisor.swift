@@ -50,7 +50,18 @@ public struct Supervisor {
         let loop = PollLoop()
         var sound: SoundProxy?
         var x11: X11Proxy?
+        var bus: BusProxy?
+        let busReport = BusReport(container: name, toLogFile: spec.logFile != nil)
         do {
+            // The bus proxy: launched now, awaited after the spawn (the two set-ups overlap).
+            if let m = plan.dbus {
+                do throws(MediatorError) {
+                    bus = try BusProxy.launch(m, container: name, report: busReport.line)
+                } catch {
+                    log.notice("\(name): dbus: \(error.message); the app starts without a session bus")
+                    status.send(.notice("dbus: \(error.message); the app starts without a session bus"))
+                }
+            }
             // Before the spawn: the container's mounts bind the mediators' sockets (and
             // the X proxy's Xauthority), and they are there for the first app.
             sound = try plan.sound.map { s throws(SandboxError) in try SoundMediator.make(s) }
@@ -59,13 +70,23 @@ public struct Supervisor {
             if let x11Notice { status.send(.notice(x11Notice)) }
             let gate: ControlGate
             (container, gate) = try start(firstClientFD: firstClientFD, network: network)
+            // Listening before READY: the first app may connect at once.
+            do throws(MediatorError) {
+                try bus?.waitUntilReady()
+            } catch {
+                bus = nil
+                log.notice("\(name): dbus: \(error.message); the app starts without a session bus")
+                status.send(.notice("dbus: \(error.message); the app starts without a session bus"))
+            }
             loop.add(gate)
             if let sound { loop.add(sound) }
             if let proxy { loop.add(proxy) }
+            if let bus { loop.add(bus) }
             for m in try mediators(container) { loop.add(m) }
         } catch {
             sound?.shutdown()
             x11?.shutdown()
+            bus?.shutdown()
             log.debug("\(name): start failed after \(clock.elapsed): \(error)")
             status.send(.failure(error as? SandboxError ?? SandboxError("\(error)")))
             status.close()
@@ -78,7 +99,9 @@ public struct Supervisor {
         status.send(.ready(pid: container.pid))
         status.close()
         log.info("\(name): container started in \(clock.elapsed) (init pid \(container.pid)\(spec.persistent ? ", persistent" : ""))")
-        // Nobody reads our stderr from here on (the launcher may be gone).
+        // Nobody reads our stderr from here on (the launcher may be gone), except the
+        // bus proxy's report: --log-dbus lines, and its death, go to the user's terminal.
+        if bus != nil && !busReport.toLogFile { busReport.terminal = fcntl(2, F_DUPFD_CLOEXEC, 3) }
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         if null >= 0 { dup2(null, 0); dup2(null, 1); dup2(null, 2); close(null) }
 
@@ -126,6 +149,29 @@ public struct Supervisor {
         try directory.write(state)
         log.debug("\(name): state and plan written to \(directory.stateDir(name))")
         return (container, gate)
+    }
+}
+
+/// Where the bus proxy's lines go: the log file (-o), else the terminal of the
+/// launcher that started the container (a write to a closed one fails quietly).
+final class BusReport: @unchecked Sendable {
+    let container: String
+    let toLogFile: Bool
+    var terminal: Int32 = 2
+
+    init(container: String, toLogFile: Bool) {
+        self.container = container
+        self.toLogFile = toLogFile
+    }
+
+    func line(_ text: String, important: Bool) {
+        if important { log.error("\(container): \(text)") } else if toLogFile { log.notice("\(container): \(text)") }
+        guard !toLogFile, terminal >= 0 else { return }
+        // The one message shape (Console); a launcher relaying a pty has its terminal
+        // in raw mode: no newline translation.
+        let end = isatty(terminal) == 1 ? "\r\n" : "\n"
+        let message = Console.format(important ? .warning : .notice, "\(container): \(text)")
+        _ = try? writeAll(terminal, Array((message + end).utf8))
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import SandboxCore
 import SandboxDesktop
+import SandboxLaunch
 import SandboxRuntime
 
 struct Doctor: AsyncParsableCommand {
@@ -46,6 +47,8 @@ struct Doctor: AsyncParsableCommand {
         let xauthority = env["XAUTHORITY"].flatMap { $0.isEmpty ? nil : $0 } ?? user.home + "/.Xauthority"
         checks.append(X11Probe.assess(X11Probe.probe(display: env["DISPLAY"], xauthority: xauthority)))
         checks.append(PulseProbe.assess(PulseProbe.probe(environment: env, home: user.home)))
+        checks.append(BusPlanner.assess(hostEnvironment: env, host: LiveHostFilesystem(),
+                                        proxy: HostFacts.findExecutable("xdg-dbus-proxy", environment: env)))
         checks.append(host.deviceGroups(deviceOwners: DeviceDiscovery().deviceOwners()))
         checks.append(host.netHelper())
         checks += host.usernet(defaultBridge: bridge)

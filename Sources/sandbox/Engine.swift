@@ -18,6 +18,8 @@ struct Engine {
     let user: UserIdentity
     let paths: Paths
     let environment: [String: String]
+    /// `run --log-dbus`: the bus proxy reports every message and refusal.
+    var logBus = false
 
     static func current() -> Engine {
         let env = Environment.current
@@ -43,7 +45,8 @@ struct Engine {
         let clock = Stopwatch()
         let facts = HostFacts.live(user: user, paths: paths, environment: environment, workingDirectory: currentDirectory())
         let plan = try LaunchComposer.plan(for: profile, extraArgs: extraArgs,
-                                           bridge: profile.network.mode == .veth ? try bridge(for: profile) : nil, facts: facts)
+                                           bridge: profile.network.mode == .veth ? try bridge(for: profile) : nil, facts: facts,
+                                           logBus: logBus || LogSetup.current.level <= .debug)
         log.debug("\(profile.name): planned in \(clock.elapsed): \(plan.summary)")
         return plan
     }

@@ -10,6 +10,10 @@ struct Run: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    @Flag(name: .customLong("log-dbus"),
+          help: "Show what the app asks of the session bus and what the profile's [dbus] rules refuse (on a container's start).")
+    var logDBus = false
+
     @Argument(help: "The profile (container) name.", completion: NameCompletion.profiles)
     var profile: String
 
@@ -18,12 +22,18 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         _ = try global.bootstrap()
-        let engine = Engine.current()
+        var engine = Engine.current()
+        engine.logBus = logDBus
         let cwd = engine.currentDirectory()
         let status = try engine.runSession(profile, extraArgs: args) { plan in
             guard !plan.argv.isEmpty || !args.isEmpty else {
                 throw SandboxError("\(plan.name): the profile has no `command`",
                                    hint: "add command = [\"…\"] to it, or use `sandbox exec \(plan.name) -- CMD`")
+            }
+            if logDBus && plan.dbus?.log != true {
+                Console.say(.notice, plan.dbus == nil
+                    ? "--log-dbus: \(plan.name) has no bus proxy (its profile's dbus.mode is not \"filtered\", or none could be started)"
+                    : "--log-dbus: \(plan.name) runs already without it; it applies when the container starts (sandbox stop \(plan.name))")
             }
             return SessionRequest.app(of: plan, extraArgs: args, hostWorkingDirectory: cwd)
         }

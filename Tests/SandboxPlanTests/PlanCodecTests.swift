@@ -15,6 +15,7 @@ import Testing
             .proc(target: "/proc"), .devpts(target: "/dev/pts"), .mkdir(path: "/run/user/1000", mode: 0o700),
             .symlink(target: "usr/lib", path: "/lib"),
             .file(path: "/etc/passwd", contents: "root:x:0:0::/root:/bin/sh\nü ß \"q\" \\ \n", mode: 0o644),
+            .userBind(source: "/run/user/1000/doc/by-app/org.sandbox.Profile.chrome", target: "/run/user/1000/doc", optional: true),
             .remountReadonly(target: "/"),
         ]
         p.command = ["google-chrome", "--flag"]
@@ -37,6 +38,16 @@ import Testing
         p.x11 = X11Mediation(display: 82, serverSocket: "/tmp/.X11-unix/X82", proxySocket: "/run/user/1000/sandbox/chrome/x11.sock",
                              userXauthority: "/home/u/.Xauthority", containerXauthority: "/run/user/1000/sandbox/chrome/Xauthority",
                              trusted: false, required: true)
+        p.dbus = DBusMediation(
+            proxy: "/usr/bin/xdg-dbus-proxy", appID: "org.sandbox.Profile.chrome",
+            session: DBusProxiedBus(upstream: "unix:path=/run/user/1000/bus", socketPath: "/run/user/1000/sandbox/chrome/bus",
+                                    rules: DBusRules(talk: ["org.freedesktop.Notifications", "org.freedesktop.portal.*"],
+                                                     own: ["org.mpris.MediaPlayer2.chrome.*"], see: ["org.a.B"],
+                                                     call: ["org.x.Y=org.x.Y.Get@/org/x/*"], broadcast: ["org.x.Y=*"])),
+            system: DBusProxiedBus(upstream: "unix:path=/run/dbus/system_bus_socket", socketPath: "/run/user/1000/sandbox/chrome/system-bus",
+                                   rules: DBusRules(talk: ["org.freedesktop.UPower"])),
+            identity: "[Application]\nname=org.sandbox.Profile.chrome\n", log: true,
+            documents: "/run/user/1000/doc/by-app/org.sandbox.Profile.chrome")
         return SupervisorPlan(plan: p, persistent: true, runtimeDir: "/run/user/1000/sandbox",
                               profilePath: "/home/u/.config/sandbox/profiles/chrome.toml", profileFingerprint: "12:34",
                               network: .pasta(pidFile: "/run/user/1000/sandbox/chrome/pasta.pid", arguments: ["--dns-forward", "169.254.0.1"]),
@@ -57,6 +68,15 @@ import Testing
         #expect(try PlanCodec.decode(PlanCodec.encode(other)) == other)
         other.plan.x11 = X11Mediation(display: 0, serverSocket: "", proxySocket: "", userXauthority: "", containerXauthority: "",
                                       trusted: true, required: false)
+        #expect(try PlanCodec.decode(PlanCodec.encode(other)) == other)
+        other.plan.dbus?.system = nil   // session bus only
+        #expect(try PlanCodec.decode(PlanCodec.encode(other)) == other)
+        other.plan.dbus?.session = nil   // system bus only
+        other.plan.dbus?.system = Self.sample.plan.dbus?.system
+        #expect(try PlanCodec.decode(PlanCodec.encode(other)) == other)
+        other.plan.dbus?.documents = nil
+        #expect(try PlanCodec.decode(PlanCodec.encode(other)) == other)
+        other.plan.dbus = nil
         #expect(try PlanCodec.decode(PlanCodec.encode(other)) == other)
     }
 

@@ -43,6 +43,8 @@ struct sbx_mount_op {
     int readonly;
     int recursive;
     int optional;
+    int as_user;               /* bind: the source is opened before the child becomes root inside,
+                                  with the user's credentials (a FUSE mount without allow_other) */
 };
 
 /* Where a start or session failed; reported as {stage, errno, index}. */
@@ -129,6 +131,38 @@ struct sbx_spawn_request {
  * the id maps, then one byte to sync_fd, then reads error_fd.
  */
 pid_t sbx_spawn_container(const struct sbx_spawn_request *request, int *pidfd);
+
+/* ---- A host program with one extra file at its root (the bus proxy's /.flatpak-info) ---- */
+
+enum sbx_identity_root_stage {
+    SBX_IR_STAGE_STDIO = 40,
+    SBX_IR_STAGE_IDMAP = 41,   /* writing our own single-id maps */
+    SBX_IR_STAGE_ROOT = 42,    /* the staging tmpfs and the first pivot */
+    SBX_IR_STAGE_MIRROR = 43,  /* binding the host's top-level directories */
+    SBX_IR_STAGE_FILE = 44,    /* writing the file, making the root read-only */
+    SBX_IR_STAGE_PIVOT = 45,
+    SBX_IR_STAGE_EXEC = 46,
+};
+
+struct sbx_identity_root_request {
+    const char *path;              /* the program (absolute host path) */
+    char *const *argv;
+    char *const *envp;
+    const char *file_name;         /* one component, made at / of the new root */
+    const char *file_data;
+    size_t file_len;
+    uint32_t uid, gid;             /* the caller's own ids (mapped 1:1, nothing else) */
+    int keep_fd;                   /* inherited at its number (xdg-dbus-proxy --fd=N), or -1 */
+    int output_fd;                 /* the program's stdout and stderr, or -1 for /dev/null */
+    int error_fd;                  /* write end, CLOEXEC: a struct sbx_spawn_error; EOF = exec'd */
+};
+
+/*
+ * Runs `path` in a new user+mount namespace (not a new pid namespace) whose root
+ * mirrors the host's top level plus file_name (identityroot.c). Returns the pid
+ * and a pidfd, or -1 with errno (clone3 failed). Read error_fd to EOF next.
+ */
+pid_t sbx_spawn_in_identity_root(const struct sbx_identity_root_request *request, int *pidfd);
 
 /* ---- Control socket protocol (SOCK_SEQPACKET, launcher <-> init) ---- */
 
