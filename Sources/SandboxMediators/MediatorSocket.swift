@@ -11,24 +11,29 @@ package enum MediatorSocket {
     }
 
     /// sockaddr_un for `path`, nil when it does not fit (107 bytes) or is empty.
-    /// The one place a unix socket address is built (the supervisor's control
-    /// socket uses it too).
+    /// A path starting with a NUL byte is an abstract name (a session bus that
+    /// dbus-launch started listens on one). The one place a unix socket address
+    /// is built (the supervisor's control socket and the launcher's bus client use it too).
     package static func withAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T? {
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: addr.sun_path), !bytes.contains(0) else { return nil }
+        let abstract = bytes.first == 0
+        guard bytes.count > (abstract ? 1 : 0), bytes.count < MemoryLayout.size(ofValue: addr.sun_path),
+              !bytes.dropFirst().contains(0) else { return nil }
         withUnsafeMutableBytes(of: &addr.sun_path) { buf in
             for (i, b) in bytes.enumerated() { buf[i] = b }
         }
+        // An abstract name is exactly its bytes long; a path ends at its NUL.
+        let length = abstract ? MemoryLayout<sa_family_t>.size + bytes.count : MemoryLayout<sockaddr_un>.size
         return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(length)) }
         }
     }
 
     /// A non-blocking connection to `path`; on failure the errno. A unix
     /// socket connects at once or fails (EAGAIN: the server's backlog is full).
-    static func connect(_ path: String) -> Result<Int32, Errno> {
+    package static func connect(_ path: String) -> Result<Int32, Errno> {
         let fd = stream()
         guard fd >= 0 else { return .failure(Errno(errno)) }
         let rc = withAddress(path) { addr, len in
@@ -92,7 +97,7 @@ package enum MediatorSocket {
     }
 
     /// Waits until `fd` has `events`, up to `deadline`; false on timeout.
-    static func wait(_ fd: Int32, _ events: Int32, until deadline: Deadline) -> Bool {
+    package static func wait(_ fd: Int32, _ events: Int32, until deadline: Deadline) -> Bool {
         var pfd = pollfd(fd: fd, events: Int16(events), revents: 0)
         while true {
             let rc = poll(&pfd, 1, deadline.remainingMilliseconds)
@@ -103,10 +108,10 @@ package enum MediatorSocket {
 }
 
 /// An errno value as a type, with its text.
-struct Errno: Error, Equatable {
+package struct Errno: Error, Equatable {
     var code: Int32
     init(_ code: Int32) { self.code = code }
-    var text: String { MediatorError.text(code) }
+    package var text: String { MediatorError.text(code) }
 }
 
 /// A point in time on the monotonic clock.

@@ -1,0 +1,88 @@
+// Which of an app's arguments are host files to hand over (a launcher's %U/%F
+// give file:// URLs or absolute paths), and what each becomes inside. Pure:
+// the launcher supplies what is visible in the container and does the portal
+// call. An argument is only ever replaced by a path the launcher builds from a
+// document id and a file name (absolute, so a name like "-rf" can never turn
+// into an option), or left exactly as it was.
+
+public enum FileHandOver {
+    /// A host file named by an argument.
+    public struct Reference: Equatable, Sendable {
+        /// The absolute host path.
+        public var path: String
+        /// It was a file:// URL, so it is rewritten to one.
+        public var isURL: Bool
+    }
+
+    /// The file an argument names, if it names one: a file:// URL (no host, or
+    /// localhost), an absolute path, or a relative path (resolved against `cwd`)
+    /// that `exists`; never an argument starting with "-". `exists` is asked
+    /// only for relative paths: an absolute one is handed over or reported.
+    public static func reference(_ argument: String, cwd: String, exists: (String) -> Bool) -> Reference? {
+        if argument.hasPrefix("file://") {
+            var rest = Substring(argument.dropFirst(7))
+            if rest.hasPrefix("localhost/") { rest = rest.dropFirst(9) }
+            guard rest.hasPrefix("/"), let path = percentDecoded(rest) else { return nil }
+            return Reference(path: normalized(path), isURL: true)
+        }
+        if argument.hasPrefix("/") { return Reference(path: normalized(argument), isURL: false) }
+        guard !argument.isEmpty, !argument.hasPrefix("-"), !argument.contains("://"), cwd.hasPrefix("/") else { return nil }
+        let path = normalized(cwd + "/" + argument)
+        return exists(path) ? Reference(path: path, isURL: false) : nil
+    }
+
+    /// %XX decoding of a URL path; nil for a bad escape, a NUL or invalid UTF-8.
+    static func percentDecoded(_ s: Substring) -> String? {
+        var out: [UInt8] = []
+        var it = Array(s.utf8)[...]
+        while let c = it.popFirst() {
+            if c == UInt8(ascii: "%") {
+                guard it.count >= 2, let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) else { return nil }
+                out.append(v)
+                it = it.dropFirst(2)
+            } else {
+                out.append(c)
+            }
+        }
+        guard !out.contains(0) else { return nil }
+        return String(validating: out, as: UTF8.self)
+    }
+
+    /// "/a/./b//c/../d" → "/a/b/d", lexically (the portal gets an opened file,
+    /// so this only decides visibility and never what is exported).
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for p in path.split(separator: "/") where p != "." {
+            if p == ".." { _ = parts.popLast() } else { parts.append(p) }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// Whether `path` is inside one of `visible` (directories the container
+    /// sees at the same path, e.g. a [[mount]] of ~/Downloads).
+    public static func isVisible(_ path: String, in visible: [String]) -> Bool {
+        visible.contains { v in v == "/" || path == v || path.hasPrefix(v.hasSuffix("/") ? v : v + "/") }
+    }
+
+    /// The argument the app gets for a handed-over file: the document's path in
+    /// the container, as a path or (for a URL) a file:// URL.
+    public static func rewritten(_ ref: Reference, documentID: String, name: String, documentsInside: String) -> String {
+        let path = documentsInside + "/" + documentID + "/" + name
+        return ref.isURL ? "file://" + percentEncoded(path) : path
+    }
+
+    /// A path as a URL path: everything but unreserved characters and "/" as %XX.
+    static func percentEncoded(_ path: String) -> String {
+        var out = ""
+        for b in path.utf8 {
+            let c = Character(Unicode.Scalar(b))
+            if b < 0x80 && (c.isLetter || c.isNumber || "-._~/".contains(c)) {
+                out.append(c)
+            } else {
+                let h = String(b, radix: 16, uppercase: true)
+                out += "%" + (h.count == 1 ? "0" + h : h)
+            }
+        }
+        return out
+    }
+}
