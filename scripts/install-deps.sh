@@ -28,6 +28,8 @@ test_pkgs+=(pipewire pipewire-pulse wireplumber dbus-daemon)
 # bus and portal tests: real services on a test bus (python3-gi), notify-send and
 # gdbus inside, xdg-desktop-portal with its gtk backend and the document portal (FUSE)
 test_pkgs+=(libnotify-bin libglib2.0-bin python3-gi gir1.2-glib-2.0 xdg-desktop-portal xdg-desktop-portal-gtk fuse3)
+# file hand-over: the launcher started by gtk-launch, as a file manager does
+test_pkgs+=(libgtk-3-bin)
 # packaging tests: the completions in each shell, the AppArmor profile (parsers), dpkg-deb/dpkg-architecture
 test_pkgs+=(bash-completion zsh fish apparmor dpkg-dev)
 

@@ -97,6 +97,7 @@ public enum BusPlanner {
                 let view = hostRuntime + "/doc/by-app/" + appID
                 out.mounts.append(.userBind(source: view, target: runtime + "/doc", optional: true))
                 out.mediation?.documents = view
+                out.mediation?.handOver = profile.files.handOver
             }
         } else if proxy == nil && (profile.dbus.mode == .filtered || !profile.dbus.system.isEmpty) {
             out.onceNotices.append("dbus: xdg-dbus-proxy is not installed (apt install xdg-dbus-proxy); the app starts without a session bus")
@@ -132,15 +133,15 @@ public enum BusPlanner {
     }
 
     /// Whether `rules` let the app talk to `name` (a listed name or a `.*` above it).
-    static func allows(_ rules: DBusRules, _ name: String) -> Bool {
+    public static func allows(_ rules: DBusRules, _ name: String) -> Bool {
         (rules.talk + rules.own).contains { $0 == name || ($0.hasSuffix(".*") && (name == String($0.dropLast(2)) || name.hasPrefix(String($0.dropLast(1))))) }
     }
 
-    enum Address: Equatable { case success(String), failure(String) }
+    public enum Address: Equatable { case success(String), failure(String) }
 
     /// The host session bus as a socket path: DBUS_SESSION_BUS_ADDRESS's first
     /// `unix:path=` entry, else $XDG_RUNTIME_DIR/bus (systemd's user bus).
-    static func sessionBusPath(_ env: [String: String]) -> Address {
+    public static func sessionBusPath(_ env: [String: String]) -> Address {
         if let address = env["DBUS_SESSION_BUS_ADDRESS"], !address.isEmpty {
             if let path = unixPath(address) { return .success(path) }
             return .failure("the session bus address \(address) is not a unix:path= socket (an abstract or TCP address cannot be reached from a container)")

@@ -22,6 +22,7 @@ public struct Profile: Sendable, Equatable {
     public var wayland = Wayland()
     public var network = Network()
     public var dbus = DBus()
+    public var files = Files()
     /// Extra environment, applied last (after the clean base environment).
     public var env: [String: String] = [:]
     public var mounts: [Mount] = []
@@ -139,6 +140,14 @@ public struct Profile: Sendable, Equatable {
         /// profile name (as a bus name element) and the app id.
         public var session = DBusRules()
         public var system = DBusRules()
+        public init() {}
+    }
+
+    /// Host files named by the app's arguments (a launcher's %U/%F, or `sandbox run
+    /// NAME -- FILE`), outside what the container sees: handed over through the
+    /// document store (needs the portals in [dbus]), read-only unless this says so.
+    public struct Files: Sendable, Equatable {
+        public var handOver: FileHandOverMode = .readOnly
         public init() {}
     }
 

@@ -6,7 +6,7 @@
 /// The keys each table accepts; unknown keys get a did-you-mean from these.
 enum ProfileSchema {
     static let topLevel = ["description", "include", "command", "rootfs", "home", "idmap", "devices", "x11", "pulse",
-                           "wayland", "network", "dbus", "env", "mount", "seccomp", "session", "limits", "image", "desktop"]
+                           "wayland", "network", "dbus", "files", "env", "mount", "seccomp", "session", "limits", "image", "desktop"]
     static let tables: [String: [String]] = [
         "rootfs": ["mode", "path"],
         "home": ["mode"],
@@ -17,6 +17,7 @@ enum ProfileSchema {
         "wayland": ["enabled"],
         "network": ["mode", "bridge", "inbound_tcp", "inbound_udp", "host_loopback_tcp", "host_loopback_udp"],
         "dbus": ["mode", "talk", "own", "see", "call", "broadcast", "system"],
+        "files": ["hand_over"],
         "dbus.system": ["talk", "own", "see", "call", "broadcast"],
         "mount": ["source", "target", "readonly", "optional"],
         "seccomp": ["profile", "allow_userns", "multiarch", "allow", "deny"],
@@ -77,6 +78,11 @@ struct ProfileDecoder {
             case "wayland": if let t = table(n, "wayland"), let v = bool(t, "enabled") { p.wayland.enabled = v }
             case "network": decodeNetwork(n, &p.network)
             case "dbus": decodeDBus(n, &p.dbus)
+            case "files":
+                if let t = table(n, "files"),
+                   let v = word(t, "hand_over", from: FileHandOverMode.allCases.map(\.rawValue), what: "files hand_over") {
+                    p.files.handOver = FileHandOverMode(rawValue: v)!
+                }
             case "env": p.env = decodeEnv(n)
             case "mount": p.mounts = decodeMounts(n)
             case "seccomp": decodeSeccomp(n, &p.seccomp)

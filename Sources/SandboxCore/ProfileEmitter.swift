@@ -57,6 +57,9 @@ public enum TOMLEmitter {
             out.append("\(key) = [\(ports.map(String.init).joined(separator: ", "))]")
         }
 
+        section(&out, "files")
+        out.append("hand_over = \(quoted(p.files.handOver.rawValue))")
+
         section(&out, "dbus")
         out.append("mode = \(quoted(p.dbus.mode.rawValue))")
         func rules(_ r: DBusRules) {

@@ -48,6 +48,15 @@ public struct DBusProxiedBus: Sendable, Equatable {
     }
 }
 
+/// What a launch does with host files named by the app's arguments (a
+/// launcher's %U/%F): hand them over through the document store, read-only or
+/// writable, or leave the arguments alone ([files] hand_over).
+public enum FileHandOverMode: String, Sendable, Equatable, CaseIterable {
+    case none
+    case readOnly = "read-only"
+    case readWrite = "read-write"
+}
+
 public struct DBusMediation: Sendable, Equatable {
     /// The xdg-dbus-proxy executable (absolute, found by the launcher).
     public var proxy: String
@@ -65,6 +74,9 @@ public struct DBusMediation: Sendable, Equatable {
     /// not allowed. (Files handed to the app are exported there: FileChooser, and
     /// a launcher's file arguments.)
     public var documents: String?
+    /// How the launcher hands files from the app's arguments to it through
+    /// `documents` (only when that is set).
+    public var handOver: FileHandOverMode = .readOnly
     /// Pass --log: every message the app sends and every refusal, relayed to the
     /// user's terminal or log file (`sandbox run --log-dbus`, `-l debug`).
     public var log: Bool

@@ -56,7 +56,7 @@ public struct PlanDecodingError: Error, Sendable, Equatable, CustomStringConvert
 public enum PlanCodec {
     static let magic: [UInt8] = Array("SBXPLAN".utf8)
     /// Bump on any change of the field order or meaning. 2: LaunchPlan.x11. 6: LaunchPlan.dbus.
-    public static let version: UInt8 = 6
+    public static let version: UInt8 = 7
     /// Upper bounds that no real plan reaches; they stop a hostile length from allocating.
     static let maxString = 1 << 20
     static let maxCount = 1 << 16
@@ -105,6 +105,7 @@ public enum PlanCodec {
         w.bool(p.dbus != nil)
         if let d = p.dbus {
             w.string(d.proxy); w.string(d.appID); w.string(d.identity); w.bool(d.log); w.optionalString(d.documents)
+            w.string(d.handOver.rawValue)
             for bus in [d.session, d.system] {
                 w.bool(bus != nil)
                 if let bus {
@@ -165,6 +166,10 @@ public enum PlanCodec {
         if try r.bool() {
             let proxy = try r.string(), appID = try r.string(), identity = try r.string(), log = try r.bool()
             let documents = try r.optionalString()
+            let handOverText = try r.string()
+            guard let handOver = FileHandOverMode(rawValue: handOverText) else {
+                throw PlanDecodingError(offset: r.offset, reason: "unknown file hand-over mode '\(handOverText)'")
+            }
             var buses: [DBusProxiedBus?] = []
             for _ in 0..<2 {
                 guard try r.bool() else { buses.append(nil); continue }
@@ -174,6 +179,7 @@ public enum PlanCodec {
                 buses.append(DBusProxiedBus(upstream: upstream, socketPath: socketPath, rules: rules))
             }
             p.dbus = DBusMediation(proxy: proxy, appID: appID, session: buses[0], system: buses[1], identity: identity, log: log, documents: documents)
+            p.dbus?.handOver = handOver
         }
         let persistent = try r.bool()
         let runtimeDir = try r.string()

@@ -43,12 +43,36 @@ struct Engine {
     /// The complete plan for a container start and its sessions (LaunchComposer, from this host's facts).
     func plan(for profile: Profile, extraArgs: [String] = []) throws -> LaunchPlan {
         let clock = Stopwatch()
+        activateDocumentPortal(for: profile)
         let facts = HostFacts.live(user: user, paths: paths, environment: environment, workingDirectory: currentDirectory())
         let plan = try LaunchComposer.plan(for: profile, extraArgs: extraArgs,
                                            bridge: profile.network.mode == .veth ? try bridge(for: profile) : nil, facts: facts,
                                            logBus: logBus || LogSetup.current.level <= .debug)
         log.debug("\(profile.name): planned in \(clock.elapsed): \(plan.summary)")
         return plan
+    }
+
+    /// xdg-document-portal is started by D-Bus activation, so a fresh login may
+    /// not have its store mounted yet: ask for its mount point (as `flatpak run`
+    /// does) when this profile gets the portals, so the store can be bound.
+    func activateDocumentPortal(for profile: Profile) {
+        guard profile.dbus.mode == .filtered, BusPlanner.allows(profile.dbus.session, DocumentPortal.busName),
+              let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") else { return }
+        var st = stat()
+        guard stat(runtime + "/doc/by-app", &st) != 0 else { return }
+        let address: String
+        switch BusPlanner.sessionBusPath(environment) {
+        case .success(let path): address = "unix:path=" + path
+        case .failure: return
+        }
+        do {
+            let client = try DBusClient(address: address, timeoutSeconds: 3)
+            try client.call(destination: DocumentPortal.busName, path: DocumentPortal.objectPath,
+                            interface: DocumentPortal.busName, member: "GetMountPoint")
+            log.debug("\(profile.name): activated xdg-document-portal")
+        } catch {
+            log.info("\(profile.name): the document portal could not be activated: \(error)")
+        }
     }
 
     func desktopPlanner(for profile: Profile, home: String) -> DesktopPlanner {

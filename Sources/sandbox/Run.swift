@@ -1,6 +1,7 @@
 import ArgumentParser
 import SandboxCore
 import SandboxRuntime
+import SandboxDesktop
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,7 +36,11 @@ struct Run: AsyncParsableCommand {
                     ? "--log-dbus: \(plan.name) has no bus proxy (its profile's dbus.mode is not \"filtered\", or none could be started)"
                     : "--log-dbus: \(plan.name) runs already without it; it applies when the container starts (sandbox stop \(plan.name))")
             }
-            return SessionRequest.app(of: plan, extraArgs: args, hostWorkingDirectory: cwd)
+            // Files from a launcher's %U (or the command line) the container does
+            // not see go through the document portal, for a start and a join alike.
+            let files = FileHandOver.apply(args, plan: plan, cwd: cwd, busAddress: engine.environment["DBUS_SESSION_BUS_ADDRESS"])
+            for n in files.notices { Console.say(.notice, n) }
+            return SessionRequest.app(of: plan, extraArgs: files.arguments, hostWorkingDirectory: cwd)
         }
         throw ExitCode(status)
     }

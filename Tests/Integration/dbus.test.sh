@@ -504,3 +504,116 @@ EOF2
   assert_contains "$(echo "$out" | grep other-mpris)" "Error: GDBus.Error:org.freedesktop.DBus.Error.ServiceUnknown"
   assert_contains "$(echo "$out" | grep other-name)" "AccessDenied"
 }
+
+# Item 3: files a launcher passes (%U) or the command line names, outside the
+# container's view, handed over through the document store and rewritten.
+# The app prints each argument, reads it, and tries to append to it.
+fh_profile() {  # fh_profile NAME [TOML]
+  it_profile "$1" <<EOF2
+command = ["python3", "-c", "import sys, urllib.parse\nfor a in sys.argv[1:]:\n    p = urllib.parse.unquote(a[7:]) if a.startswith('file://') else a\n    print('arg=' + repr(a))\n    try:\n        print('read=' + open(p).read().strip())\n    except OSError as e:\n        print('readerr=%d' % e.errno)\n    try:\n        open(p, 'a').write('written inside\\\\n'); print('write=ok')\n    except OSError as e:\n        print('writeerr=%d' % e.errno)\n"]
+[home]
+mode = "tmpfs"
+[dbus]
+mode = "filtered"
+talk = ["org.freedesktop.portal.*"]
+[desktop]
+mime_types = ["text/plain"]
+${2:-}
+EOF2
+}
+
+fh_files() {  # files outside every bind, some with hostile names; prints the directory
+  local d; d=$(it_home)/fh-outside
+  rm -rf "$d"; it_as_user mkdir -p "$d/dir" "$(it_home)/fh-private"
+  it_as_user sh -c "echo plain >'$d/plain.txt'; echo hostile >'$d/-rf \"q\" 100% \$(x)'; echo secret >'$(it_home)/fh-private/secret.txt'
+                    echo indir >'$d/dir/in.txt'; ln -s '$(it_home)/fh-private/secret.txt' '$d/dir/link-to-secret'"
+  echo "$d"
+}
+
+test_a_launchers_file_outside_the_binds_is_handed_over_read_only() {
+  db_start_bus
+  db_start_portals
+  fh_profile fhro
+  local d; d=$(fh_files)
+  trap 'sbx stop fhro >/dev/null 2>&1 || true; sbx stop fhdir >/dev/null 2>&1 || true; sbx desktop remove fhro >/dev/null 2>&1 || true; [ "$BASHPID" = "$DB_OWNER" ] && db_stop_bus' EXIT
+  # The generated launcher, started by gtk-launch with a file in /tmp (the
+  # container has its own /tmp), as a file manager's "Open with" does.
+  sbx desktop install fhro >/dev/null
+  local page; page=$(it_as_user mktemp /tmp/fh-page.XXXXXX)
+  it_as_user sh -c "echo plain >'$page'"
+  local out; out=$(it_as_user gtk-launch sandbox-fhro "$page" 2>&1)
+  rm -f "$page"
+  echo "$out"
+  # (GLib passes a local file as a path, also for %U.)
+  assert_contains "$out" "arg='$(db_rt)/doc/"
+  assert_contains "$out" "/$(basename "$page")'"
+  assert_contains "$out" "read=plain"
+  assert_contains "$out" "writeerr="          # read-only by default
+  # Read-only: the host file is unchanged.
+  out=$(sbx run fhro -- "file://$d/plain.txt" 2>&1)
+  assert_contains "$out" "arg='file://$(db_rt)/doc/"
+  assert_contains "$out" "read=plain"
+  assert_contains "$out" "writeerr="
+  assert_eq "$(cat "$d/plain.txt")" "plain" "the host file after a read-only hand-over"
+  # Hostile names: an absolute document path, never an option; as URL and as path.
+  out=$(sbx run fhro -- "$d/-rf \"q\" 100% \$(x)" "file://$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$d/-rf \"q\" 100% \$(x)")" 2>&1)
+  echo "$out"
+  [ "$(echo "$out" | grep -c 'read=hostile')" -eq 2 ] || fail "the hostile name was not handed over both ways: $out"
+  assert_contains "$out" "arg='$(db_rt)/doc/"
+  # A directory handed over: its files are readable; a link inside to a private
+  # file the user did not pass leads nowhere (the target is not in the container).
+  it_profile fhdir <<EOF2
+command = ["sh", "-c", "echo \"dir=\$1\"; cat \"\$1/in.txt\"; cat \"\$1/link-to-secret\"; echo linkrc=\$?; cat $(it_home)/fh-private/secret.txt; echo privrc=\$?", "sh"]
+[home]
+mode = "tmpfs"
+[dbus]
+mode = "filtered"
+talk = ["org.freedesktop.portal.*"]
+EOF2
+  out=$(sbx run fhdir -- "$d/dir" 2>&1)
+  echo "$out"
+  assert_contains "$out" "dir=$(db_rt)/doc/"
+  assert_contains "$out" "indir"
+  assert_contains "$out" "linkrc=1"
+  assert_contains "$out" "privrc=1"
+  ! echo "$out" | grep -qx secret || fail "the private file was read through the link: $out"
+  # Arguments that are no host file stay as written; a file the container sees keeps its path.
+  out=$(sbx run fhro -- --not-a-file "https://example.org/x" "$d/no-such-file" 2>&1)
+  assert_contains "$out" "arg='--not-a-file'"
+  assert_contains "$out" "arg='https://example.org/x'"
+  assert_contains "$out" "arg='$d/no-such-file'"
+  out=$(sbx run fhro -- /usr/share/common-licenses/GPL-3 2>&1)
+  assert_contains "$out" "arg='/usr/share/common-licenses/GPL-3'"
+}
+
+test_hand_over_writable_when_allowed_on_a_join_and_off_when_none() {
+  db_start_bus
+  # The document portal is not running yet (as on a fresh login): the start activates it.
+  db_fuse
+  ! it_as_user test -d "$(db_rt)/doc/by-app" || fail "the document store is already mounted"
+  local d; d=$(fh_files)
+  fh_profile fhrw '[files]
+hand_over = "read-write"'
+  fh_profile fhnone '[files]
+hand_over = "none"'
+  trap 'sbx stop fhrw >/dev/null 2>&1 || true; [ "$BASHPID" = "$DB_OWNER" ] && db_stop_bus' EXIT
+  # Joining a running container hands the file over too (the recorded plan says how).
+  sbx start fhrw >/dev/null || fail "start failed"
+  assert_contains "$(sbx list)" "fhrw"
+  local out; out=$(sbx run fhrw -- "$d/plain.txt" 2>&1)
+  echo "$out"
+  assert_contains "$out" "arg='$(db_rt)/doc/"
+  assert_contains "$out" "write=ok"
+  assert_eq "$(cat "$d/plain.txt")" "plain
+written inside" "the host file after a writable hand-over"
+  # A relative path from the command line, resolved against the caller's directory.
+  out=$(cd "$d" && sbx run fhrw -- plain.txt 2>&1)
+  assert_contains "$out" "arg='$(db_rt)/doc/"
+  assert_contains "$out" "read=plain"
+  # hand_over = "none": the argument stays as written, and the user is told why.
+  out=$(sbx run fhnone -- "$d/plain.txt" 2>&1)
+  echo "$out"
+  assert_contains "$out" "arg='$d/plain.txt'"
+  assert_contains "$out" "readerr=2"
+  assert_contains "$out" "sandbox: notice: $d/plain.txt is outside what fhnone sees, and [files] hand_over = \"none\""
+}

@@ -167,6 +167,13 @@ import Glibc
         #expect(errors("[image]\nkeys = [\"/etc/apt/keyrings/k.gpg\"]\n").errors.isEmpty)
     }
 
+    @Test func filesHandOverTakesItsThreeValues() {
+        expectOne("[files]\nhand_over = \"readwrite\"\n", .badValue, line: 2, key: "files.hand_over",
+                  mentions: ["did you mean \"read-write\"?", "\"none\""])
+        expectOne("[files]\nhandover = \"none\"\n", .unknownKey, line: 2, key: "files.handover", mentions: ["did you mean \"hand_over\"?"])
+        #expect(errors("[files]\nhand_over = \"read-write\"\n").errors.isEmpty)
+    }
+
     @Test func userConfigIsValidatedTheSameWay() {
         let tree = TempTree()
         defer { tree.remove() }

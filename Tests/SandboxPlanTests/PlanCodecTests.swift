@@ -74,6 +74,10 @@ import Testing
         other.plan.dbus?.session = nil   // system bus only
         other.plan.dbus?.system = Self.sample.plan.dbus?.system
         #expect(try PlanCodec.decode(PlanCodec.encode(other)) == other)
+        other.plan.dbus?.handOver = .readWrite
+        #expect(try PlanCodec.decode(PlanCodec.encode(other)) == other)
+        other.plan.dbus?.handOver = .none
+        #expect(try PlanCodec.decode(PlanCodec.encode(other)) == other)
         other.plan.dbus?.documents = nil
         #expect(try PlanCodec.decode(PlanCodec.encode(other)) == other)
         other.plan.dbus = nil
