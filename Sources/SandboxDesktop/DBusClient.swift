@@ -49,21 +49,8 @@ public final class DBusClient {
         return nil
     }
 
-    /// D-Bus address values escape bytes as %XX.
-    static func unescape(_ s: String) -> String? {
-        var out: [UInt8] = []
-        var it = Array(s.utf8)[...]
-        while let c = it.popFirst() {
-            if c == UInt8(ascii: "%") {
-                guard it.count >= 2, let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) else { return nil }
-                out.append(v)
-                it = it.dropFirst(2)
-            } else {
-                out.append(c)
-            }
-        }
-        return String(validating: out, as: UTF8.self)
-    }
+    /// D-Bus address values escape bytes as %XX, as URLs do.
+    static func unescape(_ s: String) -> String? { FileHandOver.percentDecoded(Substring(s)) }
 
     func authenticate() throws(DBusError) {
         let uid = String(getuid())

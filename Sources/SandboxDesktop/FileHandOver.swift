@@ -35,7 +35,8 @@ public enum FileHandOver {
         return exists(path) ? Reference(path: path, isURL: false) : nil
     }
 
-    /// %XX decoding of a URL path; nil for a bad escape, a NUL or invalid UTF-8.
+    /// %XX decoding (a URL path, a D-Bus address value); nil for a bad escape,
+    /// a NUL or invalid UTF-8.
     static func percentDecoded(_ s: Substring) -> String? {
         var out: [UInt8] = []
         var it = Array(s.utf8)[...]
