@@ -118,12 +118,11 @@ extension FileHandOver {
                 continue
             }
             guard exists(ref.path) else { continue }   // not a file here: the app may know what it means
-            guard mode != .none, let busAddress, let documents = plan.dbus?.documents, !documents.isEmpty else {
-                out.notices.append("\(ref.path) is outside what \(plan.name) sees, and "
-                    + (plan.dbus?.documents == nil
-                        ? "the profile gets no document store ([dbus] must allow org.freedesktop.portal.*, and xdg-document-portal must run)"
-                        : "[files] hand_over = \"none\"")
-                    + "; the app gets the argument as written")
+            guard mode != .none, busAddress != nil else {
+                let why = plan.dbus?.documents == nil
+                    ? "the profile gets no document store ([dbus] must allow org.freedesktop.portal.*, and xdg-document-portal must run)"
+                    : mode == .none ? "[files] hand_over = \"none\"" : "DBUS_SESSION_BUS_ADDRESS is not set, so the document portal cannot be reached"
+                out.notices.append("\(ref.path) is outside what \(plan.name) sees, and \(why); the app gets the argument as written")
                 continue
             }
             switch DocumentPortal.open(ref.path) {
