@@ -100,14 +100,14 @@ test_completion_hook_answers_with_names() {
   assert_eq "$out" "demo" "---completion for 'sandbox run dem' (a shipped profile)"
   # stop also offers containers whose profile is gone (a state directory in $XDG_RUNTIME_DIR/sandbox).
   local state; state="$(it_runtime)/sandbox"
-  runuser -u "$IT_USER" -- mkdir -p "$state/orphan"
+  runuser -u "$IT_USER" -- mkdir -p "$state/cmpl-gone"
   out=$(sbx ---completion stop -- positional@0 2 0 sandbox stop '')
-  runuser -u "$IT_USER" -- rmdir "$state/orphan"
+  runuser -u "$IT_USER" -- rmdir "$state/cmpl-gone"
   local name
   for name in chromium demo firefox cmpl-only-here; do
     echo "$out" | grep -qx "$name" || fail "---completion for 'sandbox stop <TAB>' lacks $name: $out"
   done
-  assert_contains "$out" "orphan" "---completion for 'sandbox stop <TAB>'"
+  assert_contains "$out" "cmpl-gone" "---completion for 'sandbox stop <TAB>'"
   # destroy offers what has data (~/.local/share/sandbox/NAME), not every profile.
   local data; data="$(it_home)/.local/share/sandbox"
   runuser -u "$IT_USER" -- mkdir -p "$data/leftover"
