@@ -24,6 +24,10 @@ test_pkgs+=(firefox-esr chromium)
 # sound mediator tests: the same attacks against pipewire-pulse, on its own session bus
 test_pkgs+=(pipewire pipewire-pulse wireplumber dbus-daemon)
 
+# the app catalog's make-check subset (Tests/Integration/apps.test.sh): three
+# cheap real apps, and python3-xlib to find and close their windows
+test_pkgs+=(python3-xlib xterm mousepad zathura)
+
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in
   --test) want+=("${test_pkgs[@]}") ;;
