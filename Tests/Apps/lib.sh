@@ -80,10 +80,24 @@ apps_monitor_rms() {
 
 xwin() { it_as_user /usr/bin/python3 "$APPS_OUT/xwin.py" "$@"; }
 
+# One X client connected from now until apps_release_display, as a desktop's
+# window manager is: without it the bare Xvfb resets each time an app's last
+# connection closes, and drops a connection made in that instant.
+apps_hold_display() {
+  apps_out >/dev/null
+  xwin hold >/dev/null 2>&1 &
+  APPS_HOLD_PID=$!
+}
+apps_release_display() {
+  [ -n "${APPS_HOLD_PID:-}" ] && kill "$APPS_HOLD_PID" 2>/dev/null && wait "$APPS_HOLD_PID" 2>/dev/null
+  APPS_HOLD_PID=""
+  return 0
+}
+
 # apps_try NAME MATCH CHECK [ARG…]
 #   MATCH: regex on the window's WM_CLASS "instance.class"; CHECK: window | sound.
 # Sets A_RESULT (ok|fail), A_REASON, A_MS (sandboxed first window), A_BARE_MS,
-# A_GONE_MS (windows closed → container gone), A_WINDOW (instance.class),
+# A_GONE_MS (windows closed → container gone), A_WINDOW (instance.class), A_TITLE,
 # A_SHOT (screenshot path), A_CLOSE (how the windows were closed), A_RMS.
 # Returns 0 when the sandboxed run passed every check.
 apps_try() {
@@ -92,7 +106,7 @@ apps_try() {
   mapfile -t args < <(apps_expand_args "$@")
   out=$(apps_out)
   log=$out/$name.log
-  A_RESULT=fail A_REASON="" A_MS="" A_BARE_MS="" A_GONE_MS="" A_WINDOW="" A_SHOT="" A_CLOSE="" A_RMS=""
+  A_RESULT=fail A_REASON="" A_MS="" A_BARE_MS="" A_GONE_MS="" A_WINDOW="" A_TITLE="" A_SHOT="" A_CLOSE="" A_RMS=""
   : >"$log"; chmod 644 "$log"
   if apps_running "$name"; then sbx stop "$name" >/dev/null 2>&1 || true; fi
 
@@ -107,7 +121,7 @@ apps_try() {
     apps_abort "$name" "$runpid"
     return 1
   fi
-  read -r A_MS _ A_WINDOW _ <<<"$line"
+  read -r A_MS _ A_WINDOW A_TITLE <<<"$line"
   echo "first window: $line" >>"$log"
 
   # 2. Let it draw, check it is still there, take the screenshot.
@@ -115,6 +129,8 @@ apps_try() {
   if ! kill -0 "$runpid" 2>/dev/null || ! apps_running "$name"; then
     A_REASON="exited ${APPS_SETTLE}s after its first window"; apps_abort "$name" "$runpid"; return 1
   fi
+  # The title now (apps name the file they opened once it is loaded).
+  A_TITLE=$(xwin list --match "$match" | head -n 1 | cut -d' ' -f3-)
   A_SHOT=$out/$name.png
   it_as_user import -window root "$A_SHOT" 2>>"$log" || { A_REASON="screenshot failed"; apps_abort "$name" "$runpid"; return 1; }
 

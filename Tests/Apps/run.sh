@@ -33,8 +33,9 @@ run_start=$(date +%s%N)
 [ -c /dev/net/tun ] && chmod 666 /dev/net/tun
 
 it_setup || { echo "apps: set-up failed" >&2; exit 1; }
-trap it_teardown EXIT
+trap 'apps_release_display; it_teardown' EXIT
 apps_prepare_files
+apps_hold_display
 out=$(apps_out)
 results=$out/results.tsv
 printf 'profile\tpackages\tresult\treason\tms\tbare_ms\tgone_ms\twindow\tclose\trms\tinstall_ms\tinstalled_before\tnotes\n' >"$results"

@@ -12,6 +12,10 @@
       that protocol gets XKillClient. Prints one line per window.
   xwin.py list [--match REGEX]
       Prints "WID INSTANCE.CLASS TITLE" for each viewable top-level window.
+  xwin.py hold
+      Stays connected until killed, as a desktop's window manager does: a bare
+      Xvfb resets when its last client goes (between two apps), dropping the
+      connections being made at that moment.
 
 A top-level window is a child of the root (no window manager) or the first
 descendant of one that has WM_CLASS (under a reparenting window manager);
@@ -111,7 +115,7 @@ def close(d, pattern):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("command", choices=["wait", "close", "list"])
+    ap.add_argument("command", choices=["wait", "close", "list", "hold"])
     ap.add_argument("--match", default=None)
     ap.add_argument("--since", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=30)
@@ -123,6 +127,9 @@ def main():
         return wait(d, args, pattern)
     if args.command == "close":
         return close(d, pattern)
+    if args.command == "hold":
+        while True:
+            d.next_event()
     for w, name, title in windows(d, pattern):
         print(f"{w.id:#x} {name} {title}")
     return 0
