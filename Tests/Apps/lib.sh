@@ -9,7 +9,7 @@
 APPS_DIR=${APPS_DIR:-$IT_ROOT/Tests/Apps}
 APPS_OUT=${APPS_OUT:-$IT_STATE/apps}     # screenshots and per-app logs
 APPS_WINDOW_TIMEOUT=${APPS_WINDOW_TIMEOUT:-90}   # s to the first window (LibreOffice, GIMP: first start on 2 cores)
-APPS_GONE_TIMEOUT=${APPS_GONE_TIMEOUT:-20}       # s from closing the windows to the container gone
+APPS_GONE_TIMEOUT=${APPS_GONE_TIMEOUT:-30}       # s from closing the windows to the container gone (D-Bus calls time out after 25 s)
 APPS_SETTLE=${APPS_SETTLE:-3}                    # s the window is left to draw before the screenshot
 
 apps_out() {
@@ -55,11 +55,12 @@ PY
     sox -q -n -r 44100 -c 2 -b 16 "$home/Music/tone.wav" synth 30 sine 440 gain -6
 }
 
-# ~/… in a catalog argument is the test user's home (the same path inside).
+# ~ at the start of a catalog argument, and ~/ anywhere in it (file://~/…), is
+# the test user's home (the same path inside).
 apps_expand_args() {
   local home; home=$(it_home)
   local a out=()
-  for a in "$@"; do out+=("${a/#\~/$home}"); done
+  for a in "$@"; do a=${a/#\~/$home}; out+=("${a//\~\//$home/}"); done
   [ ${#out[@]} -eq 0 ] || printf '%s\n' "${out[@]}"
 }
 
@@ -95,18 +96,28 @@ apps_release_display() {
 }
 
 # apps_try NAME MATCH CHECK [ARG…]
-#   MATCH: regex on the window's WM_CLASS "instance.class"; CHECK: window | sound.
-# Sets A_RESULT (ok|fail), A_REASON, A_MS (sandboxed first window), A_BARE_MS,
+#   MATCH: regex on the window's WM_CLASS "instance.class"; CHECK: window, sound
+#   (the app plays the file it was given) or "sound via CMD…" (CMD, run in the
+#   container with `sandbox exec` once the window is up, starts the playing).
+# Sets A_RESULT (ok|fail), A_REASON, A_MS (sandboxed first window, first start on
+# a new private home), A_AGAIN_MS (the second start), A_BARE_MS,
 # A_GONE_MS (windows closed → container gone), A_WINDOW (instance.class), A_TITLE,
-# A_SHOT (screenshot path), A_CLOSE (how the windows were closed), A_RMS.
+# A_SHOT (screenshot path), A_CLOSE (how the windows were closed), A_RMS,
+# A_LINGER (the container's processes 1 s after its windows were closed).
 # Returns 0 when the sandboxed run passed every check.
 apps_try() {
   local name=$1 match=$2 check=$3; shift 3
-  local out log runpid start line rc i args=()
+  local out log runpid start line rc i args=() play=()
   mapfile -t args < <(apps_expand_args "$@")
+  case "$check" in
+    "sound via "*)
+      # shellcheck disable=SC2086
+      mapfile -t play < <(apps_expand_args ${check#sound via })
+      check=sound ;;
+  esac
   out=$(apps_out)
   log=$out/$name.log
-  A_RESULT=fail A_REASON="" A_MS="" A_BARE_MS="" A_GONE_MS="" A_WINDOW="" A_TITLE="" A_SHOT="" A_CLOSE="" A_RMS=""
+  A_RESULT=fail A_REASON="" A_MS="" A_AGAIN_MS="" A_BARE_MS="" A_GONE_MS="" A_WINDOW="" A_TITLE="" A_SHOT="" A_CLOSE="" A_RMS="" A_LINGER=""
   : >"$log"; chmod 644 "$log"
   if apps_running "$name"; then sbx stop "$name" >/dev/null 2>&1 || true; fi
 
@@ -136,6 +147,11 @@ apps_try() {
 
   # 3. Media apps: the tone they were given reaches the sound server.
   if [ "$check" = sound ]; then
+    if [ ${#play[@]} -gt 0 ]; then
+      echo "exec: ${play[*]}" >>"$log"
+      sbx exec "$name" -- timeout 20 "${play[@]}" >>"$log" 2>&1 || echo "exec failed: $?" >>"$log"
+      sleep 1
+    fi
     A_RMS=$(apps_monitor_rms 3)
     echo "monitor RMS: $A_RMS" >>"$log"
     if ! awk -v r="${A_RMS:-0}" 'BEGIN { exit !(r > 0.02) }'; then
@@ -150,6 +166,7 @@ apps_try() {
   A_CLOSE=$APPS_CLOSE_HOW
   for i in $(seq 1 $((APPS_GONE_TIMEOUT * 10))); do
     if ! kill -0 "$runpid" 2>/dev/null && ! apps_running "$name"; then break; fi
+    [ "$i" -eq 10 ] && A_LINGER=$(apps_container_processes "$name")
     # An app that asks before quitting (or opens a second window) is asked again.
     [ $((i % 30)) -eq 0 ] && apps_close "$match" >>"$log"
     sleep 0.1
@@ -164,9 +181,44 @@ apps_try() {
   [ -e "$(it_runtime)/sandbox/$name" ] && { A_REASON="state left in $(it_runtime)/sandbox/$name after the container went"; return 1; }
 
   A_RESULT=ok
-  # 5. The same program bare, for comparison (its failure is noted, not fatal).
+  # 5. Again, now that its private home holds what a first start makes (settings,
+  #    caches): the time a user sees from the second start on.
+  apps_again "$name" "$match" "${args[@]}"
+  # 6. The same program bare, for comparison (its failure is noted, not fatal).
   apps_bare "$name" "$match" "${args[@]}"
   return 0
+}
+
+# A second sandboxed start, timed to its first window and closed. Sets A_AGAIN_MS.
+apps_again() {
+  local name=$1 match=$2; shift 2
+  local start line runpid log=$APPS_OUT/$name.again.log
+  A_AGAIN_MS=""
+  : >"$log"; chmod 644 "$log"
+  start=$(date +%s%N)
+  sbx run "$name" -- "$@" >>"$log" 2>&1 &
+  runpid=$!
+  if line=$(xwin wait --since "$start" --match "$match" --timeout "$APPS_WINDOW_TIMEOUT" --pid "$runpid"); then
+    read -r A_AGAIN_MS _ <<<"$line"
+    sleep 1
+    apps_close "$match" >>"$log"
+  fi
+  for i in $(seq 1 $((APPS_GONE_TIMEOUT * 10))); do
+    kill -0 "$runpid" 2>/dev/null || apps_running "$name" || break
+    [ $((i % 30)) -eq 0 ] && apps_close "$match" >>"$log"
+    sleep 0.1
+  done
+  apps_running "$name" && sbx stop "$name" >>"$log" 2>&1
+  wait "$runpid" 2>/dev/null || true
+  return 0
+}
+
+# The names of the processes in NAME's container (children of its init), sorted, once each.
+apps_container_processes() {
+  local init
+  init=$(sbx list 2>/dev/null | awk -v n="$1" '$1 == n { print $3 }')
+  [ -n "$init" ] || return 0
+  ps -o args= --ppid "$init" 2>/dev/null | awk '{ n = $1; sub(".*/", "", n); print n }' | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
 
 # Sends WM_DELETE_WINDOW (or XKillClient) to the app's windows; sets APPS_CLOSE_HOW.

@@ -38,7 +38,7 @@ apps_prepare_files
 apps_hold_display
 out=$(apps_out)
 results=$out/results.tsv
-printf 'profile\tpackages\tresult\treason\tms\tbare_ms\tgone_ms\twindow\tclose\trms\tinstall_ms\tinstalled_before\tnotes\n' >"$results"
+printf 'profile\tpackages\tresult\treason\tms\tbare_ms\tgone_ms\twindow\tclose\trms\tinstall_ms\tinstalled_before\tnotes\tlinger\tagain_ms\n' >"$results"
 
 trim() { local s=$1; s=${s#"${s%%[! ]*}"}; echo "${s%"${s##*[! ]}"}"; }
 
@@ -60,27 +60,27 @@ while IFS='|' read -r name pkgs match check args notes; do
   if ! apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 $pkgs >"$out/$name.apt.log" 2>&1; then
     install_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
     reason="apt-get install $pkgs failed: $(tail -n 2 "$out/$name.apt.log" | tr '\n' ' ')"
-    printf '%s\t%s\tfail\t%s\t\t\t\t\t\t\t%s\t%s\t%s\n' "$name" "$pkgs" "$reason" "$install_ms" "$before" "$notes" >>"$results"
+    printf '%s\t%s\tfail\t%s\t\t\t\t\t\t\t%s\t%s\t%s\t\t\n' "$name" "$pkgs" "$reason" "$install_ms" "$before" "$notes" >>"$results"
     printf 'FAIL %-20s %s\n' "$name" "$reason"; failed=$((failed + 1)); continue
   fi
   install_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   install_total=$((install_total + install_ms))
 
   if ! chk=$(sbx profile check "$name" 2>&1); then
-    printf '%s\t%s\tfail\t%s\t\t\t\t\t\t\t%s\t%s\t%s\n' "$name" "$pkgs" "profile check: $(echo "$chk" | tr '\n' ' ')" "$install_ms" "$before" "$notes" >>"$results"
+    printf '%s\t%s\tfail\t%s\t\t\t\t\t\t\t%s\t%s\t%s\t\t\n' "$name" "$pkgs" "profile check: $(echo "$chk" | tr '\n' ' ')" "$install_ms" "$before" "$notes" >>"$results"
     printf 'FAIL %-20s profile check: %s\n' "$name" "$chk"; failed=$((failed + 1)); continue
   fi
 
   # shellcheck disable=SC2086
   if apps_try "$name" "$match" "$check" $args; then
     passed=$((passed + 1))
-    printf 'ok   %-20s window %6s ms (bare %6s ms)  gone %5s ms after %s%s\n' "$name" "$A_MS" "${A_BARE_MS:--}" "$A_GONE_MS" "$A_CLOSE" "${A_RMS:+, sound RMS $A_RMS}"
+    printf 'ok   %-20s window %6s ms (again %6s, bare %6s ms)  gone %5s ms after %s%s\n' "$name" "$A_MS" "${A_AGAIN_MS:--}" "${A_BARE_MS:--}" "$A_GONE_MS" "$A_CLOSE" "${A_RMS:+, sound RMS $A_RMS}"
   else
     failed=$((failed + 1))
     printf 'FAIL %-20s %s\n' "$name" "$A_REASON"
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$pkgs" "$A_RESULT" "$(echo "$A_REASON" | tr '\t\n' '  ')" \
-    "$A_MS" "$A_BARE_MS" "$A_GONE_MS" "$A_WINDOW" "$A_CLOSE" "$A_RMS" "$install_ms" "$before" "$notes" >>"$results"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$pkgs" "$A_RESULT" "$(echo "$A_REASON" | tr '\t\n' '  ')" \
+    "$A_MS" "$A_BARE_MS" "$A_GONE_MS" "$A_WINDOW" "$A_CLOSE" "$A_RMS" "$install_ms" "$before" "$notes" "$A_LINGER" "$A_AGAIN_MS" >>"$results"
 done <"$HERE/catalog"
 
 total_ms=$(( ($(date +%s%N) - run_start) / 1000000 ))
@@ -89,7 +89,7 @@ echo "apps: $passed passed, $failed failed (install ${install_total} ms, whole r
 
 doc=$out/apps.md
 /usr/bin/python3 "$HERE/report.py" --results "$results" --profiles "$ROOT/Profiles" --screenshots "$out" \
-  --install-ms "$install_total" --total-ms "$total_ms" --filter "$filter" >"$doc"
+  --install-ms "$install_total" --total-ms "$total_ms" --filter "$filter" --gone-timeout "$APPS_GONE_TIMEOUT" >"$doc"
 if [ "$filter" = '*' ]; then
   cp "$doc" "${APPS_DOC:-$ROOT/Docs/apps.md}"
   echo "apps: wrote ${APPS_DOC:-$ROOT/Docs/apps.md}"

@@ -71,7 +71,8 @@ import Testing
         #expect(p.home.mode == .private || p.home.mode == .tmpfs)
         #expect(p.seccomp.profile == .default)
         let xdg: Set<String> = ["~/Documents", "~/Downloads", "~/Pictures", "~/Music", "~/Videos"]
-        for m in p.mounts {
+        #expect(p.mounts.first == Self.fontCache, "the gui fragment's mounts come first")
+        for m in p.mounts.dropFirst() {
             #expect(xdg.contains(m.source) && m.target == m.source && m.optional, "\(m.source) -> \(m.target)")
         }
         let viewers: Set<String> = ["evince", "zathura", "xpdf", "eog", "ristretto", "feh", "vlc", "mpv", "audacious", "rhythmbox"]
@@ -80,9 +81,13 @@ import Testing
         }
     }
 
+    /// The only bind the gui fragment adds: the host's font caches, read-only.
+    static let fontCache = Profile.Mount(source: "/var/cache/fontconfig", target: "/var/cache/fontconfig", readonly: true, optional: true)
+
     @Test func guiIsAFragment() throws {
         let p = try store().load("gui")
         #expect(p.command.isEmpty && p.desktop.name == nil)
+        #expect(p.mounts == [Self.fontCache])
         #expect(p.devices.dri && p.devices.snd && p.devices.video && p.pulse.mode == .module)
     }
 
