@@ -99,7 +99,7 @@ apps_release_display() {
 }
 
 # apps_try NAME MATCH CHECK [ARG…]
-#   MATCH: regex on the window's WM_CLASS "instance.class"; CHECK: window, sound
+#   MATCH: regex on a window's "instance.class title"; CHECK: window, sound
 #   (the app plays the file it was given) or "sound via CMD…" (CMD, run in the
 #   container with `sandbox exec` once the window is up, starts the playing).
 # Sets A_RESULT (ok|fail), A_REASON, A_MS (sandboxed first window, first start on
@@ -225,9 +225,11 @@ apps_container_processes() {
   ps -o args= --ppid "$init" 2>/dev/null | awk '{ n = $1; sub(".*/", "", n); print n }' | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
 
-# Sends WM_DELETE_WINDOW (or XKillClient) to the app's windows; sets APPS_CLOSE_HOW.
+# Sends WM_DELETE_WINDOW (or XKillClient) to the app's windows: those matching
+# the catalog's WINDOW up to its first space (the WM_CLASS part; "^gimp\..* GNU
+# Image" closes every GIMP window). Sets APPS_CLOSE_HOW.
 apps_close() {
-  local said; said=$(xwin close --match "$1")
+  local said; said=$(xwin close --match "${1%% *}")
   echo "$said"
   case "$said" in
     *XKillClient*) APPS_CLOSE_HOW="XKillClient" ;;

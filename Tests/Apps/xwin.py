@@ -2,8 +2,9 @@
 """The app windows on the test desktop, as Tests/Apps/run.sh needs them.
 
   xwin.py wait  --since NS --match REGEX --timeout S [--pid PID]
-      Waits for a viewable top-level window whose "instance.class" (WM_CLASS)
-      matches REGEX (case-insensitive) and prints "MS WID INSTANCE.CLASS TITLE",
+      Waits for a viewable top-level window whose "INSTANCE.CLASS TITLE"
+      (WM_CLASS, WM_NAME) matches REGEX (case-insensitive) and prints
+      "MS WID INSTANCE.CLASS TITLE",
       MS counted from NS (CLOCK_REALTIME nanoseconds, as `date +%s%N`).
       Exit 1 on time-out, 2 when PID exits first (the launch failed).
   xwin.py close --match REGEX
@@ -51,11 +52,11 @@ def windows(d, pattern):
                 continue
             inst, cls = w.get_wm_class()
             name = f"{inst}.{cls}"
-            if pattern is not None and not pattern.search(name):
-                continue
             title = w.get_wm_name() or ""
             if isinstance(title, bytes):
                 title = title.decode("utf-8", "replace")
+            if pattern is not None and not pattern.search(f"{name} {title}"):
+                continue
             out.append((w, name, title))
         except error.XError:
             continue  # the window went away while we looked
