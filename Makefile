@@ -1,6 +1,7 @@
 # sandbox — build, install, test, demo.
 #   make demo    install what is missing, build, install, run a sandboxed app
 #   make check   the whole test suite (unit + integration, as root: it creates a test user)
+#   make apps    install the app catalog from Debian and run every app sandboxed (writes Docs/apps.md)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR      = $(PREFIX)/bin
@@ -30,7 +31,7 @@ NET_LDFLAGS = -pie -Wl,-z,now,-z,relro,-z,noexecstack
 NET_SRCS    = $(wildcard Sources/CSandboxNet/*.c) helper/sandbox-net.c
 NET_BIN     = $(BUILD)/sandbox-net
 
-.PHONY: all build compile completions toolchain deps test-deps install uninstall check unit integration demo bench clean deb
+.PHONY: all build compile completions toolchain deps test-deps install uninstall check unit integration apps demo bench clean deb
 
 all: build
 
@@ -136,6 +137,11 @@ unit:
 
 integration: build
 	Tests/Integration/run.sh
+
+# Not part of check: installs ~600 MB of Debian packages (Tests/Apps/catalog) and
+# runs each app on the test desktop; screenshots stay in $IT_STATE/apps.
+apps: test-deps build
+	Tests/Apps/run.sh
 
 demo: deps
 	@scripts/install-deps.sh --test

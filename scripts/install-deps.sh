@@ -37,6 +37,10 @@ test_pkgs+=(bash-completion zsh fish apparmor dpkg-dev)
 # and AppArmor's parser for the profile check (the kernel need not run AppArmor).
 deb_pkgs=(debhelper dpkg-dev lintian apparmor bash-completion zsh fish)
 
+# the app catalog's make-check subset (Tests/Integration/apps.test.sh): three
+# cheap real apps, and python3-xlib to find and close their windows
+test_pkgs+=(python3-xlib xterm mousepad zathura)
+
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in
   --deb) want+=("${deb_pkgs[@]}") ;;

@@ -102,3 +102,23 @@ test_remove_deletes_only_our_launchers() {
   assert_contains "$out" "is not a profile name"
   rm -f "$foreign"
 }
+
+# Every shipped app profile (the catalog of Tests/Apps/catalog included) gets a
+# launcher that desktop-file-validate accepts, named as its profile says.
+test_every_shipped_profile_gets_a_valid_launcher() {
+  local shipped="$IT_PREFIX/share/sandbox/profiles" f name file v n=0 bad=""
+  for f in "$shipped"/*.toml; do
+    name=$(basename "$f" .toml)
+    [ "$name" = gui ] && continue
+    sbx desktop install "$name" >/dev/null || { bad="$bad $name(install)"; continue; }
+    file="$(apps_dir)/sandbox-$name.desktop"
+    v=$(desktop-file-validate "$file" 2>&1) || bad="$bad $name"
+    [ -z "$v" ] || { echo "$name: $v"; bad="$bad $name"; }
+    grep -q "^Name=.*(sandboxed" "$file" || bad="$bad $name(Name: $(grep '^Name=' "$file"))"
+    grep -q "^Icon=." "$file" || bad="$bad $name(no Icon)"
+    sbx desktop remove "$name" >/dev/null
+    n=$((n + 1))
+  done
+  [ -z "$bad" ] || fail "launchers that do not validate:$bad"
+  [ "$n" -ge 40 ] || fail "expected at least 40 shipped app profiles, found $n"
+}
