@@ -100,6 +100,9 @@ let package = Package(
             ]
         ),
 
+        // toml-test's decoder interface for Tests/TOML/run.sh (the public TOML test suite).
+        .executableTarget(name: "toml-decode", dependencies: ["SandboxCore"], path: "Tests/TOML/Decoder"),
+
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore"]),
         .testTarget(name: "SandboxRuntimeTests", dependencies: ["SandboxRuntime", "SandboxCore"]),
         .testTarget(name: "SandboxDesktopTests", dependencies: ["SandboxDesktop", "SandboxCore", "SandboxMediators"]),

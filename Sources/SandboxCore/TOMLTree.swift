@@ -64,6 +64,11 @@ struct TOMLEntry: Sendable {
 }
 
 enum TOMLTree {
+    /// Bytes as ProfileFiles.readText turns them into text (invalid UTF-8 repaired).
+    static func parse(bytes: [UInt8], file: String) -> Result<TOMLNode, ProfileError> {
+        parse(source: String(decoding: bytes, as: UTF8.self), file: file)
+    }
+
     /// Parses `source` (the text of `file`) into a table node, or one syntax error with its line.
     static func parse(source: String, file: String) -> Result<TOMLNode, ProfileError> {
         let locator = KeyLocator(source: source)
