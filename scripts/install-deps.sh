@@ -23,6 +23,8 @@ test_pkgs+=(gpg apt-utils openssl)
 test_pkgs+=(firefox-esr chromium)
 # sound mediator tests: the same attacks against pipewire-pulse, on its own session bus
 test_pkgs+=(pipewire pipewire-pulse wireplumber dbus-daemon)
+# the public toml-test suite (tests/valid, tests/invalid) for the TOML parser: Tests/TOML/run.sh
+test_pkgs+=(golang-github-burntsushi-toml-dev)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 case "${1:-}" in
