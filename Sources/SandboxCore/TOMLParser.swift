@@ -64,7 +64,6 @@ struct TOMLParser {
 
     /// `[a.b]` or `[[a.b]]`: opens a table, or appends one to an array of tables.
     private mutating func header() throws(TOMLSyntaxError) {
-        let line = cursor.line
         cursor.advance()
         let isArray = cursor.at("[")
         if isArray { cursor.advance() }
@@ -77,13 +76,13 @@ struct TOMLParser {
 
         var table = root
         for k in keys.dropLast() {
-            table = try table.descendForHeader(k, line: line)
+            table = try table.descendForHeader(k)
         }
         let last = keys[keys.count - 1]
         if isArray {
-            current = try table.appendArrayElement(last, line: line)
+            current = try table.appendArrayElement(last)
         } else {
-            current = try table.defineByHeader(last, line: line)
+            current = try table.defineByHeader(last)
         }
     }
 
@@ -99,7 +98,7 @@ struct TOMLParser {
         cursor.skipSpaces()
         var target = table
         for k in keys.dropLast() {
-            target = try target.descendForDottedKey(k, line: line)
+            target = try target.descendForDottedKey(k)
         }
         let path = target.path.appending(keys[keys.count - 1].name)
         let value = try value(path: path, line: line)

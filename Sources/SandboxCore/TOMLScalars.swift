@@ -69,6 +69,10 @@ extension TOMLCursor {
             return "leading zeros are not allowed"
         }
         if t.contains(UInt8(ascii: "_")) { return "an underscore must stand between two digits" }
+        if float(t) == nil, t.contains(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
+           let d = Double(String(decoding: t, as: UTF8.self)), d.isInfinite {
+            return "too large for a 64-bit float"
+        }
         return nil
     }
 
@@ -155,8 +159,10 @@ extension TOMLCursor {
             guard let expDigits = decimalDigits(exp) else { return nil }
             text += String(decoding: expDigits, as: UTF8.self)
         }
-        guard dotAt != nil || expAt != nil else { return nil }
-        return Double(text)
+        guard dotAt != nil || expAt != nil, let value = Double(text), value.isFinite else {
+            return nil   // 1e400 is no binary64 value: an error, not a silent inf
+        }
+        return value
     }
 
     // MARK: dates and times

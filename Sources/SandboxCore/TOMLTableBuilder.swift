@@ -59,7 +59,7 @@ final class TableBuilder {
 
     /// `[a.b.c]` on its way to c: a and b may exist as any table, or as an array
     /// of tables (then its last element), but not as a value.
-    func descendForHeader(_ key: Key, line: Int) throws(TOMLSyntaxError) -> TableBuilder {
+    func descendForHeader(_ key: Key) throws(TOMLSyntaxError) -> TableBuilder {
         switch slots[key.name] {
         case nil: return newTable(key, origin: .implicit)
         case .table(let t): return t
@@ -70,7 +70,7 @@ final class TableBuilder {
 
     /// `a.b.c = v` on its way to c: a and b may be new, named by a header on the
     /// way to another, or made by dotted keys; never a [table] or [[array]].
-    func descendForDottedKey(_ key: Key, line: Int) throws(TOMLSyntaxError) -> TableBuilder {
+    func descendForDottedKey(_ key: Key) throws(TOMLSyntaxError) -> TableBuilder {
         switch slots[key.name] {
         case nil:
             return newTable(key, origin: .dotted)
@@ -96,7 +96,7 @@ final class TableBuilder {
     }
 
     /// `[a]`: defines a, which may exist only as a table named on the way to another header.
-    func defineByHeader(_ key: Key, line: Int) throws(TOMLSyntaxError) -> TableBuilder {
+    func defineByHeader(_ key: Key) throws(TOMLSyntaxError) -> TableBuilder {
         switch slots[key.name] {
         case nil:
             return newTable(key, origin: .header)
@@ -118,7 +118,7 @@ final class TableBuilder {
     }
 
     /// `[[a]]`: a new element of the array of tables a.
-    func appendArrayElement(_ key: Key, line: Int) throws(TOMLSyntaxError) -> TableBuilder {
+    func appendArrayElement(_ key: Key) throws(TOMLSyntaxError) -> TableBuilder {
         let array: ArrayOfTables
         switch slots[key.name] {
         case nil:
