@@ -11,6 +11,7 @@ DOCDIR      = $(PREFIX)/share/doc/sandbox
 SYSCONFDIR ?= /etc
 
 SWIFT      ?= swift
+SWIFTC     ?= swiftc
 SWIFTFLAGS ?= -c release --static-swift-stdlib
 CC         ?= cc
 BUILD      := .build
@@ -122,3 +123,25 @@ fuzz-net:
 	    || { tail -n 40 $(FUZZ_DIR)/fuzz_$$t.log; exit 1; }; \
 	  grep -h 'stat::number_of_executed_units' $(FUZZ_DIR)/fuzz_$$t.log | sed "s/^/fuzz_$$t: /"; \
 	done
+
+# libFuzzer (with AddressSanitizer) on the TOML parser: SandboxCore built with
+# coverage in its own scratch directory, the target in Tests/TOML/Fuzz, seeded
+# with the shipped profiles and the toml-test documents when installed.
+#   make fuzz-toml FUZZ_SECONDS=600
+TOML_FUZZ_BUILD := $(BUILD)/fuzz-toml
+TOML_SUITE      ?= /usr/share/gocode/src/github.com/BurntSushi/toml/internal/toml-test/tests
+.PHONY: fuzz-toml
+fuzz-toml:
+	@mkdir -p $(FUZZ_DIR)/corpus-toml
+	$(SWIFT) build --target SandboxCore --scratch-path $(TOML_FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing
+	@set -e; d=$(TOML_FUZZ_BUILD)/debug; csys=$(TOML_FUZZ_BUILD)/checkouts/swift-system/Sources/CSystem/include; \
+	  $(SWIFTC) -sanitize=fuzzer,address -parse-as-library -g -I $$d/Modules \
+	    -Xcc -fmodule-map-file=$$csys/module.modulemap -Xcc -I$$csys Tests/TOML/Fuzz/fuzz_toml.swift \
+	    $$d/SandboxCore.build/*.o $$d/SandboxPlan.build/*.o $$d/Logging.build/*.o $$d/SystemPackage.build/*.o $$d/CSystem.build/*.o \
+	    -o $(FUZZ_DIR)/fuzz_toml >$(FUZZ_DIR)/fuzz_toml-link.log 2>&1 || { cat $(FUZZ_DIR)/fuzz_toml-link.log; exit 1; }
+	@cp Profiles/*.toml $(FUZZ_DIR)/corpus-toml/
+	@if [ -d $(TOML_SUITE) ]; then find $(TOML_SUITE) -name '*.toml' | while read -r f; do \
+	  cp "$$f" "$(FUZZ_DIR)/corpus-toml/suite-$$(echo "$$f" | md5sum | cut -c1-12).toml"; done; fi
+	$(FUZZ_DIR)/fuzz_toml -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 $(FUZZ_DIR)/corpus-toml 2>$(FUZZ_DIR)/fuzz_toml.log \
+	  || { tail -n 40 $(FUZZ_DIR)/fuzz_toml.log; exit 1; }
+	@grep -h 'stat::number_of_executed_units' $(FUZZ_DIR)/fuzz_toml.log | sed "s/^/fuzz_toml: /"
