@@ -29,7 +29,7 @@ test_the_supervisor_links_no_cli_toml_sound_or_x_library() {
   done
   # Statically linked Swift modules leave their names in the symbols: no CLI
   # parser, TOML reader (and its Foundation, whose ICU data is 38 MB) or subprocess library.
-  for module in ArgumentParser TOMLKit Subprocess icudt; do
+  for module in ArgumentParser TOMLParser Subprocess icudt; do
     assert_eq "$(grep -a -c "$module" "$bin" || true)" "0" "$module in the supervisor"
   done
   # The launcher has some (so the checks above are not vacuous).
