@@ -19,6 +19,7 @@ ZSHCOMPDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-completio
 FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 
 SWIFT      ?= swift
+SWIFTC     ?= swiftc
 SWIFTFLAGS ?= -c release --static-swift-stdlib
 CC         ?= cc
 BUILD      := .build
@@ -31,7 +32,7 @@ NET_LDFLAGS = -pie -Wl,-z,now,-z,relro,-z,noexecstack
 NET_SRCS    = $(wildcard Sources/CSandboxNet/*.c) helper/sandbox-net.c
 NET_BIN     = $(BUILD)/sandbox-net
 
-.PHONY: all build compile completions toolchain deps test-deps install uninstall check unit integration apps demo bench clean deb
+.PHONY: all build compile completions toolchain deps test-deps install uninstall check unit toml-test integration apps demo bench clean deb
 
 all: build
 
@@ -129,11 +130,18 @@ deb: toolchain
 	@scripts/install-deps.sh --deb
 	scripts/build-deb.sh "$(DEB_VERSION)" "$(BUILD)/deb"
 
-# Unit tests (Swift Testing), then integration tests of the installed release build.
-check: test-deps unit integration
+# Unit tests (Swift Testing), the public toml-test suite, then integration tests
+# of the installed release build.
+check: test-deps unit toml-test integration
 
 unit:
 	$(SWIFT) test
+
+# Every valid and invalid case of toml-test (Debian's golang-github-burntsushi-toml-dev)
+# through the parser; Tests/TOML/skip.txt lists what is not run and why.
+toml-test:
+	$(SWIFT) build --product toml-decode
+	Tests/TOML/run.sh $(BUILD)/debug/toml-decode
 
 integration: build
 	Tests/Integration/run.sh
@@ -172,3 +180,25 @@ fuzz-net:
 	    || { tail -n 40 $(FUZZ_DIR)/fuzz_$$t.log; exit 1; }; \
 	  grep -h 'stat::number_of_executed_units' $(FUZZ_DIR)/fuzz_$$t.log | sed "s/^/fuzz_$$t: /"; \
 	done
+
+# libFuzzer (with AddressSanitizer) on the TOML parser: SandboxCore built with
+# coverage in its own scratch directory, the target in Tests/TOML/Fuzz, seeded
+# with the shipped profiles and the toml-test documents when installed.
+#   make fuzz-toml FUZZ_SECONDS=600
+TOML_FUZZ_BUILD := $(BUILD)/fuzz-toml
+TOML_SUITE      ?= /usr/share/gocode/src/github.com/BurntSushi/toml/internal/toml-test/tests
+.PHONY: fuzz-toml
+fuzz-toml:
+	@mkdir -p $(FUZZ_DIR)/corpus-toml
+	$(SWIFT) build --target SandboxCore --scratch-path $(TOML_FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing
+	@set -e; d=$(TOML_FUZZ_BUILD)/debug; csys=$(TOML_FUZZ_BUILD)/checkouts/swift-system/Sources/CSystem/include; \
+	  $(SWIFTC) -sanitize=fuzzer,address -parse-as-library -g -I $$d/Modules \
+	    -Xcc -fmodule-map-file=$$csys/module.modulemap -Xcc -I$$csys Tests/TOML/Fuzz/fuzz_toml.swift \
+	    $$d/SandboxCore.build/*.o $$d/SandboxPlan.build/*.o $$d/Logging.build/*.o $$d/SystemPackage.build/*.o $$d/CSystem.build/*.o \
+	    -o $(FUZZ_DIR)/fuzz_toml >$(FUZZ_DIR)/fuzz_toml-link.log 2>&1 || { cat $(FUZZ_DIR)/fuzz_toml-link.log; exit 1; }
+	@cp Profiles/*.toml $(FUZZ_DIR)/corpus-toml/
+	@if [ -d $(TOML_SUITE) ]; then find $(TOML_SUITE) -name '*.toml' | while read -r f; do \
+	  cp "$$f" "$(FUZZ_DIR)/corpus-toml/suite-$$(echo "$$f" | md5sum | cut -c1-12).toml"; done; fi
+	$(FUZZ_DIR)/fuzz_toml -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 $(FUZZ_DIR)/corpus-toml 2>$(FUZZ_DIR)/fuzz_toml.log \
+	  || { tail -n 40 $(FUZZ_DIR)/fuzz_toml.log; exit 1; }
+	@grep -h 'stat::number_of_executed_units' $(FUZZ_DIR)/fuzz_toml.log | sed "s/^/fuzz_toml: /"

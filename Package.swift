@@ -20,7 +20,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         // Foundation stays off the launch path: no SubprocessFoundation trait.
@@ -52,7 +51,7 @@ let package = Package(
         .target(
             name: "SandboxCore",
             dependencies: [
-                "SandboxPlan", "TOMLKit",
+                "SandboxPlan",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -99,6 +98,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+
+        // toml-test's decoder interface for Tests/TOML/run.sh (the public TOML test suite).
+        .executableTarget(name: "toml-decode", dependencies: ["SandboxCore"], path: "Tests/TOML/Decoder"),
 
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore"]),
         .testTarget(name: "SandboxRuntimeTests", dependencies: ["SandboxRuntime", "SandboxCore"]),

@@ -646,7 +646,7 @@ enum PathRules {
 
     static func isInterfaceName(_ s: String) -> Bool {
         (1...15).contains(s.utf8.count) && s != "." && s != ".."
-            && s.utf8.allSatisfy { KeyLocator.isBareKeyByte($0) || $0 == UInt8(ascii: ".") }
+            && s.utf8.allSatisfy { KeyPath.isBareKeyByte($0) || $0 == UInt8(ascii: ".") }
     }
 
     static func isEnvironmentName(_ s: String) -> Bool {
@@ -659,7 +659,7 @@ enum PathRules {
     }
 
     static func isSimpleWord(_ s: String) -> Bool {
-        !s.isEmpty && !s.hasPrefix("-") && s.utf8.allSatisfy { KeyLocator.isBareKeyByte($0) || $0 == UInt8(ascii: ".") }
+        !s.isEmpty && !s.hasPrefix("-") && s.utf8.allSatisfy { KeyPath.isBareKeyByte($0) || $0 == UInt8(ascii: ".") }
     }
 
     /// Debian policy names (plus an optional :arch); never starting with '-', so

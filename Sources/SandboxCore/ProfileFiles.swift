@@ -9,7 +9,12 @@ enum ProfileFiles {
     /// The whole file as UTF-8 text, or the errno that stopped us. Profiles are
     /// small: past 1 MiB it is clearly not one.
     static func readText(_ path: String) -> Result<String, Errno> {
-        HostFile.readBytes(path, limit: 1 << 20).map { String(decoding: $0, as: UTF8.self) }
+        readBytes(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// A profile's bytes, at most 1 MiB (a profile is a few kilobytes).
+    static func readBytes(_ path: String) -> Result<[UInt8], Errno> {
+        HostFile.readBytes(path, limit: 1 << 20)
     }
 
     /// Names in a directory (no . and ..), sorted; nil when it cannot be opened.

@@ -149,23 +149,24 @@ public struct ProfileStore: Sendable {
     /// merged tree without the `include` key; nil when the file itself is unusable.
     private func resolve(file: String, source: String?, chain: [(display: String, canonical: String)],
                          context: inout LoadContext, errors: inout [ProfileError]) -> TOMLNode? {
-        let text: String
+        // Bytes, not text: the parser reports a file that is not UTF-8 instead of repairing it.
+        let bytes: [UInt8]
         if let source {
-            text = source
+            bytes = Array(source.utf8)
         } else {
             if let problem = ProfileTrust.problem(file, uid: user.uid, gid: user.gid) {
                 errors.append(unsafe(file, problem))
                 return nil
             }
-            switch ProfileFiles.readText(file) {
-            case .success(let t): text = t
+            switch ProfileFiles.readBytes(file) {
+            case .success(let b): bytes = b
             case .failure(let code):
                 errors.append(ProfileError(.notFound, at: SourceLocation(file: file), "cannot read profile: \(errnoText(code.rawValue))"))
                 return nil
             }
         }
         let tree: TOMLNode
-        switch TOMLTree.parse(source: text, file: file) {
+        switch TOMLTree.parse(bytes: bytes, file: file) {
         case .success(let t): tree = t
         case .failure(let e):
             errors.append(e)

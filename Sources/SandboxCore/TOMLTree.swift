@@ -1,8 +1,7 @@
 // A TOML document as plain Swift values, each remembering where it was written
 // (file, line, key path), so that merging includes keeps every value's origin and
-// validation can point at the exact line in the exact file. TOMLKit does the
-// parsing; KeyLocator supplies the lines.
-import TOMLKit
+// validation can point at the exact line in the exact file. TOMLParser reads
+// the text (with the line of every key and value); merge applies includes.
 
 struct TOMLNode: Sendable {
     enum Value: Sendable {
@@ -66,72 +65,18 @@ struct TOMLEntry: Sendable {
 enum TOMLTree {
     /// Parses `source` (the text of `file`) into a table node, or one syntax error with its line.
     static func parse(source: String, file: String) -> Result<TOMLNode, ProfileError> {
-        let locator = KeyLocator(source: source)
-        if let bad = locator.badHeader {
-            return .failure(ProfileError(.syntax, at: SourceLocation(file: file, line: bad.line),
-                                         "TOML syntax error at column \(bad.column): a table header must start with a key name",
-                                         hint: "write [name] or [[name]], e.g. [x11] or [[mount]]"))
-        }
-        if let bad = locator.badValue {
-            if locator.tooDeep {
-                return .failure(ProfileError(.syntax, at: SourceLocation(file: file, line: bad.line),
-                                             "tables, arrays or dotted keys nested more than \(KeyLocator.maxNesting) deep at column \(bad.column)",
-                                             hint: "profiles need at most two levels"))
-            }
-            if let token = locator.badToken {
-                return .failure(ProfileError(.syntax, at: SourceLocation(file: file, line: bad.line),
-                                             "TOML syntax error at column \(bad.column): \(token) is not a valid value",
-                                             hint: "strings need double quotes, e.g. \"\(token)\"; numbers, true and false do not"))
-            }
-            return .failure(ProfileError(.syntax, at: SourceLocation(file: file, line: bad.line),
-                                         "TOML syntax error at column \(bad.column): expected an array element (a value) or ']'",
-                                         hint: "array elements are values such as \"text\", 1 or true, separated by commas"))
-        }
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: source)
-        } catch let error as TOMLParseError {
-            let begin = error.source.begin
-            return .failure(ProfileError(.syntax, at: SourceLocation(file: file, line: begin.line),
-                                         "TOML syntax error at column \(begin.column): \(error.description)",
-                                         hint: "see https://toml.io for the syntax; strings need double quotes"))
-        } catch {
-            return .failure(ProfileError(.syntax, at: SourceLocation(file: file), "TOML syntax error: \(error)"))
-        }
-        return .success(convert(table, path: KeyPath(), file: file, locator: locator))
+        parse(bytes: Array(source.utf8), file: file)
     }
 
-    private static func convert(_ value: TOMLValueConvertible, path: KeyPath, file: String, locator: KeyLocator) -> TOMLNode {
-        let line = path.components.isEmpty ? nil : locator.line(for: path)
-        var node = TOMLNode(value: .bool(false), file: file, line: line, path: path)
-        switch value.type {
-        case .string: node.value = .string(value.string ?? "")
-        case .int: node.value = .integer(value.int ?? 0)
-        case .double: node.value = .float(value.double ?? 0)
-        case .bool: node.value = .bool(value.bool ?? false)
-        case .date: node.value = .datetime(value.date.map { "\($0.year)-\($0.month)-\($0.day)" } ?? "date")
-        case .time: node.value = .datetime(value.time.map { "\($0.hour):\($0.minute):\($0.second)" } ?? "time")
-        case .dateTime: node.value = .datetime("date-time")
-        case .array:
-            var items: [TOMLNode] = []
-            if let array = value.array {
-                for (i, element) in array.enumerated() {
-                    items.append(convert(element, path: path.appending(i), file: file, locator: locator))
-                }
-            }
-            node.value = .array(items)
-        case .table:
-            var entries: [TOMLEntry] = []
-            if let table = value.table {
-                for (key, element) in table {
-                    entries.append(TOMLEntry(key: key, node: convert(element, path: path.appending(key), file: file, locator: locator)))
-                }
-            }
-            // toml++ keeps keys sorted; present them in the order the file wrote them.
-            entries.sort { ($0.node.line ?? Int.max, $0.key) < ($1.node.line ?? Int.max, $1.key) }
-            node.value = .table(entries)
+    /// The same from the file's bytes, so text that is not UTF-8 is an error rather than repaired.
+    static func parse(bytes: [UInt8], file: String) -> Result<TOMLNode, ProfileError> {
+        do {
+            return .success(try TOMLParser.parse(bytes, file: file))
+        } catch {
+            return .failure(ProfileError(.syntax, at: SourceLocation(file: file, line: error.line),
+                                         "TOML syntax error at column \(error.column): \(error.message)",
+                                         hint: error.hint ?? "see https://toml.io/en/v1.0.0 for the syntax"))
         }
-        return node
     }
 
     /// Arrays that accumulate across includes (base first) instead of being
@@ -167,6 +112,21 @@ enum TOMLTree {
         }
         var node = base
         node.value = .table(result)
+        return node
+    }
+}
+
+extension TOMLNode {
+    /// The node at a path below this one (keys in tables, indices in arrays), or nil.
+    func node(at path: [KeyPath.Component]) -> TOMLNode? {
+        var node = self
+        for c in path {
+            switch (c, node.value) {
+            case (.key(let k), .table): guard let n = node[k] else { return nil }; node = n
+            case (.index(let i), .array(let a)): guard a.indices.contains(i) else { return nil }; node = a[i]
+            default: return nil
+            }
+        }
         return node
     }
 }

@@ -258,7 +258,7 @@ test_a_grandparent_directory_of_another_user_is_refused() {
   rm -rf "$cfg" "$shared" "$seen"
 }
 
-# Syntax errors name the line; input that makes the bundled toml++ assert
+# Syntax errors name the line; input that made the toml++ of TOMLKit (the reader before TOMLParser) assert
 # (`[}`, `v = 1979-05-27T:`) is an error message and exit 1, never an abort.
 test_syntax_errors_are_messages_not_crashes() {
   local cfg; cfg=$(pf_config_home)
@@ -267,7 +267,7 @@ test_syntax_errors_are_messages_not_crashes() {
   rc=0; out=$(pf_sbx "$cfg" profile check unquoted 2>&1) || rc=$?
   assert_eq "$rc" "1" "exit status"
   assert_contains "$out" "$dir/unquoted.toml:3: TOML syntax error at column 8: trusted is not a valid value (strings need double quotes"
-  for text in '[}' 'a = 1\n[.x]' 'a = [}' 'v = 1979-05-27T:' 'x = {b = [}]}' '[x11\nmode = "none"'; do
+  for text in '[}' 'a = 1\n[.x]' 'a = [}' 'v = 1979-05-27T:' 'x = {b = [}]}' '[x11\nmode = "none"' 'description = "\xff"'; do
     n=$((n + 1))
     printf "$text\n" | pf_write "$dir/bad$n.toml"
     rc=0; out=$(pf_sbx "$cfg" profile check "bad$n" 2>&1) || rc=$?

@@ -29,12 +29,21 @@ test_the_supervisor_links_no_cli_toml_sound_or_x_library() {
   done
   # Statically linked Swift modules leave their names in the symbols: no CLI
   # parser, TOML reader (and its Foundation, whose ICU data is 38 MB) or subprocess library.
-  for module in ArgumentParser TOMLKit Subprocess icudt; do
+  for module in ArgumentParser TOMLParser Subprocess icudt; do
     assert_eq "$(grep -a -c "$module" "$bin" || true)" "0" "$module in the supervisor"
   done
   # The launcher has some (so the checks above are not vacuous).
   assert_contains "$(readelf -d "$IT_PREFIX/bin/sandbox" | awk '/NEEDED/ {print $NF}' | tr '\n' ' ')" "libseccomp" "the launcher's libraries"
-  [ "$(grep -a -c TOMLKit "$IT_PREFIX/bin/sandbox")" -gt 0 ] || fail "the launcher shows no TOMLKit: the check cannot fail"
+  [ "$(grep -a -c ArgumentParser "$IT_PREFIX/bin/sandbox")" -gt 0 ] || fail "the launcher shows no ArgumentParser: the check cannot fail"
+}
+
+test_the_launcher_carries_no_icu_data() {
+  # The launcher reads TOML with its own parser (no TOMLKit, whose `import
+  # Foundation` linked Foundation's internationalization and its 38 MB ICU data
+  # segment, icudt*_dat, into every start). FoundationEssentials (through
+  # ArgumentParser and Subprocess) has no ICU.
+  local bin=$IT_PREFIX/bin/sandbox
+  assert_eq "$(grep -a -c -e icudt -e TOMLKit -e FoundationInternationalization "$bin" || true)" "0" "ICU, TOMLKit or FoundationInternationalization in the launcher"
 }
 
 test_the_launcher_links_no_sound_or_x_library() {
