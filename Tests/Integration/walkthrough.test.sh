@@ -15,7 +15,9 @@ wt_data() { echo "$(it_home)/.local/share/sandbox/$1"; }
 # 127.0.0.1 that apt trusts through APT_CONFIG (as a company CA would be).
 wt_vendor() {
   local v; v=$(wt_root)
-  [ -s "$v/ready" ] && return 0
+  # Made once per IT_STATE, and again whenever this function changes.
+  local stamp; stamp=$(declare -f wt_vendor | sha256sum | cut -c1-16)
+  [ "$(cat "$v/ready" 2>/dev/null)" = "$stamp" ] && return 0
   rm -rf "$v"; mkdir -p "$v/gnupg" "$v/www/repo" "$v/tls" "$v/pkg"
   chmod 700 "$v/gnupg"
   wt_gpg --passphrase '' --quick-gen-key 'Example Vendor <repo@vendor.invalid>' ed25519 sign never || return 1
@@ -63,7 +65,7 @@ EOF
     -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 || return 1
   printf 'Acquire::https::CaInfo "%s";\n' "$v/tls/cert.pem" >"$v/apt.conf"
   chmod -R a+rX "$v/www" "$v/tls" "$v/apt.conf"; chmod 755 "$v"
-  echo ok >"$v/ready"
+  echo "$stamp" >"$v/ready"
 }
 
 # Serves $(wt_root)/www over https on a free loopback port; prints the port.
