@@ -7,7 +7,9 @@ public enum LaunchPlanner {
     public static let passedThroughEnvironment = ["TERM", "COLORTERM", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE",
                                                   "LC_MESSAGES", "LC_NUMERIC", "LC_TIME", "LC_COLLATE", "LC_MONETARY",
                                                   "TZ", "NO_COLOR"]
-    public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    /// lxc-attach --clear-env's PATH, plus Debian's game directories (a user's
+    /// login PATH has them: games such as gnome-mines live in /usr/games).
+    public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/games:/usr/games"
 
     /// - Parameters:
     ///   - idmap: the computed id maps (IDMapPlanner), so this stays free of /etc/subuid reads.
@@ -49,7 +51,7 @@ public enum LaunchPlanner {
     public static func environment(profile: Profile, user: UserIdentity, home: String,
                                    host: [String: String]) -> [String] {
         var env: [(String, String)] = [
-            ("HOME", home), ("USER", user.name), ("LOGNAME", user.name), ("SHELL", user.shell),
+            ("HOME", home), ("USER", user.name), ("LOGNAME", user.name), ("SHELL", user.shell.isEmpty ? "/bin/sh" : user.shell),
             ("PATH", defaultPath), ("XDG_RUNTIME_DIR", "/run/user/\(user.uid)"), ("container", "sandbox"),
             ("SANDBOX_NAME", profile.name),
         ]

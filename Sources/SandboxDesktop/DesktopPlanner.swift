@@ -308,8 +308,7 @@ public struct DesktopSession: Sendable {
     /// Adds the mounts after the engine's base filesystem (but before its final
     /// read-only remounts), notices and groups; sets the desktop variables in
     /// the plan's environment unless the profile's [env] sets them (profile wins).
-    /// Works on whatever environment the engine built; `environment()` builds one
-    /// from scratch with EnvironmentPlanner.
+    /// Works on the environment the engine built (LaunchPlanner.environment).
     public func apply(to plan: inout LaunchPlan) {
         var insertAt = plan.mounts.endIndex
         while insertAt > plan.mounts.startIndex, case .remountReadonly = plan.mounts[insertAt - 1] { insertAt -= 1 }
@@ -350,13 +349,6 @@ public struct DesktopSession: Sendable {
             if let i = result.firstIndex(where: { $0.hasPrefix(key + "=") }) { result[i] = entry } else { result.append(entry) }
         }
         return result
-    }
-
-    /// The app's complete environment ("K=V", sorted).
-    public func environment() -> [String] {
-        EnvironmentPlanner(user: planner.user, hostEnvironment: planner.hostEnvironment,
-                           home: planner.insideHome, runtimeDir: DesktopLayout.runtimeDir(uid: planner.user.uid))
-            .environment(desktop: additions.environment, profile: profile.env)
     }
 
     /// Undoes start(): revokes the container's untrusted X cookie, removes its
