@@ -9,6 +9,7 @@ import Glibc
 import SandboxCore
 import Testing
 @testable import SandboxRuntime
+import SandboxTestSupport
 
 /// What one run of seccomp-try printed.
 enum TryResult: Equatable, CustomStringConvertible {
@@ -33,15 +34,13 @@ enum Runner {
     static let path: Result<String, SandboxError> = {
         let source = String("\(#filePath)".dropLast("SandboxRuntimeTests/SeccompFilterTests.swift".count))
             + "Policy/seccomp-try.c"
-        let dir = makeTemporaryDirectory()
-        let binary = dir + "/seccomp-try"
+        let binary = TemporaryDirectory(prefix: "sandbox-policy-test").appending("seccomp-try")
         let (status, output) = runProcess(["/usr/bin/cc", "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror",
                                            "-o", binary, source])
         guard status == 0 else { return .failure(SandboxError("cc \(source) failed (\(status)):\n\(output)")) }
         atexit {  // the test process leaves nothing behind in /tmp
             if case .success(let binary) = Runner.path {
-                unlink(binary)
-                rmdir(String(binary.dropLast("/seccomp-try".count)))
+                TemporaryDirectory(adopting: String(binary.dropLast("/seccomp-try".count))).remove()
             }
         }
         return .success(binary)
@@ -61,12 +60,13 @@ enum Runner {
     static func run(_ arguments: [String], filter: [UInt8]?) throws -> String {
         let binary = try path.get()
         var filterPath = "-"
+        var directory: TemporaryDirectory? = nil
+        defer { directory?.remove() }
         if let filter {
-            let dir = makeTemporaryDirectory()
-            filterPath = dir + "/filter.bpf"
+            directory = TemporaryDirectory(prefix: "sandbox-policy-test")
+            filterPath = directory!.appending("filter.bpf")
             try writeFile(filterPath, filter)
         }
-        defer { if filter != nil { unlink(filterPath); rmdir(String(filterPath.dropLast("/filter.bpf".count))) } }
         let (status, output) = runProcess([binary, filterPath] + arguments)
         guard status == 0 else { throw SandboxError("seccomp-try \(arguments) exited with status \(status): \(output)") }
         return output
@@ -231,11 +231,6 @@ private func decode(_ bytes: [UInt8]) -> [(code: UInt16, k: UInt32)] {
 }
 
 // MARK: Process plumbing for the tests (HostCommand; no Foundation).
-
-func makeTemporaryDirectory() -> String {
-    var template = Array("/tmp/sandbox-policy-test.XXXXXX".utf8CString)
-    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-}
 
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
     try HostFile.writeAtomically(bytes, to: path, mode: 0o600)

@@ -5,6 +5,7 @@ import SandboxCore
 @testable import SandboxRuntime
 #if canImport(Glibc)
 import Glibc
+import SandboxTestSupport
 #endif
 
 /// A real container from this (multithreaded) test process: the C boundary, the
@@ -111,12 +112,13 @@ import Glibc
     /// the last one absolute) next to a private host directory (0700, one file) and a
     /// directory of "fonts" to bind. Root inside an image can plant any symlink in it.
     struct ImageFixture {
-        let base = "/tmp/sandbox-spawn-image-\(getpid())"
+        let directory = TemporaryDirectory(prefix: "sandbox-spawn-image")
+        var base: String { directory.path }
         var image: String { base + "/rootfs" }
         var privateDir: String { base + "/private" }
         var fonts: String { base + "/fonts" }
         init() throws {
-            _ = try? HostCommand(["/bin/rm", "-rf", base]).run(passing: [])
+            chmod(base, 0o755)  // as a directory made with mkdir would be: the container's ids walk through it
             for dir in [image + "/usr/bin", image + "/usr/lib", image + "/usr/lib64", image + "/usr/local/share", privateDir, fonts] {
                 try HostFile.makeDirectories(dir, mode: 0o755)
             }
@@ -127,7 +129,7 @@ import Glibc
             chmod(privateDir, 0o700)
             try HostFile.writeAtomically("font\n", to: fonts + "/font.ttf", mode: 0o644)
         }
-        func remove() { _ = try? HostCommand(["/bin/rm", "-rf", base]).run(passing: []) }
+        func remove() { directory.remove() }
         /// The private host directory is as it was: mode 0700, only `secret`.
         func expectPrivateUntouched(sourceLocation: Testing.SourceLocation = #_sourceLocation) {
             var st = stat()
