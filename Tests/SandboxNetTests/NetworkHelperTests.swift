@@ -121,7 +121,8 @@ func pastaFixtureDone(_ pid: Int32, _ dir: String?) {
 
 /// pasta attached to a real namespace by pid: the interface gets an address
 /// and a default route, and stop() ends pasta (which would outlive the namespace).
-@Test(.enabled(if: HostCommand.find("pasta") != nil && access("/dev/net/tun", R_OK | W_OK) == 0,
+@Test(.enabled(if: HostRequirements.namespaces, "needs unprivileged user and network namespaces"),
+      .enabled(if: HostCommand.find("pasta") != nil && access("/dev/net/tun", R_OK | W_OK) == 0,
                "needs pasta and a usable /dev/net/tun (desktops: 0666 via udev)"))
 func pastaConfiguresTheNamespaceAndStops() throws {
     let (pid, dir) = try pastaFixture(seconds: 30)
@@ -173,7 +174,8 @@ func pastaConfiguresTheNamespaceAndStops() throws {
 /// The named ports, end to end through a real pasta: the container reaches the
 /// host loopback port it names and no other; the host reaches the container's
 /// named port at 127.0.0.1 only.
-@Test(.enabled(if: HostCommand.find("pasta") != nil && HostCommand.find("python3") != nil
+@Test(.enabled(if: HostRequirements.namespaces, "needs unprivileged user and network namespaces"),
+      .enabled(if: HostCommand.find("pasta") != nil && HostCommand.find("python3") != nil
                && access("/dev/net/tun", R_OK | W_OK) == 0,
                "needs pasta, python3 and a usable /dev/net/tun (desktops: 0666 via udev)"))
 func pastaOpensOnlyTheNamedPorts() throws {

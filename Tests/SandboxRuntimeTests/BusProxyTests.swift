@@ -12,7 +12,8 @@ import Glibc
 import SandboxTestSupport
 #endif
 
-@Suite(.serialized) struct BusProxyTests {
+@Suite(.serialized, .enabled(if: HostRequirements.namespaces, "needs unprivileged user and mount namespaces (the proxy runs in its own)"))
+struct BusProxyTests {
     final class Lines: @unchecked Sendable {
         var all: [String] = []
     }

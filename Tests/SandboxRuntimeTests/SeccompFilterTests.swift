@@ -29,6 +29,11 @@ enum TryResult: Equatable, CustomStringConvertible {
 /// errno the marker filter returns: within seccomp's 12-bit errno range, used by no kernel path.
 let markerErrno: Int32 = 4000
 
+/// The tests that load a filter into seccomp-try, which they build with cc.
+let needsSeccompRunner = Testing.ConditionTrait.enabled(
+    if: HostRequirements.seccompFilters && HostRequirements.cCompiler,
+    "needs seccomp filters in the kernel and a C compiler at /usr/bin/cc (to build Tests/Policy/seccomp-try.c)")
+
 enum Runner {
     /// The runner binary, built once per test process.
     static let path: Result<String, SandboxError> = {
@@ -125,7 +130,7 @@ private func markedDefaultFilter() throws -> [UInt8] {
     try SeccompPolicy(Profile.Seccomp()).compile(markingDenialsWith: markerErrno)
 }
 
-@Test(arguments: defaultAttacks)
+@Test(needsSeccompRunner, arguments: defaultAttacks)
 func defaultFilterStopsAttack(_ attack: Attack) throws {
     let baseline = try Runner.attempt(attack.name, filter: nil)
     if baseline == .unsupported {
@@ -142,14 +147,15 @@ func defaultFilterStopsAttack(_ attack: Attack) throws {
     }
 }
 
-@Test(arguments: controls)
+@Test(needsSeccompRunner, arguments: controls)
 func defaultFilterKeepsOrdinaryCallsWorking(_ call: String) throws {
     #expect(try Runner.attempt(call, filter: nil) == .ok)
     // (posix_spawn works only because clone3 answers ENOSYS and glibc falls back to clone.)
     #expect(try Runner.attempt(call, filter: try defaultFilter()) == .ok)
 }
 
-@Test func allowUsernsLetsTheAppCreateUserNamespacesButNotUseTheNewMountAPI() throws {
+@Test(needsSeccompRunner, .enabled(if: HostRequirements.namespaces, "needs unprivileged user namespaces (the control creates them)"))
+func allowUsernsLetsTheAppCreateUserNamespacesButNotUseTheNewMountAPI() throws {
     var settings = Profile.Seccomp()
     settings.allowUserns = true
     let filter = try SeccompPolicy(settings).compile()
@@ -160,7 +166,7 @@ func defaultFilterKeepsOrdinaryCallsWorking(_ call: String) throws {
     #expect(try Runner.attempt("tiocsti", filter: filter) == .errno(EPERM))
 }
 
-@Test func multiarchAddsTheI386ABIWithTheSameRules() throws {
+@Test(needsSeccompRunner) func multiarchAddsTheI386ABIWithTheSameRules() throws {
     var settings = Profile.Seccomp()
     settings.multiarch = true
     let filter = try SeccompPolicy(settings).compile()
@@ -176,7 +182,7 @@ func defaultFilterKeepsOrdinaryCallsWorking(_ call: String) throws {
     #expect(try Runner.attempt("tiocsti-high", filter: filter) == .errno(EPERM))
 }
 
-@Test func profileAllowAndDenyChangeTheCompiledFilter() throws {
+@Test(needsSeccompRunner) func profileAllowAndDenyChangeTheCompiledFilter() throws {
     var settings = Profile.Seccomp()
     settings.allow = ["ptrace"]
     settings.deny = ["getpid"]

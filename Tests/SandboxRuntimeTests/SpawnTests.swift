@@ -11,7 +11,9 @@ import SandboxTestSupport
 /// A real container from this (multithreaded) test process: the C boundary, the
 /// mount list, the init and one session with a seccomp filter. Needs user
 /// namespaces, and either root or a subuid range for the user running the tests.
-@Suite(.serialized) struct SpawnTests {
+@Suite(.serialized, .enabled(if: HostRequirements.containers,
+                              "needs user, pid and mount namespaces, seccomp filters, and the setuid newuidmap/newgidmap for this user's /etc/subuid range"))
+struct SpawnTests {
     /// struct sock_filter { u16 code; u8 jt; u8 jf; u32 k; }, little-endian.
     static func instruction(_ code: UInt16, _ jt: UInt8, _ jf: UInt8, _ k: UInt32) -> [UInt8] {
         [UInt8(code & 0xff), UInt8(code >> 8), jt, jf,
