@@ -102,13 +102,15 @@ let package = Package(
         // toml-test's decoder interface for Tests/TOML/run.sh (the public TOML test suite).
         .executableTarget(name: "toml-decode", dependencies: ["SandboxCore"], path: "Tests/TOML/Decoder"),
 
-        .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore"]),
-        .testTarget(name: "SandboxRuntimeTests", dependencies: ["SandboxRuntime", "SandboxCore"]),
-        .testTarget(name: "SandboxDesktopTests", dependencies: ["SandboxDesktop", "SandboxCore", "SandboxMediators"]),
+        // What the test targets share: temporary directories removed fd-relative, seeded generators.
+        .target(name: "SandboxTestSupport", dependencies: ["SandboxPlan"], path: "Tests/SandboxTestSupport"),
+        .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore", "SandboxTestSupport"]),
+        .testTarget(name: "SandboxRuntimeTests", dependencies: ["SandboxRuntime", "SandboxCore", "SandboxTestSupport"]),
+        .testTarget(name: "SandboxDesktopTests", dependencies: ["SandboxDesktop", "SandboxCore", "SandboxMediators", "SandboxTestSupport"]),
         .testTarget(name: "SandboxLaunchTests", dependencies: ["SandboxLaunch", "SandboxCore", "SandboxRuntime"]),
-        .testTarget(name: "SandboxPlanTests", dependencies: ["SandboxPlan"]),
-        .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators"], exclude: ["Fixtures"]),
-        .testTarget(name: "SandboxNetTests", dependencies: ["CSandboxNet", "SandboxRuntime", "SandboxCore"]),
+        .testTarget(name: "SandboxPlanTests", dependencies: ["SandboxPlan", "SandboxTestSupport"]),
+        .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators", "SandboxTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "SandboxNetTests", dependencies: ["CSandboxNet", "SandboxRuntime", "SandboxCore", "SandboxTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -75,6 +75,8 @@ db_gone_within() {   # NAME MILLISECONDS: the container's state is removed in ti
 
 # Live (not zombie) processes of the test user named NAME (their pids).
 db_live() { ps -u "$IT_USER" -o pid=,stat=,comm= | awk -v n="$1" '$2 !~ /^Z/ && $3 == n {print $1}'; }
+# Whether none of the test user's live processes has one of these names.
+db_none_live() { local n; for n in "$@"; do [ -z "$(db_live "$n")" ] || return 1; done; }
 
 # The bus proxy of container NAME (its socket path is in its arguments).
 db_proxy_of() { pgrep -u "$IT_USER" -f "xdg-dbus-proxy .*/sandbox/$1/dbus/bus " | head -n1 || true; }
@@ -195,7 +197,7 @@ test_mode_none_fails_at_once_and_autolaunches_nothing() {
   [ -n "$(db_live dbus-daemon)" ] || fail "the control failed: no autolaunched dbus-daemon"
   local p
   for p in $(db_live dbus-daemon) $(db_live dbus-launch); do kill "$p" 2>/dev/null || true; done
-  sleep 0.2
+  it_wait_until 5000 "the control's dbus-daemon and dbus-launch to exit" db_none_live dbus-daemon dbus-launch
   # The same programs inside a dbus.mode = "none" container (the default), with a display.
   it_profile nobus <<'EOF'
 command = ["sh", "-c", "echo \"address=$DBUS_SESSION_BUS_ADDRESS\"; dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.GetId; echo dbus-send=$?; gdbus call --session --dest org.freedesktop.DBus --object-path / --method org.freedesktop.DBus.GetId; echo gdbus=$?; notify-send x; echo notify-send=$?; ps -eo comm"]
@@ -370,6 +372,9 @@ EOF2
   echo "$out"
 }
 
+db_viewable() { it_as_user xwininfo -id "$1" | grep -q 'Map State: IsViewable'; }
+db_focused() { [ "$(it_as_user xdotool getwindowfocus)" = "$1" ]; }
+
 # Drives the file chooser dialog titled TITLE on the test display as a user
 # would: focus it, open the location field, type PATH, press Return.
 db_choose() {
@@ -380,10 +385,13 @@ db_choose() {
     sleep 0.1
   done
   [ -n "$w" ] || fail "no dialog '$title' on the display: $(tail -n 20 "$IT_LOGS/dbus-daemon.log")"
-  sleep 0.5   # GTK maps the window before it takes keys
+  # GTK takes keys once the window is mapped.
+  it_wait_until 5000 "the dialog '$title' to be mapped" db_viewable "$w"
   # No window manager on the test display: focus it directly (XSetInputFocus).
   it_as_user xdotool windowfocus "$w" || echo "xdotool windowfocus $w failed"
-  sleep 0.3
+  it_wait_until 5000 "the dialog '$title' to have the input focus" db_focused "$w"
+  # Keystroke pacing, not a wait for a condition: GTK opens its location field
+  # and completes what was typed inside the client, where X shows nothing to poll.
   it_as_user xdotool key --clearmodifiers ctrl+l || fail "xdotool key failed"
   sleep 0.2
   it_as_user xdotool key --clearmodifiers ctrl+a || fail "xdotool key failed"

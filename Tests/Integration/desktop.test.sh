@@ -33,8 +33,11 @@ dt_host_window() {
 # Records the null sink's monitor for SECONDS into FILE (raw s16le stereo 44.1 kHz), in the background.
 dt_record() {
   it_as_user sh -c "exec timeout $1 parec -d itnull.monitor --latency-msec=50 --format=s16le --rate=44100 --channels=2 >'$2'" &
-  sleep 0.3
+  it_wait_until 5000 "parec's record stream on itnull.monitor" dt_recording || return 1
 }
+
+# Whether a record stream (parec's) is connected to the sound server.
+dt_recording() { [ -n "$(it_as_user pactl list short source-outputs)" ]; }
 
 # RMS amplitude of a raw recording (0 = silence, 1 = full scale).
 dt_rms() {

@@ -38,6 +38,10 @@ x_wait_running() {
   fail "container $1 is not running: $(sbx status "$1" 2>&1)"
 }
 
+# How many sockets process $1 holds open (an X server: its listeners and clients).
+x_socket_fds() { find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | grep -c . || true; }
+x_at_most_socket_fds() { [ "$(x_socket_fds "$1")" -le "$2" ]; }
+
 test_untrusted_app_is_untrusted_whatever_xhost_says() {
   local win pid wid out cookie before after
   win=$(x_host_window x-victim) || return 1
@@ -142,9 +146,12 @@ EOF2
   x_wait_running x-bare
   # Connect, disconnect, wait, connect again: the second would fail if the
   # server had reset (it then forgets the cookie).
+  local conns; conns=$(x_socket_fds "$xpid")
   out=$(sbx exec x-bare -- xdpyinfo 2>&1) || fail "first connection failed: $out"
   assert_contains "$out" "dimensions:    640x480"
-  sleep 1
+  # The server has seen the disconnect (and would have reset) once it holds no
+  # more sockets than before the connection.
+  it_wait_until 5000 "the bare Xvfb to drop the first client's connection" x_at_most_socket_fds "$xpid" "$conns"
   out=$(sbx exec x-bare -- xdpyinfo 2>&1) || fail "second connection after a disconnect failed: $out; $(cat "$dir/sandbox.log")"
   assert_contains "$out" "dimensions:    640x480"
   sbx stop x-bare >/dev/null

@@ -19,13 +19,12 @@ EOF
 
 eng_runtime() { echo "$(it_runtime)/sandbox"; }
 
-# Waits until COND (a shell expression) holds, up to N tenths of a second.
-eng_wait() {
-  local cond=$1 n=${2:-50} i
-  for i in $(seq 1 "$n"); do eval "$cond" && return 0; sleep 0.1; done
-  return 1
-}
+# Waits until COND (a shell expression) holds, for about N tenths of a second
+# (half as long again: a slow condition no longer shortens the wait).
+eng_wait() { it_wait_until $(( ${2:-50} * 150 )) "$1" eval "$1"; }
 
+# Whether no process of the test user has exactly the command line $1.
+eng_no_proc() { ! pgrep -u "$IT_USER" -fx "$1" >/dev/null; }
 # Processes of the test user that belong to a container (our init, or anything under it).
 eng_container_procs() { pgrep -u "$IT_USER" -f 'sandbox-init|sleep 1000|sandbox-supervisor' || true; }
 
@@ -414,7 +413,11 @@ test_interactive_session_gets_a_terminal_not_the_launchers() {
   echo "$out"
   assert_contains "$out" "typed-42"
   # Ctrl-C typed at the terminal interrupts the app inside, not the launcher.
-  out=$( (printf 'sleep 100; echo not-interrupted\n'; sleep 1.5; printf '\003'; sleep 0.5; printf 'echo after-$((1+1))\nexit\n') \
+  out=$( (printf 'sleep 100; echo not-interrupted\n'
+          it_wait_until 10000 "the typed sleep 100 to run" pgrep -u "$IT_USER" -fx "sleep 100"
+          printf '\003'
+          it_wait_until 5000 "Ctrl-C to end the sleep" eng_no_proc "sleep 100"
+          printf 'echo after-$((1+1))\nexit\n') \
         | timeout 20 runuser -u "$IT_USER" -- env -i HOME="$(it_home)" USER="$IT_USER" XDG_RUNTIME_DIR="$(it_runtime)" PATH=/usr/bin:/bin \
           script -qec "$IT_PREFIX/bin/sandbox exec itengine -- sh -i" /dev/null | tr -d '\r')
   echo "$out"

@@ -144,6 +144,20 @@ it_usernet() {
 
 # Assertions: print what differed and fail.
 fail() { echo "FAIL: $*" >&2; return 1; }
+
+# it_wait_until TIMEOUT_MS DESCRIPTION CMD...: runs CMD every 0.1 s until it
+# succeeds; after TIMEOUT_MS fails with "timed out after N ms waiting for
+# DESCRIPTION". Waits for a condition instead of sleeping a guessed time.
+it_wait_until() {
+  local timeout_ms=$1 what=$2; shift 2
+  local deadline=$(( $(date +%s%N) / 1000000 + timeout_ms ))
+  while :; do
+    "$@" >/dev/null 2>&1 && return 0
+    [ $(( $(date +%s%N) / 1000000 )) -lt "$deadline" ] || break
+    sleep 0.1
+  done
+  fail "timed out after $timeout_ms ms waiting for $what"
+}
 assert_eq() { [ "$1" == "$2" ] || fail "${3:-values differ}: expected [$2], got [$1]"; }
 assert_contains() { case "$1" in *"$2"*) ;; *) fail "${3:-output} does not contain [$2]: [$1]";; esac; }
 assert_not_contains() { case "$1" in *"$2"*) fail "${3:-output} contains [$2]: [$1]";; esac; }

@@ -109,6 +109,11 @@ in_container() { local pid=$1; shift; nsenter -t "$pid" -U -n --preserve-credent
 # As the namespace's owner, i.e. its root, with its capabilities (to change its network).
 as_container_root() { local user=$1 pid=$2; shift 2; runuser -u "$user" -- nsenter -t "$pid" -U -n --preserve-credentials "$@"; }
 
+# Whether process $1 is blocked in a POSIX lock wait (a "->" line of /proc/locks).
+net_waits_for_lock() { awk -v p="$1" '$2 == "->" && $6 == p { found = 1 } END { exit !found }' /proc/locks; }
+# Whether a TCP socket listens on ADDR:PORT in the test's namespace.
+net_listens() { ip netns exec "$NET_NS" ss -Hltn "src $1" | grep -q .; }
+
 test_net_helper_is_setuid_and_hardened() {
   local st; st=$(stat -c '%a %U' "$NET_HELPER")
   assert_eq "$st" "4755 root" "mode and owner of $NET_HELPER"
@@ -441,7 +446,7 @@ EOF
   local hp=""
   for i in $(seq 1 50); do hp=$(pgrep -u root -f "^$NET_HELPER create" | head -1 || true); [ -n "$hp" ] && break; sleep 0.1; done
   [ -n "$hp" ] || fail "helper did not start"
-  sleep 0.3
+  it_wait_until 5000 "the helper ($hp) to wait for the lease lock" net_waits_for_lock "$hp"
   # Only std fds, the namespace, and its own netlink socket, lease dir and lock:
   # not the 7 and 8 the caller left open.
   assert_eq "$(ls /proc/"$hp"/fd | sort -n | tr '\n' ' ')" "0 1 2 3 4 5 6 " "fds of the helper"
@@ -621,7 +626,7 @@ while True:
   mkdir -p "$NET_TMP/www" && echo hostdata >"$NET_TMP/www/h"
   ip netns exec "$NET_NS" /usr/bin/python3 -m http.server --bind "$NET_GW" --directory "$NET_TMP/www" 8083 >/dev/null 2>&1 &
   NET_PIDS+=($!)
-  sleep 0.5
+  it_wait_until 5000 "the host's web server on $NET_GW:8083" net_listens "$NET_GW:8083"
   as_container_root "$IT_USER" "$a" ip addr flush dev eth0
   as_container_root "$IT_USER" "$a" ip addr add "$addr_b/24" dev eth0
   as_container_root "$IT_USER" "$a" ip route add default via "$NET_GW"

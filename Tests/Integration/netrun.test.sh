@@ -107,11 +107,11 @@ nr_dns() {
   fail "DNS responder on $addr did not come up: $(cat "$NR_TMP/dns.out")"
 }
 
-nr_wait() {
-  local cond=$1 n=${2:-50} i
-  for i in $(seq 1 "$n"); do eval "$cond" && return 0; sleep 0.1; done
-  return 1
-}
+# Whether a UDP socket is bound to ADDR:PORT in the test's namespace.
+nr_listens_udp() { ip netns exec "$NR_NS" ss -Hlun "src $1" | grep -q .; }
+
+# Waits until COND (a shell expression) holds, for about N tenths of a second.
+nr_wait() { it_wait_until $(( ${2:-50} * 150 )) "$1" eval "$1"; }
 
 nr_sbx_links() { ip -n "$NR_NS" -o link show master "$NR_BR" 2>/dev/null | grep -c ' sbx' || true; }
 nr_lease_count() { cat "$NR_LEASES" 2>/dev/null | grep -c . || true; }
@@ -327,7 +327,7 @@ try:
 except socket.timeout:
     pass
 " &
-sleep 0.5
+for i in $(seq 1 50); do ss -Hltn "sport = :8093" | grep -q . && break; sleep 0.1; done
 echo "own: $(python3 -c "import socket; c = socket.create_connection((\"127.0.0.1\", 8093), 3); print(\"ok\")" 2>&1 | tail -n 1)"
 wait'
   nr_sbx run nrpasta -- -c "$probe" >"$NR_TMP/inside.out" 2>&1 &
@@ -393,13 +393,14 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 5399)
 while True:
     d, a = s.recvfrom(100); open(sys.argv[1], "a").write("%s %s\n" % (a[0], d.decode()))' "$NR_TMP/loopback.log" &
   NR_PIDS+=($!)
-  sleep 0.3
+  it_wait_until 5000 "the host's UDP service on 127.0.0.1:5399" nr_listens_udp 127.0.0.1:5399
   local attack="ip route del local 127.0.0.0/8 dev lo table local; ip route del local 127.0.0.1 dev lo table local 2>/dev/null;
     ip route add 127.0.0.0/8 via $NR_GW; sysctl -q -w net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1;"
   runuser -u "$IT_USER" -- nsenter -t "$app" -U -n sh -c "$attack" || fail "could not reroute 127/8 in the container"
   local send='/usr/bin/python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b\"$0\", (\"127.0.0.1\", 5399))"'
   runuser -u "$IT_USER" -- nsenter -t "$app" -U -n sh -c "$send" guarded
-  sleep 0.5
+  # No wait for what must not arrive: had the guarded packet got through, it
+  # would be in the log before the unguarded one sent after it (checked below).
   [ -e "$NR_TMP/loopback.log" ] && fail "a container reached the host's loopback: $(cat "$NR_TMP/loopback.log")"
   # Without the guard the same packet arrives: the test can fail.
   ip netns exec "$NR_NS" nft delete chain ip "sandbox_net_$NR_BR" loopback_guard

@@ -14,9 +14,12 @@ ITMARK = "${3:-first}"
 stop_timeout = 1
 EOF
 }
-sup_wait() { local cond=$1 n=${2:-50} i; for i in $(seq 1 "$n"); do eval "$cond" && return 0; sleep 0.1; done; return 1; }
+sup_wait() { it_wait_until $(( ${2:-50} * 150 )) "$1" eval "$1"; }
 sup_pid() { pgrep -u "$IT_USER" -f "sandbox-supervisor $1\$" | head -n1; }
 sup_bin() { echo "$IT_PREFIX/libexec/sandbox/sandbox-supervisor"; }
+
+# Whether someone holds the flock on FILE (a non-blocking attempt fails).
+sup_lock_held() { [ -e "$1" ] && ! it_as_user flock -n "$1" true; }
 
 test_the_supervisor_links_no_cli_toml_sound_or_x_library() {
   local bin needed
@@ -109,8 +112,7 @@ test_a_container_holding_its_lock_does_not_block_another() {
   # Someone holds A's lock (as a slow start does, waiting on a sound server).
   it_as_user flock "$rt/itlocka.lock" sleep 7.5 >/dev/null 2>&1 &
   holder=$!
-  sup_wait '[ -e "'"$rt"'/itlocka.lock" ]' 30
-  sleep 0.3
+  it_wait_until 3000 "flock to hold $rt/itlocka.lock" sup_lock_held "$rt/itlocka.lock"
   out=$(it_as_user timeout 10 "$IT_PREFIX/bin/sandbox" run itlockb 2>&1) || fail "B did not run while A's lock was held: $out"
   assert_contains "$out" "b-ran"
   # A itself waits for its lock.

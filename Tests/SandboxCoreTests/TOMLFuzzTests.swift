@@ -3,6 +3,7 @@ import Testing
 import Glibc
 #endif
 @testable import SandboxCore
+import SandboxTestSupport
 
 /// A seeded byte-level mutation fuzz run of the TOML parser, like PlanCodec's:
 /// the shipped profiles and toml-test's valid documents (when Debian's
@@ -141,15 +142,3 @@ import Glibc
     }
 }
 
-/// The generator of PlanCodecTests (SandboxPlanTests), for seeded runs.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}

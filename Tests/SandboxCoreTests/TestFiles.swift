@@ -2,31 +2,20 @@
 import Glibc
 #endif
 @testable import SandboxCore
+import SandboxTestSupport
 
-/// A private temporary directory tree (mkdtemp) for file-based tests, removed by `remove()`.
+/// A private temporary directory tree for file-based tests, removed by `remove()`.
 struct TempTree {
-    let root: String
-
-    init() {
-        var template = Array("/tmp/sandbox-profile-test-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(made != nil, "mkdtemp failed")
-        root = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    let directory = TemporaryDirectory(prefix: "sandbox-profile-test")
+    var root: String { directory.path }
 
     /// Writes `text` to root/relative, creating directories.
     @discardableResult
     func write(_ relative: String, _ text: String) -> String {
-        let path = root + "/" + relative
-        mkdirs(HostFile.dirname(path))
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        precondition(fd >= 0, "cannot create \(path)")
-        var bytes = Array(text.utf8)
-        _ = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        return path
+        directory.write(relative, text)
     }
 
+    /// Makes the absolute `path` and its missing parents.
     func mkdirs(_ path: String) {
         var current = ""
         for part in path.split(separator: "/") {
@@ -36,7 +25,7 @@ struct TempTree {
     }
 
     func remove() {
-        _ = system("rm -rf '\(root)'")
+        directory.remove()
     }
 
     /// A store whose search path is user > system > shipped under this tree,

@@ -3,6 +3,7 @@ import SandboxCore
 @testable import SandboxDesktop
 #if canImport(Glibc)
 import Glibc
+import SandboxTestSupport
 #endif
 
 private func chrome() -> Profile {
@@ -113,9 +114,9 @@ func shippedLauncherNamesAreNotDoubled(name: String) throws {
 }
 
 @Test func installAndRemoveTouchOnlyOurFiles() throws {
-    var template = Array("/tmp/sandbox-desktop-test.XXXXXX".utf8CString)
-    let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-    defer { _ = HostCommandForTests.removeTree(dir) }
+    let tmp = TemporaryDirectory(prefix: "sandbox-desktop-test")
+    defer { tmp.remove() }
+    let dir = tmp.path
     let launchers = DesktopLaunchers(directory: dir + "/applications")
     let path = try launchers.install(DesktopEntry(profile: chrome(), sandboxPath: "/usr/bin/sandbox"))
     #expect(path == dir + "/applications/sandbox-chrome.desktop")
@@ -142,10 +143,4 @@ func shippedLauncherNamesAreNotDoubled(name: String) throws {
     #expect(throws: SandboxError.self) { try launchers.remove("../../etc/x") }
     #expect(throws: SandboxError.self) { try launchers.remove(".hidden") }
     #expect(throws: SandboxError.self) { try launchers.remove("") }
-}
-
-enum HostCommandForTests {
-    static func removeTree(_ path: String) -> Int32 {
-        system("rm -rf '\(path)'")
-    }
 }

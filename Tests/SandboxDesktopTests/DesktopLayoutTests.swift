@@ -3,6 +3,7 @@ import Testing
 @testable import SandboxDesktop
 #if canImport(Glibc)
 import Glibc
+import SandboxTestSupport
 #endif
 
 @Suite struct DesktopLayoutTests {
@@ -84,8 +85,7 @@ import Glibc
 @Suite struct DeviceTests {
     /// A fake /dev made of regular files (character devices need root to create).
     func makeTree(_ files: [String]) -> String {
-        var template = Array("/tmp/sandbox-dev-test-XXXXXX".utf8CString)
-        let root = String(cString: mkdtemp(&template)!)
+        let root = TemporaryDirectory(prefix: "sandbox-dev-test").path
         for f in files {
             var prefix = root
             for part in f.split(separator: "/").dropLast() { prefix += "/" + part; mkdir(prefix, 0o755) }
@@ -95,8 +95,7 @@ import Glibc
     }
 
     func removeTree(_ root: String) {
-        // Test trees are small; nftw would be overkill.
-        _ = system("rm -rf '\(root)'")
+        TemporaryDirectory(adopting: root).remove()
     }
 
     @Test func findsEachClassAndSkipsSymlinks() throws {

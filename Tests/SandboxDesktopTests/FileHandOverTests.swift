@@ -2,6 +2,7 @@ import Testing
 @testable import SandboxDesktop
 #if canImport(Glibc)
 import Glibc
+import SandboxTestSupport
 #endif
 
 @Suite struct DBusWireFormat {
@@ -107,9 +108,9 @@ import Glibc
     }
 
     @Test func openingFollowsTheUsersLinkAndNamesTheTarget() throws {
-        var template = Array("/tmp/sandbox-fho.XXXXXX".utf8CString)
-        let dir = String(cString: template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }!)
-        defer { _ = unlink(dir + "/real.txt"); _ = unlink(dir + "/link"); _ = unlink(dir + "/fifo"); _ = rmdir(dir) }
+        let tmp = TemporaryDirectory(prefix: "sandbox-fho")
+        defer { tmp.remove() }
+        let dir = tmp.path
         let fd = open(dir + "/real.txt", O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
         close(fd)
         #expect(symlink(dir + "/real.txt", dir + "/link") == 0)

@@ -5,6 +5,7 @@ import Testing
 import SandboxCore
 import SandboxMediators
 @testable import SandboxDesktop
+import SandboxTestSupport
 
 @Test func x11SocketNames() {
     #expect(X11Probe.localSocket(for: ":0") == "/tmp/.X11-unix/X0")
@@ -75,9 +76,9 @@ import SandboxMediators
 }
 
 @Test func pulseCookieComesFromWhereLibpulseLooks() throws {
-    var template = Array("/tmp/sandbox-pulse-cookie-XXXXXX".utf8CString)
-    let home = String(cString: mkdtemp(&template)!)
-    defer { unlink(home + "/explicit"); unlink(home + "/.config/pulse/cookie"); rmdir(home + "/.config/pulse"); rmdir(home + "/.config"); rmdir(home) }
+    let tmp = TemporaryDirectory(prefix: "sandbox-pulse-cookie")
+    defer { tmp.remove() }
+    let home = tmp.path
     // None: zeros (the server then decides by our credentials).
     #expect(PulseProbe.cookie(environment: [:], home: home) == [UInt8](repeating: 0, count: 256))
     mkdir(home + "/.config", 0o700); mkdir(home + "/.config/pulse", 0o700)

@@ -4,6 +4,7 @@ import Testing
 @testable import SandboxDesktop
 #if canImport(Glibc)
 import Glibc
+import SandboxTestSupport
 #endif
 
 @Suite struct X11DisplayTests {
@@ -63,20 +64,15 @@ import Glibc
 /// proxy (untrusted mode) write. That X clients read them back is checked by
 /// `xauth list` (libXau) in Tests/Integration/desktop.test.sh.
 @Suite struct XauthorityFileTests {
-    func tempDir() -> String {
-        var template = Array("/tmp/sandbox-desktop-test-XXXXXX".utf8CString)
-        return String(cString: mkdtemp(&template)!)
-    }
-
     @Test func writtenFileReadsBackAsOneWildEntry() throws {
-        let dir = tempDir()
-        defer { unlink(dir + "/Xauthority"); rmdir(dir) }
+        let tmp = TemporaryDirectory(prefix: "sandbox-desktop-test")
+        let dir = tmp.path
+        defer { tmp.remove() }
         let host = [
             XauthEntry(family: XauthEntry.familyLocal, address: Array("box".utf8), number: "0", name: "MIT-MAGIC-COOKIE-1", data: Array(0..<16)),
             XauthEntry(family: XauthEntry.familyLocal, address: Array("box".utf8), number: "3", name: "MIT-MAGIC-COOKIE-1", data: Array(16..<32)),
         ]
         try Xauthority.write(host, to: dir + "/host")
-        defer { unlink(dir + "/host") }
         let picked = XauthSelection.entries(from: try Xauthority.read(dir + "/host"), display: 3, hostname: "box")
         try Xauthority.write(picked, to: dir + "/Xauthority")
 

@@ -9,6 +9,7 @@ import Glibc
 #endif
 import Testing
 @testable import SandboxMediators
+import SandboxTestSupport
 
 func fixture(_ name: String, file: String = #filePath) -> [UInt8] {
     let dir = String(file[..<file.lastIndex(of: "/")!])
@@ -32,15 +33,6 @@ func hex(_ s: String) -> [UInt8] {
     return out
 }
 
-/// A small deterministic generator (xorshift64*), so a failure can be replayed.
-struct SeededBytes {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state ^= state >> 12; state ^= state << 25; state ^= state >> 27
-        return state &* 2685821657736338717
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
 
 @Suite struct X11SetupReplyTests {
     static let lsb = fixture("xvfb-setup-reply-lsb.bin")
@@ -112,7 +104,7 @@ struct SeededBytes {
     }
 
     @Test func mutatedRepliesNeverCrash() {
-        var rng = SeededBytes(state: 0x5eed_0f_0d0c)
+        var rng = XorShift64Star(seed: 0x5eed_0f_0d0c)
         var parsed = 0
         for _ in 0..<3000 {
             var b = Self.lsb
@@ -171,7 +163,7 @@ struct SeededBytes {
     }
 
     @Test func mutatedRepliesNeverCrash() {
-        var rng = SeededBytes(state: 0xa0d10)
+        var rng = XorShift64Star(seed: 0xa0d10)
         for _ in 0..<5000 {
             var b = rng.below(2) == 0 ? Self.pulseaudioInfo : Self.pipewireInfo
             for _ in 0..<(1 + rng.below(3)) { b[rng.below(b.count)] = UInt8(truncatingIfNeeded: rng.next()) }
@@ -182,11 +174,6 @@ struct SeededBytes {
 
 /// PulseClient's failures against real sockets that are not a sound server.
 @Suite struct PulseClientFailureTests {
-    func temporarySocketPath() -> String {
-        var template = Array("/tmp/sandbox-pulse-test-XXXXXX".utf8CString)
-        return String(cString: mkdtemp(&template)!) + "/native"
-    }
-
     @Test func noServerIsAConnectError() {
         #expect(throws: PulseClientError.connect(socket: "/nonexistent/sandbox-test/native", errno: ENOENT)) {
             try PulseClient.serverInfo(socket: "/nonexistent/sandbox-test/native", cookie: [], clientName: "t", timeoutMilliseconds: 500)
@@ -194,9 +181,11 @@ struct SeededBytes {
     }
 
     @Test func aServerThatNeverAnswersTimesOut() throws {
-        let path = temporarySocketPath()
+        let tmp = TemporaryDirectory(prefix: "sandbox-pulse-test")
+        defer { tmp.remove() }
+        let path = tmp.appending("native")
         let listener = try MediatorSocket.listen(path, mode: 0o600)
-        defer { close(listener); unlink(path); rmdir(String(path.dropLast(7))) }
+        defer { close(listener) }
         let start = Deadline.now()
         #expect(throws: PulseClientError.timedOut(step: "AUTH")) {
             try PulseClient.serverInfo(socket: path, cookie: [], clientName: "t", timeoutMilliseconds: 300)

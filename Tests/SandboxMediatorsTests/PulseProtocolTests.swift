@@ -1,5 +1,6 @@
 import SandboxMediators
 import Testing
+import SandboxTestSupport
 
 /// A control packet: command, tag, then the given values.
 func command(_ c: PulseCommand, tag: UInt32, _ build: (inout TagWriter) -> Void = { _ in }) -> PulsePacket {
@@ -10,17 +11,6 @@ func command(_ c: PulseCommand, tag: UInt32, _ build: (inout TagWriter) -> Void 
     return .control(w.bytes)
 }
 
-/// Deterministic pseudo-random numbers (xorshift64*), so a failing fuzz run can be replayed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
-    mutating func next() -> UInt64 {
-        state ^= state >> 12
-        state ^= state << 25
-        state ^= state >> 27
-        return state &* 2_685_821_657_736_338_717
-    }
-}
 
 @Suite struct PulseFramingTests {
     @Test func theErrorReplyIsWhatPulseAudioSends() {
@@ -144,7 +134,7 @@ struct SeededRandom: RandomNumberGenerator {
     /// Thousands of mutated packets through the framer, the tagstruct reader and
     /// the policy in both directions: every outcome is allowed except a crash.
     @Test func mutatedPacketsNeverCrash() throws {
-        var rng = SeededRandom(seed: 20261202)
+        var rng = XorShift64Star(seed: 20261202)
         let seeds: [PulsePacket] = [
             command(.auth, tag: 0) { $0.u32(35 | 0xC000_0000); $0.arbitrary([UInt8](repeating: 1, count: 256)) },
             command(.setClientName, tag: 1) { $0.proplist([("application.name", Array("app\0".utf8))]) },

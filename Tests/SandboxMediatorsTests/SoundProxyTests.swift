@@ -2,6 +2,7 @@ import SandboxMediators
 import Testing
 #if canImport(Glibc)
 import Glibc
+import SandboxTestSupport
 #endif
 
 /// The proxy between real unix sockets: an app end the test writes, and an
@@ -10,24 +11,24 @@ import Glibc
 /// work: credentials, refusals in the stream, descriptors, backpressure.
 @Suite(.serialized) struct SoundProxyTests {
     final class Rig {
-        let dir: String
+        let tmp: TemporaryDirectory
+        var dir: String { tmp.path }
         let upstreamListener: Int32
         let proxy: SoundProxy
         init() throws {
-            var template = Array("/tmp/sandbox-soundproxy-XXXXXX".utf8CString)
-            let dir = String(cString: mkdtemp(&template)!)
+            let tmp = TemporaryDirectory(prefix: "sandbox-soundproxy")
+            let dir = tmp.path
             let l = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
             _ = Rig.withAddress(dir + "/server") { bind(l, $0, $1) }
             listen(l, 4)
-            self.dir = dir
+            self.tmp = tmp
             upstreamListener = l
             proxy = try SoundProxy(listeningAt: dir + "/native", upstream: "unix:" + dir + "/server", microphone: false)
         }
         deinit {
             proxy.shutdown()
             close(upstreamListener)
-            unlink(dir + "/server")
-            rmdir(dir)
+            tmp.remove()
         }
 
         static func withAddress(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {

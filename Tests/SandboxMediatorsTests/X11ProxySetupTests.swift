@@ -2,24 +2,21 @@ import Testing
 @testable import SandboxMediators
 #if canImport(Glibc)
 import Glibc
+import SandboxTestSupport
 #endif
 
 /// The proxy's start against servers that are not there or do not answer:
 /// real sockets, no X server involved (integration tests use a real Xvfb).
 @Suite struct X11ProxySetupTests {
-    func tempDir() -> String {
-        var template = Array("/tmp/sandbox-x11proxy-test-XXXXXX".utf8CString)
-        return String(cString: mkdtemp(&template)!)
-    }
-
     func configuration(_ dir: String, server: String) -> X11Proxy.Configuration {
         X11Proxy.Configuration(display: 99, serverSocket: server, proxySocket: dir + "/x11.sock",
                                userXauthority: dir + "/no-such-xauthority", containerXauthority: dir + "/Xauthority")
     }
 
     @Test func noServerIsAClearErrorAndLeavesNothingBehind() {
-        let dir = tempDir()
-        defer { rmdir(dir) }
+        let tmp = TemporaryDirectory(prefix: "sandbox-x11proxy-test")
+        let dir = tmp.path
+        defer { tmp.remove() }
         do {
             _ = try X11Proxy(configuration(dir, server: dir + "/X99"), timeout: 1)
             Issue.record("started without a server")
@@ -32,9 +29,10 @@ import Glibc
     }
 
     @Test func aServerThatNeverAnswersTimesOut() throws {
-        let dir = tempDir()
+        let tmp = TemporaryDirectory(prefix: "sandbox-x11proxy-test")
+        let dir = tmp.path
         let server = dir + "/X99"
-        defer { unlink(server); rmdir(dir) }
+        defer { tmp.remove() }
         // Listening, never accepting: the kernel completes the connection and the
         // set-up request sits unread, like a stopped X server.
         let fd = try MediatorSocket.listen(server, mode: 0o600)
@@ -51,9 +49,10 @@ import Glibc
     }
 
     @Test func aServerThatHangsUpIsAnError() throws {
-        let dir = tempDir()
+        let tmp = TemporaryDirectory(prefix: "sandbox-x11proxy-test")
+        let dir = tmp.path
         let server = dir + "/X99"
-        defer { unlink(server); rmdir(dir) }
+        defer { tmp.remove() }
         let fd = try MediatorSocket.listen(server, mode: 0o600)
         let peer = Thread {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

@@ -1,5 +1,6 @@
 import Testing
 @testable import SandboxMediators
+import SandboxTestSupport
 
 /// Expected bytes are written out by hand from the protocol's encoding tables,
 /// not produced by the encoder under test.
@@ -114,18 +115,6 @@ import Testing
     }
 }
 
-/// A small deterministic generator, so a failing round can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct X11RequestTests {
     static let name = Array("MIT-MAGIC-COOKIE-1".utf8)

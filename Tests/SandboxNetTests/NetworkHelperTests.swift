@@ -6,6 +6,7 @@ import SandboxCore
 import Testing
 #if canImport(Glibc)
 import Glibc
+import SandboxTestSupport
 #endif
 
 @Test func vethLeaseParsesTheHelperLine() throws {
@@ -39,12 +40,11 @@ func vethLeaseRejectsAnythingElse(line: String) {
 }
 
 @Test func helperIsFoundBesideTheExecutable() throws {
-    var template = Array("/tmp/sbxnet-test.XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
-    try #require(made)
-    let dir = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    defer { _ = try? HostCommand(["/bin/rm", "-rf", dir]).run(passing: []) }
-    _ = try HostCommand(["/bin/mkdir", "-p", dir + "/bin", dir + "/libexec/sandbox"]).run(passing: [])
+    let tmp = TemporaryDirectory(prefix: "sbxnet-test")
+    defer { tmp.remove() }
+    let dir = tmp.path
+    tmp.makeDirectories("bin")
+    tmp.makeDirectories("libexec/sandbox")
     let helper = dir + "/libexec/sandbox/sandbox-net"
     close(open(helper, O_WRONLY | O_CREAT, 0o755))
     #expect(SandboxNetHelper.installed(executable: dir + "/bin/sandbox").path == helper)
@@ -109,24 +109,20 @@ func pastaFixture(seconds: Int) throws -> (pid: Int32, dir: String) {
         if stat("/proc/\(pid)/ns/net", &theirs) == 0 && theirs.st_ino != own.st_ino { break }
         usleep(20_000)
     }
-    var template = Array("/tmp/sbxnet-pasta.XXXXXX".utf8CString)
-    guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) != nil }) else {
-        pastaFixtureDone(pid, nil)
-        throw SandboxError("mkdtemp: \(errnoText(errno))")
-    }
-    return (pid, template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+    return (pid, TemporaryDirectory(prefix: "sbxnet-pasta").path)
 }
 
 func pastaFixtureDone(_ pid: Int32, _ dir: String?) {
     kill(pid, SIGKILL)
     var status: Int32 = 0
     waitpid(pid, &status, 0)
-    if let dir { _ = try? HostCommand(["/bin/rm", "-rf", dir]).run(passing: []) }
+    if let dir { TemporaryDirectory(adopting: dir).remove() }
 }
 
 /// pasta attached to a real namespace by pid: the interface gets an address
 /// and a default route, and stop() ends pasta (which would outlive the namespace).
-@Test(.enabled(if: HostCommand.find("pasta") != nil && access("/dev/net/tun", R_OK | W_OK) == 0,
+@Test(.enabled(if: HostRequirements.namespaces, "needs unprivileged user and network namespaces"),
+      .enabled(if: HostCommand.find("pasta") != nil && access("/dev/net/tun", R_OK | W_OK) == 0,
                "needs pasta and a usable /dev/net/tun (desktops: 0666 via udev)"))
 func pastaConfiguresTheNamespaceAndStops() throws {
     let (pid, dir) = try pastaFixture(seconds: 30)
@@ -178,7 +174,8 @@ func pastaConfiguresTheNamespaceAndStops() throws {
 /// The named ports, end to end through a real pasta: the container reaches the
 /// host loopback port it names and no other; the host reaches the container's
 /// named port at 127.0.0.1 only.
-@Test(.enabled(if: HostCommand.find("pasta") != nil && HostCommand.find("python3") != nil
+@Test(.enabled(if: HostRequirements.namespaces, "needs unprivileged user and network namespaces"),
+      .enabled(if: HostCommand.find("pasta") != nil && HostCommand.find("python3") != nil
                && access("/dev/net/tun", R_OK | W_OK) == 0,
                "needs pasta, python3 and a usable /dev/net/tun (desktops: 0666 via udev)"))
 func pastaOpensOnlyTheNamedPorts() throws {

@@ -9,27 +9,25 @@ import SandboxCore
 @testable import SandboxSupervision
 #if canImport(Glibc)
 import Glibc
+import SandboxTestSupport
 #endif
 
-@Suite(.serialized) struct BusProxyTests {
+@Suite(.serialized, .enabled(if: HostRequirements.namespaces, "needs unprivileged user and mount namespaces (the proxy runs in its own)"))
+struct BusProxyTests {
     final class Lines: @unchecked Sendable {
         var all: [String] = []
     }
 
     /// A directory with an executable `proxy` script (BODY after the --fd parsing).
     func fakeProxy(_ body: String) throws -> (dir: String, path: String) {
-        var template = Array("/tmp/sandbox-busproxy-test-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw SandboxError("mkdtemp failed") }
-        let dir = String(cString: made)
+        let dir = TemporaryDirectory(prefix: "sandbox-busproxy-test").path
         let path = dir + "/proxy"
         try HostFile.writeAtomically(Array("#!/bin/bash\nfd=${1#--fd=}\n\(body)\n".utf8), to: path, mode: 0o755)
         return (dir, path)
     }
 
     func remove(_ dir: String) {
-        unlink(dir + "/proxy")
-        rmdir(dir + "/dbus")
-        rmdir(dir)
+        TemporaryDirectory(adopting: dir).remove()
     }
 
     func mediation(proxy: String, dir: String) -> DBusMediation {

@@ -62,7 +62,7 @@ private let confinedStatus = """
     #expect(problems.contains { $0.hasPrefix("no seccomp filter") })
 }
 
-@Test func droppingTheComputedSetLeavesNoCapabilityAndTheFilterLoaded() throws {
+@Test(needsSeccompRunner) func droppingTheComputedSetLeavesNoCapabilityAndTheFilterLoaded() throws {
     let drop = try CapabilityDrop.forRunningKernel()
     let filter = try SeccompPolicy(Profile.Seccomp()).compile()
     let confined = try ProcessSecurityStatus(

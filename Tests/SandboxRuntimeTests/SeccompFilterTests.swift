@@ -9,6 +9,7 @@ import Glibc
 import SandboxCore
 import Testing
 @testable import SandboxRuntime
+import SandboxTestSupport
 
 /// What one run of seccomp-try printed.
 enum TryResult: Equatable, CustomStringConvertible {
@@ -28,20 +29,23 @@ enum TryResult: Equatable, CustomStringConvertible {
 /// errno the marker filter returns: within seccomp's 12-bit errno range, used by no kernel path.
 let markerErrno: Int32 = 4000
 
+/// The tests that load a filter into seccomp-try, which they build with cc.
+let needsSeccompRunner = Testing.ConditionTrait.enabled(
+    if: HostRequirements.seccompFilters && HostRequirements.cCompiler,
+    "needs seccomp filters in the kernel and a C compiler at /usr/bin/cc (to build Tests/Policy/seccomp-try.c)")
+
 enum Runner {
     /// The runner binary, built once per test process.
     static let path: Result<String, SandboxError> = {
         let source = String("\(#filePath)".dropLast("SandboxRuntimeTests/SeccompFilterTests.swift".count))
             + "Policy/seccomp-try.c"
-        let dir = makeTemporaryDirectory()
-        let binary = dir + "/seccomp-try"
+        let binary = TemporaryDirectory(prefix: "sandbox-policy-test").appending("seccomp-try")
         let (status, output) = runProcess(["/usr/bin/cc", "-std=gnu11", "-O1", "-Wall", "-Wextra", "-Werror",
                                            "-o", binary, source])
         guard status == 0 else { return .failure(SandboxError("cc \(source) failed (\(status)):\n\(output)")) }
         atexit {  // the test process leaves nothing behind in /tmp
             if case .success(let binary) = Runner.path {
-                unlink(binary)
-                rmdir(String(binary.dropLast("/seccomp-try".count)))
+                TemporaryDirectory(adopting: String(binary.dropLast("/seccomp-try".count))).remove()
             }
         }
         return .success(binary)
@@ -61,12 +65,13 @@ enum Runner {
     static func run(_ arguments: [String], filter: [UInt8]?) throws -> String {
         let binary = try path.get()
         var filterPath = "-"
+        var directory: TemporaryDirectory? = nil
+        defer { directory?.remove() }
         if let filter {
-            let dir = makeTemporaryDirectory()
-            filterPath = dir + "/filter.bpf"
+            directory = TemporaryDirectory(prefix: "sandbox-policy-test")
+            filterPath = directory!.appending("filter.bpf")
             try writeFile(filterPath, filter)
         }
-        defer { if filter != nil { unlink(filterPath); rmdir(String(filterPath.dropLast("/filter.bpf".count))) } }
         let (status, output) = runProcess([binary, filterPath] + arguments)
         guard status == 0 else { throw SandboxError("seccomp-try \(arguments) exited with status \(status): \(output)") }
         return output
@@ -125,7 +130,7 @@ private func markedDefaultFilter() throws -> [UInt8] {
     try SeccompPolicy(Profile.Seccomp()).compile(markingDenialsWith: markerErrno)
 }
 
-@Test(arguments: defaultAttacks)
+@Test(needsSeccompRunner, arguments: defaultAttacks)
 func defaultFilterStopsAttack(_ attack: Attack) throws {
     let baseline = try Runner.attempt(attack.name, filter: nil)
     if baseline == .unsupported {
@@ -142,14 +147,15 @@ func defaultFilterStopsAttack(_ attack: Attack) throws {
     }
 }
 
-@Test(arguments: controls)
+@Test(needsSeccompRunner, arguments: controls)
 func defaultFilterKeepsOrdinaryCallsWorking(_ call: String) throws {
     #expect(try Runner.attempt(call, filter: nil) == .ok)
     // (posix_spawn works only because clone3 answers ENOSYS and glibc falls back to clone.)
     #expect(try Runner.attempt(call, filter: try defaultFilter()) == .ok)
 }
 
-@Test func allowUsernsLetsTheAppCreateUserNamespacesButNotUseTheNewMountAPI() throws {
+@Test(needsSeccompRunner, .enabled(if: HostRequirements.namespaces, "needs unprivileged user namespaces (the control creates them)"))
+func allowUsernsLetsTheAppCreateUserNamespacesButNotUseTheNewMountAPI() throws {
     var settings = Profile.Seccomp()
     settings.allowUserns = true
     let filter = try SeccompPolicy(settings).compile()
@@ -160,7 +166,7 @@ func defaultFilterKeepsOrdinaryCallsWorking(_ call: String) throws {
     #expect(try Runner.attempt("tiocsti", filter: filter) == .errno(EPERM))
 }
 
-@Test func multiarchAddsTheI386ABIWithTheSameRules() throws {
+@Test(needsSeccompRunner) func multiarchAddsTheI386ABIWithTheSameRules() throws {
     var settings = Profile.Seccomp()
     settings.multiarch = true
     let filter = try SeccompPolicy(settings).compile()
@@ -176,7 +182,7 @@ func defaultFilterKeepsOrdinaryCallsWorking(_ call: String) throws {
     #expect(try Runner.attempt("tiocsti-high", filter: filter) == .errno(EPERM))
 }
 
-@Test func profileAllowAndDenyChangeTheCompiledFilter() throws {
+@Test(needsSeccompRunner) func profileAllowAndDenyChangeTheCompiledFilter() throws {
     var settings = Profile.Seccomp()
     settings.allow = ["ptrace"]
     settings.deny = ["getpid"]
@@ -231,11 +237,6 @@ private func decode(_ bytes: [UInt8]) -> [(code: UInt16, k: UInt32)] {
 }
 
 // MARK: Process plumbing for the tests (HostCommand; no Foundation).
-
-func makeTemporaryDirectory() -> String {
-    var template = Array("/tmp/sandbox-policy-test.XXXXXX".utf8CString)
-    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-}
 
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
     try HostFile.writeAtomically(bytes, to: path, mode: 0o600)

@@ -5,12 +5,15 @@ import SandboxCore
 @testable import SandboxRuntime
 #if canImport(Glibc)
 import Glibc
+import SandboxTestSupport
 #endif
 
 /// A real container from this (multithreaded) test process: the C boundary, the
 /// mount list, the init and one session with a seccomp filter. Needs user
 /// namespaces, and either root or a subuid range for the user running the tests.
-@Suite(.serialized) struct SpawnTests {
+@Suite(.serialized, .enabled(if: HostRequirements.containers,
+                              "needs user, pid and mount namespaces, seccomp filters, and the setuid newuidmap/newgidmap for this user's /etc/subuid range"))
+struct SpawnTests {
     /// struct sock_filter { u16 code; u8 jt; u8 jf; u32 k; }, little-endian.
     static func instruction(_ code: UInt16, _ jt: UInt8, _ jf: UInt8, _ k: UInt32) -> [UInt8] {
         [UInt8(code & 0xff), UInt8(code >> 8), jt, jf,
@@ -111,12 +114,13 @@ import Glibc
     /// the last one absolute) next to a private host directory (0700, one file) and a
     /// directory of "fonts" to bind. Root inside an image can plant any symlink in it.
     struct ImageFixture {
-        let base = "/tmp/sandbox-spawn-image-\(getpid())"
+        let directory = TemporaryDirectory(prefix: "sandbox-spawn-image")
+        var base: String { directory.path }
         var image: String { base + "/rootfs" }
         var privateDir: String { base + "/private" }
         var fonts: String { base + "/fonts" }
         init() throws {
-            _ = try? HostCommand(["/bin/rm", "-rf", base]).run(passing: [])
+            chmod(base, 0o755)  // as a directory made with mkdir would be: the container's ids walk through it
             for dir in [image + "/usr/bin", image + "/usr/lib", image + "/usr/lib64", image + "/usr/local/share", privateDir, fonts] {
                 try HostFile.makeDirectories(dir, mode: 0o755)
             }
@@ -127,7 +131,7 @@ import Glibc
             chmod(privateDir, 0o700)
             try HostFile.writeAtomically("font\n", to: fonts + "/font.ttf", mode: 0o644)
         }
-        func remove() { _ = try? HostCommand(["/bin/rm", "-rf", base]).run(passing: []) }
+        func remove() { directory.remove() }
         /// The private host directory is as it was: mode 0700, only `secret`.
         func expectPrivateUntouched(sourceLocation: Testing.SourceLocation = #_sourceLocation) {
             var st = stat()

@@ -4,12 +4,11 @@ import Glibc
 import Testing
 import SandboxCore
 @testable import SandboxRuntime
+import SandboxTestSupport
 
 /// Real directories and symlinks in a fresh temporary directory.
 private func scratch() -> String {
-    var template = Array("/tmp/sandbox-treeremoval.XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }!
-    return String(cString: made)
+    TemporaryDirectory(prefix: "sandbox-treeremoval").path
 }
 
 private func write(_ path: String, _ text: String) {
