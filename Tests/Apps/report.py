@@ -75,12 +75,11 @@ def main():
       "closes it (WM_DELETE_WINDOW), and the container must be gone from `sandbox list` within "
       f"{a.gone_timeout} s. It is started and closed a second time (\"again\": its private home now holds what "
       "a first start makes). Then the "
-      "same command runs bare (no sandbox, the user's real home) for the time to its first window. Neither run "
-      "has a session bus: inside, libdbus programs autolaunch a private one on the display "
-      "(dbus-x11), bare ones are given an address that fails at once. Services started on that private bus "
-      "(portals, xfconfd, dconf, a file manager's daemon) live in the container and can keep it a few seconds "
-      "after the app's windows are gone; what was still running 1 s after the close is in the last column "
-      "(the filtered session bus of issue 11 #1 replaces the autolaunched one).\n\n")
+      "same command runs bare (no sandbox, the user's real home) for the time to its first window. The test "
+      "user has a session bus (a dbus-daemon at `$XDG_RUNTIME_DIR/bus`, as on a desktop): sandboxed apps reach "
+      "it through their container's filtering proxy with the gui fragment's grants (notifications, the tray, "
+      "MPRIS under the app's name, the portals) plus their profile's `[dbus]` lists; nothing autolaunches a "
+      "private bus inside. What was still running 1 s after the close is in the last column.\n\n")
     w(f"Screenshots and logs: `{a.screenshots}/PROFILE.png`, `PROFILE.log` (the sandboxed run), "
       "`PROFILE.bare.log`, `PROFILE.apt.log`.\n\n")
     w("| App | Debian package | Profile | Result | First window: first start (s) | again (s) | bare (s) | Closed → gone (s) | What it needed |\n")
