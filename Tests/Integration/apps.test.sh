@@ -23,7 +23,10 @@ ap_run() {
   IFS='|' read -r match check args <<<"$line"
   apps_prepare_files
   apps_hold_display
-  trap apps_release_display EXIT
+  # With the user's session bus, as on a desktop: the app goes through its proxy
+  # (a GApplication program such as mousepad must own its id to start).
+  apps_start_bus || fail "no session bus for the test user"
+  trap 'apps_stop_bus; apps_release_display' EXIT
   # shellcheck disable=SC2086
   apps_try "$name" "$match" "$check" $args || fail "$name: $A_REASON (log: $APPS_OUT/$name.log)"
   echo "$name: window $A_WINDOW \"$A_TITLE\" after $A_MS ms (bare ${A_BARE_MS:-none} ms), gone $A_GONE_MS ms after $A_CLOSE"
