@@ -97,9 +97,19 @@ apps_start_bus() {
   export IT_EXTRA_ENV="DBUS_SESSION_BUS_ADDRESS=unix:path=$rt/bus"
 }
 apps_stop_bus() {
-  local pid; pid=$(cat "${APPS_OUT:-/nonexistent}/dbus.pid" 2>/dev/null) || return 0
-  kill "$pid" 2>/dev/null || true
-  rm -f "$APPS_OUT/dbus.pid"
+  local pid; pid=$(cat "${APPS_OUT:-/nonexistent}/dbus.pid" 2>/dev/null) && kill "$pid" 2>/dev/null || true
+  rm -f "${APPS_OUT:-/nonexistent}/dbus.pid"
+  # And whatever the bus started for the user (the accessibility bus a GTK
+  # program activates), so no bus outlives the run for the next tests.
+  pkill -u "$IT_USER" -f "^dbus-daemon --session --address=unix:path=$(it_runtime)/bus " 2>/dev/null || true
+  pkill -u "$IT_USER" -f '^/usr/libexec/at-spi' 2>/dev/null || true
+  pkill -u "$IT_USER" -f 'dbus-daemon --config-file=/usr/share/defaults/at-spi2/' 2>/dev/null || true
+  local i
+  for i in $(seq 1 30); do
+    pgrep -u "$IT_USER" -f "^dbus-daemon --session --address=unix:path=$(it_runtime)/bus |at-spi" >/dev/null || break
+    sleep 0.1
+  done
+  return 0
 }
 
 # One X client connected from now until apps_release_display, as a desktop's
