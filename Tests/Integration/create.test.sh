@@ -63,6 +63,7 @@ test_create_builds_a_minbase_rootfs() {
 test_create_force_with_sources_and_keys() {
   trap 'rm -rf "$(img_data imgsrc)"' EXIT
   rm -rf "$(img_data imgsrc)"
+  local setup_before; setup_before=$(it_create_setup_dirs)
   # A "third-party" repository: Debian's backports, signed-by a key file the profile lists.
   local keydir="$IT_STATE/create-keys"
   mkdir -p "$keydir" && cp /usr/share/keyrings/debian-archive-keyring.gpg "$keydir/vendor.gpg" && chmod -R a+rX "$keydir"
@@ -87,7 +88,7 @@ keys = [\"$keydir/vendor.gpg\"]"
   cmp "$root/etc/apt/keyrings/vendor.gpg" "$keydir/vendor.gpg" || fail "key not copied into the image"
   assert_eq "$(ls -A "$(img_data imgsrc)")" "rootfs" "data directory contents"
   # Only the test user's: other users' builds may be running on the machine at the same time.
-  left=$(find /tmp -maxdepth 1 -name 'sandbox-create.*' -user "$IT_USER")
+  left=$(comm -13 <(echo "$setup_before") <(it_create_setup_dirs))
   [ -z "$left" ] || fail "setup files left in /tmp: $left"
   return 0
 }

@@ -210,3 +210,7 @@ for a in args:
 print("\n".join(final))
 PY
 }
+
+# `sandbox create`'s set-up directories of the test user in /tmp, one per line.
+# (A run killed mid-create leaves its own behind: tests compare before and after.)
+it_create_setup_dirs() { find /tmp -maxdepth 1 -name 'sandbox-create.*' -user "$IT_USER" | sort; }

@@ -131,6 +131,7 @@ test_a_downloaded_key_is_refused_unless_its_fingerprint_is_pinned() {
   local vendor other; vendor=$(wt_fpr repo@vendor.invalid); other=$(wt_fpr keys@other.invalid)
   [ ${#vendor} -eq 40 ] && [ ${#other} -eq 40 ] || fail "no fingerprints: [$vendor] [$other]"
   # The key on the server is not the one pinned: nothing is built, nothing is left.
+  local setup_before; setup_before=$(it_create_setup_dirs)
   wt_profile wtpin "$port" vendor.pub "$other"
   local rc=0 out; out=$(wt_create wtpin 2>&1) || rc=$?
   [ "$rc" -ne 0 ] || fail "create accepted a key whose fingerprint is not pinned: $out"
@@ -138,7 +139,7 @@ test_a_downloaded_key_is_refused_unless_its_fingerprint_is_pinned() {
   assert_contains "$out" "${vendor:0:4} ${vendor:4:4}"
   assert_not_contains "$out" "mmdebstrap"
   [ ! -e "$(wt_data wtpin)/rootfs" ] || fail "a rootfs was made"
-  local left; left=$(find /tmp -maxdepth 1 -name 'sandbox-create.*' -user "$IT_USER")
+  local left; left=$(comm -13 <(echo "$setup_before") <(it_create_setup_dirs))
   [ -z "$left" ] || fail "setup files left in /tmp: $left"
   # No pin at all: the profile itself is refused, by check and by create alike.
   wt_profile wtpin "$port" vendor.pub
