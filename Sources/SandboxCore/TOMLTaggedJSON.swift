@@ -19,7 +19,7 @@ public enum TOMLTaggedJSON {
             out += "{"
             for (i, e) in entries.enumerated() {
                 if i > 0 { out += "," }
-                out += string(e.key) + ":"
+                out += JSONText.quote(e.key) + ":"
                 write(e.node, to: &out)
             }
             out += "}"
@@ -39,7 +39,7 @@ public enum TOMLTaggedJSON {
     }
 
     private static func tagged(_ type: String, _ value: String, _ out: inout String) {
-        out += "{\"type\":\"\(type)\",\"value\":" + string(value) + "}"
+        out += "{\"type\":\"\(type)\",\"value\":" + JSONText.quote(value) + "}"
     }
 
     /// toml-test's four date/time types, told apart by the text's shape.
@@ -55,26 +55,5 @@ public enum TOMLTaggedJSON {
             return "datetime"
         }
         return "datetime-local"
-    }
-
-    private static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 || u.value == 0x7F {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
     }
 }
