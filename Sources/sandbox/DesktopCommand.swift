@@ -12,6 +12,7 @@ struct DesktopCommand: AsyncParsableCommand {
 
     struct Install: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "install",
             abstract: "Write $XDG_DATA_HOME/applications/sandbox-NAME.desktop (default ~/.local/share/applications).",
             discussion: """
                 The entry is named desktop.name as written (or "NAME (sandboxed)" without one) and runs \
@@ -40,6 +41,7 @@ struct DesktopCommand: AsyncParsableCommand {
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remove",
             abstract: "Remove a profile's .desktop launcher (only one sandbox wrote).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The profile name.", completion: NameCompletion.profiles) var profile: String

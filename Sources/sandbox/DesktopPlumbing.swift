@@ -18,6 +18,7 @@ struct DesktopPlumbing: ParsableCommand {
 
     struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "start",
             abstract: "Run the desktop set-up for NAME and print the mounts, environment and notices it adds.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The container name (its state dir is $XDG_RUNTIME_DIR/sandbox/NAME).") var name: String
@@ -69,6 +70,7 @@ struct DesktopPlumbing: ParsableCommand {
 
     struct Stop: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "stop",
             abstract: "Undo NAME's desktop set-up (remove its files) and print what was done.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The container name.") var name: String

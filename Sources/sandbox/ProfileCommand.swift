@@ -50,6 +50,7 @@ struct ProfileCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Print the fully merged profile as TOML.",
             discussion: "Includes and defaults are applied; the output is a standalone profile that parses to the same settings.")
         @OptionGroup var global: GlobalOptions
@@ -68,6 +69,7 @@ struct ProfileCommand: AsyncParsableCommand {
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Validate profiles; exits 0 only when all are valid.",
             discussion: """
                 Prints one line per problem (FILE:LINE: key 'KEY': what is wrong (how to fix it)) and \

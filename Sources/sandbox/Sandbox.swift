@@ -84,4 +84,11 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
-extension Logger.Level: @retroactive ExpressibleByArgument {}
+// Spelled out: the parser's defaults go through String(describing:), whose
+// conformance look-ups scan every conformance record of the binary on each
+// start (about 1 M instructions of a join).
+extension Logger.Level: @retroactive ExpressibleByArgument {
+    public var defaultValueDescription: String { rawValue }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+    public static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
+}
