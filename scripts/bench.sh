@@ -151,6 +151,28 @@ measure_rss() { # label, sandbox binary
   sleep 2.5
 }
 
+# What one more container costs: five minimal containers at once, each one's
+# supervisor + init. Their binaries' pages are shared through the page cache, so
+# RSS counts them in every process; PSS divides them, and the private part (USS:
+# Private_Clean + Private_Dirty) is what each container adds on its own.
+kb_of() { awk -v k="^$2:" '$0 ~ k {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+mb() { echo "$(($1 / 1024)).$(($1 % 1024 * 10 / 1024)) MB"; }
+measure_many() { # label, sandbox binary
+  local label=$1 sbx=$2 n=5 i p q rss=0 pss=0 uss=0
+  for i in $(seq 1 $n); do
+    it_profile "bench-many-$i" < "$(it_home)/.config/sandbox/profiles/bench.toml"
+    it_as_user "$sbx" start "bench-many-$i" >/dev/null
+  done
+  for p in $(pgrep -u "$IT_USER" -f -- "sandbox-supervisor bench-many-[0-9]\$"); do
+    for q in "$p" $(pgrep -P "$p"); do
+      rss=$((rss + $(rss_kb "$q"))); pss=$((pss + $(kb_of "$q" Pss)))
+      uss=$((uss + $(kb_of "$q" Private_Clean) + $(kb_of "$q" Private_Dirty)))
+    done
+  done
+  echo "| $label | $(mb $((rss / n))) | $(mb $((pss / n))) | $(mb $((uss / n))) |"
+  for i in $(seq 1 $n); do it_as_user "$sbx" stop "bench-many-$i" >/dev/null 2>&1 || true; done
+}
+
 # A sandbox row, then (with BASELINE) the same row for the baseline build right
 # after it, so both see the same load on a shared machine.
 sbx_row() { # name, description, hyperfine args with $SBX spelled @SBX@
@@ -281,6 +303,13 @@ echo "| build | supervisor | container init | per-container total (RSS) | launch
 echo "| --- | --- | --- | --- | --- |"
 measure_rss "this build" "$SBX"
 [ -z "$BASELINE" ] || measure_rss "baseline" "$BASE"
+echo
+echo "Five minimal containers started at once, per container (its supervisor + init):"
+echo
+echo "| build | RSS | PSS | private (USS) |"
+echo "| --- | --- | --- | --- |"
+measure_many "this build" "$SBX"
+[ -z "$BASELINE" ] || measure_many "baseline" "$BASE"
 echo
 echo "The sound mediator (this build; CPU time from /proc/PID/task/*/schedstat):"
 echo

@@ -25,10 +25,10 @@ public enum SubordinateIDs {
     public static func parse(contents: String, user: String, uid: UInt32) -> [SubordinateIDRange] {
         let uidText = String(uid)
         var ranges: [SubordinateIDRange] = []
-        for rawLine in contents.split(separator: "\n", omittingEmptySubsequences: true) {
+        for rawLine in contents.byteSplit("\n") {
             let line = rawLine.drop { $0 == " " || $0 == "\t" }
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            let fields = line.byteSplit(":", omittingEmptySubsequences: false)
             guard fields.count == 3 else { continue }
             let owner = ProfileText.trim(fields[0])
             guard owner == user || owner == uidText else { continue }

@@ -284,16 +284,13 @@ public enum MountPlanner {
     /// The rootfs's system accounts (uid < 1000 and nobody) plus the passthrough user.
     /// Whether a passwd or group file has an entry with this id (third field).
     static func names(uid id: UInt32, in text: String) -> Bool {
-        text.split(separator: "\n").contains { line in
-            let f = line.split(separator: ":", omittingEmptySubsequences: false)
-            return f.count >= 3 && UInt32(f[2]) == id
-        }
+        text.colonRecords().contains { f in f.count >= 3 && UInt32(f[2]) == id }
     }
 
     static func passwd(base: String, user: UserIdentity, home: String) -> String {
         var lines: [String] = []
-        for line in base.split(separator: "\n") {
-            let f = line.split(separator: ":", omittingEmptySubsequences: false)
+        for line in base.byteSplit("\n") {
+            let f = line.byteSplit(":", omittingEmptySubsequences: false)
             guard f.count >= 7, let uid = UInt32(f[2]) else { continue }
             if uid == user.uid || f[0] == user.name { continue }
             if uid < 1000 || uid == 65534 { lines.append(String(line)) }
@@ -311,8 +308,7 @@ public enum MountPlanner {
     /// its name from the host's group file (`hostGroups`), else the gid as name.
     static func group(base: String, user: UserIdentity, kept: [UInt32] = [], hostGroups: String = "") -> String {
         func entries(_ text: String) -> [(name: String, gid: UInt32)] {
-            text.split(separator: "\n").compactMap { line in
-                let f = line.split(separator: ":", omittingEmptySubsequences: false)
+            text.colonRecords().compactMap { f in
                 guard f.count >= 4, let gid = UInt32(f[2]) else { return nil }
                 return (String(f[0]), gid)
             }
@@ -321,7 +317,8 @@ public enum MountPlanner {
         var lines: [String] = []
         var primaryName = user.name
         var named: Set<UInt32> = []
-        for (name, gid) in entries(base) {
+        let baseEntries = entries(base)
+        for (name, gid) in baseEntries {
             if gid == user.gid { primaryName = name; continue }
             if keep.contains(gid) {
                 if named.insert(gid).inserted { lines.append("\(name):x:\(gid):\(user.name)") }
@@ -333,7 +330,7 @@ public enum MountPlanner {
         if !lines.contains(where: { $0.hasPrefix("root:") }) { lines.insert("root:x:0:", at: 0) }
         lines.append("\(primaryName):x:\(user.gid):")
         let hostNames = entries(hostGroups)
-        let taken = Set(entries(base).map(\.name) + [primaryName])
+        let taken = Set(baseEntries.map(\.name) + [primaryName])
         for gid in kept.sorted() where !named.contains(gid) && gid != user.gid {
             let hostName = hostNames.first { $0.gid == gid }?.name
             let name = hostName.flatMap { taken.contains($0) ? nil : $0 } ?? String(gid)

@@ -43,10 +43,10 @@ public struct SubordinateAudit: Sendable, Equatable {
     /// Every well-formed delegation line of the file (the same rules as `SubordinateIDs.parse`).
     public static func delegations(contents: String) -> [SubordinateDelegation] {
         var out: [SubordinateDelegation] = []
-        for (n, rawLine) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (n, rawLine) in contents.byteSplit("\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.drop { $0 == " " || $0 == "\t" }
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            let fields = line.byteSplit(":", omittingEmptySubsequences: false)
             guard fields.count == 3, let start = UInt32(ProfileText.trim(fields[1])),
                   let count = UInt64(ProfileText.trim(fields[2])), count > 0 else { continue }
             let clipped = min(count, (UInt64(1) << 32) - UInt64(start))

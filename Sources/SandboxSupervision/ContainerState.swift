@@ -57,8 +57,8 @@ public struct ContainerState: Sendable, Equatable {
     /// Parses a state file; nil when it is damaged or from another version (treated as stale).
     public static func parse(_ text: String) -> ContainerState? {
         var kv: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            guard let eq = line.firstIndex(of: "=") else { return nil }
+        for line in text.byteSplit("\n") {
+            guard let eq = line.utf8.firstIndex(of: UInt8(ascii: "=")) else { return nil }
             kv[String(line[..<eq])] = String(line[line.index(after: eq)...])
         }
         guard kv["version"] == String(version), let name = kv["name"], !name.isEmpty,

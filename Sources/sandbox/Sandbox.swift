@@ -46,6 +46,9 @@ struct Sandbox: AsyncParsableCommand {
     /// Prints a failure in the one message style (Console) and exits; help and
     /// --version go to standard output as the parser prints them.
     static func report(_ error: any Error) -> Never {
+        // run and exec end by throwing the app's status: nothing to print, and the
+        // parser's message machinery costs half a million instructions per exit.
+        if let status = error as? ExitCode { Glibc.exit(status.rawValue) }
         let code = exitCode(for: error)
         switch error {
         case let e as SandboxError:
