@@ -20,7 +20,9 @@ FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 
 SWIFT      ?= swift
 SWIFTC     ?= swiftc
-SWIFTFLAGS ?= -c release --static-swift-stdlib
+# --disable-local-rpath: no $$ORIGIN RUNPATH (SwiftPM's default); the supervisor is
+# static-pie, and glibc's static-pie start-up aborts on any RUNPATH.
+SWIFTFLAGS ?= -c release --static-swift-stdlib --disable-local-rpath
 CC         ?= cc
 BUILD      := .build
 RELEASE    := $(BUILD)/release
@@ -58,6 +60,9 @@ build: toolchain $(DEPS)
 	@# layout: SIGSEGV). Recompiling that one file is cheap; a clean build never needs it.
 	@touch Sources/sandbox-supervisor/main.swift
 	$(SWIFT) build $(SWIFTFLAGS) --product sandbox-supervisor
+	@# Started by hand it must say so and exit 2; a link that cannot start fails here.
+	@$(RELEASE)/sandbox-supervisor 2>/dev/null 3<&- 4<&-; [ $$? -eq 2 ] || \
+	  { echo "$(RELEASE)/sandbox-supervisor does not start (built without SWIFTFLAGS' --disable-local-rpath?)" >&2; exit 1; }
 	$(MAKE) $(NET_BIN) completions
 
 # Generated from the command definitions by swift-argument-parser; profile names
