@@ -24,7 +24,8 @@
  * Same rules as spawn.c: after clone3 only async-signal-safe calls, no
  * allocation; failures are {stage, errno, index} on error_fd; EOF = exec'd.
  */
-#include "internal.h"
+#include "CSandboxSpawn.h"
+#include "childsys.h"
 
 #include <dirent.h>
 #include <errno.h>
