@@ -14,13 +14,13 @@ import SandboxTestSupport
 @Suite(.serialized, .enabled(if: HostRequirements.containers,
                               "needs user, pid and mount namespaces, seccomp filters, and the setuid newuidmap/newgidmap for this user's /etc/subuid range"))
 struct SpawnTests {
-    /// struct sock_filter { u16 code; u8 jt; u8 jf; u32 k; }, little-endian.
+    /// struct sock_filter { u16 code; u8 jt; u8 jf; u32 k; }, in host byte order as the kernel reads it.
     static func instruction(_ code: UInt16, _ jt: UInt8, _ jf: UInt8, _ k: UInt32) -> [UInt8] {
-        [UInt8(code & 0xff), UInt8(code >> 8), jt, jf,
-         UInt8(k & 0xff), UInt8((k >> 8) & 0xff), UInt8((k >> 16) & 0xff), UInt8(k >> 24)]
+        withUnsafeBytes(of: code) { Array($0) } + [jt, jf] + withUnsafeBytes(of: k) { Array($0) }
     }
 
-    /// uname(2) (63 on x86_64) fails with EPERM; everything else is allowed.
+    /// uname(2), by its number on the architecture the tests run on, fails with EPERM;
+    /// everything else is allowed. No architecture check: the sessions here use the native ABI.
     static let denyUname: [UInt8] =
         instruction(0x20, 0, 0, 0)                  // ld [nr]
         + instruction(0x15, 0, 1, UInt32(seccomp_syscall_resolve_name("uname"))) // jeq uname (the native number, resolved)
