@@ -27,9 +27,30 @@ struct SpawnTests {
         + instruction(0x06, 0, 0, 0x0005_0000 | 1)  // ret ERRNO(EPERM)
         + instruction(0x06, 0, 0, 0x7fff_0000)      // ret ALLOW
 
+    /// A started container, the launcher's connection to its init (the first client),
+    /// and what `stop()` must undo.
+    struct Started {
+        let plan: LaunchPlan
+        let container: ContainerProcess
+        let connection: ControlConnection
+        let base: String
+        let gate: OwnedFD
+
+        /// The last client goes: the init stops the container; reaped here.
+        func stop() {
+            connection.socket.close()
+            #expect(waitReadable(container.pidfd.raw, timeoutMs: 5000))
+            ContainerSpawner.reap(container.pid)
+            gate.close()
+            ContainerDirectory(root: base + "/run").remove("x")
+            rmdir(base + "/run")
+            rmdir(base)
+        }
+    }
+
     /// `image`: a rootfs.path tree instead of the host rootfs; the host's /usr/bin, /usr/lib
     /// and /usr/lib64 are bound into it so /bin/sh runs. `extra` is appended to the mount list.
-    func run(_ script: String, filter: [UInt8], image: String? = nil, extra: [MountOp] = []) throws -> (status: Int32, output: String) {
+    func start(filter: [UInt8], image: String? = nil, extra: [MountOp] = []) throws -> Started {
         let user = UserIdentity.current()
         let base = "/tmp/sandbox-spawn-test-\(getpid())"
         let paths = Paths(configDir: base + "/config", dataDir: base + "/data", runtimeDir: base + "/run", profileDirs: [])
@@ -57,30 +78,35 @@ struct SpawnTests {
         plan.mounts += extra
 
         try HostFile.makeDirectories(base + "/run", mode: 0o700)
-        defer { ContainerDirectory(root: base + "/run").remove("x"); rmdir(base + "/run"); rmdir(base) }
+        var cleanUp = true
+        defer { if cleanUp { ContainerDirectory(root: base + "/run").remove("x"); rmdir(base + "/run"); rmdir(base) } }
         // The control gate's handoff pair (nothing is handed over here: the first client is).
         var gate: [Int32] = [-1, -1]
         #expect(sbx_socketpair_seqpacket_cloexec(&gate) == 0)
         let listen = OwnedFD(gate[1]), gateOurs = OwnedFD(gate[0])
-        defer { gateOurs.close() }
+        defer { listen.close() }
         var pair: [Int32] = [-1, -1]
         #expect(sbx_socketpair_seqpacket_cloexec(&pair) == 0)
         let theirs = OwnedFD(pair[1])
+        defer { theirs.close() }
+        let connection = ControlConnection(socket: OwnedFD(pair[0]))
         let container = try ContainerSpawner.spawn(plan: plan, listenFD: listen.raw, firstClientFD: theirs.raw, persistent: false)
-        theirs.close()
+        cleanUp = false
+        return Started(plan: plan, container: container, connection: connection, base: base, gate: gateOurs)
+    }
+
+    /// Runs `script` in one session of a new container; its status and output.
+    func run(_ script: String, filter: [UInt8], image: String? = nil, extra: [MountOp] = []) throws -> (status: Int32, output: String) {
+        let started = try start(filter: filter, image: image, extra: extra)
+        defer { started.stop() }
         let out = try makePipe()
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { close(null) }
-        let request = SessionRequest(argv: ["/bin/sh", "-c", script], environment: plan.environment,
-                                     workingDirectory: "/", uid: plan.uid, gid: plan.gid)
-        let connection = ControlConnection(socket: OwnedFD(pair[0]))
-        let status = try SessionRunner.run(request, on: connection, stdio: [null, out.write.raw, out.write.raw])
+        let request = SessionRequest(argv: ["/bin/sh", "-c", script], environment: started.plan.environment,
+                                     workingDirectory: "/", uid: started.plan.uid, gid: started.plan.gid)
+        let status = try SessionRunner.run(request, on: started.connection, stdio: [null, out.write.raw, out.write.raw])
         out.write.close()
         let text = String(decoding: readAll(out.read.raw), as: UTF8.self)
-        connection.socket.close()
-        // The last client is gone: the init stops the container.
-        #expect(waitReadable(container.pidfd.raw, timeoutMs: 5000))
-        ContainerSpawner.reap(container.pid)
         return (status, text)
     }
 
