@@ -28,6 +28,9 @@ BUILD      := .build
 RELEASE    := $(BUILD)/release
 
 # The setuid helper: plain C, no Swift runtime, warnings are errors, hardened.
+# Package.swift's hardenedC compiles CSandboxNet and CSandboxSpawn for the tests
+# with the same flags (all but -g and -fPIE, which SwiftPM chooses itself);
+# Tests/Integration/toolchain.test.sh fails when the two lists drift.
 NET_CFLAGS  = -std=gnu11 -O2 -g -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 -Wshadow \
               -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -fno-strict-aliasing
 NET_LDFLAGS = -pie -Wl,-z,now,-z,relro,-z,noexecstack

@@ -6,10 +6,19 @@
 // Swift tests reach its parsers.
 import PackageDescription
 
-// C that runs between clone and exec, or in the setuid helper: warnings are errors.
+// C that runs between clone and exec, or in the setuid helper: warnings are errors,
+// and the library the tests exercise is compiled as the installed helper is. These
+// flags must agree with the Makefile's NET_CFLAGS (which builds sandbox-net);
+// Tests/Integration/toolchain.test.sh fails when they drift. The manifest does not
+// read the Makefile: SwiftPM caches the evaluated manifest by its own contents, so a
+// Makefile edit would not reach the build. -O2 in debug builds too: without
+// optimisation glibc turns _FORTIFY_SOURCE off (__USE_FORTIFY_LEVEL 0) without a word.
 let hardenedC: [CSetting] = [
     .define("_GNU_SOURCE"),
-    .unsafeFlags(["-Wall", "-Wextra", "-Werror", "-fstack-protector-strong"]),
+    .unsafeFlags([
+        "-O2", "-Wall", "-Wextra", "-Werror", "-Wformat=2", "-Wshadow",
+        "-fstack-protector-strong", "-D_FORTIFY_SOURCE=2", "-fno-strict-aliasing",
+    ]),
 ]
 
 let package = Package(
@@ -123,5 +132,6 @@ let package = Package(
         .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators", "SandboxTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SandboxNetTests", dependencies: ["CSandboxNet", "SandboxRuntime", "SandboxCore", "SandboxTestSupport"]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cLanguageStandard: .gnu11   // as the Makefile's NET_CFLAGS
 )

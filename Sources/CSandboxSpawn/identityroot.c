@@ -24,7 +24,8 @@
  * Same rules as spawn.c: after clone3 only async-signal-safe calls, no
  * allocation; failures are {stage, errno, index} on error_fd; EOF = exec'd.
  */
-#include "internal.h"
+#include "CSandboxSpawn.h"
+#include "childsys.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -106,12 +107,12 @@ static void mirror_top_level(int efd) {
                 /* A directory we may not enter (EACCES) or that vanished stays an empty
                  * mount point; said on stdout, which the supervisor relays. */
                 if (mount(from, to, NULL, MS_BIND | MS_REC, NULL) < 0) {
-                    int e = errno;
-                    if (e != EACCES && e != ENOENT) sbx_fail(efd, SBX_IR_STAGE_MIRROR, e, 3);
+                    int err = errno;
+                    if (err != EACCES && err != ENOENT) sbx_fail(efd, SBX_IR_STAGE_MIRROR, err, 3);
                     static const char msg[] = "the proxy's root lacks /";
                     (void)sbx_write_all(1, msg, sizeof msg - 1);
                     (void)sbx_write_all(1, name, len);
-                    (void)sbx_write_all(1, e == EACCES ? ": permission denied\n" : ": vanished\n", e == EACCES ? 20 : 11);
+                    (void)sbx_write_all(1, err == EACCES ? ": permission denied\n" : ": vanished\n", err == EACCES ? 20 : 11);
                 }
             } else if (type == DT_LNK) {
                 ssize_t l = readlinkat(dir, name, link, sizeof link - 1);

@@ -7,7 +7,9 @@
  * namespace). It is still a clone of the multithreaded launcher: static
  * buffers only, no malloc, no stdio.
  */
-#include "internal.h"
+#include "CSandboxSpawn.h"
+#include "childsys.h"
+#include "init.h"
 
 #include <errno.h>
 #include <fcntl.h>

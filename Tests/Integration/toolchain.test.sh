@@ -63,3 +63,33 @@ test_make_demo_with_an_old_swift_stops_and_a_new_one_passes_the_check() {
   [ "$rc" -ne 0 ] || fail "passed with no swift on PATH and no SWIFT="
   rm -rf "$bin"
 }
+
+# The C libraries the unit tests exercise (CSandboxSpawn, CSandboxNet) are compiled
+# with the installed setuid helper's flags: the Makefile's NET_CFLAGS and
+# Package.swift's hardenedC (with the package's C standard) name the same flags, as
+# make and SwiftPM evaluate them. Only -g and -fPIE are the Makefile's alone: SwiftPM
+# chooses debug info and position independence itself.
+tc_flags_of_make() {
+  make -C "$IT_ROOT" --no-print-directory -s --eval 'print-%: ; @echo $($*)' print-NET_CFLAGS \
+    | tr ' ' '\n' | grep -v -x -e '' -e -g -e -fPIE | sort
+}
+
+tc_flags_of_package() {
+  jq -r --arg t "$2" '(.cLanguageStandard // empty | "-std=" + .),
+    (.targets[] | select(.name == $t) | .settings[] | select(.tool == "c") | .kind
+     | (.define._0 // empty | "-D" + .), (.unsafeFlags._0 // empty | .[]))' <<<"$1" | sort
+}
+
+test_the_c_libraries_under_test_get_the_setuid_helpers_compiler_flags() {
+  local manifest make_flags target package_flags
+  make_flags=$(tc_flags_of_make)
+  echo "NET_CFLAGS (less -g -fPIE):"; echo "$make_flags"
+  assert_contains "$make_flags" "-D_FORTIFY_SOURCE=2" "NET_CFLAGS"
+  manifest=$(cd "$IT_ROOT" && "${SWIFT:-swift}" package dump-package) || fail "swift package dump-package failed"
+  for target in CSandboxSpawn CSandboxNet; do
+    package_flags=$(tc_flags_of_package "$manifest" "$target")
+    [ "$package_flags" == "$make_flags" ] \
+      || fail "$target's flags in Package.swift differ from the Makefile's NET_CFLAGS (< Package.swift, > Makefile):
+$(diff <(echo "$package_flags") <(echo "$make_flags"))"
+  done
+}

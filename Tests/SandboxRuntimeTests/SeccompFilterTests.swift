@@ -5,6 +5,7 @@
 //   - with the real filter: must fail with the documented errno;
 //   - with the same rules but every errno replaced by a marker no kernel path
 //     returns: proves the filter, not a missing capability, stopped the call.
+import CLibseccomp
 import Glibc
 import SandboxCore
 import Testing
@@ -196,23 +197,29 @@ func allowUsernsLetsTheAppCreateUserNamespacesButNotUseTheNewMountAPI() throws {
     let bytes = try defaultFilter()
     #expect(!bytes.isEmpty && bytes.count % 8 == 0)
     // The program checks the architecture first: it loads seccomp_data.arch
-    // (offset 4) and compares with AUDIT_ARCH_X86_64.
+    // (offset 4) and compares it with the AUDIT_ARCH this test was compiled for.
+    let native = CLibseccomp_audit_arch_of_build()
+    try #require(native != 0, "CLibseccomp/shim.h does not know this architecture's AUDIT_ARCH")
+    #expect(seccomp_arch_native() == native)
     let instructions = decode(bytes)
-    #expect(instructions.first?.code == 0x20 && instructions.first?.k == 4)  // BPF_LD|BPF_W|BPF_ABS, arch
-    #expect(instructions.contains { $0.k == 0xC000_003E })  // AUDIT_ARCH_X86_64
-    #expect(!instructions.contains { $0.k == 0x4000_0003 })  // no AUDIT_ARCH_I386 without multiarch
+    let ldAbsWord: UInt16 = 0x20, jeqConstant: UInt16 = 0x15
+    #expect(instructions.first?.code == ldAbsWord && instructions.first?.k == 4)
+    #expect(instructions.contains { $0.code == jeqConstant && $0.k == native })
+    let i386 = CLibseccomp_arch_x86()  // AUDIT_ARCH_I386
+    #expect(!instructions.contains { $0.k == i386 }, "an i386 branch without multiarch")
+    // multiarch adds the i386 ABI where the CPU runs it natively: on x86-64 only.
     var multiarch = Profile.Seccomp()
     multiarch.multiarch = true
-    #expect(decode(try SeccompPolicy(multiarch).compile()).contains { $0.k == 0x4000_0003 })
+    let withI386 = decode(try SeccompPolicy(multiarch).compile()).contains { $0.code == jeqConstant && $0.k == i386 }
+    #expect(withI386 == (native == CLibseccomp_arch_x86_64()))
 }
 
-/// (code, k) of each little-endian `struct sock_filter { u16 code; u8 jt, jf; u32 k; }`.
+/// (code, k) of each `struct sock_filter { u16 code; u8 jt, jf; u32 k; }`, in host byte order as the kernel reads it.
 private func decode(_ bytes: [UInt8]) -> [(code: UInt16, k: UInt32)] {
-    stride(from: 0, to: bytes.count, by: 8).map { i in
-        let code = UInt16(bytes[i]) | (UInt16(bytes[i + 1]) << 8)
-        var k: UInt32 = 0
-        for b in 0..<4 { k |= UInt32(bytes[i + 4 + b]) << UInt32(8 * b) }
-        return (code, k)
+    bytes.withUnsafeBytes { raw in
+        stride(from: 0, to: raw.count, by: 8).map { i in
+            (raw.loadUnaligned(fromByteOffset: i, as: UInt16.self), raw.loadUnaligned(fromByteOffset: i + 4, as: UInt32.self))
+        }
     }
 }
 

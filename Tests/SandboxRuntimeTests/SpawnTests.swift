@@ -14,22 +14,43 @@ import SandboxTestSupport
 @Suite(.serialized, .enabled(if: HostRequirements.containers,
                               "needs user, pid and mount namespaces, seccomp filters, and the setuid newuidmap/newgidmap for this user's /etc/subuid range"))
 struct SpawnTests {
-    /// struct sock_filter { u16 code; u8 jt; u8 jf; u32 k; }, little-endian.
+    /// struct sock_filter { u16 code; u8 jt; u8 jf; u32 k; }, in host byte order as the kernel reads it.
     static func instruction(_ code: UInt16, _ jt: UInt8, _ jf: UInt8, _ k: UInt32) -> [UInt8] {
-        [UInt8(code & 0xff), UInt8(code >> 8), jt, jf,
-         UInt8(k & 0xff), UInt8((k >> 8) & 0xff), UInt8((k >> 16) & 0xff), UInt8(k >> 24)]
+        withUnsafeBytes(of: code) { Array($0) } + [jt, jf] + withUnsafeBytes(of: k) { Array($0) }
     }
 
-    /// uname(2) (63 on x86_64) fails with EPERM; everything else is allowed.
+    /// uname(2), by its number on the architecture the tests run on, fails with EPERM;
+    /// everything else is allowed. No architecture check: the sessions here use the native ABI.
     static let denyUname: [UInt8] =
         instruction(0x20, 0, 0, 0)                  // ld [nr]
         + instruction(0x15, 0, 1, UInt32(seccomp_syscall_resolve_name("uname"))) // jeq uname (the native number, resolved)
         + instruction(0x06, 0, 0, 0x0005_0000 | 1)  // ret ERRNO(EPERM)
         + instruction(0x06, 0, 0, 0x7fff_0000)      // ret ALLOW
 
+    /// A started container, the launcher's connection to its init (the first client),
+    /// and what `stop()` must undo.
+    struct Started {
+        let plan: LaunchPlan
+        let container: ContainerProcess
+        let connection: ControlConnection
+        let base: String
+        let gate: OwnedFD
+
+        /// The last client goes: the init stops the container; reaped here.
+        func stop() {
+            connection.socket.close()
+            #expect(waitReadable(container.pidfd.raw, timeoutMs: 5000))
+            ContainerSpawner.reap(container.pid)
+            gate.close()
+            ContainerDirectory(root: base + "/run").remove("x")
+            rmdir(base + "/run")
+            rmdir(base)
+        }
+    }
+
     /// `image`: a rootfs.path tree instead of the host rootfs; the host's /usr/bin, /usr/lib
     /// and /usr/lib64 are bound into it so /bin/sh runs. `extra` is appended to the mount list.
-    func run(_ script: String, filter: [UInt8], image: String? = nil, extra: [MountOp] = []) throws -> (status: Int32, output: String) {
+    func start(filter: [UInt8], image: String? = nil, extra: [MountOp] = []) throws -> Started {
         let user = UserIdentity.current()
         let base = "/tmp/sandbox-spawn-test-\(getpid())"
         let paths = Paths(configDir: base + "/config", dataDir: base + "/data", runtimeDir: base + "/run", profileDirs: [])
@@ -57,30 +78,35 @@ struct SpawnTests {
         plan.mounts += extra
 
         try HostFile.makeDirectories(base + "/run", mode: 0o700)
-        defer { ContainerDirectory(root: base + "/run").remove("x"); rmdir(base + "/run"); rmdir(base) }
+        var cleanUp = true
+        defer { if cleanUp { ContainerDirectory(root: base + "/run").remove("x"); rmdir(base + "/run"); rmdir(base) } }
         // The control gate's handoff pair (nothing is handed over here: the first client is).
         var gate: [Int32] = [-1, -1]
         #expect(sbx_socketpair_seqpacket_cloexec(&gate) == 0)
         let listen = OwnedFD(gate[1]), gateOurs = OwnedFD(gate[0])
-        defer { gateOurs.close() }
+        defer { listen.close() }
         var pair: [Int32] = [-1, -1]
         #expect(sbx_socketpair_seqpacket_cloexec(&pair) == 0)
         let theirs = OwnedFD(pair[1])
+        defer { theirs.close() }
+        let connection = ControlConnection(socket: OwnedFD(pair[0]))
         let container = try ContainerSpawner.spawn(plan: plan, listenFD: listen.raw, firstClientFD: theirs.raw, persistent: false)
-        theirs.close()
+        cleanUp = false
+        return Started(plan: plan, container: container, connection: connection, base: base, gate: gateOurs)
+    }
+
+    /// Runs `script` in one session of a new container; its status and output.
+    func run(_ script: String, filter: [UInt8], image: String? = nil, extra: [MountOp] = []) throws -> (status: Int32, output: String) {
+        let started = try start(filter: filter, image: image, extra: extra)
+        defer { started.stop() }
         let out = try makePipe()
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { close(null) }
-        let request = SessionRequest(argv: ["/bin/sh", "-c", script], environment: plan.environment,
-                                     workingDirectory: "/", uid: plan.uid, gid: plan.gid)
-        let connection = ControlConnection(socket: OwnedFD(pair[0]))
-        let status = try SessionRunner.run(request, on: connection, stdio: [null, out.write.raw, out.write.raw])
+        let request = SessionRequest(argv: ["/bin/sh", "-c", script], environment: started.plan.environment,
+                                     workingDirectory: "/", uid: started.plan.uid, gid: started.plan.gid)
+        let status = try SessionRunner.run(request, on: started.connection, stdio: [null, out.write.raw, out.write.raw])
         out.write.close()
         let text = String(decoding: readAll(out.read.raw), as: UTF8.self)
-        connection.socket.close()
-        // The last client is gone: the init stops the container.
-        #expect(waitReadable(container.pidfd.raw, timeoutMs: 5000))
-        ContainerSpawner.reap(container.pid)
         return (status, text)
     }
 

@@ -1,15 +1,20 @@
 #pragma once
-/* Shared between spawn.c and init.c; not part of the Swift-visible interface. */
-#include "CSandboxSpawn.h"
+/*
+ * System-call primitives for code that runs in a child of the multithreaded
+ * launcher or supervisor (the clone3 children of spawn.c and identityroot.c, the
+ * container's init and its session children). Only async-signal-safe calls, no
+ * allocation, no glibc wrapper that assumes the parent's threads still exist.
+ * Not part of the Swift-visible interface; depends on nothing else in the target.
+ */
+#include <stddef.h>
+#include <sys/types.h>
 
-/* Reports a failure on fd (a CLOEXEC pipe) and exits; only async-signal-safe calls. */
+/* Reports a failure on fd (a CLOEXEC pipe) as a struct sbx_spawn_error and exits;
+ * only async-signal-safe calls. */
 __attribute__((noreturn)) void sbx_fail(int fd, int stage, int err, int index);
 
 /* Writes all of buf, retrying on EINTR; returns 0 or -1. */
 int sbx_write_all(int fd, const void *buf, size_t len);
-
-/* The container's PID 1; never returns. */
-__attribute__((noreturn)) void sbx_init_main(const struct sbx_spawn_request *req);
 
 /* fork(2) without glibc's atfork handlers: the init is a clone of a
  * multithreaded process, so malloc's locks may be held by threads that no
