@@ -63,12 +63,6 @@ public enum FileHandOver {
         return "/" + parts.joined(separator: "/")
     }
 
-    /// Whether `path` is inside one of `visible` (directories the container
-    /// sees at the same path, e.g. a [[mount]] of ~/Downloads).
-    public static func isVisible(_ path: String, in visible: [String]) -> Bool {
-        visible.contains { v in v == "/" || path == v || path.hasPrefix(v.hasSuffix("/") ? v : v + "/") }
-    }
-
     /// The argument the app gets for a handed-over file: the document's path in
     /// the container, as a path or (for a URL) a file:// URL.
     public static func rewritten(_ ref: Reference, documentID: String, name: String, documentsInside: String) -> String {

@@ -99,14 +99,6 @@ import SandboxTestSupport
         #expect(FileHandOver.reference(asURL, cwd: "/", exists: none)?.path == asPath)
     }
 
-    @Test func visibilityIsByWholePathComponents() {
-        let visible = ["/home/u/Downloads", "/usr"]
-        #expect(FileHandOver.isVisible("/home/u/Downloads/a.pdf", in: visible))
-        #expect(FileHandOver.isVisible("/home/u/Downloads", in: visible))
-        #expect(!FileHandOver.isVisible("/home/u/Downloads-old/a.pdf", in: visible))
-        #expect(!FileHandOver.isVisible("/tmp/a.pdf", in: visible))
-    }
-
     @Test func openingFollowsTheUsersLinkAndNamesTheTarget() throws {
         let tmp = TemporaryDirectory(prefix: "sandbox-fho")
         defer { tmp.remove() }
