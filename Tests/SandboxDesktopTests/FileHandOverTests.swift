@@ -54,14 +54,6 @@ import SandboxTestSupport
         // A signature nested beyond the bound.
         #expect(throws: DBusError.self) { try DBusSignature.split(String(repeating: "a", count: 40) + "s") }
     }
-
-    @Test func busAddressesAreParsed() {
-        #expect(DBusClient.socketPath("unix:path=/run/user/1000/bus") == "/run/user/1000/bus")
-        #expect(DBusClient.socketPath("unix:abstract=/tmp/dbus-AbC,guid=0123") == "\0/tmp/dbus-AbC")
-        #expect(DBusClient.socketPath("tcp:host=x,port=1;unix:path=/a%20b") == "/a b")
-        #expect(DBusClient.socketPath("tcp:host=localhost,port=4") == nil)
-        #expect(DBusClient.socketPath("unix:path=/bad%2") == nil)
-    }
 }
 
 @Suite struct FileArguments {
