@@ -106,4 +106,14 @@ import SandboxTestSupport
         #expect(throws: DBusError.self) { try DocumentPortal.open(dir + "/fifo").get() }
         #expect(throws: DBusError.self) { try DocumentPortal.open(dir + "/missing").get() }
     }
+
+    @Test func filesGoInOneCallAndEachDirectoryInItsOwn() {
+        func opened(_ kinds: String) -> [DocumentPortal.Opened] {
+            kinds.enumerated().map { .init(fd: Int32($0.offset), name: "n\($0.offset)", isDirectory: $0.element == "d") }
+        }
+        #expect(DocumentPortal.batches(opened("fdfdd")) == [[0, 2], [1], [3], [4]])
+        #expect(DocumentPortal.batches(opened("ff")) == [[0, 1]])
+        #expect(DocumentPortal.batches(opened("dd")) == [[0], [1]])
+        #expect(DocumentPortal.batches([]) == [])
+    }
 }
