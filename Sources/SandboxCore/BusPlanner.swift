@@ -143,7 +143,7 @@ public enum BusPlanner {
     /// `unix:path=` entry, else $XDG_RUNTIME_DIR/bus (systemd's user bus).
     public static func sessionBusPath(_ env: [String: String]) -> Address {
         if let address = env["DBUS_SESSION_BUS_ADDRESS"], !address.isEmpty {
-            if let path = unixPath(address) { return .success(path) }
+            if let path = socketFile(address) { return .success(path) }
             return .failure("the session bus address \(address) is not a unix:path= socket (an abstract or TCP address cannot be reached from a container)")
         }
         if let runtime = env["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") { return .success(runtime + "/bus") }
@@ -152,33 +152,14 @@ public enum BusPlanner {
 
     static func systemBusPath(_ env: [String: String]) -> String? {
         guard let address = env["DBUS_SYSTEM_BUS_ADDRESS"], !address.isEmpty else { return "/run/dbus/system_bus_socket" }
-        return unixPath(address)
+        return socketFile(address)
     }
 
-    /// The path of the first `unix:path=P[,key=value…]` in a `;`-separated address list.
-    static func unixPath(_ address: String) -> String? {
-        for entry in address.split(separator: ";") where entry.hasPrefix("unix:") {
-            for pair in entry.dropFirst(5).split(separator: ",") where pair.hasPrefix("path=") {
-                let path = unescape(String(pair.dropFirst(5)))
-                if path.hasPrefix("/") { return path }
-            }
-        }
+    /// The first absolute `unix:path=` of an address: a container can only be
+    /// given a socket file, bound into it (an abstract socket belongs to the
+    /// host's network namespace).
+    static func socketFile(_ address: String) -> String? {
+        for case .path(let path) in UnixBusAddress.parse(address) where path.hasPrefix("/") { return path }
         return nil
-    }
-
-    /// D-Bus address values escape bytes as %XX.
-    static func unescape(_ s: String) -> String {
-        guard s.contains("%") else { return s }
-        var out: [UInt8] = []
-        var bytes = Array(s.utf8)[...]
-        while let b = bytes.popFirst() {
-            if b == UInt8(ascii: "%"), bytes.count >= 2, let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) {
-                out.append(v)
-                bytes = bytes.dropFirst(2)
-            } else {
-                out.append(b)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

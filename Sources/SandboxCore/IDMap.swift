@@ -65,11 +65,6 @@ public struct IDMapPlan: Sendable, Equatable {
         self.notices = notices
         self.keptGroups = keptGroups
     }
-    /// A single-id map can be written by the user directly; anything else needs newuidmap/newgidmap.
-    public var needsSetuidHelpers: Bool {
-        !(Self.isOwnIDOnly(uidMap) && Self.isOwnIDOnly(gidMap))
-    }
-    private static func isOwnIDOnly(_ map: [IDMapping]) -> Bool { map.count <= 1 && map.allSatisfy { $0.count == 1 } }
 }
 
 public enum IDMapPlanner {

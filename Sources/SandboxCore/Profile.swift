@@ -32,13 +32,6 @@ public struct Profile: Sendable, Equatable {
     public var image = Image()
     public var desktop = Desktop()
 
-    /// `~` and `~/…` with `home` substituted; any other path unchanged (validation rejects `~user`).
-    public static func expandingTilde(_ path: String, home: String) -> String {
-        if path == "~" { return home }
-        if path.hasPrefix("~/") { return (home.hasSuffix("/") ? String(home.dropLast()) : home) + path.dropFirst(1) }
-        return path
-    }
-
     public init(name: String, sourcePath: String) {
         self.name = name
         self.sourcePath = sourcePath
@@ -103,8 +96,6 @@ public struct Profile: Sendable, Equatable {
         /// Let the app record (CREATE_RECORD_STREAM through the mediator): the
         /// microphone, and the monitors of the user's outputs.
         public var microphone: Bool = false
-        /// Whether the app's sound goes through the mediator.
-        public var mediated: Bool { mode == .module || mode == .socket }
         public init() {}
     }
 
@@ -165,10 +156,6 @@ public struct Profile: Sendable, Equatable {
             self.readonly = readonly
             self.optional = optional
         }
-        /// The source with `~` expanded to the user's host home.
-        public func hostSource(home: String) -> String { Profile.expandingTilde(source, home: home) }
-        /// The target with `~` expanded to the container's home.
-        public func containerTarget(home: String) -> String { Profile.expandingTilde(target, home: home) }
     }
 
     public struct Seccomp: Sendable, Equatable {

@@ -250,13 +250,6 @@ public struct ProfileStore: Sendable {
         paths.profileDirs.map { $0 + "/" + name + ".toml" }.filter(ProfileFiles.isRegularFile)
     }
 
-    /// The invoking user's delegations from subuidFile/subgidFile (empty when unreadable),
-    /// for IDMapPlanner.plan.
-    public func delegatedIDs() -> (subuid: [SubordinateIDRange], subgid: [SubordinateIDRange]) {
-        let c = validationContext()
-        return (c.subuid, c.subgid)
-    }
-
     private func validationContext() -> ValidationContext {
         func ranges(_ file: String) -> [SubordinateIDRange] {
             guard case .success(let text) = ProfileFiles.readText(file) else { return [] }

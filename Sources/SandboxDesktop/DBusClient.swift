@@ -2,6 +2,7 @@
 // bus (the document portal's AddFull at a launch): EXTERNAL authentication with
 // fd passing, Hello, then method calls, every wait bounded by one deadline so a
 // frozen bus costs a launch seconds, never a hang.
+import SandboxCore
 import SandboxMediators
 #if canImport(Glibc)
 import Glibc
@@ -15,14 +16,19 @@ public final class DBusClient {
 
     /// Connects and authenticates to a bus address such as `unix:path=/run/user/1000/bus`
     /// (the first unix:path= or unix:abstract= entry of a ;-separated list).
-    public init(address: String, timeoutSeconds: Double = 5) throws(DBusError) {
-        deadline = Deadline(seconds: timeoutSeconds)
-        guard let socketPath = Self.socketPath(address) else {
+    public convenience init(address: String, timeoutSeconds: Double = 5) throws(DBusError) {
+        guard let bus = UnixBusAddress.parse(address).first else {
             throw DBusError("the bus address '\(address)' has no unix:path= or unix:abstract= entry")
         }
-        switch MediatorSocket.connect(socketPath) {
+        try self.init(bus: bus, timeoutSeconds: timeoutSeconds)
+    }
+
+    /// Connects and authenticates to the bus at one socket.
+    public init(bus: UnixBusAddress, timeoutSeconds: Double = 5) throws(DBusError) {
+        deadline = Deadline(seconds: timeoutSeconds)
+        switch MediatorSocket.connect(bus.socketName) {
         case .success(let fd): self.fd = fd
-        case .failure(let e): throw DBusError("cannot connect to the session bus at \(address): \(e.text)")
+        case .failure(let e): throw DBusError("cannot connect to the session bus at \(bus): \(e.text)")
         }
         do {
             try authenticate()
@@ -35,22 +41,6 @@ public final class DBusClient {
     }
 
     deinit { close(fd) }
-
-    /// The socket path of a D-Bus address; an abstract name starts with a NUL byte.
-    static func socketPath(_ address: String) -> String? {
-        for entry in address.split(separator: ";") where entry.hasPrefix("unix:") {
-            for kv in entry.dropFirst(5).split(separator: ",") {
-                let parts = kv.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2, let value = unescape(String(parts[1])), !value.isEmpty else { continue }
-                if parts[0] == "path" { return value }
-                if parts[0] == "abstract" { return "\0" + value }
-            }
-        }
-        return nil
-    }
-
-    /// D-Bus address values escape bytes as %XX, as URLs do.
-    static func unescape(_ s: String) -> String? { FileHandOver.percentDecoded(Substring(s)) }
 
     func authenticate() throws(DBusError) {
         let uid = String(getuid())

@@ -48,33 +48,36 @@ public enum DocumentPortal {
         return .success(Opened(fd: fd, name: name, isDirectory: st.st_mode & S_IFMT == S_IFDIR))
     }
 
-    /// Grants `files` to `appID`; the document ids, in order. Directories need
-    /// one call each (the portal's export-directory flag applies to the whole call).
+    /// Grants `files` to `appID`; the document ids, in order.
     public static func add(_ files: [Opened], appID: String, writable: Bool, client: DBusClient) throws(DBusError) -> [String] {
-        var ids: [String] = []
+        var ids = [String](repeating: "", count: files.count)
         var permissions: [DBusValue] = [.string("read")]
         if writable { permissions.append(.string("write")) }
-        let groups = files.filter { !$0.isDirectory }.isEmpty ? [] : [files.filter { !$0.isDirectory }]
-        let batches = groups + files.filter(\.isDirectory).map { [$0] }
-        var byFD: [Int32: String] = [:]
-        for batch in batches {
-            let flags = reuseExisting | asNeededByApp | (batch.first!.isDirectory ? exportDirectory : 0)
+        for batch in batches(files) {
+            let flags = reuseExisting | asNeededByApp | (files[batch[0]].isDirectory ? exportDirectory : 0)
             let reply = try client.call(
                 destination: busName, path: objectPath, interface: busName, member: "AddFull", signature: "ahusas",
                 body: [.array(elementSignature: "h", batch.indices.map { .unixFD(UInt32($0)) }), .uint32(flags),
                        .string(appID), .array(elementSignature: "s", permissions)],
-                fds: batch.map(\.fd))
+                fds: batch.map { files[$0].fd })
             guard case .array(_, let items)? = reply.first, items.count == batch.count else {
                 throw DBusError("the document portal's AddFull reply has no document id for each file")
             }
-            for (f, item) in zip(batch, items) {
+            for (i, item) in zip(batch, items) {
                 guard let id = item.string, !id.isEmpty, !id.contains("/"), id != ".", id != ".." else {
                     throw DBusError("the document portal returned an unusable document id")
                 }
-                byFD[f.fd] = id
+                ids[i] = id
             }
         }
-        for f in files { ids.append(byFD[f.fd]!) }
         return ids
+    }
+
+    /// The AddFull calls for `files`, as indices into it: the plain files in
+    /// one, each directory alone (the export-directory flag applies to a whole call).
+    static func batches(_ files: [Opened]) -> [[Int]] {
+        let plain = files.indices.filter { !files[$0].isDirectory }
+        let directories = files.indices.filter { files[$0].isDirectory }
+        return (plain.isEmpty ? [] : [plain]) + directories.map { [$0] }
     }
 }

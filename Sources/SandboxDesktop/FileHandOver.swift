@@ -26,31 +26,13 @@ public enum FileHandOver {
         if argument.hasPrefix("file://") {
             var rest = Substring(argument.dropFirst(7))
             if rest.hasPrefix("localhost/") { rest = rest.dropFirst(9) }
-            guard rest.hasPrefix("/"), let path = percentDecoded(rest) else { return nil }
+            guard rest.hasPrefix("/"), let path = PercentEscapes.decode(rest) else { return nil }
             return Reference(path: normalized(path), isURL: true)
         }
         if argument.hasPrefix("/") { return Reference(path: normalized(argument), isURL: false) }
         guard !argument.isEmpty, !argument.hasPrefix("-"), !argument.contains("://"), cwd.hasPrefix("/") else { return nil }
         let path = normalized(cwd + "/" + argument)
         return exists(path) ? Reference(path: path, isURL: false) : nil
-    }
-
-    /// %XX decoding (a URL path, a D-Bus address value); nil for a bad escape,
-    /// a NUL or invalid UTF-8.
-    static func percentDecoded(_ s: Substring) -> String? {
-        var out: [UInt8] = []
-        var it = Array(s.utf8)[...]
-        while let c = it.popFirst() {
-            if c == UInt8(ascii: "%") {
-                guard it.count >= 2, let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) else { return nil }
-                out.append(v)
-                it = it.dropFirst(2)
-            } else {
-                out.append(c)
-            }
-        }
-        guard !out.contains(0) else { return nil }
-        return String(validating: out, as: UTF8.self)
     }
 
     /// "/a/./b//c/../d" → "/a/b/d", lexically (the portal gets an opened file,
@@ -61,12 +43,6 @@ public enum FileHandOver {
             if p == ".." { _ = parts.popLast() } else { parts.append(p) }
         }
         return "/" + parts.joined(separator: "/")
-    }
-
-    /// Whether `path` is inside one of `visible` (directories the container
-    /// sees at the same path, e.g. a [[mount]] of ~/Downloads).
-    public static func isVisible(_ path: String, in visible: [String]) -> Bool {
-        visible.contains { v in v == "/" || path == v || path.hasPrefix(v.hasSuffix("/") ? v : v + "/") }
     }
 
     /// The argument the app gets for a handed-over file: the document's path in

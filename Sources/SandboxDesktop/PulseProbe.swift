@@ -20,8 +20,6 @@ public enum PulseProbe {
             self.version = version
             self.address = address
         }
-        /// pipewire-pulse reports itself as "PulseAudio (on PipeWire …)".
-        public var isPipeWire: Bool { name.contains("PipeWire") }
     }
 
     public enum Outcome: Sendable, Equatable {

@@ -64,11 +64,6 @@ public enum X11Probe {
         }
     }
 
-    /// ":N", ":N.S" and "unix:N" name the socket /tmp/.X11-unix/XN; host:N is TCP.
-    public static func localSocket(for display: String) -> String? {
-        (try? X11Display.parse(display))?.socketPath
-    }
-
     public static func assess(_ outcome: Outcome) -> DoctorCheck {
         switch outcome {
         case .noDisplay:

@@ -17,9 +17,6 @@ public struct PulsePacket: Equatable, Sendable {
     /// PulseAudio refuses frames above 16 MiB (pstream.c FRAME_SIZE_MAX_ALLOW); so do we.
     public static let maxPayload = 16 * 1024 * 1024
     public static let controlChannel: UInt32 = 0xFFFF_FFFF
-    /// Flag bits for shared-memory frames (SHMDATA, SHMRELEASE, SHMREVOKE, memfd block).
-    public static let shmFlagMask: UInt32 = 0xFF00_0000
-    public static let shmWritable: UInt32 = 0x0080_0000
     public static let seekMask: UInt32 = 0x0000_00FF
 
     public var channel: UInt32
@@ -350,8 +347,6 @@ public enum PulseWire {
     /// The AUTH version word: low 16 bits the version, the high ones flags (internal.h).
     public static let flagSHM: UInt32 = 0x8000_0000
     public static let flagMemfd: UInt32 = 0x4000_0000
-    public static let versionMask: UInt32 = 0x0000_FFFF
-    public static let invalidIndex: UInt32 = 0xFFFF_FFFF
 
     /// The ERROR reply PulseAudio's pa_pstream_send_error builds: command, tag, error code.
     public static func errorReply(tag: UInt32, error: UInt32 = errAccess) -> PulsePacket {

@@ -1,46 +1,13 @@
 // Capability policy for the app: it keeps none. The C child (CSandboxSpawn) does
-// the work between clone and exec — PR_CAPBSET_DROP for every capability the
-// running kernel knows, PR_CAP_AMBIENT_CLEAR_ALL, capset to empty, then
-// no_new_privs — using the numbers computed here in the parent. The verifier
-// reads /proc/PID/status afterwards (tests, `sandbox doctor`).
+// the work between clone and exec — PR_CAPBSET_DROP for 0…63 (EINVAL past the
+// running kernel's last), PR_CAP_AMBIENT_CLEAR_ALL, capset to empty, then
+// no_new_privs. The verifier here reads /proc/PID/status afterwards (tests,
+// `sandbox doctor`).
 import CLibcap
 import Glibc
 import SandboxCore
 
-/// Every capability the running kernel knows, all of which the app loses.
-public struct CapabilityDrop: Sendable, Equatable {
-    /// The highest capability number of the running kernel.
-    public var lastCapability: Int32
-
-    public init(lastCapability: Int32) {
-        self.lastCapability = lastCapability
-    }
-
-    /// Reads /proc/sys/kernel/cap_last_cap: the kernel, not our headers, decides
-    /// how many bounding-set bits exist (a newer kernel may have caps libcap's
-    /// headers lack; dropping only those we know would leave the rest). Falls
-    /// back to libcap's cap_max_bits(), which probes the kernel the same way.
-    public static func forRunningKernel() throws -> CapabilityDrop {
-        if let text = try? readSmallFile("/proc/sys/kernel/cap_last_cap"),
-           let last = Int32(text.trimmingWhitespace()), last >= 0, last < 64 {
-            return CapabilityDrop(lastCapability: last)
-        }
-        let bits = cap_max_bits()
-        guard bits > 0, bits <= 64 else {
-            throw SandboxError("cannot tell how many capabilities this kernel has (cap_max_bits() = \(bits))",
-                               hint: "is /proc mounted?")
-        }
-        return CapabilityDrop(lastCapability: Int32(bits - 1))
-    }
-
-    /// The capability numbers to drop from the bounding set, 0…last.
-    public var capabilities: [Int32] { Array(0...lastCapability) }
-
-    /// The same set as a 64-bit mask (bit n = capability n).
-    public var mask: UInt64 {
-        lastCapability >= 63 ? .max : (UInt64(1) << UInt64(lastCapability + 1)) - 1
-    }
-
+public enum Capability {
     /// "cap_sys_admin", or "cap_N" for a number libcap does not know.
     public static func name(of capability: Int32) -> String {
         guard let c = cap_to_name(capability) else { return "cap_\(capability)" }
@@ -107,7 +74,7 @@ public struct ProcessSecurityStatus: Sendable, Equatable {
         for (set, value) in [("inheritable", inheritable), ("permitted", permitted), ("effective", effective),
                              ("bounding", bounding), ("ambient", ambient)] where value != 0 {
             let names = (0..<64).filter { value & (UInt64(1) << UInt64($0)) != 0 }
-                .map { CapabilityDrop.name(of: Int32($0)) }
+                .map { Capability.name(of: Int32($0)) }
             problems.append("\(set) capability set is not empty: \(names.joined(separator: ","))")
         }
         if !noNewPrivs { problems.append("no_new_privs is not set (setuid binaries could regain privileges)") }

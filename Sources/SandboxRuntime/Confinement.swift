@@ -1,5 +1,5 @@
-// What the engine's C child applies last, just before exec, computed in the
-// parent: drop every capability, set no_new_privs, load the seccomp filter.
+// The seccomp filter the engine's C child loads last, just before exec, computed
+// in the parent (the child drops every capability and sets no_new_privs itself).
 import SandboxCore
 
 /// The app's confinement for one launch.
@@ -7,8 +7,6 @@ public struct Confinement: Sendable, Equatable {
     /// Raw `struct sock_filter` array for seccomp(SECCOMP_SET_MODE_FILTER);
     /// empty only for `seccomp.profile = "none"`.
     public var seccompFilter: [UInt8]
-    /// PR_CAPBSET_DROP 0…lastCapability, clear ambient, capset to empty.
-    public var capabilities: CapabilityDrop
     /// Warnings to print once at start (e.g. the filter is off).
     public var notices: [String]
 
@@ -17,7 +15,6 @@ public struct Confinement: Sendable, Equatable {
     public init(profile: Profile) throws {
         let policy = SeccompPolicy(profile.seccomp, sourcePath: profile.sourcePath)
         seccompFilter = try policy.compile()
-        capabilities = try CapabilityDrop.forRunningKernel()
         notices = policy.notices
     }
 }

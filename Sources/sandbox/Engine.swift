@@ -60,13 +60,9 @@ struct Engine {
               let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") else { return }
         var st = stat()
         guard stat(runtime + "/doc/by-app", &st) != 0 else { return }
-        let address: String
-        switch BusPlanner.sessionBusPath(environment) {
-        case .success(let path): address = "unix:path=" + path
-        case .failure: return
-        }
+        guard case .success(let path) = BusPlanner.sessionBusPath(environment) else { return }
         do {
-            let client = try DBusClient(address: address, timeoutSeconds: 3)
+            let client = try DBusClient(bus: .path(path), timeoutSeconds: 3)
             try client.call(destination: DocumentPortal.busName, path: DocumentPortal.objectPath,
                             interface: DocumentPortal.busName, member: "GetMountPoint")
             log.debug("\(profile.name): activated xdg-document-portal")

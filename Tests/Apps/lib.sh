@@ -82,36 +82,6 @@ apps_monitor_rms() {
 
 xwin() { it_as_user /usr/bin/python3 "$APPS_OUT/xwin.py" "$@"; }
 
-# The user's session bus, as a desktop has one (a dbus-daemon at
-# $XDG_RUNTIME_DIR/bus, where systemd's user bus would be): sandboxed apps reach
-# it through their filtered proxy ([dbus] of the gui fragment and the profile),
-# bare ones directly.
-apps_start_bus() {
-  local rt; rt=$(it_runtime)
-  apps_stop_bus
-  rm -f "$rt/bus"
-  it_as_user sh -c "dbus-daemon --session --address=unix:path=$rt/bus --nofork --nopidfile --print-pid=1 >'$APPS_OUT/dbus.pid' 2>'$APPS_OUT/dbus-daemon.log' &"
-  local i
-  for i in $(seq 1 50); do [ -S "$rt/bus" ] && [ -s "$APPS_OUT/dbus.pid" ] && break; sleep 0.1; done
-  [ -S "$rt/bus" ] || { echo "apps: the session bus did not come up: $(cat "$APPS_OUT/dbus-daemon.log")" >&2; return 1; }
-  export IT_EXTRA_ENV="DBUS_SESSION_BUS_ADDRESS=unix:path=$rt/bus"
-}
-apps_stop_bus() {
-  local pid; pid=$(cat "${APPS_OUT:-/nonexistent}/dbus.pid" 2>/dev/null) && kill "$pid" 2>/dev/null || true
-  rm -f "${APPS_OUT:-/nonexistent}/dbus.pid"
-  # And whatever the bus started for the user (the accessibility bus a GTK
-  # program activates), so no bus outlives the run for the next tests.
-  pkill -u "$IT_USER" -f "^dbus-daemon --session --address=unix:path=$(it_runtime)/bus " 2>/dev/null || true
-  pkill -u "$IT_USER" -f '^/usr/libexec/at-spi' 2>/dev/null || true
-  pkill -u "$IT_USER" -f 'dbus-daemon --config-file=/usr/share/defaults/at-spi2/' 2>/dev/null || true
-  local i
-  for i in $(seq 1 30); do
-    pgrep -u "$IT_USER" -f "^dbus-daemon --session --address=unix:path=$(it_runtime)/bus |at-spi" >/dev/null || break
-    sleep 0.1
-  done
-  return 0
-}
-
 # One X client connected from now until apps_release_display, as a desktop's
 # window manager is: without it the bare Xvfb resets each time an app's last
 # connection closes, and drops a connection made in that instant.

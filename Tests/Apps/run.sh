@@ -33,10 +33,10 @@ run_start=$(date +%s%N)
 [ -c /dev/net/tun ] && chmod 666 /dev/net/tun
 
 it_setup || { echo "apps: set-up failed" >&2; exit 1; }
-trap 'apps_stop_bus; apps_release_display; it_teardown' EXIT
+trap 'it_stop_session_bus; apps_release_display; it_teardown' EXIT
 apps_prepare_files
 apps_hold_display
-apps_start_bus || exit 1
+it_start_session_bus || exit 1
 out=$(apps_out)
 results=$out/results.tsv
 printf 'profile\tpackages\tresult\treason\tms\tbare_ms\tgone_ms\twindow\tclose\trms\tinstall_ms\tinstalled_before\tnotes\tlinger\tagain_ms\n' >"$results"

@@ -25,8 +25,8 @@ ap_run() {
   apps_hold_display
   # With the user's session bus, as on a desktop: the app goes through its proxy
   # (a GApplication program such as mousepad must own its id to start).
-  apps_start_bus || fail "no session bus for the test user"
-  trap 'apps_stop_bus; apps_release_display' EXIT
+  it_start_session_bus || fail "no session bus for the test user"
+  trap 'it_stop_session_bus; apps_release_display' EXIT
   # shellcheck disable=SC2086
   apps_try "$name" "$match" "$check" $args || fail "$name: $A_REASON (log: $APPS_OUT/$name.log)"
   echo "$name: window $A_WINDOW \"$A_TITLE\" after $A_MS ms (bare ${A_BARE_MS:-none} ms), gone $A_GONE_MS ms after $A_CLOSE"

@@ -6,45 +6,25 @@
 
 db_rt() { it_runtime; }
 
-# The test's own session bus at $XDG_RUNTIME_DIR/bus (where a systemd user bus
-# would be), with the desktop's environment for activated services (DISPLAY for
-# the gtk portal backend, XDG_CURRENT_DESKTOP so xdg-desktop-portal picks it).
-# Stopped when the test's subshell exits.
+# The test's own session bus (it_start_session_bus), with the desktop's
+# environment for activated services (DISPLAY for the gtk portal backend,
+# XDG_CURRENT_DESKTOP so xdg-desktop-portal picks it). Stopped, with the
+# db_service services, when the test's subshell exits.
 db_start_bus() {
-  local rt; rt=$(db_rt)
   db_stop_bus
-  rm -f "$rt/bus"
   cp "$IT_DIR/bus-service.py" "$IT_STATE/bus-service.py" && chmod 755 "$IT_STATE/bus-service.py"
-  it_as_user env XDG_CURRENT_DESKTOP=GNOME GTK_USE_PORTAL=0 sh -c \
-    "dbus-daemon --session --address=unix:path=$rt/bus --nofork --nopidfile --print-pid=1 >'$IT_LOGS/dbus.pid' 2>'$IT_LOGS/dbus-daemon.log' &"
-  local i
-  for i in $(seq 1 50); do [ -S "$rt/bus" ] && [ -s "$IT_LOGS/dbus.pid" ] && break; sleep 0.1; done
-  [ -S "$rt/bus" ] || fail "the test's dbus-daemon did not come up: $(cat "$IT_LOGS/dbus-daemon.log")"
-  export IT_EXTRA_ENV="DBUS_SESSION_BUS_ADDRESS=unix:path=$rt/bus"
+  it_start_session_bus XDG_CURRENT_DESKTOP=GNOME GTK_USE_PORTAL=0 || fail "no session bus for the test user"
   # Only the test's own shell stops the bus: a background job (`sbx … &`) is a
   # subshell that would run an inherited EXIT trap when it ends.
   DB_OWNER=$BASHPID
   trap '[ "$BASHPID" = "$DB_OWNER" ] && db_stop_bus' EXIT
 }
 
-# Whether PID runs (a zombie nobody reaps yet does not).
-db_alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${st#Z}" = "$st" ]; }
-
 db_stop_bus() {
-  local pid i
-  for pid in $(cat "$IT_LOGS"/dbus-service.*.pid "$IT_LOGS/dbus.pid" 2>/dev/null); do
-    kill "$pid" 2>/dev/null || continue
-    # A dying dbus-daemon unlinks its socket path: let it, before a new one binds there.
-    for i in $(seq 1 40); do db_alive "$pid" || break; sleep 0.05; done
-  done
-  rm -f "$IT_LOGS"/dbus-service.*.pid "$IT_LOGS/dbus.pid"
-  # The services the bus activated (the portals, the accessibility bus a GTK
-  # program starts) are the test user's and die with it; make sure.
-  for pid in $(pgrep -u "$IT_USER" -f '^/usr/libexec/(xdg-(desktop|document|permission)-portal|at-spi)|dbus-daemon --config-file=/usr/share/defaults/at-spi2/'); do
-    kill "$pid" 2>/dev/null || true
-  done
-  local rt; rt=$(db_rt)
-  if mountpoint -q "$rt/doc" 2>/dev/null; then umount -l "$rt/doc" 2>/dev/null || true; fi
+  local pid
+  for pid in $(cat "$IT_LOGS"/dbus-service.*.pid 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  rm -f "$IT_LOGS"/dbus-service.*.pid
+  it_stop_session_bus
 }
 
 # A bus service (bus-service.py KIND) as the test user; its log is $IT_LOGS/KIND.log.
@@ -278,8 +258,8 @@ EOF
   sup=$(ps -o ppid= -p "$pid" | tr -d ' ')
   assert_contains "$(cat /proc/"$sup"/cmdline | tr '\0' ' ')" "sandbox-supervisor" "the proxy's parent"
   kill -KILL "$sup"
-  for i in $(seq 1 50); do db_alive "$pid" || break; sleep 0.1; done
-  ! db_alive "$pid" || fail "the proxy outlived its supervisor"
+  for i in $(seq 1 50); do it_alive "$pid" || break; sleep 0.1; done
+  ! it_alive "$pid" || fail "the proxy outlived its supervisor"
   wait || true
   # The killed supervisor's state is stale; leave no container name behind for later tests.
   rm -rf "$(db_rt)/sandbox/orphan"

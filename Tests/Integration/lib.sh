@@ -126,6 +126,46 @@ it_as() {
 # sandbox as the test user.
 sbx() { it_as_user "$IT_PREFIX/bin/sandbox" "$@"; }
 
+# Whether PID runs (a zombie nobody reaps yet does not).
+it_alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${st#Z}" = "$st" ]; }
+
+# The test user's session bus, as a desktop has one: a dbus-daemon at
+# $XDG_RUNTIME_DIR/bus, where systemd's user bus would be. VAR=VALUE arguments
+# are the daemon's environment, so the services it activates see them (a
+# desktop's XDG_CURRENT_DESKTOP). Commands run with it_as_user get its address;
+# its log is $IT_LOGS/dbus-daemon.log. Says why and returns 1 when it does not
+# come up.
+it_start_session_bus() {
+  local rt; rt=$(it_runtime)
+  it_stop_session_bus
+  rm -f "$rt/bus"
+  it_as_user env "$@" sh -c \
+    "dbus-daemon --session --address=unix:path=$rt/bus --nofork --nopidfile --print-pid=1 >'$IT_LOGS/dbus.pid' 2>'$IT_LOGS/dbus-daemon.log' &"
+  local i
+  for i in $(seq 1 50); do [ -S "$rt/bus" ] && [ -s "$IT_LOGS/dbus.pid" ] && break; sleep 0.1; done
+  [ -S "$rt/bus" ] || { echo "the test user's session bus did not come up: $(cat "$IT_LOGS/dbus-daemon.log")" >&2; return 1; }
+  export IT_EXTRA_ENV="DBUS_SESSION_BUS_ADDRESS=unix:path=$rt/bus"
+}
+
+# Ends the bus and what it activated for the test user (the portals, the
+# accessibility bus a GTK program starts), so nothing outlives the test for the
+# next ones. Never fails: it runs in EXIT traps.
+it_stop_session_bus() {
+  local rt pid i; rt=$(it_runtime)
+  for pid in $(cat "$IT_LOGS/dbus.pid" 2>/dev/null); do
+    kill "$pid" 2>/dev/null || continue
+    # A dying dbus-daemon unlinks its socket path: let it, before a new one binds there.
+    for i in $(seq 1 40); do it_alive "$pid" || break; sleep 0.05; done
+  done
+  rm -f "$IT_LOGS/dbus.pid"
+  # Its services are the test user's; an earlier run's bus may have lost its pid file.
+  local activated="^dbus-daemon --session --address=unix:path=$rt/bus |^/usr/libexec/(xdg-(desktop|document|permission)-portal|at-spi)|dbus-daemon --config-file=/usr/share/defaults/at-spi2/"
+  pkill -u "$IT_USER" -f "$activated" 2>/dev/null || true
+  for i in $(seq 1 30); do pgrep -u "$IT_USER" -f "$activated" >/dev/null || break; sleep 0.1; done
+  if mountpoint -q "$rt/doc" 2>/dev/null; then umount -l "$rt/doc" 2>/dev/null || true; fi
+  return 0
+}
+
 # Writes a user profile for the test user: it_profile NAME <<'EOF' … EOF
 it_profile() {
   local home; home=$(it_home)

@@ -38,7 +38,6 @@ import Testing
         #expect(plan.uidMap.map(\.description) == expected)
         #expect(plan.gidMap.map(\.description) == expected)
         #expect(plan.notices.isEmpty)
-        #expect(plan.needsSetuidHelpers)
     }
 
     @Test func differentUIDAndGID() {
@@ -95,7 +94,6 @@ import Testing
         #expect(plan.notices.count == 2)
         #expect(plan.notices[0].contains("no subordinate uids for alice in /etc/subuid"))
         #expect(plan.notices[1].contains("/etc/subgid"))
-        #expect(!plan.needsSetuidHelpers)
     }
 
     @Test func planPrefersExplicitLinesPerKind() {
@@ -151,26 +149,6 @@ import Testing
         #expect(p[0].message.contains("/etc/subuid"))
         #expect(p[0].hint?.contains("usermod --add-subuids 200000-200009 alice") == true)
         #expect(p[1].message.contains("2000–2001"))
-    }
-}
-
-@Suite struct TildeExpansion {
-    @Test func mountsExpandAgainstTheRightHome() {
-        let m = Profile.Mount(source: "~/Downloads", target: "~/dl")
-        #expect(m.hostSource(home: "/home/alice") == "/home/alice/Downloads")
-        #expect(m.containerTarget(home: "/home/alice/") == "/home/alice/dl")
-        #expect(Profile.expandingTilde("~", home: "/h") == "/h")
-        #expect(Profile.expandingTilde("/abs/~x", home: "/h") == "/abs/~x")
-    }
-
-    @Test func storeReadsTheDelegationFiles() {
-        let tree = TempTree()
-        defer { tree.remove() }
-        var store = tree.store()
-        store.subgidFile = tree.write("etc/subgid2", "alice:200000:100\n1000:300000:5\nbob:1:1\n")
-        let ids = store.delegatedIDs()
-        #expect(ids.subuid == [SubordinateIDRange(start: 100000, count: 65536)])
-        #expect(ids.subgid == [SubordinateIDRange(start: 200000, count: 100), SubordinateIDRange(start: 300000, count: 5)])
     }
 }
 

@@ -54,14 +54,6 @@ import SandboxTestSupport
         // A signature nested beyond the bound.
         #expect(throws: DBusError.self) { try DBusSignature.split(String(repeating: "a", count: 40) + "s") }
     }
-
-    @Test func busAddressesAreParsed() {
-        #expect(DBusClient.socketPath("unix:path=/run/user/1000/bus") == "/run/user/1000/bus")
-        #expect(DBusClient.socketPath("unix:abstract=/tmp/dbus-AbC,guid=0123") == "\0/tmp/dbus-AbC")
-        #expect(DBusClient.socketPath("tcp:host=x,port=1;unix:path=/a%20b") == "/a b")
-        #expect(DBusClient.socketPath("tcp:host=localhost,port=4") == nil)
-        #expect(DBusClient.socketPath("unix:path=/bad%2") == nil)
-    }
 }
 
 @Suite struct FileArguments {
@@ -99,14 +91,6 @@ import SandboxTestSupport
         #expect(FileHandOver.reference(asURL, cwd: "/", exists: none)?.path == asPath)
     }
 
-    @Test func visibilityIsByWholePathComponents() {
-        let visible = ["/home/u/Downloads", "/usr"]
-        #expect(FileHandOver.isVisible("/home/u/Downloads/a.pdf", in: visible))
-        #expect(FileHandOver.isVisible("/home/u/Downloads", in: visible))
-        #expect(!FileHandOver.isVisible("/home/u/Downloads-old/a.pdf", in: visible))
-        #expect(!FileHandOver.isVisible("/tmp/a.pdf", in: visible))
-    }
-
     @Test func openingFollowsTheUsersLinkAndNamesTheTarget() throws {
         let tmp = TemporaryDirectory(prefix: "sandbox-fho")
         defer { tmp.remove() }
@@ -121,5 +105,15 @@ import SandboxTestSupport
         // A FIFO (which would block the portal's reads) or a missing file is refused.
         #expect(throws: DBusError.self) { try DocumentPortal.open(dir + "/fifo").get() }
         #expect(throws: DBusError.self) { try DocumentPortal.open(dir + "/missing").get() }
+    }
+
+    @Test func filesGoInOneCallAndEachDirectoryInItsOwn() {
+        func opened(_ kinds: String) -> [DocumentPortal.Opened] {
+            kinds.enumerated().map { .init(fd: Int32($0.offset), name: "n\($0.offset)", isDirectory: $0.element == "d") }
+        }
+        #expect(DocumentPortal.batches(opened("fdfdd")) == [[0, 2], [1], [3], [4]])
+        #expect(DocumentPortal.batches(opened("ff")) == [[0, 1]])
+        #expect(DocumentPortal.batches(opened("dd")) == [[0], [1]])
+        #expect(DocumentPortal.batches([]) == [])
     }
 }

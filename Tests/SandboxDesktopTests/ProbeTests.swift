@@ -7,14 +7,6 @@ import SandboxMediators
 @testable import SandboxDesktop
 import SandboxTestSupport
 
-@Test func x11SocketNames() {
-    #expect(X11Probe.localSocket(for: ":0") == "/tmp/.X11-unix/X0")
-    #expect(X11Probe.localSocket(for: ":77.0") == "/tmp/.X11-unix/X77")
-    #expect(X11Probe.localSocket(for: "unix:3") == "/tmp/.X11-unix/X3")
-    #expect(X11Probe.localSocket(for: "host:0") == nil)
-    #expect(X11Probe.localSocket(for: "/tmp/.X11-unix/X5") == "/tmp/.X11-unix/X5")
-}
-
 @Test func x11Assessment() {
     #expect(X11Probe.assess(.noDisplay).status == .warn)
     let dead = X11Probe.assess(.unreachable(display: ":9", socketPath: "/tmp/.X11-unix/X9", socketExists: false))

@@ -20,6 +20,13 @@ import Glibc
         #expect(!lines.contains { $0.hasPrefix("HOME=") || $0.hasPrefix("PATH=") }, "\(lines)")
     }
 
+    @Test func combinedCaptureKeepsBothStreamsAndTheStatus() async throws {
+        let r = try await HostCommand(["sh", "-c", "echo out; echo err >&2; exit 3"]).run(capture: .combined)
+        #expect(r.status == 3)
+        #expect(r.output == "out\nerr\n")
+        await #expect(throws: SandboxError.self) { try await HostCommand(["/nonexistent/program"]).run(capture: .combined) }
+    }
+
     @Test func aNameIsSearchedInPath() async throws {
         let r = try await HostCommand(["true"]).run(capture: .combined)
         #expect(r.succeeded)

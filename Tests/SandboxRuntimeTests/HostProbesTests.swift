@@ -130,13 +130,6 @@ private let denied = TrialOutcome(command: "unshare --user --map-root-user true"
     #expect(probes.netHelperPath == "/opt/sb/libexec/sandbox/sandbox-net")
 }
 
-@Test func hostCommandCapturesOutputAndStatus() async throws {
-    let r = try await HostCommand(["sh", "-c", "echo out; echo err >&2; exit 3"]).run(capture: .combined)
-    #expect(r.status == 3)
-    #expect(r.output == "out\nerr\n")
-    await #expect(throws: SandboxError.self) { try await HostCommand(["/nonexistent/program"]).run(capture: .combined) }
-}
-
 @Test func deviceGroupsSayWhichAreDelegatedAndTheLineToAdd() {
     let none = HostProbes.assessDeviceGroups(user: "alice", primaryGID: 1000, groups: [], delegated: [])
     #expect(none.status == .ok)
