@@ -44,7 +44,6 @@ static char *argv_ptrs[MAX_ARGS + 1];
 static char *envp_ptrs[MAX_ARGS + 1];
 static const struct sbx_spawn_request *config;
 static int first_status = -1;               /* wait status of the first session */
-static int sessions_started;
 static int stopping;
 static struct timespec stop_deadline;
 
@@ -291,7 +290,6 @@ static void start_session(int ci, size_t length, const int fds[3]) {
         return;
     }
     clients[ci].session = pid;
-    sessions_started++;
     reply(cfd, SBX_CTL_STARTED, pid, 0, 0);
 }
 
