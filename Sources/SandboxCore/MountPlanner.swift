@@ -90,7 +90,7 @@ public enum MountPlanner {
                 }
             }
         case .image:
-            let rootfs = profile.rootfs.path.map { expandHome($0, home: home) } ?? paths.rootfsDir(profile.name)
+            let rootfs = profile.rootfs.path.map { HostFile.expandHome($0, home: home) } ?? paths.rootfsDir(profile.name)
             guard host.kind(of: rootfs) == .directory else {
                 throw SandboxError(
                     "\(profile.name): the image rootfs \(rootfs) does not exist",
@@ -143,8 +143,8 @@ public enum MountPlanner {
 
         // 4. The profile's [[mount]] entries, in order.
         for (i, m) in profile.mounts.enumerated() {
-            let source = expandHome(m.source, home: user.home)
-            let target = expandHome(m.target, home: home)
+            let source = HostFile.expandHome(m.source, home: user.home)
+            let target = HostFile.expandHome(m.target, home: home)
             let whereText = "\(profile.sourcePath): [[mount]] #\(i + 1)"
             guard source.hasPrefix("/") else {
                 throw SandboxError("\(whereText): source '\(m.source)' is not an absolute path", hint: "use /… or ~/…")
@@ -272,13 +272,6 @@ public enum MountPlanner {
             plan.ops.append(.tmpfs(target: target, options: "mode=0755,size=16k"))
             plan.ops.append(.remountReadonly(target: target))
         }
-    }
-
-    /// `~` and `~/…` → the given home.
-    public static func expandHome(_ path: String, home: String) -> String {
-        if path == "~" { return home }
-        if path.hasPrefix("~/") { return (home.hasSuffix("/") ? String(home.dropLast()) : home) + "/" + path.dropFirst(2) }
-        return path
     }
 
     /// The rootfs's system accounts (uid < 1000 and nobody) plus the passthrough user.

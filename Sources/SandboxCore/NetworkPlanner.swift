@@ -35,7 +35,7 @@ public enum NetworkPlanner {
         guard profile.network.mode != .host else { return plan }
         // Where the container's `/` comes from (as MountPlanner binds it).
         let rootfs = profile.rootfs.mode == .host ? "/"
-            : profile.rootfs.path.map { MountPlanner.expandHome($0, home: user.home) } ?? paths.rootfsDir(profile.name)
+            : profile.rootfs.path.map { HostFile.expandHome($0, home: user.home) } ?? paths.rootfsDir(profile.name)
         let hostResolvConf = host.contents(of: "/etc/resolv.conf") ?? ""
         let resolv: String?
         switch profile.network.mode {

@@ -258,11 +258,7 @@ public struct ProfileStore: Sendable {
         return ValidationContext(user: user, subuid: ranges(subuidFile), subgid: ranges(subgidFile))
     }
 
-    private func expandHome(_ path: String) -> String {
-        if path == "~" { return user.home }
-        if path.hasPrefix("~/") { return user.home + path.dropFirst(1) }
-        return path
-    }
+    private func expandHome(_ path: String) -> String { HostFile.expandHome(path, home: user.home) }
 
     /// The file itself or any directory on the way to it (see ProfileTrust for the rule).
     func unsafe(_ file: String, _ problem: TrustProblem) -> ProfileError {

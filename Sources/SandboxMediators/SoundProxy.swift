@@ -44,7 +44,7 @@ public final class SoundProxy: Mediator {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SoundProxyError("socket: \(errnoName())") }
         configure(fd)
-        guard let rc = withAddress(path, { bind(fd, $0, $1) }) else {
+        guard let rc = MediatorSocket.withAddress(path, { bind(fd, $0, $1) }) else {
             close(fd)
             throw SoundProxyError("the sound socket path \(path) is longer than a unix socket allows (107 bytes)")
         }
@@ -120,7 +120,7 @@ public final class SoundProxy: Mediator {
         let up = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard up >= 0 else { close(fd); return }
         Self.configure(up)
-        let rc = Self.withAddress(upstream) { connect(up, $0, $1) } ?? -1
+        let rc = MediatorSocket.withAddress(upstream) { connect(up, $0, $1) } ?? -1
         // A unix connect completes at once or fails (EAGAIN: the server's backlog is full).
         guard rc == 0 else {
             note("sound: cannot connect to \(upstream): \(errnoName())")
@@ -275,20 +275,6 @@ public final class SoundProxy: Mediator {
     static func configure(_ fd: Int32) {
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-    }
-
-    /// Calls `body` with a sockaddr_un for `path`; nil when the path is too long.
-    static func withAddress(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32? {
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return nil }
-        withUnsafeMutableBytes(of: &addr.sun_path) { buf in
-            for (i, b) in bytes.enumerated() { buf[i] = b }
-        }
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
     }
 }
 

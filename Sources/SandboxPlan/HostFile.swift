@@ -128,6 +128,13 @@ public enum HostFile {
         }
     }
 
+    /// `~` and `~/…` → `home`; any other path as it is (`~user` is not expanded).
+    public static func expandHome(_ path: String, home: String) -> String {
+        if path == "~" { return home }
+        if path.hasPrefix("~/") { return (home.hasSuffix("/") ? String(home.dropLast()) : home) + "/" + path.dropFirst(2) }
+        return path
+    }
+
     public static func dirname(_ p: String) -> String {
         guard let i = p.lastIndex(of: "/") else { return "." }
         return i == p.startIndex ? "/" : String(p[..<i])

@@ -27,7 +27,7 @@ public struct ImageBuilder: Sendable {
         self.profile = profile
         self.user = user
         if let p = profile.rootfs.path {
-            let expanded = p == "~" ? user.home : p.hasPrefix("~/") ? user.home + String(p.dropFirst(1)) : p
+            let expanded = HostFile.expandHome(p, home: user.home)
             guard expanded.hasPrefix("/") else {
                 throw SandboxError("\(profile.sourcePath): rootfs.path '\(p)' is not an absolute path", hint: "write it as /… or ~/…")
             }

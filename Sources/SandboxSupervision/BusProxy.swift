@@ -65,7 +65,7 @@ public final class BusProxy: Mediator {
             }
             unlink(bus.socketPath)   // left by an earlier container of this name
             // Its directory: the container binds it before the socket exists.
-            let dir = String(bus.socketPath[..<(bus.socketPath.lastIndex(of: "/") ?? bus.socketPath.startIndex)])
+            let dir = HostFile.dirname(bus.socketPath)
             do { try HostFile.makeDirectories(dir, mode: 0o700) } catch {
                 throw MediatorError("cannot create the bus socket's directory \(dir): \(error)")
             }

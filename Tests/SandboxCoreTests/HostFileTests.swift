@@ -71,6 +71,14 @@ import Glibc
         #expect(HostFile.basename(path) == base)
     }
 
+    // The one ~ expansion (profiles, mounts, rootfs.path): only ~ and ~/…; a home
+    // with a trailing slash gives no double slash.
+    @Test(arguments: [("~", "/home/u", "/home/u"), ("~/a/b", "/home/u", "/home/u/a/b"), ("~/a", "/home/u/", "/home/u/a"),
+                      ("/abs", "/home/u", "/abs"), ("~other/a", "/home/u", "~other/a"), ("rel/~", "/home/u", "rel/~")])
+    func expandHome(path: String, home: String, expanded: String) {
+        #expect(HostFile.expandHome(path, home: home) == expanded)
+    }
+
     func listing(_ dir: String) -> [String] {
         guard let d = opendir(dir) else { return [] }
         defer { closedir(d) }
