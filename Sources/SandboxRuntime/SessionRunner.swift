@@ -100,3 +100,6 @@ public enum SessionRunner {
     /// A wait status as a shell reports it.
     public static func shellStatus(_ status: Int32) -> Int32 { WaitStatus(status).shellStatus }
 }
+
+/// The init refused a session because the container is stopping.
+public struct ContainerStopping: Error, Sendable {}
