@@ -7,7 +7,7 @@ import SandboxCore
 public struct DesktopSession: Sendable {
     public let additions: DesktopAdditions
     let profile: Profile
-    let planner: DesktopPlanner
+    let setUp: DesktopSetUp
 
     /// Adds the mounts after the engine's base filesystem (but before its final
     /// read-only remounts), notices and groups; sets the desktop variables in
@@ -21,7 +21,7 @@ public struct DesktopSession: Sendable {
         plan.onceNotices += additions.onceNotices
         if let sound = additions.sound { plan.sound = sound }
         plan.x11 = additions.x11
-        plan.notices += Self.groupNotices(additions, plan: &plan, userName: planner.user.name)
+        plan.notices += Self.groupNotices(additions, plan: &plan, userName: setUp.user.name)
         plan.environment = Self.merge(plan.environment, desktop: additions.environment, profile: profile.env)
     }
 
@@ -59,7 +59,7 @@ public struct DesktopSession: Sendable {
     /// files (the sound mediator's socket and client.conf among them). Safe to call twice, or from another
     /// process (everything is read back from the state dir).
     public func stop() {
-        for line in DesktopTeardown(stateDir: planner.stateDir, hostEnvironment: planner.hostEnvironment).run() {
+        for line in DesktopTeardown(stateDir: setUp.stateDir, hostEnvironment: setUp.hostEnvironment).run() {
             log.debug("\(line)")
         }
     }

@@ -7,12 +7,12 @@ import Glibc
 /// Sets up a container's desktop access — X11, PulseAudio, Wayland, devices —
 /// from its profile, and undoes it when the container stops.
 ///
-///     let planner = DesktopPlanner(profile: p, user: u, hostEnvironment: env,
-///                                  stateDir: paths.stateDir(p.name), insideHome: plan.home)
+///     let setUp = DesktopSetUp(profile: p, user: u, hostEnvironment: env,
+///                              stateDir: paths.stateDir(p.name), insideHome: plan.home)
 ///     // every session (run, exec), pure:
-///     request.environment = planner.sessionEnvironment(adding: plan.environment)
+///     request.environment = setUp.sessionEnvironment(adding: plan.environment)
 ///     // once per container start, in the process that spawns it, BEFORE the spawn:
-///     let desktop = try planner.start()   // checks X and sound, writes client.conf (and the
+///     let desktop = try setUp.start()     // checks X and sound, writes client.conf (and the
 ///                                         // trusted Xauthority); untrusted X: plans plan.x11
 ///     desktop.apply(to: &plan)            // binds, notices, groups, plan.sound, plan.x11
 ///     … spawn (the supervisor runs the sound and X11 mediators from the plan), wait for the init …
@@ -24,7 +24,7 @@ import Glibc
 /// (`DesktopAdditions.x11`, `.sound`): the supervisor's mediators mint the X
 /// cookie, write that Xauthority and listen on the sockets. It must run before
 /// the spawn: the binds it returns name files and directories it creates.
-public struct DesktopPlanner: Sendable {
+public struct DesktopSetUp: Sendable {
     public var profile: Profile
     public var user: UserIdentity
     public var hostEnvironment: [String: String]
@@ -76,7 +76,7 @@ public struct DesktopPlanner: Sendable {
             DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment).run()
             throw error
         }
-        return DesktopSession(additions: additions, profile: profile, planner: self)
+        return DesktopSession(additions: additions, profile: profile, setUp: self)
     }
 
     /// The variables every session of this container gets (DISPLAY, XAUTHORITY,
