@@ -49,7 +49,7 @@ public enum X11Probe {
         }
         do throws(MediatorError) {
             let cookie = XauthSelection.cookie(from: try Xauthority.read(xauthority), display: parsed.number,
-                                               hostname: DesktopPlanner.hostname())
+                                               hostname: DesktopSetUp.hostname())
             let connection = try X11ServerConnection.open(socket: socket, displayName: display, cookie: cookie,
                                                           deadline: Deadline(seconds: timeout))
             defer { connection.close() }

@@ -69,8 +69,8 @@ public enum LaunchComposer {
         let confinement = try Confinement(profile: profile)
         plan.seccompFilter = confinement.seccompFilter
         plan.notices += confinement.notices
-        plan.environment = DesktopPlanner(profile: profile, user: user, hostEnvironment: facts.environment,
-                                          stateDir: facts.paths.stateDir(profile.name), insideHome: plan.home)
+        plan.environment = DesktopSetUp(profile: profile, user: user, hostEnvironment: facts.environment,
+                                        stateDir: facts.paths.stateDir(profile.name), insideHome: plan.home)
             .sessionEnvironment(adding: plan.environment)
         // The session bus: a filtering proxy, the host's bus, or an address that fails at once.
         let bus = BusPlanner.plan(profile: profile, user: user, hostEnvironment: facts.environment,

@@ -52,8 +52,8 @@ struct DesktopPlumbing: ParsableCommand {
             let env = Environment.current
             let user = UserIdentity.current(environment: env)
             let paths = Paths.current(environment: env, user: user)
-            let session = try DesktopPlanner(profile: profile, user: user, hostEnvironment: env,
-                                             stateDir: paths.stateDir(name)).start()
+            let session = try DesktopSetUp(profile: profile, user: user, hostEnvironment: env,
+                                           stateDir: paths.stateDir(name)).start()
             Console.out("state-dir \(paths.stateDir(name))")
             for m in session.additions.mounts { Console.out("mount \(m)") }
             for (k, v) in session.additions.environment.sorted(by: { $0.key < $1.key }) { Console.out("env \(k)=\(v)") }

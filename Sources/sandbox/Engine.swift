@@ -71,9 +71,9 @@ struct Engine {
         }
     }
 
-    func desktopPlanner(for profile: Profile, home: String) -> DesktopPlanner {
-        DesktopPlanner(profile: profile, user: user, hostEnvironment: environment,
-                       stateDir: directory.stateDir(profile.name), insideHome: home)
+    func desktopSetUp(for profile: Profile, home: String) -> DesktopSetUp {
+        DesktopSetUp(profile: profile, user: user, hostEnvironment: environment,
+                     stateDir: directory.stateDir(profile.name), insideHome: home)
     }
 
     /// The bridge a veth profile attaches to: the profile's, else config.toml's.
@@ -110,7 +110,7 @@ struct Engine {
         // X11 cookie, PulseAudio module, devices: set up before the spawn (the
         // binds name files this creates).
         let desktopClock = Stopwatch()
-        let desktop = try desktopPlanner(for: profile, home: plan.home).start()
+        let desktop = try desktopSetUp(for: profile, home: plan.home).start()
         desktop.apply(to: &plan)
         if profile.x11.mode != .none || profile.pulse.mode != .none || profile.wayland.enabled
             || profile.devices.dri || profile.devices.snd || profile.devices.video {

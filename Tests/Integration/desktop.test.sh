@@ -66,7 +66,7 @@ test_plumbing_untrusted_plans_the_proxy_without_minting() {
   assert_contains "$out" "bind(source: \"$state/x11.sock\", target: \"/tmp/.X11-unix/X$DT_N\", readonly: true"
   assert_contains "$out" "x11-proxy display=$DT_N server=/tmp/.X11-unix/X$DT_N socket=$state/x11.sock"
   assert_not_contains "$out" "source: \"/tmp/.X11-unix/X$DT_N\""
-  [ ! -e "$state/Xauthority" ] || fail "the planner wrote a cookie (the proxy mints it)"
+  [ ! -e "$state/Xauthority" ] || fail "the desktop set-up wrote a cookie (the proxy mints it)"
 }
 
 test_plumbing_trusted_cookie_is_only_this_display_and_wild() {

@@ -311,7 +311,7 @@ EOF2
 
 test_unreachable_display_with_required_false_starts_without_x() {
   # A display whose socket file exists but nobody listens (a crashed server):
-  # the planner sees the socket, the supervisor's proxy cannot connect.
+  # the desktop set-up sees the socket, the supervisor's proxy cannot connect.
   local n sock out
   for n in $(seq $((X_N + 121)) $((X_N + 140))); do
     [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || break

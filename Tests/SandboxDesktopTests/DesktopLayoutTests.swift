@@ -179,7 +179,7 @@ import SandboxTestSupport
         profile.env = profileEnv
         let user = UserIdentity(uid: 1000, gid: 1000, name: "alice", home: "/home/alice", groups: [29, 44])
         return DesktopSession(additions: additions, profile: profile,
-                              planner: DesktopPlanner(profile: profile, user: user, hostEnvironment: [:], stateDir: "/run/user/1000/sandbox/app"))
+                              setUp: DesktopSetUp(profile: profile, user: user, hostEnvironment: [:], stateDir: "/run/user/1000/sandbox/app"))
     }
 
     @Test func mountsGoBeforeTheFinalReadOnlyRemounts() {
@@ -262,28 +262,28 @@ import SandboxTestSupport
 @Suite struct SessionEnvironmentTests {
     let user = UserIdentity(uid: 1000, gid: 1000, name: "alice", home: "/home/alice")
 
-    func planner(x11: Profile.X11.Mode, pulse: Profile.Pulse.Mode, env: [String: String] = [:]) -> DesktopPlanner {
+    func desktopSetUp(x11: Profile.X11.Mode, pulse: Profile.Pulse.Mode, env: [String: String] = [:]) -> DesktopSetUp {
         var profile = Profile(name: "app", sourcePath: "/p/app.toml")
         profile.x11.mode = x11
         profile.pulse.mode = pulse
         profile.env = env
-        return DesktopPlanner(profile: profile, user: user, hostEnvironment: ["DISPLAY": ":3.0", "XDG_RUNTIME_DIR": "/run/user/1000"],
-                              stateDir: "/run/user/1000/sandbox/app")
+        return DesktopSetUp(profile: profile, user: user, hostEnvironment: ["DISPLAY": ":3.0", "XDG_RUNTIME_DIR": "/run/user/1000"],
+                            stateDir: "/run/user/1000/sandbox/app")
     }
 
     @Test func everyEnabledPartSetsItsVariables() {
-        #expect(planner(x11: .untrusted, pulse: .module).sessionEnvironment() == [
+        #expect(desktopSetUp(x11: .untrusted, pulse: .module).sessionEnvironment() == [
             "DISPLAY": ":3", "XAUTHORITY": "/run/user/1000/Xauthority",
             "PULSE_SERVER": "unix:/run/user/1000/pulse/native", "PULSE_CLIENTCONFIG": "/run/user/1000/pulse/client.conf",
         ])
     }
 
     @Test func noneModesSetNothing() {
-        #expect(planner(x11: .none, pulse: .none).sessionEnvironment().isEmpty)
+        #expect(desktopSetUp(x11: .none, pulse: .none).sessionEnvironment().isEmpty)
     }
 
     @Test func profileEnvWinsOverDesktopVariables() {
-        let env = planner(x11: .trusted, pulse: .socket, env: ["DISPLAY": ":9"])
+        let env = desktopSetUp(x11: .trusted, pulse: .socket, env: ["DISPLAY": ":9"])
             .sessionEnvironment(adding: ["HOME=/home/alice", "DISPLAY=:0"])
         #expect(env.first == "HOME=/home/alice")
         #expect(env.contains("DISPLAY=:0"))   // the engine's list already carries the profile's value

@@ -7,12 +7,12 @@ import Glibc
 /// Sets up a container's desktop access — X11, PulseAudio, Wayland, devices —
 /// from its profile, and undoes it when the container stops.
 ///
-///     let planner = DesktopPlanner(profile: p, user: u, hostEnvironment: env,
-///                                  stateDir: paths.stateDir(p.name), insideHome: plan.home)
+///     let setUp = DesktopSetUp(profile: p, user: u, hostEnvironment: env,
+///                              stateDir: paths.stateDir(p.name), insideHome: plan.home)
 ///     // every session (run, exec), pure:
-///     request.environment = planner.sessionEnvironment(adding: plan.environment)
+///     request.environment = setUp.sessionEnvironment(adding: plan.environment)
 ///     // once per container start, in the process that spawns it, BEFORE the spawn:
-///     let desktop = try planner.start()   // checks X and sound, writes client.conf (and the
+///     let desktop = try setUp.start()     // checks X and sound, writes client.conf (and the
 ///                                         // trusted Xauthority); untrusted X: plans plan.x11
 ///     desktop.apply(to: &plan)            // binds, notices, groups, plan.sound, plan.x11
 ///     … spawn (the supervisor runs the sound and X11 mediators from the plan), wait for the init …
@@ -24,7 +24,7 @@ import Glibc
 /// (`DesktopAdditions.x11`, `.sound`): the supervisor's mediators mint the X
 /// cookie, write that Xauthority and listen on the sockets. It must run before
 /// the spawn: the binds it returns name files and directories it creates.
-public struct DesktopPlanner: Sendable {
+public struct DesktopSetUp: Sendable {
     public var profile: Profile
     public var user: UserIdentity
     public var hostEnvironment: [String: String]
@@ -76,7 +76,7 @@ public struct DesktopPlanner: Sendable {
             DesktopTeardown(stateDir: stateDir, hostEnvironment: hostEnvironment).run()
             throw error
         }
-        return DesktopSession(additions: additions, profile: profile, planner: self)
+        return DesktopSession(additions: additions, profile: profile, setUp: self)
     }
 
     /// The variables every session of this container gets (DISPLAY, XAUTHORITY,
@@ -271,116 +271,5 @@ public struct DesktopPlanner: Sendable {
         var a = DesktopAdditions()
         a.notices = [text]
         return a
-    }
-}
-
-/// The user's sound server as libpulse would find it: $PULSE_SERVER, else
-/// $XDG_RUNTIME_DIR/pulse/native.
-public struct PulseServer: Sendable, Equatable {
-    /// For pa_context_connect: "unix:/run/user/1000/pulse/native", "tcp:host:4713", …
-    public var address: String
-    /// The socket file, when the server is a local unix socket (only those can be bound).
-    public var socketPath: String?
-
-    public static func host(_ env: [String: String]) throws(SandboxError) -> PulseServer {
-        if let value = env["PULSE_SERVER"], !value.isEmpty {
-            // A list of servers is allowed; the first one is what libpulse tries first.
-            let first = String(value.split(separator: " ").first ?? "")
-            if first.hasPrefix("unix:") { return PulseServer(address: first, socketPath: String(first.dropFirst(5))) }
-            if first.hasPrefix("/") { return PulseServer(address: "unix:" + first, socketPath: first) }
-            return PulseServer(address: first, socketPath: nil)
-        }
-        guard let runtime = env["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") else {
-            throw SandboxError("cannot find the sound server: neither PULSE_SERVER nor XDG_RUNTIME_DIR is set",
-                               hint: "log in through a session manager, or set pulse.mode = \"none\"")
-        }
-        let path = runtime + "/pulse/native"
-        return PulseServer(address: "unix:" + path, socketPath: path)
-    }
-}
-
-/// A started container's desktop access: what to add to its LaunchPlan, and how to undo it.
-public struct DesktopSession: Sendable {
-    public let additions: DesktopAdditions
-    let profile: Profile
-    let planner: DesktopPlanner
-
-    /// Adds the mounts after the engine's base filesystem (but before its final
-    /// read-only remounts), notices and groups; sets the desktop variables in
-    /// the plan's environment unless the profile's [env] sets them (profile wins).
-    /// Works on the environment the engine built (LaunchPlanner.environment).
-    public func apply(to plan: inout LaunchPlan) {
-        var insertAt = plan.mounts.endIndex
-        while insertAt > plan.mounts.startIndex, case .remountReadonly = plan.mounts[insertAt - 1] { insertAt -= 1 }
-        plan.mounts.insert(contentsOf: additions.mounts, at: insertAt)
-        plan.notices += additions.notices
-        plan.onceNotices += additions.onceNotices
-        if let sound = additions.sound { plan.sound = sound }
-        plan.x11 = additions.x11
-        plan.notices += Self.groupNotices(additions, plan: &plan, userName: planner.user.name)
-        plan.environment = Self.merge(plan.environment, desktop: additions.environment, profile: profile.env)
-    }
-
-    /// Keeps the device groups the gid map maps 1:1 (IDMapPlanner maps the user's
-    /// groups that /etc/subgid delegates) and returns a notice for each other one,
-    /// naming the /etc/subgid line an administrator would add. Without setgroups
-    /// (a gid map of only the user's own gid) nothing is dropped: the sessions keep
-    /// the launcher's groups as they are, so there is nothing to say.
-    static func groupNotices(_ additions: DesktopAdditions, plan: inout LaunchPlan, userName: String) -> [String] {
-        guard plan.setgroupsAllowed else { return [] }
-        let (mapped, unmapped) = DesktopLayout.partitionGroups(additions.supplementaryGroups, gidMap: plan.gidMap)
-        plan.supplementaryGroups = Array(Set(plan.supplementaryGroups + mapped)).sorted()
-        return unmapped.map { gid in
-            let name = additions.groupNames[gid].map { "\($0) (\(gid))" } ?? "\(gid)"
-            let devices = additions.groupDevices[gid] ?? []
-            let shown = devices.prefix(3).joined(separator: ", ") + (devices.count > 3 ? " and \(devices.count - 3) more" : "")
-            return "devices: your group \(name), which owns \(shown.isEmpty ? "the devices" : shown), is not delegated to you in /etc/subgid, "
-                + "so the app is not a member of it and reaches those devices only through an ACL for your user "
-                + "(systemd-logind's uaccess gives one to the active seat's user); "
-                + "to keep the group, an administrator adds this line to /etc/subgid: \(userName):\(gid):1"
-        }
-    }
-
-    /// Sets each desktop variable in a "K=V" list, keeping order, unless the profile sets it.
-    static func merge(_ env: [String], desktop: [String: String], profile: [String: String]) -> [String] {
-        var result = env
-        for (key, value) in desktop.sorted(by: { $0.key < $1.key }) where profile[key] == nil {
-            let entry = key + "=" + value
-            if let i = result.firstIndex(where: { $0.hasPrefix(key + "=") }) { result[i] = entry } else { result.append(entry) }
-        }
-        return result
-    }
-
-    /// Undoes start(): revokes the container's untrusted X cookie, removes its
-    /// files (the sound mediator's socket and client.conf among them). Safe to call twice, or from another
-    /// process (everything is read back from the state dir).
-    public func stop() {
-        for line in DesktopTeardown(stateDir: planner.stateDir, hostEnvironment: planner.hostEnvironment).run() {
-            log.debug("\(line)")
-        }
-    }
-}
-
-/// Undoes what the state dir records. Used by stop(), and by start() to clean up
-/// after a launcher that died without stopping.
-public struct DesktopTeardown: Sendable {
-    public var stateDir: String
-    public var hostEnvironment: [String: String]
-    public init(stateDir: String, hostEnvironment: [String: String]) {
-        self.stateDir = stateDir
-        self.hostEnvironment = hostEnvironment
-    }
-
-    /// Returns what it did or could not do, for the log.
-    @discardableResult
-    public func run() -> [String] {
-        let files = DesktopFiles(stateDir: stateDir)
-        unlink(files.xauthority)
-        unlink(files.x11ProxySocket)
-        unlink(files.pulseSocket)
-        unlink(files.pulseClientConf)
-        rmdir(files.pulseDir)
-        unlink(files.state)   // left by versions that recorded a loaded module or a minted cookie
-        return []
     }
 }

@@ -1,0 +1,105 @@
+// A session: one program run inside a container on behalf of one launcher.
+// The launcher sends a RUN request over the init's control socket (argv, env,
+// cwd, ids, and its stdio or a pty slave as fds); the init forks and execs it;
+// the launcher relays the terminal and signals and gets the exit status back.
+import CSandboxSpawn
+import SandboxCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum SessionRunner {
+    /// Sends the request on `connection`, then relays until the session exits.
+    /// Returns the exit status as a shell would (128+N for a signal).
+    /// A terminal on stdin gets a pty inside (interactive shells, job control,
+    /// Ctrl-C reaching the app) without giving the app the launcher's terminal.
+    /// `stdio`: the session's stdin, stdout, stderr instead of the launcher's own (no pty then).
+    public static func run(_ request: SessionRequest, on connection: ControlConnection, stdio: [Int32]? = nil,
+                           onStarted: () -> Void = {}) throws -> Int32 {
+        let signalPipe = ForwardedSignals.installOnce()
+        guard signalPipe >= 0 else { throw SandboxError("cannot create a pipe: \(errnoText(errno))") }
+        // A pty only for a foreground launcher: raw mode from a background job (`sandbox run x &`)
+        // would stop it with SIGTTOU; in the background the app gets our fds instead.
+        let usePty = stdio == nil && isatty(0) == 1 && tcgetpgrp(0) == getpgrp()
+        var master: OwnedFD? = nil
+        var terminal: RawTerminal? = nil
+        if usePty {
+            var m: Int32 = -1, s: Int32 = -1
+            guard sbx_openpty(&m, &s) == 0 else { throw SandboxError("cannot allocate a pty: \(errnoText(errno))") }
+            master = OwnedFD(m)
+            let slave = OwnedFD(s)
+            copyWindowSize(to: m)
+            try connection.send(request.encoded(flags: UInt32(SBX_RUN_CTTY.rawValue)), fds: [s, s, s])
+            slave.close()
+        } else {
+            try connection.send(request.encoded(flags: 0), fds: stdio ?? [0, 1, 2])
+        }
+        switch connection.receive() {
+        case .started: break
+        case .failed(let f):
+            if f.stage == Int32(SBX_STAGE_STOPPING.rawValue) { throw ContainerStopping() }
+            throw f.error(argv: request.argv, cwd: request.workingDirectory)
+        default: throw ContainerStopping()   // it stopped between our connect and its accept
+        }
+        onStarted()
+        if usePty { terminal = RawTerminal(fd: 0) }
+        defer { terminal?.restore() }
+
+        var stdinOpen = usePty
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            var fds = [pollfd(fd: connection.socket.raw, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: signalPipe, events: Int16(POLLIN), revents: 0)]
+            if let master {
+                fds.append(pollfd(fd: master.raw, events: Int16(POLLIN), revents: 0))
+                if stdinOpen { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
+            }
+            let r = poll(&fds, nfds_t(fds.count), -1)
+            if r < 0 { if errno == EINTR { continue }; throw SandboxError("poll: \(errnoText(errno))") }
+            if fds[1].revents != 0 {
+                var sig: UInt8 = 0
+                while read(signalPipe, &sig, 1) == 1 {   // non-blocking: drains what is there
+                    if Int32(sig) == SIGWINCH { if let master { copyWindowSize(to: master.raw) } }
+                    else { try? connection.sendSimple(SBX_CTL_SIGNAL, a: Int32(sig)) }
+                }
+            }
+            if let master, fds.count > 2, fds[2].revents != 0 {
+                let n = buffer.withUnsafeMutableBytes { read(master.raw, $0.baseAddress, $0.count) }
+                if n > 0 { _ = try? writeAll(1, Array(buffer.prefix(n))) }
+            }
+            if let master, fds.count > 3, fds[3].revents != 0 {
+                let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+                if n > 0 { _ = try? writeAll(master.raw, Array(buffer.prefix(n))) } else { stdinOpen = false }
+            }
+            if fds[0].revents != 0 {
+                let reply = connection.receive()
+                if let master { drain(master.raw) }
+                switch reply {
+                case .exited(let status): return shellStatus(status)
+                case .closed: throw SandboxError("the container stopped while the session was running")
+                default: continue
+                }
+            }
+        }
+    }
+
+    static func drain(_ fd: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while waitReadable(fd, timeoutMs: 20) {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { return }
+            _ = try? writeAll(1, Array(buffer.prefix(n)))
+        }
+    }
+
+    static func copyWindowSize(to fd: Int32) {
+        var ws = winsize()
+        if ioctl(0, UInt(TIOCGWINSZ), &ws) == 0 { _ = ioctl(fd, UInt(TIOCSWINSZ), &ws) }
+    }
+
+    /// A wait status as a shell reports it.
+    public static func shellStatus(_ status: Int32) -> Int32 { WaitStatus(status).shellStatus }
+}
+
+/// The init refused a session because the container is stopping.
+public struct ContainerStopping: Error, Sendable {}
