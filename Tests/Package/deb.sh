@@ -103,6 +103,7 @@ errors=$(grep -c '^E:' "$work/lintian.log" || true)
 warnings=$(grep -c '^W:' "$work/lintian.log" || true)
 echo "lintian: $errors errors, $warnings warnings (every remaining tag is overridden with a reason in debian/sandbox.lintian-overrides)"
 [ "$errors" = 0 ] || die "lintian reports errors"
+[ "$warnings" = 0 ] || die "lintian reports warnings (fix them, or override them with a reason in debian/sandbox.lintian-overrides)"
 step_done "lintian"
 
 # --- 2. install ------------------------------------------------------------
