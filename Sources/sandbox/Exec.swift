@@ -2,7 +2,7 @@ import ArgumentParser
 import SandboxCore
 import SandboxRuntime
 
-struct Exec: AsyncParsableCommand {
+struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
         abstract: "Run another program in a profile's running (or newly started) container."
@@ -19,7 +19,7 @@ struct Exec: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "The command to run (default: your shell).")
     var command: [String] = []
 
-    func run() async throws {
+    func run() throws {
         _ = try global.bootstrap()
         let engine = Engine.current()
         let cwd = engine.currentDirectory()

@@ -2,7 +2,7 @@ import ArgumentParser
 import SandboxCore
 import SandboxRuntime
 
-struct List: AsyncParsableCommand {
+struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List running containers: NAME STATE PID SESSIONS."
@@ -13,7 +13,7 @@ struct List: AsyncParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
-    func run() async throws {
+    func run() throws {
         _ = try global.bootstrap()
         let directory = Engine.current().directory
         let rows = directory.names().map { Launcher.describe(directory, name: $0) }.filter { $0.state != "stopped" }

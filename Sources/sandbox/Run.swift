@@ -3,7 +3,7 @@ import SandboxCore
 import SandboxRuntime
 import SandboxDesktop
 
-struct Run: AsyncParsableCommand {
+struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a profile's app in its container, starting the container if needed."
@@ -21,7 +21,7 @@ struct Run: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "Arguments appended to the profile's command.")
     var args: [String] = []
 
-    func run() async throws {
+    func run() throws {
         _ = try global.bootstrap()
         var engine = Engine.current()
         engine.logBus = logDBus

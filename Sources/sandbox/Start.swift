@@ -3,7 +3,7 @@ import Logging
 import SandboxCore
 import SandboxRuntime
 
-struct Start: AsyncParsableCommand {
+struct Start: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "start",
         abstract: "Start a profile's container without running its app; it stays until `sandbox stop`."
@@ -14,7 +14,7 @@ struct Start: AsyncParsableCommand {
     @Argument(help: "The profile (container) name.", completion: NameCompletion.profiles)
     var profile: String
 
-    func run() async throws {
+    func run() throws {
         _ = try global.bootstrap()
         let engine = Engine.current()
         let (name, loaded) = try engine.containerName(self.profile)

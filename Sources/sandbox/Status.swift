@@ -2,7 +2,7 @@ import ArgumentParser
 import SandboxCore
 import SandboxRuntime
 
-struct Status: AsyncParsableCommand {
+struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show one container's state (exit status 0 when running)."
@@ -16,7 +16,7 @@ struct Status: AsyncParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
-    func run() async throws {
+    func run() throws {
         _ = try global.bootstrap()
         let engine = Engine.current()
         let d = Launcher.describe(engine.directory, name: profile)

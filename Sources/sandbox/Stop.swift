@@ -2,7 +2,7 @@ import ArgumentParser
 import SandboxCore
 import SandboxRuntime
 
-struct Stop: AsyncParsableCommand {
+struct Stop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stop",
         abstract: "Stop a profile's container and everything in it."
@@ -20,7 +20,7 @@ struct Stop: AsyncParsableCommand {
         if let timeout, timeout < 0 { throw ValidationError("--timeout must be 0 or more seconds") }
     }
 
-    func run() async throws {
+    func run() throws {
         _ = try global.bootstrap()
         let engine = Engine.current()
         // A container keeps running even if its profile was deleted or broken: stop
