@@ -231,22 +231,12 @@ public struct DesktopSetUp: Sendable {
         return a
     }
 
-    /// Whether something listens on the unix socket `path` (a connect, no protocol).
+    /// Whether something listens on the unix socket `path` (a connect, no protocol;
+    /// non-blocking, so a server that never accepts cannot hang the launcher).
     static func accepts(_ path: String) -> Bool {
-        guard FileIO.fileType(path) == S_IFSOCK else { return false }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &addr.sun_path) { buf in
-            for (i, b) in bytes.enumerated() { buf[i] = b }
-        }
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        } == 0
+        guard FileIO.fileType(path) == S_IFSOCK, case .success(let fd) = MediatorSocket.connect(path) else { return false }
+        close(fd)
+        return true
     }
 
     // MARK: Wayland
