@@ -221,7 +221,7 @@ public struct DesktopSetUp: Sendable {
         }
         try HostFile.makeDirectories(files.pulseDir, mode: 0o700)
         unlink(socket)
-        try HostFile.writeAtomically(DesktopLayout.pulseClientConf, to: files.pulseClientConf, mode: 0o644)
+        try HostFile.writeAtomically(DesktopLayout.pulseClientConf, to: files.pulseClientConf, mode: 0o644, durable: false)
         var a = DesktopLayout.pulse(directory: files.pulseDir, uid: user.uid)
         a.sound = SoundMediation(socketPath: socket, upstream: path, microphone: profile.pulse.microphone)
         if !profile.pulse.microphone {

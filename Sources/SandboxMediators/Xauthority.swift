@@ -115,7 +115,8 @@ public enum Xauthority {
     }
 
     /// Writes `entries` to `path` (mode 0600) through a temporary file and
-    /// rename, so a reader never sees half a cookie.
+    /// rename, so a reader never sees half a cookie. No fsync: the file is the
+    /// container's, in the runtime directory, and does not outlive a boot.
     public static func write(_ entries: [XauthEntry], to path: String) throws(MediatorError) {
         let temp = path + ".tmp\(getpid())"
         unlink(temp)
@@ -130,7 +131,6 @@ public enum Xauthority {
             if n <= 0 { failure = errno; break }
             done += n
         }
-        if failure == 0 && fsync(fd) != 0 { failure = errno }
         if close(fd) != 0 && failure == 0 { failure = errno }
         if failure == 0 && rename(temp, path) != 0 { failure = errno }
         if failure != 0 {

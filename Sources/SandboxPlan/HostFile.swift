@@ -49,14 +49,17 @@ public enum HostFile {
     /// Replaces `path` with `bytes` (mode `mode`, less the umask) so that a reader sees
     /// the old file or the new one, never half of one: a temporary file beside it
     /// (O_EXCL|O_NOFOLLOW, so nothing planted there is followed), fsync, rename.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t) throws(SandboxError) {
+    /// `durable: false` skips the fsync, for files of the runtime directory: they do
+    /// not outlive a boot, and on a runtime directory that is not a tmpfs the fsync
+    /// cost a start milliseconds.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t, durable: Bool = true) throws(SandboxError) {
         let temp = dirname(path) + "/." + basename(path) + ".\(getpid()).tmp"
         unlink(temp)
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else { throw SandboxError("cannot write \(path): \(errnoText(errno))") }
         var failure: Int32? = nil
         do { try writeAll(fd, bytes) } catch { failure = error.rawValue }
-        if failure == nil && fsync(fd) != 0 { failure = errno }
+        if failure == nil && durable && fsync(fd) != 0 { failure = errno }
         close(fd)
         if failure == nil && rename(temp, path) != 0 { failure = errno }
         if let failure {
@@ -77,8 +80,8 @@ public enum HostFile {
         }
     }
 
-    public static func writeAtomically(_ text: String, to path: String, mode: mode_t) throws(SandboxError) {
-        try writeAtomically(Array(text.utf8), to: path, mode: mode)
+    public static func writeAtomically(_ text: String, to path: String, mode: mode_t, durable: Bool = true) throws(SandboxError) {
+        try writeAtomically(Array(text.utf8), to: path, mode: mode, durable: durable)
     }
 
     /// mkdir -p: creates the missing directories of `path` with `mode` (less the

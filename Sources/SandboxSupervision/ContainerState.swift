@@ -160,7 +160,7 @@ public struct ContainerDirectory: Sendable {
 
     /// Writes the state file atomically (rename over).
     public func write(_ state: ContainerState) throws {
-        try HostFile.writeAtomically(state.serialized(), to: stateFile(state.name), mode: 0o600)
+        try HostFile.writeAtomically(state.serialized(), to: stateFile(state.name), mode: 0o600, durable: false)
     }
 
     /// Removes a container's state directory and what is in it (files and the

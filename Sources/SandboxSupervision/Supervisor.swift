@@ -145,7 +145,7 @@ public struct Supervisor {
             profilePath: spec.profilePath, profileFingerprint: spec.profileFingerprint,
             startedAt: Int(time(nil)))
         // The plan first: a launcher that sees the state may join at once and reads it.
-        try HostFile.writeAtomically(encoded, to: directory.planFile(name), mode: 0o600)
+        try HostFile.writeAtomically(encoded, to: directory.planFile(name), mode: 0o600, durable: false)
         try directory.write(state)
         log.debug("\(name): state and plan written to \(directory.stateDir(name))")
         return (container, gate)
