@@ -1,7 +1,7 @@
 import ArgumentParser
 import SandboxCore
 
-struct ProfileCommand: AsyncParsableCommand {
+struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile",
         abstract: "List, show and check profiles.",
@@ -20,13 +20,13 @@ struct ProfileCommand: AsyncParsableCommand {
         for e in errors.errors { Console.say(.error, e.description) }
     }
 
-    struct ListProfiles: AsyncParsableCommand {
+    struct ListProfiles: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "list",
             abstract: "List profiles: name, source file, description.",
             discussion: "The first directory of the search path wins; hidden files of the same name are shown as shadowed.")
         @OptionGroup var global: GlobalOptions
-        func run() async throws {
+        func run() throws {
             _ = try global.bootstrap()
             let store = ProfileCommand.store()
             let profiles = store.list()
@@ -48,14 +48,14 @@ struct ProfileCommand: AsyncParsableCommand {
         }
     }
 
-    struct Show: AsyncParsableCommand {
+    struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "show",
             abstract: "Print the fully merged profile as TOML.",
             discussion: "Includes and defaults are applied; the output is a standalone profile that parses to the same settings.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "A profile name or a path to a .toml file.", completion: NameCompletion.profiles) var profile: String
-        func run() async throws {
+        func run() throws {
             _ = try global.bootstrap()
             do throws(ProfileErrors) {
                 let p = try ProfileCommand.store().load(profile)
@@ -67,7 +67,7 @@ struct ProfileCommand: AsyncParsableCommand {
         }
     }
 
-    struct Check: AsyncParsableCommand {
+    struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "check",
             abstract: "Validate profiles; exits 0 only when all are valid.",
@@ -78,7 +78,7 @@ struct ProfileCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Profile names or paths (default: every profile found).", completion: NameCompletion.profiles) var profiles: [String] = []
-        func run() async throws {
+        func run() throws {
             _ = try global.bootstrap()
             let store = ProfileCommand.store()
             var targets = profiles
