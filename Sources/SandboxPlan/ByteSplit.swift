@@ -1,7 +1,8 @@
 // Splitting text on an ASCII separator by its UTF-8 bytes. A start reads
 // /etc/passwd, /etc/group, /etc/subuid and /etc/subgid and a join the state
 // file; String.split(separator:) walks them Character by Character (grapheme
-// breaking), which callgrind put at a fifth of a cold start's instructions.
+// breaking): callgrind counted 4.6 M of a cold start's 24.5 M launcher
+// instructions in the mount planner, most of it splitting those files (1.2 M now).
 // Inlinable, so that callers in other modules get it specialized for String
 // and Substring instead of going through the generic witness tables.
 
