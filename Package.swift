@@ -44,14 +44,20 @@ let package = Package(
         // The setuid helper's logic (policy, lease database, netlink), shared with tests and the fuzzer.
         .target(name: "CSandboxNet", cSettings: hardenedC),
 
+        // The one system layer every other module builds on: OwnedFD, the EINTR retry,
+        // errno text, unix-socket addresses, wait statuses. Glibc only (and one C
+        // function for pipe2): the static-pie supervisor links it.
+        .target(name: "CSandboxSystem", cSettings: hardenedC),
+        .target(name: "SandboxSystem", dependencies: ["CSandboxSystem"]),
         // The supervisor's event loop and the mediators it drives for a container's
         // lifetime (sound, X11): no Foundation, TOML, libpulse or libX11.
-        .target(name: "SandboxMediators"),
+        .target(name: "SandboxMediators", dependencies: ["SandboxSystem"]),
         // The plan as data: LaunchPlan and its encoding, errors, paths, logging. No TOML:
         // the supervisor links it.
         .target(
             name: "SandboxPlan",
             dependencies: [
+                "SandboxSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -71,7 +77,7 @@ let package = Package(
         .target(
             name: "SandboxSupervision",
             dependencies: [
-                "SandboxPlan", "SandboxMediators", "CSandboxSpawn", "CSandboxNet",
+                "SandboxSystem", "SandboxPlan", "SandboxMediators", "CSandboxSpawn", "CSandboxNet",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -130,6 +136,7 @@ let package = Package(
         .testTarget(name: "SandboxLaunchTests", dependencies: ["SandboxLaunch", "SandboxCore", "SandboxRuntime"]),
         .testTarget(name: "SandboxPlanTests", dependencies: ["SandboxPlan", "SandboxTestSupport"]),
         .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators", "SandboxTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "SandboxSystemTests", dependencies: ["SandboxSystem"]),
         .testTarget(name: "SandboxNetTests", dependencies: ["CSandboxNet", "SandboxRuntime", "SandboxCore", "SandboxTestSupport"]),
     ],
     swiftLanguageModes: [.v6],

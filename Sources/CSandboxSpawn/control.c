@@ -68,8 +68,6 @@ int sbx_openpty(int *master, int *slave) {
     return 0;
 }
 
-int sbx_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
-
 int sbx_accept_cloexec(int sock) { return accept4(sock, NULL, NULL, SOCK_CLOEXEC); }
 
 int sbx_peer_credentials(int sock, pid_t *pid, uid_t *uid) {

@@ -1,6 +1,7 @@
 // Unix stream sockets for the mediators: always non-blocking and close-on-exec
 // (the supervisor's loop must never block, and nothing may leak into the
 // container's init). Waiting with a deadline is poll(2) on the same descriptor.
+import SandboxSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,33 +11,12 @@ package enum MediatorSocket {
         socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     }
 
-    /// sockaddr_un for `path`, nil when it does not fit (107 bytes) or is empty.
-    /// A path starting with a NUL byte is an abstract name (a session bus that
-    /// dbus-launch started listens on one). The one place a unix socket address
-    /// is built (the supervisor's control socket and the launcher's bus client use it too).
-    package static func withAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T? {
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let abstract = bytes.first == 0
-        guard bytes.count > (abstract ? 1 : 0), bytes.count < MemoryLayout.size(ofValue: addr.sun_path),
-              !bytes.dropFirst().contains(0) else { return nil }
-        withUnsafeMutableBytes(of: &addr.sun_path) { buf in
-            for (i, b) in bytes.enumerated() { buf[i] = b }
-        }
-        // An abstract name is exactly its bytes long; a path ends at its NUL.
-        let length = abstract ? MemoryLayout<sa_family_t>.size + bytes.count : MemoryLayout<sockaddr_un>.size
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(length)) }
-        }
-    }
-
     /// A non-blocking connection to `path`; on failure the errno. A unix
     /// socket connects at once or fails (EAGAIN: the server's backlog is full).
     package static func connect(_ path: String) -> Result<Int32, Errno> {
         let fd = stream()
         guard fd >= 0 else { return .failure(Errno(errno)) }
-        let rc = withAddress(path) { addr, len in
+        let rc = withUnixSocketAddress(path) { addr, len in
             var rc: Int32
             repeat { rc = Glibc.connect(fd, addr, len) } while rc < 0 && errno == EINTR
             return rc
@@ -52,9 +32,9 @@ package enum MediatorSocket {
     /// A listening socket at `path` (an old one there is replaced), mode `mode`.
     static func listen(_ path: String, mode: mode_t) throws(MediatorError) -> Int32 {
         let fd = stream()
-        guard fd >= 0 else { throw MediatorError("socket: \(MediatorError.text(errno))") }
+        guard fd >= 0 else { throw MediatorError("socket: \(errnoText(errno))") }
         unlink(path)
-        let rc = withAddress(path) { bind(fd, $0, $1) }
+        let rc = withUnixSocketAddress(path) { bind(fd, $0, $1) }
         guard let rc else {
             close(fd)
             throw MediatorError("the socket path \(path) is longer than a unix socket allows (107 bytes)",
@@ -63,7 +43,7 @@ package enum MediatorSocket {
         guard rc == 0, chmod(path, mode) == 0, Glibc.listen(fd, 64) == 0 else {
             let e = errno
             close(fd)
-            throw MediatorError("cannot listen on \(path): \(MediatorError.text(e))")
+            throw MediatorError("cannot listen on \(path): \(errnoText(e))")
         }
         return fd
     }
@@ -111,7 +91,7 @@ package enum MediatorSocket {
 package struct Errno: Error, Equatable {
     var code: Int32
     init(_ code: Int32) { self.code = code }
-    package var text: String { MediatorError.text(code) }
+    package var text: String { errnoText(code) }
 }
 
 /// A point in time on the monotonic clock.

@@ -8,6 +8,7 @@
 // A mediator says which descriptors it wants watched before every poll and is
 // called back with each one that became ready. It must never block: sockets it
 // owns are non-blocking, and it buffers what the other side cannot take yet.
+import SandboxSystem
 #if canImport(Glibc)
 import Glibc
 #endif

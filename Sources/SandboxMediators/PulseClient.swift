@@ -6,6 +6,7 @@
 // those of PulseAudio's protocol-native.c (command_auth,
 // command_set_client_name, command_get_server_info), answered alike by
 // pipewire-pulse.
+import SandboxSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,11 +63,11 @@ public enum PulseClientError: Error, Sendable, Equatable, CustomStringConvertibl
 
     public var description: String {
         switch self {
-        case .connect(let socket, let e): return "cannot connect to \(socket): \(MediatorError.text(e))"
+        case .connect(let socket, let e): return "cannot connect to \(socket): \(errnoText(e))"
         case .refused(let step, let code): return "the server refused \(step): \(PulseWire.errorText(code))"
         case .timedOut(let step): return "no answer to \(step) in time"
         case .closed(let step): return "the server closed the connection during \(step)"
-        case .io(let step, let e): return "\(step): \(MediatorError.text(e))"
+        case .io(let step, let e): return "\(step): \(errnoText(e))"
         case .malformed(let step, let what): return "the answer to \(step) is not PulseAudio's protocol (\(what))"
         }
     }

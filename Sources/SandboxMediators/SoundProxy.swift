@@ -9,6 +9,7 @@
 // PollLoop): each direction has an output queue, and a side is not read while
 // the queue it feeds is above `highWater`, so a peer that stops reading slows
 // the other down instead of growing our memory.
+import SandboxSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,15 +43,15 @@ public final class SoundProxy: Mediator {
     public static func listen(at path: String) throws(SoundProxyError) -> Int32 {
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SoundProxyError("socket: \(errnoName())") }
+        guard fd >= 0 else { throw SoundProxyError("socket: \(errnoText(errno))") }
         configure(fd)
-        guard let rc = MediatorSocket.withAddress(path, { bind(fd, $0, $1) }) else {
+        guard let rc = withUnixSocketAddress(path, { bind(fd, $0, $1) }) else {
             close(fd)
             throw SoundProxyError("the sound socket path \(path) is longer than a unix socket allows (107 bytes)")
         }
-        guard rc == 0 else { let e = errnoName(); close(fd); throw SoundProxyError("cannot bind \(path): \(e)") }
+        guard rc == 0 else { let e = errnoText(errno); close(fd); throw SoundProxyError("cannot bind \(path): \(e)") }
         chmod(path, 0o600)
-        guard Glibc.listen(fd, 64) == 0 else { let e = errnoName(); close(fd); throw SoundProxyError("listen on \(path): \(e)") }
+        guard Glibc.listen(fd, 64) == 0 else { let e = errnoText(errno); close(fd); throw SoundProxyError("listen on \(path): \(e)") }
         return fd
     }
 
@@ -120,10 +121,10 @@ public final class SoundProxy: Mediator {
         let up = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard up >= 0 else { close(fd); return }
         Self.configure(up)
-        let rc = MediatorSocket.withAddress(upstream) { connect(up, $0, $1) } ?? -1
+        let rc = withUnixSocketAddress(upstream) { connect(up, $0, $1) } ?? -1
         // A unix connect completes at once or fails (EAGAIN: the server's backlog is full).
         guard rc == 0 else {
-            note("sound: cannot connect to \(upstream): \(errnoName())")
+            note("sound: cannot connect to \(upstream): \(errnoText(errno))")
             close(up); close(fd)
             return
         }
@@ -283,8 +284,6 @@ public final class SoundProxy: Mediator {
 let msgCmsgCloexec: Int32 = 0x4000_0000
 /// SCM_CREDENTIALS, also GNU-only in Glibc's headers.
 let scmCredentials: Int32 = 2
-
-func errnoName() -> String { String(cString: strerror(errno)) }
 
 /// One app connection and its upstream connection.
 final class Connection {

@@ -23,6 +23,7 @@
 // refused — or, on a server with host-based access, accepted as TRUSTED. So as
 // soon as either connection closes or the revocation event arrives, the proxy
 // closes every relay and refuses new connections.
+import SandboxSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -349,7 +350,7 @@ public final class X11Proxy: Mediator, @unchecked Sendable {
         }
         if n < 0 {
             if errno == EAGAIN { return }
-            drop(relay, "read: \(MediatorError.text(errno))")
+            drop(relay, "read: \(errnoText(errno))")
             return
         }
         if n == 0 {
@@ -395,7 +396,7 @@ public final class X11Proxy: Mediator, @unchecked Sendable {
         repeat { n = recv(relay.server, scratch.baseAddress, scratch.count, Int32(MSG_DONTWAIT)) } while n < 0 && errno == EINTR
         if n < 0 {
             if errno == EAGAIN { return }
-            drop(relay, "read from the server: \(MediatorError.text(errno))")
+            drop(relay, "read from the server: \(errnoText(errno))")
             return
         }
         if n == 0 {
@@ -416,7 +417,7 @@ public final class X11Proxy: Mediator, @unchecked Sendable {
         guard fd >= 0 else { return }
         let failure = toApp ? relay.toApp.send(to: fd) : relay.toServer.send(to: fd)
         if let failure {
-            drop(relay, "write: \(MediatorError.text(failure))")
+            drop(relay, "write: \(errnoText(failure))")
             return
         }
         // The other side is gone and everything it sent has been delivered.

@@ -3,6 +3,7 @@
 // mints the untrusted cookie, watches it and revokes it at the end, and one
 // "anchor" connection that presents the minted cookie and keeps it in use.
 // Every wait has a deadline: a hung X server fails the start, never hangs it.
+import SandboxSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -157,7 +158,7 @@ package final class X11ServerConnection {
     }
 
     private func lost(_ code: Int32) -> MediatorError {
-        MediatorError("the X server on \(displayName) closed the connection\(code == 0 ? "" : " (\(MediatorError.text(code)))")",
+        MediatorError("the X server on \(displayName) closed the connection\(code == 0 ? "" : " (\(errnoText(code)))")",
                       hint: "check the server is alive and that XAUTHORITY names your cookie file")
     }
 }

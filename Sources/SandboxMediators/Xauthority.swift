@@ -2,6 +2,7 @@
 // supervisor reads the user's cookie and writes the container's without libXau.
 // An entry is five fields, each big-endian: a 2-byte family, then address,
 // display number, authorization name and data, each as a 2-byte length + bytes.
+import SandboxSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -96,7 +97,7 @@ public enum Xauthority {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { return [] }
-            throw MediatorError("cannot read the X authority file \(path): \(MediatorError.text(errno))",
+            throw MediatorError("cannot read the X authority file \(path): \(errnoText(errno))",
                                 hint: "check XAUTHORITY points to a readable file")
         }
         defer { close(fd) }
@@ -106,7 +107,7 @@ public enum Xauthority {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             guard n >= 0 else {
-                throw MediatorError("cannot read the X authority file \(path): \(MediatorError.text(errno))")
+                throw MediatorError("cannot read the X authority file \(path): \(errnoText(errno))")
             }
             if n == 0 { break }
             bytes += chunk[0..<n]
@@ -121,7 +122,7 @@ public enum Xauthority {
         let temp = path + ".tmp\(getpid())"
         unlink(temp)
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw MediatorError("cannot write \(temp): \(MediatorError.text(errno))") }
+        guard fd >= 0 else { throw MediatorError("cannot write \(temp): \(errnoText(errno))") }
         let bytes = encode(entries)
         var done = 0
         var failure: Int32 = 0
@@ -135,7 +136,7 @@ public enum Xauthority {
         if failure == 0 && rename(temp, path) != 0 { failure = errno }
         if failure != 0 {
             unlink(temp)
-            throw MediatorError("cannot write the container's X authority file \(path): \(MediatorError.text(failure))")
+            throw MediatorError("cannot write the container's X authority file \(path): \(errnoText(failure))")
         }
     }
 }
@@ -151,6 +152,4 @@ public struct MediatorError: Error, Sendable, Equatable, CustomStringConvertible
         self.hint = hint
     }
     public var description: String { hint.map { "\(message)\nhint: \($0)" } ?? message }
-
-    static func text(_ code: Int32) -> String { String(cString: strerror(code)) }
 }

@@ -6,13 +6,6 @@ import SystemPackage
 import Glibc
 #endif
 
-/// strerror, lower-cased like the rest of our messages.
-public func errnoText(_ e: Int32) -> String {
-    var s = String(cString: strerror(e))
-    if let f = s.first { s = f.lowercased() + s.dropFirst() }
-    return s
-}
-
 public enum HostFile {
     /// The whole file, or why not: the errno of open or read, `.isDirectory`, or
     /// `.fileTooLarge` past `limit` bytes (a file that is clearly not what we expect).

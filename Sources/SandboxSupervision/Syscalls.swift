@@ -1,53 +1,9 @@
-// Thin, typed wrappers for the system calls the runtime makes: errors carry
-// the call's name and errno, EINTR is retried in one place.
-import CSandboxSpawn
+// Whole reads and writes, waits and /proc facts the supervisor and launcher
+// share (OwnedFD, makePipe and the EINTR retry are SandboxSystem's).
 import SandboxPlan
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A failed system call: which one, on what, and errno.
-public struct SystemCallError: Error, Sendable, CustomStringConvertible {
-    public var call: String
-    public var errno: Int32
-    public init(_ call: String, errno: Int32 = Glibc.errno) {
-        self.call = call
-        self.errno = errno
-    }
-    public var description: String { "\(call): \(errnoText(errno))" }
-}
-
-@discardableResult
-package func retrying<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SystemCallError) -> T {
-    while true {
-        let r = body()
-        if r >= 0 { return r }
-        if errno == EINTR { continue }
-        throw SystemCallError(call)
-    }
-}
-
-/// A file descriptor closed on deinit.
-public final class OwnedFD: @unchecked Sendable {
-    public private(set) var raw: Int32
-    public init(_ raw: Int32) { self.raw = raw }
-    public func close() {
-        if raw >= 0 { _ = Glibc.close(raw) }
-        raw = -1
-    }
-    /// Gives up ownership without closing.
-    public func release() -> Int32 {
-        defer { raw = -1 }
-        return raw
-    }
-    deinit { close() }
-}
-
-package func makePipe() throws(SystemCallError) -> (read: OwnedFD, write: OwnedFD) {
-    var fds: [Int32] = [-1, -1]
-    try retrying("pipe2") { sbx_pipe_cloexec(&fds) }
-    return (OwnedFD(fds[0]), OwnedFD(fds[1]))
-}
 
 package func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemCallError) {
     do { try HostFile.writeAll(fd, bytes) } catch { throw SystemCallError("write", errno: error.rawValue) }

@@ -1,5 +1,5 @@
 // Blocking unix sockets by path for the control socket (the address comes from
-// the mediators' MediatorSocket.withAddress, the one place it is built).
+// SandboxSystem's withUnixSocketAddress, the one place it is built).
 import SandboxMediators
 import SandboxPlan
 #if canImport(Glibc)
@@ -24,7 +24,7 @@ public enum UnixSocket {
         let owned = OwnedFD(fd)
         unlink(path)
         let old = umask(0o077)
-        let bound = MediatorSocket.withAddress(path) { bind(fd, $0, $1) }
+        let bound = withUnixSocketAddress(path) { bind(fd, $0, $1) }
         umask(old)
         guard let rc = bound else {
             throw SandboxError("the socket path \(path) is longer than a unix socket allows (107 bytes)",
@@ -40,7 +40,7 @@ public enum UnixSocket {
         let fd = socket(AF_UNIX, kind.type, 0)
         guard fd >= 0 else { return nil }
         let owned = OwnedFD(fd)
-        let rc = MediatorSocket.withAddress(path) { Glibc.connect(fd, $0, $1) }
+        let rc = withUnixSocketAddress(path) { Glibc.connect(fd, $0, $1) }
         return rc == 0 ? owned : nil
     }
 }

@@ -57,7 +57,7 @@ import SandboxTestSupport
     guard case .unreachable(let why) = PulseProbe.probe(environment: env, home: "/nonexistent", timeoutMilliseconds: 500) else {
         Issue.record("no server should be reachable at a nonexistent socket"); return
     }
-    #expect(why == "cannot connect to /nonexistent/sandbox-test/native: No such file or directory")
+    #expect(why == "cannot connect to /nonexistent/sandbox-test/native: no such file or directory")
 }
 
 @Test func pulseOverTCPIsNotProbed() {

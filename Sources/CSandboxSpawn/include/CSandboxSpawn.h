@@ -206,7 +206,6 @@ int sbx_socket_seqpacket_cloexec(void);
 int sbx_socketpair_seqpacket_cloexec(int fds[2]);
 /* grantpt/unlockpt/ptsname_r wrapped: opens a pty pair, both ends O_CLOEXEC. */
 int sbx_openpty(int *master, int *slave);
-int sbx_pipe_cloexec(int fds[2]);
 /* accept4(SOCK_CLOEXEC) and SO_PEERCRED, both behind _GNU_SOURCE (the supervisor's control gate). */
 int sbx_accept_cloexec(int sock);
 int sbx_peer_credentials(int sock, pid_t *pid, uid_t *uid);

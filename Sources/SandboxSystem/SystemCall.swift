@@ -1,0 +1,41 @@
+// The one errno idiom: a call that fails with EINTR is made again here and
+// nowhere else, and errno becomes text in one function.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Calls `body` again while it fails with EINTR. Its last result: on failure
+/// negative, with errno still set for the caller to read.
+@inlinable
+package func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
+    while true {
+        let r = body()
+        if r >= 0 || errno != EINTR { return r }
+    }
+}
+
+/// `retryingEINTR` that throws the call's name and errno on failure.
+@discardableResult
+package func retrying<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SystemCallError) -> T {
+    let r = retryingEINTR(body)
+    if r < 0 { throw SystemCallError(call) }
+    return r
+}
+
+/// A failed system call: which one, on what, and errno.
+public struct SystemCallError: Error, Sendable, CustomStringConvertible {
+    public var call: String
+    public var errno: Int32
+    public init(_ call: String, errno: Int32 = Glibc.errno) {
+        self.call = call
+        self.errno = errno
+    }
+    public var description: String { "\(call): \(errnoText(errno))" }
+}
+
+/// strerror, lower-cased like the rest of our messages.
+public func errnoText(_ e: Int32) -> String {
+    var s = String(cString: strerror(e))
+    if let f = s.first { s = f.lowercased() + s.dropFirst() }
+    return s
+}
