@@ -69,8 +69,8 @@ public final class DBusClient {
     func fill() throws(DBusError) {
         guard MediatorSocket.wait(fd, Int32(POLLIN), until: deadline) else { throw DBusError("the session bus did not answer in time") }
         var chunk = [UInt8](repeating: 0, count: 16384)
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n < 0 && (errno == EINTR || errno == EAGAIN) { return }
+        let n = chunk.withUnsafeMutableBytes { buf in retryingEINTR { recv(fd, buf.baseAddress, buf.count, 0) } }
+        if n < 0 && errno == EAGAIN { return }
         guard n > 0 else { throw DBusError("the session bus closed the connection") }
         buffer += chunk[..<n]
     }
@@ -81,8 +81,8 @@ public final class DBusClient {
         var rights = fds
         while sent < bytes.count {
             guard MediatorSocket.wait(fd, Int32(POLLOUT), until: deadline) else { throw DBusError("the session bus did not take the message in time") }
-            let n = bytes[sent...].withUnsafeBytes { Self.sendmsg(fd, $0, rights: rights) }
-            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            let n = bytes[sent...].withUnsafeBytes { buf in retryingEINTR { Self.sendmsg(fd, buf, rights: rights) } }
+            if n < 0 && errno == EAGAIN { continue }
             guard n > 0 else { throw DBusError("writing to the session bus failed: \(String(cString: strerror(errno)))") }
             sent += n
             rights = []

@@ -16,11 +16,8 @@ package enum MediatorSocket {
     package static func connect(_ path: String) -> Result<Int32, Errno> {
         let fd = stream()
         guard fd >= 0 else { return .failure(Errno(errno)) }
-        let rc = withUnixSocketAddress(path) { addr, len in
-            var rc: Int32
-            repeat { rc = Glibc.connect(fd, addr, len) } while rc < 0 && errno == EINTR
-            return rc
-        } ?? { errno = ENAMETOOLONG; return -1 }()
+        let rc = withUnixSocketAddress(path) { addr, len in retryingEINTR { Glibc.connect(fd, addr, len) } }
+            ?? { errno = ENAMETOOLONG; return -1 }()
         guard rc == 0 else {
             let e = errno
             close(fd)
@@ -79,11 +76,7 @@ package enum MediatorSocket {
     /// Waits until `fd` has `events`, up to `deadline`; false on timeout.
     package static func wait(_ fd: Int32, _ events: Int32, until deadline: Deadline) -> Bool {
         var pfd = pollfd(fd: fd, events: Int16(events), revents: 0)
-        while true {
-            let rc = poll(&pfd, 1, deadline.remainingMilliseconds)
-            if rc < 0 && errno == EINTR { continue }
-            return rc > 0
-        }
+        return retryingEINTR { poll(&pfd, 1, deadline.remainingMilliseconds) } > 0
     }
 }
 

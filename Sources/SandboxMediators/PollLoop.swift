@@ -48,11 +48,8 @@ public final class PollLoop {
                     owners.append(i)
                 }
             }
-            let n = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), -1) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                break   // EFAULT/EINVAL/ENOMEM: nothing sensible left to wait for
-            }
+            let n = fds.withUnsafeMutableBufferPointer { buf in retryingEINTR { poll(buf.baseAddress, nfds_t(buf.count), -1) } }
+            if n < 0 { break }   // EFAULT/EINVAL/ENOMEM: nothing sensible left to wait for
             if fds[0].revents != 0 { break }
             for k in 1..<fds.count where fds[k].revents != 0 {
                 mediators[owners[k]].ready(fd: fds[k].fd, revents: fds[k].revents)

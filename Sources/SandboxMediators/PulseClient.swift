@@ -138,11 +138,12 @@ public enum PulseClient {
                 let n = bytes.withUnsafeBytes { raw in
                     let rest = UnsafeRawBufferPointer(rebasing: raw[done...])
                     let flags = Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL)
-                    return credentials ? MediatorSocket.sendWithCredentials(fd, rest, flags: flags)
-                                       : Glibc.send(fd, rest.baseAddress, rest.count, flags)
+                    return retryingEINTR {
+                        credentials ? MediatorSocket.sendWithCredentials(fd, rest, flags: flags)
+                                    : Glibc.send(fd, rest.baseAddress, rest.count, flags)
+                    }
                 }
                 if n > 0 { done += n; credentials = false; continue }
-                if n < 0 && errno == EINTR { continue }
                 if n < 0 && errno == EAGAIN {
                     guard MediatorSocket.wait(fd, POLLOUT, until: deadline) else { throw .timedOut(step: step) }
                     continue
@@ -167,10 +168,9 @@ public enum PulseClient {
                     }
                     throw .malformed(step: step, what: "command \(command) in answer")
                 }
-                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+                let n = buffer.withUnsafeMutableBytes { buf in retryingEINTR { recv(fd, buf.baseAddress, buf.count, Int32(MSG_DONTWAIT)) } }
                 if n > 0 { framer.append(buffer[0..<n]); continue }
                 if n == 0 { throw .closed(step: step) }
-                if errno == EINTR { continue }
                 guard errno == EAGAIN else { throw .io(step: step, errno: errno) }
                 guard MediatorSocket.wait(fd, POLLIN, until: deadline) else { throw .timedOut(step: step) }
             }

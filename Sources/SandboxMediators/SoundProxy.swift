@@ -197,9 +197,9 @@ public final class SoundProxy: Mediator {
     }
 
     private func readServer(_ c: Connection) {
-        let n = readBuffer.withUnsafeMutableBytes { recv(c.server, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        let n = readBuffer.withUnsafeMutableBytes { buf in retryingEINTR { recv(c.server, buf.baseAddress, buf.count, Int32(MSG_DONTWAIT)) } }
         if n < 0 {
-            if errno == EAGAIN || errno == EINTR { return }
+            if errno == EAGAIN { return }
             c.close()
             return
         }
@@ -236,12 +236,12 @@ public final class SoundProxy: Mediator {
                     msg.msg_iovlen = 1
                     msg.msg_control = ctl.baseAddress
                     msg.msg_controllen = ctl.count
-                    let n = recvmsg(fd, &msg, Int32(MSG_DONTWAIT) | msgCmsgCloexec)
+                    let n = retryingEINTR { recvmsg(fd, &msg, Int32(MSG_DONTWAIT) | msgCmsgCloexec) }
                     return (n, msg.msg_flags, Int(msg.msg_controllen))
                 }
             }
         }
-        if n < 0 { return errno == EAGAIN || errno == EINTR ? .wouldBlock : .closed }
+        if n < 0 { return errno == EAGAIN ? .wouldBlock : .closed }
         if controlLength > 0 || flags & Int32(MSG_CTRUNC) != 0 {
             closeDescriptors(control, length: controlLength)
             return .descriptors
@@ -362,11 +362,12 @@ struct OutputQueue {
         while true {
             let from = start, length = count
             let n = bytes.withUnsafeBytes { raw in
-                MediatorSocket.sendWithCredentials(fd, UnsafeRawBufferPointer(rebasing: raw[from..<from + length]),
-                                               flags: Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
+                retryingEINTR {
+                    MediatorSocket.sendWithCredentials(fd, UnsafeRawBufferPointer(rebasing: raw[from..<from + length]),
+                                                       flags: Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
+                }
             }
             if n < 0 {
-                if errno == EINTR { continue }
                 // EAGAIN: nothing went; the credentials are lost to a full socket
                 // right after connect, which a fresh socket never is.
                 return errno == EAGAIN
@@ -381,12 +382,9 @@ struct OutputQueue {
         while count > 0 {
             let from = start, length = count
             let n = bytes.withUnsafeBytes { raw in
-                send(fd, raw.baseAddress! + from, length, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
+                retryingEINTR { send(fd, raw.baseAddress! + from, length, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL)) }
             }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno == EAGAIN
-            }
+            if n < 0 { return errno == EAGAIN }
             start += n
         }
         bytes.removeAll(keepingCapacity: true)

@@ -296,11 +296,8 @@ public final class X11Proxy: Mediator, @unchecked Sendable {
 
     private func acceptAll() {
         while true {
-            let fd = accept(listenFD, nil, nil)
-            if fd < 0 {
-                if errno == EINTR { continue }
-                return   // EAGAIN: no more; EMFILE and the like: try again next round
-            }
+            let fd = retryingEINTR { accept(listenFD, nil, nil) }
+            if fd < 0 { return }   // EAGAIN: no more; EMFILE and the like: try again next round
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             guard cookieValid, relays.count < Self.maximumConnections * 2 else {
@@ -339,7 +336,7 @@ public final class X11Proxy: Mediator, @unchecked Sendable {
             msg.msg_iovlen = 1
             msg.msg_control = control.baseAddress
             msg.msg_controllen = control.count
-            repeat { n = recvmsg(relay.app, &msg, Int32(MSG_DONTWAIT) | Self.cmsgCloexec) } while n < 0 && errno == EINTR
+            n = retryingEINTR { recvmsg(relay.app, &msg, Int32(MSG_DONTWAIT) | Self.cmsgCloexec) }
             controlLength = Int(msg.msg_controllen)
             truncated = msg.msg_flags & Int32(MSG_CTRUNC) != 0
         }
@@ -392,8 +389,7 @@ public final class X11Proxy: Mediator, @unchecked Sendable {
 
     private func readServer(_ relay: Relay) {
         guard relay.serverEvents & Int16(POLLIN) != 0 else { return }
-        var n = 0
-        repeat { n = recv(relay.server, scratch.baseAddress, scratch.count, Int32(MSG_DONTWAIT)) } while n < 0 && errno == EINTR
+        let n = retryingEINTR { recv(relay.server, scratch.baseAddress, scratch.count, Int32(MSG_DONTWAIT)) }
         if n < 0 {
             if errno == EAGAIN { return }
             drop(relay, "read from the server: \(errnoText(errno))")
@@ -463,11 +459,10 @@ struct ByteQueue {
     /// Sends as much as `fd` takes without blocking; the errno of a failure, else nil.
     mutating func send(to fd: Int32) -> Int32? {
         while !isEmpty {
-            let n = storage[head...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno == EAGAIN ? nil : errno
+            let n = storage[head...].withUnsafeBytes { buf in
+                retryingEINTR { Glibc.send(fd, buf.baseAddress, buf.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
             }
+            if n < 0 { return errno == EAGAIN ? nil : errno }
             head += n
         }
         storage.removeAll(keepingCapacity: storage.capacity <= 1 << 20)

@@ -111,9 +111,8 @@ package final class X11ServerConnection {
     func send(_ bytes: [UInt8], deadline: Deadline) throws(MediatorError) {
         var done = 0
         while done < bytes.count {
-            let n = bytes[done...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = bytes[done...].withUnsafeBytes { buf in retryingEINTR { Glibc.send(fd, buf.baseAddress, buf.count, Int32(MSG_NOSIGNAL)) } }
             if n > 0 { done += n; continue }
-            if n < 0 && errno == EINTR { continue }
             if n < 0 && errno == EAGAIN && MediatorSocket.wait(fd, POLLOUT, until: deadline) { continue }
             throw n < 0 && errno != EAGAIN ? lost(errno) : timedOut()
         }
@@ -143,13 +142,10 @@ package final class X11ServerConnection {
     /// One non-blocking read.
     func readAvailable() -> ReadResult {
         var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-            if n > 0 { return .data(Array(buf[0..<n])) }
-            if n == 0 { return .closed }
-            if errno == EINTR { continue }
-            return errno == EAGAIN ? .wouldBlock : .failed(errno)
-        }
+        let n = buf.withUnsafeMutableBytes { b in retryingEINTR { recv(fd, b.baseAddress, b.count, Int32(MSG_DONTWAIT)) } }
+        if n > 0 { return .data(Array(buf[0..<n])) }
+        if n == 0 { return .closed }
+        return errno == EAGAIN ? .wouldBlock : .failed(errno)
     }
 
     private func timedOut() -> MediatorError {

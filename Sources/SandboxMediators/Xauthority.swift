@@ -104,8 +104,7 @@ public enum Xauthority {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while bytes.count < 1 << 20 {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
+            let n = chunk.withUnsafeMutableBytes { buf in retryingEINTR { Glibc.read(fd, buf.baseAddress, buf.count) } }
             guard n >= 0 else {
                 throw MediatorError("cannot read the X authority file \(path): \(errnoText(errno))")
             }
@@ -127,8 +126,7 @@ public enum Xauthority {
         var done = 0
         var failure: Int32 = 0
         while done < bytes.count {
-            let n = bytes[done...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
+            let n = bytes[done...].withUnsafeBytes { buf in retryingEINTR { Glibc.write(fd, buf.baseAddress, buf.count) } }
             if n <= 0 { failure = errno; break }
             done += n
         }

@@ -18,11 +18,8 @@ public enum HostFile {
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(Errno(rawValue: errno))
-            }
+            let n = chunk.withUnsafeMutableBytes { buf in retryingEINTR { Glibc.read(fd, buf.baseAddress, buf.count) } }
+            if n < 0 { return .failure(Errno(rawValue: errno)) }
             if n == 0 { return .success(data) }
             data.append(contentsOf: chunk[0..<n])
             if data.count > limit { return .failure(.fileTooLarge) }
@@ -65,8 +62,7 @@ public enum HostFile {
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(Errno) {
         var off = 0
         while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 && errno == EINTR { continue }
+            let n = bytes.withUnsafeBytes { buf in retryingEINTR { Glibc.write(fd, buf.baseAddress! + off, buf.count - off) } }
             if n < 0 { throw Errno(rawValue: errno) }
             if n == 0 { throw Errno.noSpace }
             off += n

@@ -45,13 +45,7 @@ public final class ControlConnection: @unchecked Sendable {
     /// Reads one reply (blocking).
     public func receive() -> ControlReply {
         var m = sbx_ctl_message()
-        let n = withUnsafeMutableBytes(of: &m) { buf -> Int in
-            while true {
-                let r = recv(socket.raw, buf.baseAddress, buf.count, 0)
-                if r < 0 && errno == EINTR { continue }
-                return r
-            }
-        }
+        let n = withUnsafeMutableBytes(of: &m) { buf in retryingEINTR { recv(socket.raw, buf.baseAddress, buf.count, 0) } }
         guard n == MemoryLayout<sbx_ctl_message>.size else { return .closed }
         switch sbx_ctl_type(rawValue: m.type) {
         case SBX_CTL_STARTED: return .started(pid: m.a)

@@ -263,8 +263,7 @@ public struct Launcher: Sendable {
         var deadline = 60_000
         while deadline > 0 {
             guard waitReadable(status.read.raw, timeoutMs: 1000) else { deadline -= 1000; continue }
-            let n = chunk.withUnsafeMutableBytes { read(status.read.raw, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
+            let n = chunk.withUnsafeMutableBytes { buf in retryingEINTR { read(status.read.raw, buf.baseAddress, buf.count) } }
             if n <= 0 { break }
             collected += chunk.prefix(n)
         }

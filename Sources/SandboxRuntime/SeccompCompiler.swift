@@ -175,8 +175,7 @@ private final class FilterContext {
         var bytes = [UInt8](repeating: 0, count: Int(size))
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
+            let n = bytes.withUnsafeMutableBytes { buf in retryingEINTR { read(fd, buf.baseAddress! + done, buf.count - done) } }
             guard n > 0 else { throw SandboxError("reading the exported seccomp filter failed: \(String(cString: strerror(errno)))") }
             done += n
         }

@@ -54,8 +54,8 @@ public enum SessionRunner {
                 fds.append(pollfd(fd: master.raw, events: Int16(POLLIN), revents: 0))
                 if stdinOpen { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
             }
-            let r = poll(&fds, nfds_t(fds.count), -1)
-            if r < 0 { if errno == EINTR { continue }; throw SandboxError("poll: \(errnoText(errno))") }
+            let r = retryingEINTR { poll(&fds, nfds_t(fds.count), -1) }
+            if r < 0 { throw SandboxError("poll: \(errnoText(errno))") }
             if fds[1].revents != 0 {
                 var sig: UInt8 = 0
                 while read(signalPipe, &sig, 1) == 1 {   // non-blocking: drains what is there

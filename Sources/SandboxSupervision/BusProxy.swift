@@ -119,8 +119,7 @@ public final class BusProxy: Mediator {
         if let errors = spawnErrors {
             // The child reports {stage, errno} or execs (EOF); a set-up that hangs is cut off.
             var pfd = pollfd(fd: errors.raw, events: Int16(POLLIN), revents: 0)
-            var n: Int32
-            repeat { n = poll(&pfd, 1, Self.readyTimeoutMilliseconds) } while n < 0 && errno == EINTR
+            let n = retryingEINTR { poll(&pfd, 1, Self.readyTimeoutMilliseconds) }
             guard n > 0 else {
                 stop()
                 throw MediatorError("the bus proxy's namespace set-up did not finish within \(Self.readyTimeoutMilliseconds / 1000) s")
@@ -189,7 +188,7 @@ public final class BusProxy: Mediator {
     func drainOutput() {
         guard outputOpen else { return }
         while true {
-            let n = readBuffer.withUnsafeMutableBytes { read(output.raw, $0.baseAddress, $0.count) }
+            let n = readBuffer.withUnsafeMutableBytes { buf in retryingEINTR { read(output.raw, buf.baseAddress, buf.count) } }
             if n > 0 {
                 pending += readBuffer.prefix(n)
                 while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
@@ -199,7 +198,6 @@ public final class BusProxy: Mediator {
                 if pending.count > 4096 { emit(pending); pending.removeAll() }
                 continue
             }
-            if n < 0 && errno == EINTR { continue }
             if n == 0 {   // EOF: the proxy (and every copy of its output) is gone
                 if !pending.isEmpty { emit(pending); pending.removeAll() }
                 outputOpen = false
@@ -228,7 +226,7 @@ public final class BusProxy: Mediator {
         } else if fd == pidfd.raw {
             drainOutput()
             var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            _ = retryingEINTR { waitpid(pid, &status, 0) }
             alive = false
             report("dbus: the bus proxy (pid \(pid)) exited (\(WaitStatus(status))); the app has no session bus from now on — restart it to get one back", true)
         }
@@ -244,11 +242,9 @@ public final class BusProxy: Mediator {
         guard alive else { output.close(); ready.close(); return }
         ready.close()
         var fds = [pollfd(fd: pidfd.raw, events: Int16(POLLIN), revents: 0)]
-        var n: Int32
-        repeat { n = poll(&fds, 1, 1000) } while n < 0 && errno == EINTR
-        if n == 0 { _ = sbx_pidfd_send_signal(pidfd.raw, SIGKILL) }
+        if retryingEINTR({ poll(&fds, 1, 1000) }) == 0 { _ = sbx_pidfd_send_signal(pidfd.raw, SIGKILL) }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = retryingEINTR { waitpid(pid, &status, 0) }
         alive = false
         drainOutput()
         output.close()

@@ -157,7 +157,7 @@ public enum ContainerSpawner {
 
     package static func reap(_ pid: pid_t) {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = retryingEINTR { waitpid(pid, &status, 0) }
     }
 
     package static func spawnErrnoMessage(_ e: Int32) -> SandboxError {

@@ -125,8 +125,8 @@ public struct ContainerDirectory: Sendable {
         let fd = open(lockFile(name), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw SandboxError("cannot open \(lockFile(name)): \(errnoText(errno))") }
         let owned = OwnedFD(fd)
-        while flock(fd, LOCK_EX) < 0 {
-            if errno != EINTR { throw SandboxError("cannot lock \(lockFile(name)): \(errnoText(errno))") }
+        if retryingEINTR({ flock(fd, LOCK_EX) }) < 0 {
+            throw SandboxError("cannot lock \(lockFile(name)): \(errnoText(errno))")
         }
         return owned
     }

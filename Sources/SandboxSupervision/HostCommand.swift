@@ -129,7 +129,7 @@ extension HostCommand {
     /// Exit status, or 128+signal.
     public static func wait(_ pid: pid_t) -> Int32 {
         var wstatus: Int32 = 0
-        while waitpid(pid, &wstatus, 0) < 0 && errno == EINTR {}
+        _ = retryingEINTR { waitpid(pid, &wstatus, 0) }
         return WaitStatus(wstatus).shellStatus
     }
 
@@ -207,15 +207,12 @@ extension HostCommand {
         var open = 2
         var chunk = [UInt8](repeating: 0, count: 4096)
         while open > 0 {
-            if poll(&fds, 2, -1) < 0 {
-                if errno == EINTR { continue }
-                break
-            }
+            if retryingEINTR({ poll(&fds, 2, -1) }) < 0 { break }
             for i in 0..<2 where fds[i].fd >= 0 && fds[i].revents != 0 {
-                let n = read(fds[i].fd, &chunk, chunk.count)
+                let n = retryingEINTR { read(fds[i].fd, &chunk, chunk.count) }
                 if n > 0 {
                     if data[i].count < 1 << 20 { data[i].append(contentsOf: chunk.prefix(n)) }
-                } else if n == 0 || errno != EINTR {
+                } else {
                     fds[i].fd = -1
                     open -= 1
                 }

@@ -108,7 +108,7 @@ public struct Supervisor {
         // Drive the mediators until the init exits (its pidfd becomes readable).
         loop.run(until: container.pidfd.raw)
         var waitStatus: Int32 = 0
-        while waitpid(container.pid, &waitStatus, 0) < 0 && errno == EINTR {}
+        _ = retryingEINTR { waitpid(container.pid, &waitStatus, 0) }
         log.info("\(name): init \(container.pid) exited (\(WaitStatus(waitStatus))); tearing down")
         let teardown = Stopwatch()
         network.stop()

@@ -14,8 +14,7 @@ package func readAll(_ fd: Int32, limit: Int = 1 << 20) -> [UInt8] {
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 4096)
     while out.count < limit {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
+        let n = chunk.withUnsafeMutableBytes { buf in retryingEINTR { read(fd, buf.baseAddress, buf.count) } }
         if n <= 0 { break }
         out += chunk.prefix(n)
     }
@@ -34,9 +33,5 @@ public func processStartTime(_ pid: Int32) -> UInt64? {
 /// Waits until fd is readable or `timeoutMs` passes; true when readable (or hung up).
 package func waitReadable(_ fd: Int32, timeoutMs: Int32) -> Bool {
     var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-    while true {
-        let r = poll(&p, 1, timeoutMs)
-        if r < 0 && errno == EINTR { continue }
-        return r > 0
-    }
+    return retryingEINTR { poll(&p, 1, timeoutMs) } > 0
 }

@@ -34,8 +34,7 @@ func supervise() -> Never {
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while bytes.count <= PlanCodec.maxPlan {
-        let n = chunk.withUnsafeMutableBytes { read(planFD, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
+        let n = chunk.withUnsafeMutableBytes { buf in retryingEINTR { read(planFD, buf.baseAddress, buf.count) } }
         if n < 0 { fail("cannot read the plan: \(errnoText(errno))") }
         if n == 0 { break }
         bytes += chunk.prefix(n)
