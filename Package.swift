@@ -129,13 +129,13 @@ let package = Package(
         .executableTarget(name: "toml-decode", dependencies: ["SandboxCore"], path: "Tests/TOML/Decoder"),
 
         // What the test targets share: temporary directories removed fd-relative, seeded generators.
-        .target(name: "SandboxTestSupport", dependencies: ["SandboxPlan"], path: "Tests/SandboxTestSupport"),
+        .target(name: "SandboxTestSupport", dependencies: ["SandboxPlan", "SandboxSystem"], path: "Tests/SandboxTestSupport"),
         .testTarget(name: "SandboxCoreTests", dependencies: ["SandboxCore", "SandboxTestSupport"]),
         .testTarget(name: "SandboxRuntimeTests", dependencies: ["SandboxRuntime", "SandboxCore", "SandboxTestSupport"]),
         .testTarget(name: "SandboxDesktopTests", dependencies: ["SandboxDesktop", "SandboxCore", "SandboxMediators", "SandboxTestSupport"]),
         .testTarget(name: "SandboxLaunchTests", dependencies: ["SandboxLaunch", "SandboxCore", "SandboxRuntime"]),
         .testTarget(name: "SandboxPlanTests", dependencies: ["SandboxPlan", "SandboxTestSupport"]),
-        .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators", "SandboxTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators", "SandboxSystem", "SandboxTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SandboxSystemTests", dependencies: ["SandboxSystem"]),
         .testTarget(name: "SandboxNetTests", dependencies: ["CSandboxNet", "SandboxRuntime", "SandboxCore", "SandboxTestSupport"]),
     ],

@@ -3,9 +3,11 @@
 package struct WaitStatus: CustomStringConvertible {
     package let raw: Int32
     package init(_ raw: Int32) { self.raw = raw }
+    /// WIFEXITED: it exited rather than being killed by a signal.
+    package var exited: Bool { raw & 0x7f == 0 }
     /// Exit status, or 128+signal (the shell's convention).
-    package var shellStatus: Int32 { raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f) }
+    package var shellStatus: Int32 { exited ? (raw >> 8) & 0xff : 128 + (raw & 0x7f) }
     package var description: String {
-        raw & 0x7f == 0 ? "exit status \((raw >> 8) & 0xff)" : "killed by signal \(raw & 0x7f)"
+        exited ? "exit status \((raw >> 8) & 0xff)" : "killed by signal \(raw & 0x7f)"
     }
 }

@@ -1,4 +1,5 @@
 import SandboxMediators
+import SandboxSystem
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,7 @@ import SandboxTestSupport
             let tmp = TemporaryDirectory(prefix: "sandbox-soundproxy")
             let dir = tmp.path
             let l = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            _ = Rig.withAddress(dir + "/server") { bind(l, $0, $1) }
+            _ = withUnixSocketAddress(dir + "/server") { bind(l, $0, $1) }
             listen(l, 4)
             self.tmp = tmp
             upstreamListener = l
@@ -31,21 +32,10 @@ import SandboxTestSupport
             tmp.remove()
         }
 
-        static func withAddress(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
-            var addr = sockaddr_un()
-            addr.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &addr.sun_path) { buf in
-                for (i, b) in path.utf8.enumerated() { buf[i] = b }
-            }
-            return withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-        }
-
         /// An app connection to the proxy, accepted by it, and the upstream end it opened.
         func connectApp() -> (app: Int32, server: Int32) {
             let app = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            #expect(Rig.withAddress(dir + "/native") { connect(app, $0, $1) } == 0)
+            #expect(withUnixSocketAddress(dir + "/native") { connect(app, $0, $1) } == 0)
             pump(times: 3)
             let server = accept(upstreamListener, nil, nil)
             #expect(server >= 0)

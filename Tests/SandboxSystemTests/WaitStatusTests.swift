@@ -33,6 +33,7 @@ private func reap(_ pid: pid_t) -> Int32 {
 
 @Test func anExitStatusOfARealChild() throws {
     let status = WaitStatus(reap(try spawn(["/bin/sh", "-c", "exit 3"])))
+    #expect(status.exited)
     #expect(status.shellStatus == 3)
     #expect(status.description == "exit status 3")
     let success = WaitStatus(reap(try spawn(["/bin/sh", "-c", "exit 0"])))
@@ -43,6 +44,7 @@ private func reap(_ pid: pid_t) -> Int32 {
     let pid = try spawn(["/bin/sleep", "60"])
     #expect(kill(pid, SIGTERM) == 0)
     let status = WaitStatus(reap(pid))
+    #expect(!status.exited)
     #expect(status.shellStatus == 128 + SIGTERM)
     #expect(status.description == "killed by signal \(SIGTERM)")
 }

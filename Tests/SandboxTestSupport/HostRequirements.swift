@@ -1,3 +1,4 @@
+import SandboxSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -77,10 +78,8 @@ public enum HostRequirements {
         var pid: pid_t = 0
         guard posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ) == 0 else { return -1 }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { return -1 }
-        }
-        // WIFEXITED / WEXITSTATUS
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : -1
+        guard retryingEINTR({ waitpid(pid, &status, 0) }) >= 0 else { return -1 }
+        let decoded = WaitStatus(status)
+        return decoded.exited ? decoded.shellStatus : -1
     }
 }
