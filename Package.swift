@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "SandboxDesktop",
             dependencies: [
-                "SandboxCore", "SandboxMediators",
+                "SandboxCore", "SandboxMediators", "SandboxSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

@@ -83,7 +83,7 @@ public final class DBusClient {
             guard MediatorSocket.wait(fd, Int32(POLLOUT), until: deadline) else { throw DBusError("the session bus did not take the message in time") }
             let n = bytes[sent...].withUnsafeBytes { buf in retryingEINTR { Self.sendmsg(fd, buf, rights: rights) } }
             if n < 0 && errno == EAGAIN { continue }
-            guard n > 0 else { throw DBusError("writing to the session bus failed: \(String(cString: strerror(errno)))") }
+            guard n > 0 else { throw DBusError("writing to the session bus failed: \(errnoText(errno))") }
             sent += n
             rights = []
         }

@@ -6,6 +6,7 @@
 // (the portal's by-app view, bound into the container), so nothing else of the
 // file's directory becomes visible, and a name the app planted cannot redirect
 // the grant: the descriptor, not the path, is what is exported.
+import SandboxSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,7 +35,7 @@ public enum DocumentPortal {
     /// link the user passed; only regular files and directories.
     public static func open(_ path: String) -> Result<Opened, DBusError> {
         let fd = Glibc.open(path, oPath | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(DBusError("cannot open \(path): \(String(cString: strerror(errno)))")) }
+        guard fd >= 0 else { return .failure(DBusError("cannot open \(path): \(errnoText(errno))")) }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG || st.st_mode & S_IFMT == S_IFDIR else {
             close(fd)

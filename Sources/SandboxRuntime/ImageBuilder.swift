@@ -200,7 +200,7 @@ public struct ImageBuilder: Sendable {
     func staging(in parent: String, base: String) throws(SandboxError) -> String {
         let staging = "\(parent)/.\(base).partial-\(getpid())"
         guard mkdir(staging, 0o700) == 0 else {
-            throw SandboxError("cannot create \(staging): \(String(cString: strerror(errno)))")
+            throw SandboxError("cannot create \(staging): \(errnoText(errno))")
         }
         return staging
     }
@@ -323,20 +323,20 @@ public struct ImageBuilder: Sendable {
             guard rename(target, old) == 0 else {
                 let e = errno
                 await Self.removeImageTree(staging, namespace: ns)
-                throw SandboxError("cannot move the old \(target) aside: \(String(cString: strerror(e)))")
+                throw SandboxError("cannot move the old \(target) aside: \(errnoText(e))")
             }
             guard rename(staging, target) == 0 else {
                 let e = errno
                 _ = rename(old, target)
                 await Self.removeImageTree(staging, namespace: ns)
-                throw SandboxError("cannot rename \(staging) to \(target): \(String(cString: strerror(e)))")
+                throw SandboxError("cannot rename \(staging) to \(target): \(errnoText(e))")
             }
             progress("deleting the replaced image")
             await Self.removeImageTree(old, namespace: ns)
         } else if rename(staging, target) != 0 {
             let e = errno
             await Self.removeImageTree(staging, namespace: ns)
-            throw SandboxError("cannot rename \(staging) to \(target): \(String(cString: strerror(e)))")
+            throw SandboxError("cannot rename \(staging) to \(target): \(errnoText(e))")
         }
     }
 
@@ -352,7 +352,7 @@ public struct ImageBuilder: Sendable {
         if image.sources.isEmpty && image.keys.isEmpty { return nil }
         var template = Array("/tmp/sandbox-create.XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw SandboxError("cannot create a directory in /tmp: \(String(cString: strerror(errno)))")
+            throw SandboxError("cannot create a directory in /tmp: \(errnoText(errno))")
         }
         let dir = String(cString: made)
         _ = chmod(dir, 0o755)

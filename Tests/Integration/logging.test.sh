@@ -113,6 +113,6 @@ test_unwritable_log_file_is_a_clear_error() {
   set +e; err=$(sbx run -o /etc/sandbox-test.log itlog 2>&1); rc=$?; set -e
   echo "$err"
   [ "$rc" -ne 0 ] || fail "sandbox ran with a log file in /etc"
-  assert_contains "$err" "cannot open log file /etc/sandbox-test.log: Permission denied"
+  assert_contains "$err" "cannot open log file /etc/sandbox-test.log: permission denied"
   [ ! -e /etc/sandbox-test.log ] || fail "the log file was created"
 }

@@ -22,7 +22,7 @@ enum TryResult: Equatable, CustomStringConvertible {
         switch self {
         case .ok: return "ok"
         case .unsupported: return "unsupported"
-        case .errno(let e): return "errno \(e) (\(String(cString: strerror(e))))"
+        case .errno(let e): return "errno \(e) (\(errnoText(e)))"
         }
     }
 }
