@@ -1,6 +1,5 @@
 // Blocking unix sockets by path for the control socket (the address comes from
 // SandboxSystem's withUnixSocketAddress, the one place it is built).
-import SandboxMediators
 import SandboxPlan
 #if canImport(Glibc)
 import Glibc
