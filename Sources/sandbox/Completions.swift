@@ -20,18 +20,18 @@ enum NameCompletion {
     /// Profiles and running containers (a container outlives a profile file that
     /// was renamed or deleted while it ran): for stop, status and exec.
     static let containers = CompletionKind.custom { _, _, prefix in
-        let running = Engine.current().directory.names()
+        let running = CommandContext.current().directory.names()
         return matching(prefix, Array(Set(profileNames() + running)).sorted())
     }
 
     /// Containers that have data (~/.local/share/sandbox/NAME): what `destroy` deletes.
     static let dataDirectories = CompletionKind.custom { _, _, prefix in
-        matching(prefix, subdirectories(of: Engine.current().paths.dataDir).filter(ProfileName.isValid))
+        matching(prefix, subdirectories(of: CommandContext.current().paths.dataDir).filter(ProfileName.isValid))
     }
 
     static func profileNames() -> [String] {
-        let engine = Engine.current()
-        return ProfileStore(paths: engine.paths, user: engine.user).names()
+        let context = CommandContext.current()
+        return ProfileStore(paths: context.paths, user: context.user).names()
     }
 
     static func subdirectories(of dir: String) -> [String] {

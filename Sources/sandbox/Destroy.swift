@@ -35,8 +35,8 @@ struct Destroy: AsyncParsableCommand {
 
     func run() async throws {
         _ = try global.bootstrap()
-        let engine = Engine.current()
-        let data = engine.paths.dataDir + "/" + name
+        let context = CommandContext.current()
+        let data = context.paths.dataDir + "/" + name
         var st = stat()
         guard lstat(data, &st) == 0 else {
             throw SandboxError("nothing to destroy: \(data) does not exist")
@@ -45,9 +45,9 @@ struct Destroy: AsyncParsableCommand {
             throw SandboxError("\(data) is not a directory; not touching it")
         }
         // Held until the end: no `run` can start the container while it is being deleted.
-        let lock = try engine.directory.lock(name)
+        let lock = try context.directory.lock(name)
         defer { lock.close() }
-        if case .running(let state) = engine.directory.status(name) {
+        if case .running(let state) = context.directory.status(name) {
             throw SandboxError("\(name) is running (init pid \(state.initPid)); not deleting its data",
                                hint: "stop it first: sandbox stop \(name)")
         }
@@ -70,14 +70,14 @@ struct Destroy: AsyncParsableCommand {
         // ids can exist there, and the user deletes them directly.
         let keep: [String] = keepHome ? ["home"] : []
         var problem: String? = nil
-        let namespace = ImageBuilder.namespace(for: engine.user)
+        let namespace = ImageBuilder.namespace(for: context.user)
         if let namespace {
             problem = await ImageBuilder.removeImageTree(data, namespace: namespace, keep: keep)
         }
         if problem != nil || namespace == nil {
             // What is left (or everything, when the namespace could not be made:
             // newuidmap missing, no range) is tried as the user, who owns the home.
-            let problems = TreeRemoval.remove(name, in: engine.paths.dataDir, keep: Set(keep))
+            let problems = TreeRemoval.remove(name, in: context.paths.dataDir, keep: Set(keep))
             problem = problems.isEmpty ? nil : (problem.map { $0 + "\n" } ?? "")
                 + problems.prefix(10).map(\.description).joined(separator: "\n")
         }

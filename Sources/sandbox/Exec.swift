@@ -21,10 +21,10 @@ struct Exec: ParsableCommand {
 
     func run() throws {
         _ = try global.bootstrap()
-        let engine = Engine.current()
-        let cwd = engine.currentDirectory()
-        let argv = command.isEmpty ? [engine.user.shell] : command
-        let status = try engine.runSession(profile) { plan in
+        let starter = ContainerStarter()
+        let cwd = starter.context.currentDirectory()
+        let argv = command.isEmpty ? [starter.user.shell] : command
+        let status = try starter.runSession(profile) { plan in
             try SessionRequest.program(argv, of: plan, hostWorkingDirectory: cwd, asRoot: root)
         }
         throw ExitCode(status)

@@ -15,7 +15,7 @@ struct List: ParsableCommand {
 
     func run() throws {
         _ = try global.bootstrap()
-        let directory = Engine.current().directory
+        let directory = CommandContext.current().directory
         let rows = directory.names().map { Launcher.describe(directory, name: $0) }.filter { $0.state != "stopped" }
         if json {
             Console.out("[" + rows.map(\.json).joined(separator: ",") + "]")

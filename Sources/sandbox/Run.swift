@@ -23,10 +23,10 @@ struct Run: ParsableCommand {
 
     func run() throws {
         _ = try global.bootstrap()
-        var engine = Engine.current()
-        engine.logBus = logDBus
-        let cwd = engine.currentDirectory()
-        let status = try engine.runSession(profile, extraArgs: args) { plan in
+        var starter = ContainerStarter()
+        starter.logBus = logDBus
+        let cwd = starter.context.currentDirectory()
+        let status = try starter.runSession(profile, extraArgs: args) { plan in
             guard !plan.argv.isEmpty || !args.isEmpty else {
                 throw SandboxError("\(plan.name): the profile has no `command`",
                                    hint: "add command = [\"…\"] to it, or use `sandbox exec \(plan.name) -- CMD`")
@@ -38,7 +38,7 @@ struct Run: ParsableCommand {
             }
             // Files from a launcher's %U (or the command line) the container does
             // not see go through the document portal, for a start and a join alike.
-            let files = FileHandOver.apply(args, plan: plan, cwd: cwd, busAddress: engine.environment["DBUS_SESSION_BUS_ADDRESS"])
+            let files = FileHandOver.apply(args, plan: plan, cwd: cwd, busAddress: starter.environment["DBUS_SESSION_BUS_ADDRESS"])
             for n in files.notices { Console.say(.notice, n) }
             return SessionRequest.app(of: plan, extraArgs: files.arguments, hostWorkingDirectory: cwd)
         }

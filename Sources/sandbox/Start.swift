@@ -16,11 +16,11 @@ struct Start: ParsableCommand {
 
     func run() throws {
         _ = try global.bootstrap()
-        let engine = Engine.current()
-        let (name, loaded) = try engine.containerName(self.profile)
+        let starter = ContainerStarter()
+        let (name, loaded) = try starter.context.containerName(self.profile)
         do {
-            let started = try engine.launcher(for: name).start(prepare: {
-                try engine.prepareStart(loaded ?? engine.loadProfile(name))
+            let started = try starter.context.launcher(for: name).start(prepare: {
+                try starter.prepareStart(loaded ?? starter.context.loadProfile(name))
             })
             if !started { Console.say(.notice, "\(name) is already running") }
         } catch is AlreadyReported {

@@ -18,13 +18,13 @@ struct Status: ParsableCommand {
 
     func run() throws {
         _ = try global.bootstrap()
-        let engine = Engine.current()
-        let d = Launcher.describe(engine.directory, name: profile)
+        let context = CommandContext.current()
+        let d = Launcher.describe(context.directory, name: profile)
         // "stopped" only means something for a container that could run: a name that
         // is neither running nor a profile is most likely a typo.
-        if d.state == "stopped" && ProfileStore(paths: engine.paths, user: engine.user).locate(profile) == nil {
+        if d.state == "stopped" && ProfileStore(paths: context.paths, user: context.user).locate(profile) == nil {
             throw SandboxError("no container and no profile named '\(profile)'",
-                               hint: "looked for \(profile).toml in \(engine.paths.profileDirs.joined(separator: ", ")); "
+                               hint: "looked for \(profile).toml in \(context.paths.profileDirs.joined(separator: ", ")); "
                                    + "`sandbox list` shows running containers, `sandbox profile list` the profiles")
         }
         if json {

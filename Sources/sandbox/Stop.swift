@@ -22,11 +22,11 @@ struct Stop: ParsableCommand {
 
     func run() throws {
         _ = try global.bootstrap()
-        let engine = Engine.current()
+        let context = CommandContext.current()
         // A container keeps running even if its profile was deleted or broken: stop
         // it by name, with the grace its recorded plan gives. No profile is read.
-        let (name, _) = try engine.containerName(self.profile)
-        let launcher = engine.launcher(for: name)
+        let (name, _) = try context.containerName(self.profile)
+        let launcher = context.launcher(for: name)
         if try !launcher.stop(timeout: timeout) {
             Console.say(.error, "\(launcher.name) is not running")
             throw ExitCode(1)

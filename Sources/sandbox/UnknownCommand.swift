@@ -23,7 +23,7 @@ enum UnknownCommand {
 
     static func isProfile(_ name: String) -> Bool {
         guard ProfileName.isValid(name) else { return false }
-        let engine = Engine.current()
-        return ProfileStore(paths: engine.paths, user: engine.user).locate(name) != nil
+        let context = CommandContext.current()
+        return ProfileStore(paths: context.paths, user: context.user).locate(name) != nil
     }
 }

@@ -1,8 +1,9 @@
 // The launch path as the commands use it, in order:
 //   profile (ProfileStore) → plan (LaunchPlanner + the desktop/net/policy
 //   planners, pure) → spawn (supervisor, C) → session (launcher) → teardown.
+// `run`, `exec` and `start` go through it; the other commands need only the
+// CommandContext.
 import ArgumentParser
-import Logging
 import SandboxCore
 import SandboxDesktop
 import SandboxLaunch
@@ -11,40 +12,23 @@ import SandboxRuntime
 import Glibc
 #endif
 
-/// The launch path's log (`-l debug -o FILE`); the supervisor writes to the same file.
-let log = Logger(label: "sandbox")
-
-struct Engine {
-    let user: UserIdentity
-    let paths: Paths
-    let environment: [String: String]
+struct ContainerStarter {
+    let context: CommandContext
     /// `run --log-dbus`: the bus proxy reports every message and refusal.
     var logBus = false
 
-    static func current() -> Engine {
-        let env = Environment.current
-        let user = UserIdentity.current(environment: env)
-        return Engine(user: user, paths: Paths.current(environment: env, user: user), environment: env)
-    }
+    init(_ context: CommandContext = .current()) { self.context = context }
 
-    var directory: ContainerDirectory { ContainerDirectory(paths: paths) }
-
-    func loadProfile(_ nameOrPath: String) throws -> Profile {
-        do {
-            let clock = Stopwatch()
-            let profile = try ProfileStore(paths: paths, user: user).load(nameOrPath)
-            log.debug("profile \(profile.name) loaded from \(profile.sourcePath)\(profile.include.isEmpty ? "" : " (includes \(profile.include.joined(separator: ", ")))") in \(clock.elapsed)")
-            return profile
-        } catch {
-            throw SandboxError(error.description)
-        }
-    }
+    var user: UserIdentity { context.user }
+    var paths: Paths { context.paths }
+    var environment: [String: String] { context.environment }
+    var directory: ContainerDirectory { context.directory }
 
     /// The complete plan for a container start and its sessions (LaunchComposer, from this host's facts).
     func plan(for profile: Profile, extraArgs: [String] = []) throws -> LaunchPlan {
         let clock = Stopwatch()
         activateDocumentPortal(for: profile)
-        let facts = HostFacts.live(user: user, paths: paths, environment: environment, workingDirectory: currentDirectory())
+        let facts = HostFacts.live(user: user, paths: paths, environment: environment, workingDirectory: context.currentDirectory())
         let plan = try LaunchComposer.plan(for: profile, extraArgs: extraArgs,
                                            bridge: profile.network.mode == .veth ? try bridge(for: profile) : nil, facts: facts,
                                            logBus: logBus || LogSetup.current.level <= .debug)
@@ -124,34 +108,15 @@ struct Engine {
                              abandon: { desktop.stop() })
     }
 
-    func launcher(for name: String) -> Launcher {
-        Launcher(name: name, directory: directory)
-    }
-
-    func currentDirectory() -> String {
-        var buf = [CChar](repeating: 0, count: 4096)
-        guard getcwd(&buf, buf.count) != nil else { return "/" }
-        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-
-    /// The container name an argument means: a profile name as written, or the
-    /// name of a profile file given by path (which has to be read to know it).
-    func containerName(_ nameOrPath: String) throws -> (name: String, profile: Profile?) {
-        if !ProfileStore.isPath(nameOrPath) && ProfileName.problem(nameOrPath) == nil { return (nameOrPath, nil) }
-        let profile = try loadProfile(nameOrPath)
-        return (profile.name, profile)
-    }
-
     /// Runs a session in NAME's container: a running one is joined from its
     /// recorded plan without reading the profile; otherwise the profile is loaded
     /// and planned once. The supervisor's own messages were printed already.
     func runSession(_ nameOrPath: String, extraArgs: [String] = [],
                     request: (LaunchPlan) throws -> SessionRequest) throws -> Int32 {
-        let (name, loaded) = try containerName(nameOrPath)
+        let (name, loaded) = try context.containerName(nameOrPath)
         do {
-            return try launcher(for: name).runSession(request, prepare: {
-                try prepareStart(loaded ?? loadProfile(name), extraArgs: extraArgs)
+            return try context.launcher(for: name).runSession(request, prepare: {
+                try prepareStart(loaded ?? context.loadProfile(name), extraArgs: extraArgs)
             })
         } catch is AlreadyReported {
             throw ExitCode.failure
