@@ -7,7 +7,9 @@
 #include "CSandboxSpawn.h"
 
 #include <errno.h>
+#include <linux/sched.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -32,6 +34,28 @@ int sbx_write_all(int fd, const void *buf, size_t len) {
 int sbx_setresuid(uid_t r, uid_t e, uid_t s) { return (int)syscall(SYS_setresuid, r, e, s); }
 int sbx_setresgid(gid_t r, gid_t e, gid_t s) { return (int)syscall(SYS_setresgid, r, e, s); }
 int sbx_setgroups(size_t n, const gid_t *groups) { return (int)syscall(SYS_setgroups, n, groups); }
+
+pid_t sbx_clone_child(uint64_t flags, int *pidfd, void (*child)(const void *arg), const void *arg) {
+    int fd = -1;
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = flags | CLONE_PIDFD;
+    args.pidfd = (uint64_t)(uintptr_t)&fd;
+    args.exit_signal = SIGCHLD;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0) {
+        child(arg);
+        _exit(127);   /* child() never returns; this only keeps a mistake from running on */
+    }
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = saved;
+    if (pid > 0 && pidfd) *pidfd = fd;
+    return pid;
+}
 
 pid_t sbx_raw_fork(void) {
     return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);

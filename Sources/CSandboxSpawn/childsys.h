@@ -7,7 +7,15 @@
  * Not part of the Swift-visible interface; depends on nothing else in the target.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+/* clone3 with CLONE_PIDFD | flags, every signal blocked across it so that no
+ * signal handler of the runtime runs in the child before it is ready (the mask
+ * stays blocked there: the init uses a signalfd). The child runs child(arg),
+ * which must not return. The parent gets the pid, or -1 with errno, and the
+ * child's pidfd in *pidfd (when pidfd is not NULL). */
+pid_t sbx_clone_child(uint64_t flags, int *pidfd, void (*child)(const void *arg), const void *arg);
 
 /* Reports a failure on fd (a CLOEXEC pipe) as a struct sbx_spawn_error and exits;
  * only async-signal-safe calls. */

@@ -185,21 +185,8 @@ __attribute__((noreturn)) static void identity_root_main(const struct sbx_identi
     sbx_fail(efd, SBX_IR_STAGE_EXEC, errno, 1);
 }
 
+static void identity_root_child(const void *req) { identity_root_main(req); }
+
 pid_t sbx_spawn_in_identity_root(const struct sbx_identity_root_request *req, int *pidfd) {
-    int fd = -1;
-    struct clone_args args;
-    memset(&args, 0, sizeof args);
-    args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_PIDFD;
-    args.pidfd = (uint64_t)(uintptr_t)&fd;
-    args.exit_signal = SIGCHLD;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
-    if (pid == 0) identity_root_main(req);
-    int saved = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    errno = saved;
-    if (pid > 0 && pidfd) *pidfd = fd;
-    return pid;
+    return sbx_clone_child(CLONE_NEWUSER | CLONE_NEWNS, pidfd, identity_root_child, req);
 }

@@ -427,8 +427,10 @@ __attribute__((noreturn)) static void container_main(const struct sbx_spawn_requ
     sbx_init_main(req);
 }
 
+static void container_child(const void *req) { container_main(req); }
+
 pid_t sbx_spawn_container(const struct sbx_spawn_request *req, int *pidfd) {
-    uint64_t flags = CLONE_PIDFD;
+    uint64_t flags = 0;
     if (req->namespaces & SBX_NS_USER) flags |= CLONE_NEWUSER;
     if (req->namespaces & SBX_NS_MOUNT) flags |= CLONE_NEWNS;
     if (req->namespaces & SBX_NS_PID) flags |= CLONE_NEWPID;
@@ -436,26 +438,5 @@ pid_t sbx_spawn_container(const struct sbx_spawn_request *req, int *pidfd) {
     if (req->namespaces & SBX_NS_UTS) flags |= CLONE_NEWUTS;
     if (req->namespaces & SBX_NS_NET) flags |= CLONE_NEWNET;
     if (req->namespaces & SBX_NS_CGROUP) flags |= CLONE_NEWCGROUP;
-
-    int fd = -1;
-    struct clone_args args;
-    memset(&args, 0, sizeof args);
-    args.flags = flags;
-    args.pidfd = (uint64_t)(uintptr_t)&fd;
-    args.exit_signal = SIGCHLD;
-
-    /* No signal handler of the runtime may run in the child before it is ready. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
-    if (pid == 0) {
-        /* Dispositions stay blocked in the init (it uses a signalfd). */
-        container_main(req);
-    }
-    int saved = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    errno = saved;
-    if (pid > 0 && pidfd) *pidfd = fd;
-    return pid;
+    return sbx_clone_child(flags, pidfd, container_child, req);
 }
