@@ -12,7 +12,7 @@ import Glibc
 public enum ControlReply: Sendable, Equatable {
     case started(pid: Int32)
     case exited(status: Int32)
-    case failed(SessionFailure)
+    case failed(ChildFailure)
     case state(sessions: Int32, clients: Int32, stopping: Bool)
     case closed
 }
@@ -50,7 +50,7 @@ public final class ControlConnection: @unchecked Sendable {
         switch sbx_ctl_type(rawValue: m.type) {
         case SBX_CTL_STARTED: return .started(pid: m.a)
         case SBX_CTL_EXITED: return .exited(status: m.a)
-        case SBX_CTL_FAILED: return .failed(SessionFailure(stage: m.a, errno: m.b, index: m.c))
+        case SBX_CTL_FAILED: return .failed(ChildFailure(stage: m.a, errno: m.b, index: m.c))
         case SBX_CTL_STATE: return .state(sessions: m.a, clients: m.b, stopping: m.c != 0)
         default: return .closed
         }

@@ -3,7 +3,7 @@
 // Order: clone3 (C) → hooks with the child's pid (network set-up) → id maps
 // (newuidmap/newgidmap) → release the child → it mounts, pivots and reports
 // ready (EOF) or {stage, errno, index}, which becomes a message naming the
-// step (SpawnFailure.swift).
+// step (ChildFailure.swift).
 import CSandboxSpawn
 import Logging
 import SandboxPlan
@@ -149,7 +149,7 @@ public enum ContainerSpawner {
         if report.count == MemoryLayout<sbx_spawn_error>.size {
             let e = report.withUnsafeBytes { $0.loadUnaligned(as: sbx_spawn_error.self) }
             reap(pid)
-            throw SpawnFailure(stage: e.stage, errno: e.err, index: e.index).error(plan: plan)
+            throw ChildFailure(stage: e.stage, errno: e.err, index: e.index).error(plan: plan)
         }
         log.debug("\(plan.name): \(plan.mounts.count) mount steps, pivot_root and the init ready in \(setUp.elapsed)")
         return process

@@ -183,7 +183,7 @@ extension SpawnTests {
 
     /// Sends one RUN and returns the init's FAILED report, or nil when the session ran
     /// (then its exit is awaited, so the next request is not refused as busy).
-    func sessionFailure(_ request: SessionRequest, flags: UInt32 = 0, on started: Started, stdio: [Int32]) throws -> SessionFailure? {
+    func sessionFailure(_ request: SessionRequest, flags: UInt32 = 0, on started: Started, stdio: [Int32]) throws -> ChildFailure? {
         try started.connection.send(request.encoded(flags: flags), fds: stdio)
         #expect(waitReadable(started.connection.socket.raw, timeoutMs: 5000))
         switch started.connection.receive() {
@@ -208,20 +208,20 @@ extension SpawnTests {
             SessionRequest(argv: argv, environment: plan.environment, workingDirectory: cwd, uid: uid ?? plan.uid, gid: plan.gid)
         }
         #expect(try sessionFailure(request(["/nonexistent/program"]), on: started, stdio: stdio)
-            == SessionFailure(stage: stage(SBX_STAGE_SESSION_EXEC), errno: ENOENT, index: 0))
+            == ChildFailure(stage: stage(SBX_STAGE_SESSION_EXEC), errno: ENOENT, index: 0))
         #expect(try sessionFailure(request(["no-such-program-\(getpid())"]), on: started, stdio: stdio)
-            == SessionFailure(stage: stage(SBX_STAGE_SESSION_EXEC), errno: ENOENT, index: 0))
+            == ChildFailure(stage: stage(SBX_STAGE_SESSION_EXEC), errno: ENOENT, index: 0))
         #expect(try sessionFailure(request(["/"]), on: started, stdio: stdio)
-            == SessionFailure(stage: stage(SBX_STAGE_SESSION_EXEC), errno: EACCES, index: 0))
+            == ChildFailure(stage: stage(SBX_STAGE_SESSION_EXEC), errno: EACCES, index: 0))
         #expect(try sessionFailure(request(["/bin/true"], cwd: "/no/such/directory"), on: started, stdio: stdio)
-            == SessionFailure(stage: stage(SBX_STAGE_SESSION_CHDIR), errno: ENOENT, index: 0))
+            == ChildFailure(stage: stage(SBX_STAGE_SESSION_CHDIR), errno: ENOENT, index: 0))
         // A controlling terminal asked for, /dev/null given: TIOCSCTTY says ENOTTY.
         #expect(try sessionFailure(request(["/bin/true"]), flags: UInt32(SBX_RUN_CTTY.rawValue), on: started, stdio: stdio)
-            == SessionFailure(stage: stage(SBX_STAGE_SESSION_CTTY), errno: ENOTTY, index: 0))
+            == ChildFailure(stage: stage(SBX_STAGE_SESSION_CTTY), errno: ENOTTY, index: 0))
         // Ids the plan does not allow are refused by the init before any fork.
         let other: UInt32 = plan.uid == 4242 ? 4243 : 4242
         #expect(try sessionFailure(request(["/bin/true"], uid: other), on: started, stdio: stdio)
-            == SessionFailure(stage: stage(SBX_STAGE_SESSION_REQUEST), errno: EPERM, index: 0))
+            == ChildFailure(stage: stage(SBX_STAGE_SESSION_REQUEST), errno: EPERM, index: 0))
         // The container outlives its failed sessions.
         #expect(try sessionFailure(request(["/bin/true"]), on: started, stdio: stdio) == nil)
     }
@@ -235,6 +235,6 @@ extension SpawnTests {
         let request = SessionRequest(argv: ["/bin/true"], environment: started.plan.environment, workingDirectory: "/",
                                      uid: started.plan.uid, gid: started.plan.gid)
         #expect(try sessionFailure(request, on: started, stdio: [null, null, null])
-            == SessionFailure(stage: stage(SBX_STAGE_SESSION_SECCOMP), errno: EINVAL, index: 0))
+            == ChildFailure(stage: stage(SBX_STAGE_SESSION_SECCOMP), errno: EINVAL, index: 0))
     }
 }

@@ -101,7 +101,7 @@ import Glibc
     @Test func mountFailureNamesTheDeviceAndTheFix() {
         var plan = LaunchPlan(name: "chrome", hostname: "chrome")
         plan.mounts = [.device(source: "/dev/dri", target: "/dev/dri", optional: false)]
-        let e = SpawnFailure(stage: 8, errno: ENODEV, index: 0).error(plan: plan)
+        let e = ChildFailure(stage: 8, errno: ENODEV, index: 0).error(plan: plan)
         #expect(e.message == "chrome: binding device /dev/dri on /dev/dri: no such device")
         #expect(e.hint == "set devices.dri = false or plug the device in")
     }
@@ -110,16 +110,16 @@ import Glibc
         var plan = LaunchPlan(name: "img", hostname: "img")
         plan.mounts = [.mkdir(path: "/usr/local/share/fonts/u", mode: 0o755)]
         let mkdir = Int32(SBX_STAGE_MOUNT_MKDIR.rawValue)
-        let loop = SpawnFailure(stage: mkdir, errno: ELOOP, index: 0).error(plan: plan)
+        let loop = ChildFailure(stage: mkdir, errno: ELOOP, index: 0).error(plan: plan)
         #expect(loop.message == "img: creating directory /usr/local/share/fonts/u (creating the mount point): a symlink on the way loops or leads out of the container's root")
         #expect(loop.hint == "in an image rootfs, find the link with `sandbox exec --root img -- namei -l /usr/local/share/fonts/u` and replace it with a directory")
-        let old = SpawnFailure(stage: mkdir, errno: ENOSYS, index: 0).error(plan: plan)
+        let old = ChildFailure(stage: mkdir, errno: ENOSYS, index: 0).error(plan: plan)
         #expect(old.hint?.contains("openat2 (Linux 5.6+)") == true)
     }
 
     @Test func loopbackFailureIsItsOwnStage() {
         let plan = LaunchPlan(name: "chrome", hostname: "chrome")
-        let e = SpawnFailure(stage: Int32(SBX_STAGE_LOOPBACK.rawValue), errno: EPERM, index: 0).error(plan: plan)
+        let e = ChildFailure(stage: Int32(SBX_STAGE_LOOPBACK.rawValue), errno: EPERM, index: 0).error(plan: plan)
         #expect(e.message == "chrome: cannot bring up the loopback interface (lo) in the container's network namespace: operation not permitted")
         #expect(e.hint?.contains("network.mode = \"host\"") == true)
     }

@@ -8,8 +8,10 @@ import SandboxPlan
 import Glibc
 #endif
 
-/// A failure report from the C side, turned into words.
-public struct SpawnFailure: Sendable, Equatable {
+/// A failure report from the C side ({stage, errno, index}), turned into words:
+/// `error(plan:)` for a container that could not be set up, `error(argv:cwd:)`
+/// for a session that could not start.
+public struct ChildFailure: Sendable, Equatable {
     public var stage: Int32
     public var errno: Int32
     public var index: Int32
@@ -41,7 +43,7 @@ public struct SpawnFailure: Sendable, Equatable {
         case SBX_STAGE_LOOPBACK:
             return SandboxError("\(plan.name): cannot bring up the loopback interface (lo) in the container's network namespace: \(why)",
                                 hint: "the kernel refused SIOCSIFFLAGS inside a user namespace; network.mode = \"host\" shares the host's network instead")
-        default: return SessionFailure(stage: stage, errno: errno, index: index).error(argv: plan.argv, cwd: plan.workingDirectory)
+        default: return error(argv: plan.argv, cwd: plan.workingDirectory)
         }
     }
 
@@ -92,17 +94,8 @@ public struct SpawnFailure: Sendable, Equatable {
     }
 }
 
-/// A session that could not start, turned into words.
-public struct SessionFailure: Sendable, Equatable {
-    public var stage: Int32
-    public var errno: Int32
-    public var index: Int32
-    public init(stage: Int32, errno: Int32, index: Int32) {
-        self.stage = stage
-        self.errno = errno
-        self.index = index
-    }
-
+extension ChildFailure {
+    /// A session that could not start.
     public func error(argv: [String], cwd: String) -> SandboxError {
         let why = errnoText(errno)
         let program = argv.first ?? "?"
