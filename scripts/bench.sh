@@ -139,13 +139,13 @@ PY
 # Memory of the bench container's supervisor, its init (the supervisor's child,
 # running as the container's uid 0) and the launcher while one session (sleep)
 # runs: RSS, and PSS (shared pages divided among the processes sharing them).
-mem_of() {
-  local rss pss
-  rss=$(awk '/^VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null) || return 0
-  pss=$(awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup" 2>/dev/null)
-  echo "$((rss / 1024)).$((rss % 1024 * 10 / 1024)) MB / $((pss / 1024)).$((pss % 1024 * 10 / 1024)) MB"
-}
 rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+kb_of() { awk -v k="^$2:" '$0 ~ k {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+mb() { echo "$(($1 / 1024)).$(($1 % 1024 * 10 / 1024)) MB"; }
+mem_of() {   # RSS / PSS of a process; nothing when it is gone
+  [ -r "/proc/$1/status" ] || return 0
+  echo "$(mb "$(rss_kb "$1")") / $(mb "$(kb_of "$1" Pss)")"
+}
 measure_rss() { # label, sandbox binary
   local label=$1 sbx=$2 sup init launcher total
   it_as_user sh -c "exec '$sbx' exec bench -- /bin/sleep 3 >/dev/null 2>&1 &"
@@ -156,7 +156,7 @@ measure_rss() { # label, sandbox binary
   init=${sup:+$(pgrep -P "$sup" | head -1 || true)}
   # Every per-container host process of this minimal profile: supervisor + init (no helpers).
   total=$(( ${sup:+$(rss_kb "$sup")}+0 + ${init:+$(rss_kb "$init")}+0 ))
-  echo "| $label | ${sup:+$(mem_of "$sup")} | ${init:+$(mem_of "$init")} | $((total / 1024)).$((total % 1024 * 10 / 1024)) MB | ${launcher:+$(mem_of "$launcher")} |"
+  echo "| $label | ${sup:+$(mem_of "$sup")} | ${init:+$(mem_of "$init")} | $(mb "$total") | ${launcher:+$(mem_of "$launcher")} |"
   sleep 2.5
 }
 
@@ -164,8 +164,6 @@ measure_rss() { # label, sandbox binary
 # supervisor + init. Their binaries' pages are shared through the page cache, so
 # RSS counts them in every process; PSS divides them, and the private part (USS:
 # Private_Clean + Private_Dirty) is what each container adds on its own.
-kb_of() { awk -v k="^$2:" '$0 ~ k {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
-mb() { echo "$(($1 / 1024)).$(($1 % 1024 * 10 / 1024)) MB"; }
 measure_many() { # label, sandbox binary
   local label=$1 sbx=$2 n=5 i p q rss=0 pss=0 uss=0
   for i in $(seq 1 $n); do
