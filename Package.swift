@@ -52,12 +52,13 @@ let package = Package(
         // The supervisor's event loop and the mediators it drives for a container's
         // lifetime (sound, X11): no Foundation, TOML, libpulse or libX11.
         .target(name: "SandboxMediators", dependencies: ["SandboxSystem"]),
-        // The plan as data: LaunchPlan and its encoding, errors, paths, logging. No TOML:
-        // the supervisor links it.
+        // The plan as data: LaunchPlan and its encoding, errors, paths, logging, and the
+        // posix_spawn primitive every host program goes through. No TOML: the
+        // supervisor links it.
         .target(
             name: "SandboxPlan",
             dependencies: [
-                "SandboxSystem",
+                "SandboxSystem", "CSandboxSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

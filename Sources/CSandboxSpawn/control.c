@@ -78,9 +78,3 @@ int sbx_peer_credentials(int sock, pid_t *pid, uid_t *uid) {
     *uid = cred.uid;
     return 0;
 }
-
-int sbx_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
-    return posix_spawn_file_actions_addclosefrom_np(actions, from);
-}
-
-short sbx_spawn_flag_setsid(void) { return POSIX_SPAWN_SETSID; }

@@ -17,7 +17,6 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include <spawn.h>
 #include <sys/types.h>
 
 /* One filesystem step, executed in order in the new mount namespace. */
@@ -209,8 +208,3 @@ int sbx_openpty(int *master, int *slave);
 /* accept4(SOCK_CLOEXEC) and SO_PEERCRED, both behind _GNU_SOURCE (the supervisor's control gate). */
 int sbx_accept_cloexec(int sock);
 int sbx_peer_credentials(int sock, pid_t *pid, uid_t *uid);
-/* posix_spawn pieces behind _GNU_SOURCE (HostCommand's primitive): close every fd
- * >= from (glibc 2.34+), and POSIX_SPAWN_SETSID (functions, not inline: the
- * macros exist only under _GNU_SOURCE, which Swift's importer does not define). */
-int sbx_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
-short sbx_spawn_flag_setsid(void);

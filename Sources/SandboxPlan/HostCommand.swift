@@ -21,8 +21,8 @@
 //    does): posix_spawn median 3.3 ms (min 1.6), swift-subprocess median 7.1 ms
 //    (min 3.7); still 4.1 ms against 2.8 ms once warm. newuidmap/newgidmap and
 //    pasta run between the clone and the app's start, so they use the primitive.
-import CSandboxSpawn
-import SandboxPlan
+import CSandboxSystem
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -166,7 +166,7 @@ extension HostCommand {
         for (i, fd) in passing.enumerated() {
             posix_spawn_file_actions_adddup2(&actions, try above(fd), 3 + Int32(i))
         }
-        sbx_spawn_addclosefrom(&actions, firstFree)
+        sbx_system_spawn_addclosefrom(&actions, firstFree)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -181,7 +181,7 @@ extension HostCommand {
         posix_spawnattr_setsigdefault(&attr, &defaults)
         posix_spawnattr_setsigmask(&attr, &empty)
         var flags = Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
-        if newSession { flags |= sbx_spawn_flag_setsid() }
+        if newSession { flags |= sbx_system_spawn_flag_setsid() }
         posix_spawnattr_setflags(&attr, flags)
 
         let cArgv = argv.map { strdup($0) } + [nil]
