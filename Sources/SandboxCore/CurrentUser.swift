@@ -3,8 +3,8 @@ import Glibc
 #endif
 
 // The launcher's view of who runs it and where its files are. Not in SandboxPlan:
-// the supervisor, linked static, must not call into NSS (getpwuid), and gets
-// the user and the paths in its plan.
+// the supervisor gets the user and the paths in its plan. No getpwuid here either
+// (Accounts says why).
 
 extension UserIdentity {
     /// The real uid/gid of this process; HOME from the environment wins over passwd, as everywhere.
@@ -13,10 +13,10 @@ extension UserIdentity {
         var name = env["USER"] ?? "user\(uid)"
         var home = env["HOME"] ?? "/"
         var shell = "/bin/sh"
-        if let pw = getpwuid(uid) {
-            name = String(cString: pw.pointee.pw_name)
-            if env["HOME"] == nil { home = String(cString: pw.pointee.pw_dir) }
-            shell = String(cString: pw.pointee.pw_shell)
+        if let account = Accounts.user(uid: uid) {
+            name = account.name
+            if env["HOME"] == nil { home = account.home }
+            shell = account.shell
         }
         var groups = [gid_t](repeating: 0, count: Int(getgroups(0, nil)))
         let n = getgroups(Int32(groups.count), &groups)

@@ -207,19 +207,7 @@ public enum ProfileTrust {
         return "uid \(uid)" + (userName(uid).map { " (\($0))" } ?? "")
     }
 
-    static func userName(_ uid: UInt32) -> String? {
-        var pw = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        guard getpwuid_r(uid, &pw, &buffer, buffer.count, &result) == 0, let r = result else { return nil }
-        return String(cString: r.pointee.pw_name)
-    }
+    static func userName(_ uid: UInt32) -> String? { Accounts.user(uid: uid)?.name }
 
-    static func groupName(_ gid: UInt32) -> String? {
-        var gr = group()
-        var result: UnsafeMutablePointer<group>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        guard getgrgid_r(gid, &gr, &buffer, buffer.count, &result) == 0, let r = result else { return nil }
-        return String(cString: r.pointee.gr_name)
-    }
+    static func groupName(_ gid: UInt32) -> String? { Accounts.groupName(gid: gid) }
 }

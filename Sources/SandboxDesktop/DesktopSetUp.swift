@@ -171,11 +171,8 @@ public struct DesktopSetUp: Sendable {
         return a
     }
 
-    /// The host's name for a group (getgrgid), nil when it has none.
-    static func groupName(_ gid: UInt32) -> String? {
-        guard let gr = getgrgid(gid) else { return nil }
-        return String(cString: gr.pointee.gr_name)
-    }
+    /// The host's name for a group, nil when it has none.
+    static func groupName(_ gid: UInt32) -> String? { Accounts.groupName(gid: gid) }
 
     static func hostname() -> String {
         var u = utsname()

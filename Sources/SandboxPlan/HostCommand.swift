@@ -1,6 +1,7 @@
 // Every program sandbox runs on the host goes through `HostCommand`: doctor's
 // probes, `create`'s mmdebstrap | unshare tar, update-desktop-database, the id
-// map helpers, pasta, the setuid network helper and the detached supervisor.
+// map helpers, pasta, the setuid network helper, the detached supervisor, and
+// getent for accounts that /etc/passwd and /etc/group do not name (Accounts).
 // No shell anywhere: argv goes to the program as it is.
 //
 // Off the launch path (`run(capture:)`, `pipeline`) it is swift-subprocess, which

@@ -270,7 +270,7 @@ public struct HostProbes: Sendable {
     public func deviceGroups(deviceOwners: [UInt32]) -> DoctorCheck {
         var groups: [(gid: UInt32, name: String)] = []
         for gid in Set(user.groups).sorted() where gid != user.gid {
-            let name = getgrgid(gid).map { String(cString: $0.pointee.gr_name) } ?? String(gid)
+            let name = Accounts.groupName(gid: gid) ?? String(gid)
             if deviceOwners.contains(gid) || Self.deviceGroupNames.contains(name) { groups.append((gid, name)) }
         }
         return Self.assessDeviceGroups(user: user.name, primaryGID: user.gid, groups: groups,
@@ -329,10 +329,7 @@ public struct HostProbes: Sendable {
     public var groupNames: [String] {
         var names: [String] = []
         for gid in [user.gid] + user.groups {
-            if let gr = getgrgid(gid) {
-                let n = String(cString: gr.pointee.gr_name)
-                if !names.contains(n) { names.append(n) }
-            }
+            if let n = Accounts.groupName(gid: gid), !names.contains(n) { names.append(n) }
         }
         return names
     }

@@ -299,7 +299,7 @@ public struct ImageBuilder: Sendable {
             awk -F: -v g="$4" '$3 == g { found = 1 } END { exit !found }' etc/group \
               || printf '%s:x:%s:\n' "$7" "$4" >>etc/group
             """
-        let groupName = getgrgid(user.gid).map { String(cString: $0.pointee.gr_name) } ?? user.name
+        let groupName = Accounts.groupName(gid: user.gid) ?? user.name
         let result = try await HostCommand(ns + ["sh", "-c", script, "sh", staging, user.name, String(user.uid), String(user.gid),
                                                  home, user.shell, groupName]).run(capture: .combined)
         guard result.status == 0 else {
