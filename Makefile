@@ -58,6 +58,8 @@ test-deps: toolchain
 DEPS ?= deps
 build: toolchain $(DEPS)
 	$(SWIFT) build $(SWIFTFLAGS) --product sandbox
+	@$(RELEASE)/sandbox --version >/dev/null || \
+	  { echo "$(RELEASE)/sandbox does not start (built without SWIFTFLAGS' --disable-local-rpath?)" >&2; exit 1; }
 	@# SwiftPM 6.3 was seen to keep a stale main.swift object of this one-file target after
 	@# SandboxPlan's structs changed (a plan decoded by new code, read with the old
 	@# layout: SIGSEGV). Recompiling that one file is cheap; a clean build never needs it.

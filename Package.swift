@@ -123,7 +123,13 @@ let package = Package(
                 "SandboxCore", "SandboxRuntime", "SandboxDesktop", "SandboxLaunch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // Static-pie like the supervisor, for the same reason: every click and
+            // join starts it (--version 2.8 -> 1.7 ms, a join 5.0 -> 4.0 ms). It must
+            // call nothing that loads NSS modules or dlopens: user and group names
+            // come from SandboxCore's Accounts (files, then getent(1)).
+            linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld", "-Xclang-linker", "-static-pie"],
+                                          .when(configuration: .release))]
         ),
 
         // toml-test's decoder interface for Tests/TOML/run.sh (the public TOML test suite).
