@@ -38,18 +38,33 @@ public enum Accounts {
 
     /// The first record of `uid` in passwd-format text, as glibc's files service answers.
     public static func user(uid: UInt32, in text: String) -> User? {
-        for record in text.colonRecords() where record.count >= 3 && UInt32(record[2]) == uid {
-            if let user = user(record: record) { return user }
-        }
-        return nil
+        firstRecord(id: uid, in: text, as: user(record:))
     }
 
     /// The first record of `gid` in group-format text.
     public static func groupName(gid: UInt32, in text: String) -> String? {
-        for record in text.colonRecords() where record.count >= 3 && UInt32(record[2]) == gid {
-            if let name = groupName(record: record) { return name }
+        firstRecord(id: gid, in: text, as: groupName(record:))
+    }
+
+    /// The first line whose third field is `id` and that `decode` accepts. Only that
+    /// line is split into fields: every start looks up the user, and /etc/passwd
+    /// can be long.
+    static func firstRecord<T>(id: UInt32, in text: String, as decode: ([Substring]) -> T?) -> T? {
+        for line in text.byteSplit("\n") where thirdField(of: line).flatMap({ UInt32($0) }) == id {
+            if let value = decode(line.byteSplit(":", omittingEmptySubsequences: false)) { return value }
         }
         return nil
+    }
+
+    /// The text between a line's second and third colon, nil when it has fewer.
+    static func thirdField(of line: Substring) -> Substring? {
+        let colon = UInt8(ascii: ":")
+        let bytes = line.utf8
+        guard let first = bytes.firstIndex(of: colon),
+              let second = bytes[bytes.index(after: first)...].firstIndex(of: colon) else { return nil }
+        let start = bytes.index(after: second)
+        guard let third = bytes[start...].firstIndex(of: colon) else { return nil }
+        return line[start..<third]
     }
 
     static func user(record f: [Substring]) -> User? {
