@@ -40,8 +40,15 @@ enum ProfileSchema {
 /// What validation needs to know about the person who will run the profile.
 struct ValidationContext: Sendable {
     var user: UserIdentity
-    var subuid: [SubordinateIDRange]
-    var subgid: [SubordinateIDRange]
+    var subuidFile: String
+    var subgidFile: String
+
+    /// The user's delegated ranges of `kind`. Read only for a profile that writes its
+    /// own [idmap] lines: a start reads /etc/subuid and /etc/subgid once, to plan.
+    func delegated(_ kind: IDKind) -> [SubordinateIDRange] {
+        guard case .success(let text) = ProfileFiles.readText(kind == .uid ? subuidFile : subgidFile) else { return [] }
+        return SubordinateIDs.parse(contents: text, user: user.name, uid: user.uid)
+    }
 }
 
 struct ProfileDecoder {
@@ -153,7 +160,7 @@ struct ProfileDecoder {
             guard let lines = strings(t, kind.rawValue) else { continue }
             let ownID = kind == .uid ? context.user.uid : context.user.gid
             let result = IDMapLines.validate(lines.map(\.value), kind: kind, ownID: ownID, userName: context.user.name,
-                                             delegated: kind == .uid ? context.subuid : context.subgid)
+                                             delegated: context.delegated(kind))
             for problem in result.problems {
                 let node = problem.index < lines.count ? lines[problem.index].node : t[kind.rawValue]!
                 let errorKind: ProfileError.Kind = switch problem.kind {

@@ -251,11 +251,7 @@ public struct ProfileStore: Sendable {
     }
 
     private func validationContext() -> ValidationContext {
-        func ranges(_ file: String) -> [SubordinateIDRange] {
-            guard case .success(let text) = ProfileFiles.readText(file) else { return [] }
-            return SubordinateIDs.parse(contents: text, user: user.name, uid: user.uid)
-        }
-        return ValidationContext(user: user, subuid: ranges(subuidFile), subgid: ranges(subgidFile))
+        ValidationContext(user: user, subuidFile: subuidFile, subgidFile: subgidFile)
     }
 
     private func expandHome(_ path: String) -> String { HostFile.expandHome(path, home: user.home) }
