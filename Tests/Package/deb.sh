@@ -95,11 +95,11 @@ deb_a=$(ls "$deb_dir"/sandbox_"$version_a"_*.deb 2>/dev/null) || die "make deb m
 cp "$deb_a" "$work/"
 echo "built $(basename "$deb_a") ($(du -h "$deb_a" | cut -f1))"
 # The static-pie binaries name the sources they carry.
-static_using=$(dpkg-deb -f "$deb_a" Static-Built-Using)
-echo "Static-Built-Using: $static_using"
+static_using=$(dpkg-deb -f "$deb_a" Built-Using)
+echo "Built-Using: $static_using"
 for src in glibc 'gcc-[0-9]*' libseccomp libcap2; do
   # shellcheck disable=SC2254
-  case ", $static_using" in *", "$src" (= "*) ;; *) die "Static-Built-Using does not name $src: [$static_using]" ;; esac
+  case ", $static_using" in *", "$src" (= "*) ;; *) die "Built-Using does not name $src: [$static_using]" ;; esac
 done
 step_done "make deb (clean clone)"
 
