@@ -45,8 +45,9 @@ let package = Package(
         .target(name: "CSandboxNet", cSettings: hardenedC),
 
         // The one system layer every other module builds on: OwnedFD, the EINTR retry,
-        // errno text, unix-socket addresses, wait statuses. Glibc only (and one C
-        // function for pipe2): the static-pie supervisor links it.
+        // errno text, unix-socket addresses, wait statuses. Glibc only, and a small C
+        // file for what Glibc's module hides (pipe2, posix_spawn's close-from and
+        // setsid for SandboxPlan's HostCommand): the static-pie supervisor links it.
         .target(name: "CSandboxSystem", cSettings: hardenedC),
         .target(name: "SandboxSystem", dependencies: ["CSandboxSystem"]),
         // The supervisor's event loop and the mediators it drives for a container's
