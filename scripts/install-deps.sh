@@ -41,7 +41,7 @@ deb_pkgs=(debhelper dpkg-dev lintian apparmor bash-completion zsh fish)
 # cheap real apps, and python3-xlib to find and close their windows
 test_pkgs+=(python3-xlib xterm mousepad zathura)
 # an account only a directory service knows, for the static launcher (accounts.test.sh)
-test_pkgs+=(libnss-extrausers)
+test_pkgs+=(libnss-extrausers libnss-systemd)
 # the public toml-test suite (tests/valid, tests/invalid) for the TOML parser: Tests/TOML/run.sh
 test_pkgs+=(golang-github-burntsushi-toml-dev)
 

@@ -1,10 +1,11 @@
 # An account only a directory service knows (LDAP, sssd, systemd-homed on real
-# desktops; here libnss-extrausers, a real NSS module). The launcher is linked
-# static-pie, and a static glibc's getpwuid/getgrgid dlopen such a module into the
-# static binary and crash (SIGSEGV). So the launcher reads /etc/passwd and
-# /etc/group itself and asks getent(1) for ids they do not name: the user's name
-# (which /etc/subuid and the container's /etc/passwd are keyed on), home and shell,
-# and group names in messages.
+# desktops; here libnss-extrausers, a real NSS module, listed after Debian's
+# default libnss_systemd). The launcher is linked static-pie, and a static glibc's
+# getpwuid/getgrgid dlopen those modules into the static binary: libnss_systemd
+# crashes it (SIGSEGV; this test fails that way when the launcher calls getpwuid).
+# So the launcher reads /etc/passwd and /etc/group itself and asks getent(1) for
+# ids they do not name: the user's name (which /etc/subuid and the container's
+# /etc/passwd are keyed on), home and shell, and group names in messages.
 #
 # Everything runs in a private mount namespace whose nsswitch.conf, /etc/subuid,
 # /etc/subgid and extrausers files are the test's own: no file of the machine is
@@ -32,7 +33,10 @@ acc_setup() {
   ACC_RUNTIME=$ACC_DIR/run
   # Our names must not be in the files either, or files would answer.
   ! grep -q "^$ACC_NAME:" /etc/passwd || fail "$ACC_NAME is in /etc/passwd"
-  printf 'passwd: files extrausers\ngroup: files extrausers\nshadow: files\nhosts: files\n' >"$ACC_DIR/nsswitch.conf"
+  # As Debian's own nsswitch.conf, with a directory service after systemd (as
+  # sssd's or libnss-ldap's set-up adds it): glibc asks libnss_systemd before the
+  # directory. Loaded into a static binary, that module crashes it.
+  printf 'passwd: files systemd extrausers\ngroup: files systemd extrausers\nshadow: files\nhosts: files\n' >"$ACC_DIR/nsswitch.conf"
   mount --bind "$ACC_DIR/nsswitch.conf" /etc/nsswitch.conf
   mount -t tmpfs -o mode=755 tmpfs /var/lib/extrausers
   echo "$ACC_NAME:x:$ACC_UID:$ACC_GID:directory user:$ACC_HOME:/bin/bash" >/var/lib/extrausers/passwd
@@ -85,7 +89,8 @@ acc_body() {
   acc_setup
   local out rc
   # A run: the name keys /etc/subuid (else "no subordinate ids") and the container's passwd.
-  out=$(acc_sbx run acc -- -c 'id -un; id -u; grep "^'"$ACC_NAME"':" /etc/passwd' 2>&1) || fail "sandbox run failed: $out"
+  rc=0; out=$(acc_sbx run acc -- -c 'id -un; id -u; grep "^'"$ACC_NAME"':" /etc/passwd' 2>&1) || rc=$?
+  [ "$rc" -eq 0 ] || fail "sandbox run ended with status $rc (139: SIGSEGV, an NSS module loaded into the static launcher): $out"
   echo "$out"
   assert_eq "$(echo "$out" | sed -n 1p)" "$ACC_NAME" "id -un inside"
   assert_eq "$(echo "$out" | sed -n 2p)" "$ACC_UID" "id -u inside"
@@ -117,6 +122,7 @@ acc_body() {
 
 test_directory_service_account_runs_with_the_static_launcher() {
   command -v setpriv >/dev/null || fail "setpriv (util-linux) is missing"
+  [ -n "$(find /lib /usr/lib -name libnss_systemd.so.2 -print -quit)" ] || fail "libnss-systemd is missing (make test-deps installs it)"
   [ -e /usr/lib/libnss_extrausers.so.2 ] || [ -e /usr/lib/x86_64-linux-gnu/libnss_extrausers.so.2 ] \
     || fail "libnss-extrausers is missing (make test-deps installs it)"
   unshare --mount --propagation private -- bash -c ". '$IT_DIR/lib.sh'; . '$IT_DIR/accounts.test.sh'; set -e; acc_body"
