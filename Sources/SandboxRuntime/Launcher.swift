@@ -84,9 +84,10 @@ public struct Launcher: Sendable {
                 fallthrough
             case .notRunning:
                 log.debug("\(name): starting the container")
-                let prepared = try prepareOrClean(prepare)
+                let pending = try spawnSupervisor(persistent: false)
+                let prepared = try prepareOrAbandon(prepare, pending)
                 plan = prepared.spec.plan
-                connection = try startSupervisorLogged(prepared)
+                connection = try startSupervisorLogged(prepared, pending)
             }
             do {
                 let clock = Stopwatch()
@@ -120,9 +121,9 @@ public struct Launcher: Sendable {
         case .notRunning:
             break
         }
-        var prepared = try prepareOrClean(prepare)
-        prepared.spec.persistent = true
-        _ = try startSupervisorLogged(prepared)
+        let pending = try spawnSupervisor(persistent: true)
+        let prepared = try prepareOrAbandon(prepare, pending)
+        _ = try startSupervisorLogged(prepared, pending)
         return true
     }
 
@@ -174,11 +175,13 @@ public struct Launcher: Sendable {
     }
 
     /// A start that fails while planning or setting up the desktop leaves nothing
-    /// behind (no state directory for `list` to show as stale).
-    func prepareOrClean(_ prepare: () throws -> PreparedStart) throws -> PreparedStart {
+    /// behind: the waiting supervisor gets an empty plan and exits, and there is
+    /// no state directory for `list` to show as stale.
+    func prepareOrAbandon(_ prepare: () throws -> PreparedStart, _ pending: PendingSupervisor) throws -> PreparedStart {
         do {
             return try prepare()
         } catch {
+            pending.abandon()
             directory.remove(name)
             throw error
         }
@@ -198,10 +201,10 @@ public struct Launcher: Sendable {
     }
 
     /// startSupervisor, timed for the log.
-    func startSupervisorLogged(_ prepared: PreparedStart) throws -> ControlConnection {
+    func startSupervisorLogged(_ prepared: PreparedStart, _ pending: PendingSupervisor) throws -> ControlConnection {
         let clock = Stopwatch()
         do {
-            let connection = try startSupervisor(prepared.spec)
+            let connection = try startSupervisor(prepared.spec, pending)
             log.debug("\(name): supervisor reported ready after \(clock.elapsed)")
             showOnce(prepared.spec.plan.onceNotices, seen: prepared.seenNoticesFile)
             return connection
@@ -229,41 +232,65 @@ public struct Launcher: Sendable {
         }
     }
 
-    /// Spawns `sandbox-supervisor` detached (own session), hands it the encoded
-    /// plan and waits for its ready record. Returns our end of the first client
-    /// connection (persistent: an unused one).
-    func startSupervisor(_ spec: SupervisorPlan) throws -> ControlConnection {
+    /// A supervisor started before its plan exists, waiting for it on fd 3.
+    struct PendingSupervisor {
+        let child: pid_t
+        let persistent: Bool
+        let planWrite: OwnedFD
+        let statusRead: OwnedFD
+        /// Our end of the first client connection (persistent: an unused one).
+        let ours: OwnedFD
+
+        /// Planning failed: an empty plan makes it exit without starting anything.
+        func abandon() {
+            planWrite.close()
+            _ = HostCommand.wait(child)
+        }
+    }
+
+    /// Spawns `sandbox-supervisor` detached (own session) before planning: its
+    /// exec, the Swift runtime's start-up and its first page faults (about a
+    /// millisecond) overlap the launcher's profile loading, planning and desktop
+    /// set-up, on another core.
+    func spawnSupervisor(persistent: Bool) throws -> PendingSupervisor {
         var pair: [Int32] = [-1, -1]
         guard sbx_socketpair_seqpacket_cloexec(&pair) == 0 else { throw SandboxError("socketpair: \(errnoText(errno))") }
         let ours = OwnedFD(pair[0]), theirs = OwnedFD(pair[1])
         let planPipe = try makePipe()
         let status = try makePipe()
-
-        let command = HostCommand(["sandbox-supervisor", spec.plan.name], executablePath: supervisorPath)
+        let command = HostCommand(["sandbox-supervisor", name], executablePath: supervisorPath)
         let child: pid_t
         do {
-            let fds = [planPipe.read.raw, status.write.raw] + (spec.persistent ? [] : [theirs.raw])
+            let fds = [planPipe.read.raw, status.write.raw] + (persistent ? [] : [theirs.raw])
             child = try command.startDetached(passing: fds)
         } catch {
-            throw SupervisorNotStarted(underlying: SandboxError("cannot start the supervisor \(supervisorPath): \(error.message)",
-                                                                hint: "reinstall sandbox (make install)"))
+            throw SandboxError("cannot start the supervisor \(supervisorPath): \(error.message)", hint: "reinstall sandbox (make install)")
         }
         planPipe.read.close()
         status.write.close()
         theirs.close()
+        return PendingSupervisor(child: child, persistent: persistent, planWrite: planPipe.write, statusRead: status.read, ours: ours)
+    }
+
+    /// Hands the pending supervisor the encoded plan and waits for its ready
+    /// record. Returns our end of the first client connection.
+    func startSupervisor(_ plannedSpec: SupervisorPlan, _ pending: PendingSupervisor) throws -> ControlConnection {
+        var spec = plannedSpec
+        spec.persistent = pending.persistent   // fd 5 was passed or not at the spawn
+        let child = pending.child, status = pending.statusRead.raw
         // A plan larger than the pipe buffer is written while the supervisor reads it.
-        do { try writeAll(planPipe.write.raw, PlanCodec.encode(spec)) } catch {
+        do { try writeAll(pending.planWrite.raw, PlanCodec.encode(spec)) } catch {
             log.debug("\(name): writing the plan: \(error)")   // the status pipe says why
         }
-        planPipe.write.close()
+        pending.planWrite.close()
 
         // A start that hangs (a stuck helper) must not hold the lock forever.
         var collected: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         var deadline = 60_000
         while deadline > 0 {
-            guard waitReadable(status.read.raw, timeoutMs: 1000) else { deadline -= 1000; continue }
-            let n = chunk.withUnsafeMutableBytes { buf in retryingEINTR { read(status.read.raw, buf.baseAddress, buf.count) } }
+            guard waitReadable(status, timeoutMs: 1000) else { deadline -= 1000; continue }
+            let n = chunk.withUnsafeMutableBytes { buf in retryingEINTR { read(status, buf.baseAddress, buf.count) } }
             if n <= 0 { break }
             collected += chunk.prefix(n)
         }
@@ -284,10 +311,12 @@ public struct Launcher: Sendable {
         if !ready {
             let how = HostCommand.wait(child)
             if collected.isEmpty {
-                throw SandboxError("\(name): the supervisor exited without a report (status \(how))", hint: "run with -l debug -o FILE and read the log")
+                // It never got as far as the plan: undo the desktop set-up here.
+                throw SupervisorNotStarted(underlying: SandboxError("\(name): the supervisor exited without a report (status \(how))",
+                                                                    hint: "run with -l debug -o FILE and read the log"))
             }
             throw AlreadyReported()
         }
-        return ControlConnection(socket: ours)
+        return ControlConnection(socket: pending.ours)
     }
 }

@@ -1,6 +1,6 @@
 // sandbox-supervisor: the one process that lives as long as a container.
 // Started by the launcher (`sandbox run/exec/start`), never by hand:
-//   fd 3  the encoded SupervisorPlan (read to EOF)
+//   fd 3  the encoded SupervisorPlan (read to EOF; empty: the launcher gave up)
 //   fd 4  status records back to the launcher (notices, ready, failure)
 //   fd 5  the launcher's first client connection (absent for a persistent start)
 // It links no CLI parser, TOML reader, libpulse or libX11: the launcher planned
@@ -40,6 +40,10 @@ func supervise() -> Never {
         bytes += chunk.prefix(n)
     }
     close(planFD)
+    // No plan at all: the launcher starts us before it plans (so our start-up
+    // overlaps its planning) and closes the pipe empty when planning fails.
+    // Nothing was started; there is nothing to report.
+    if bytes.isEmpty { exit(0) }
     let spec: SupervisorPlan
     do { spec = try PlanCodec.decode(bytes) } catch { fail("\(error) (is the launcher from the same installation?)") }
     for fd in [statusFD, spec.persistent ? -1 : clientFD] where fd >= 0 {

@@ -346,6 +346,9 @@ EOF2
   # A failed start leaves nothing behind: no stale entry in `sandbox list` (issue 10 #5).
   assert_not_contains "$(sbx list)" "dt-run-nodisplay" "sandbox list after a failed start"
   [ ! -e "$(it_runtime)/sandbox/dt-run-nodisplay" ] || fail "state left by a failed start: $(ls -la "$(it_runtime)/sandbox/dt-run-nodisplay")"
+  # The supervisor, started before the plan so its start-up overlaps planning, got
+  # an empty plan and is gone (the launcher reaped it before it exited).
+  [ -z "$(pgrep -u "$IT_USER" -f 'sandbox-supervisor dt-run-nodisplay')" ] || fail "a supervisor outlived the failed start"
 }
 
 test_run_devices_present_are_bound_absent_are_noticed() {

@@ -145,6 +145,12 @@ test_the_supervisor_refuses_to_run_by_hand_or_with_a_damaged_plan() {
   out=$(it_as_user bash -c "exec 3< <(printf 'SBXPLAN\\001\\377\\377\\377\\377') 4>&1; exec '$bin' x" 2>/dev/null | tr -c '[:print:]' ' ' || true)
   assert_contains "$out" "damaged plan" "the failure record"
   [ -z "$(pgrep -u "$IT_USER" -f 'sandbox-init')" ] || fail "something started"
+  # An empty plan: the launcher started it before planning and then gave up (a
+  # profile error). It exits 0 at once, says nothing and starts nothing.
+  set +e; out=$(it_as_user bash -c "exec 3</dev/null 4>&1; exec '$bin' x" 2>&1); rc=$?; set -e
+  assert_eq "$rc" "0" "exit status with an empty plan"
+  assert_eq "$out" "" "what it says with an empty plan"
+  [ -z "$(pgrep -u "$IT_USER" -f 'sandbox-init')" ] || fail "something started"
 }
 
 # Issue 9 #8: a fork bomb inside stops at the container's own process limit,
