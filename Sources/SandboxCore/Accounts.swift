@@ -48,7 +48,7 @@ public enum Accounts {
 
     /// The first line whose third field is `id` and that `decode` accepts. Only that
     /// line is split into fields: every start looks up the user, and /etc/passwd
-    /// can be long.
+    /// can be long. MountPlanner asks it whether an image's files name an id.
     static func firstRecord<T>(id: UInt32, in text: String, as decode: ([Substring]) -> T?) -> T? {
         for line in text.byteSplit("\n") where thirdField(of: line).flatMap({ UInt32($0) }) == id {
             if let value = decode(line.byteSplit(":", omittingEmptySubsequences: false)) { return value }
@@ -56,15 +56,14 @@ public enum Accounts {
         return nil
     }
 
-    /// The text between a line's second and third colon, nil when it has fewer.
+    /// The third colon-separated field of a line, nil when it has fewer than three.
     static func thirdField(of line: Substring) -> Substring? {
         let colon = UInt8(ascii: ":")
         let bytes = line.utf8
         guard let first = bytes.firstIndex(of: colon),
               let second = bytes[bytes.index(after: first)...].firstIndex(of: colon) else { return nil }
         let start = bytes.index(after: second)
-        guard let third = bytes[start...].firstIndex(of: colon) else { return nil }
-        return line[start..<third]
+        return line[start..<(bytes[start...].firstIndex(of: colon) ?? bytes.endIndex)]
     }
 
     static func user(record f: [Substring]) -> User? {

@@ -277,7 +277,7 @@ public enum MountPlanner {
     /// The rootfs's system accounts (uid < 1000 and nobody) plus the passthrough user.
     /// Whether a passwd or group file has an entry with this id (third field).
     static func names(uid id: UInt32, in text: String) -> Bool {
-        text.colonRecords().contains { f in f.count >= 3 && UInt32(f[2]) == id }
+        Accounts.firstRecord(id: id, in: text, as: { _ in true }) != nil
     }
 
     static func passwd(base: String, user: UserIdentity, home: String) -> String {

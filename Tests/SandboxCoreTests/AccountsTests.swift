@@ -37,6 +37,15 @@ import Glibc
         #expect(Accounts.groupName(gid: 46, in: group) == nil)
     }
 
+    @Test func anImageNamesAnIdWithAnyRecordOfThreeFieldsOrMore() {
+        // MountPlanner keeps an image's own passwd/group when they name the user.
+        #expect(MountPlanner.names(uid: 1001, in: Self.passwd))   // "short:x:1001": three fields
+        #expect(MountPlanner.names(uid: 0, in: Self.passwd))
+        #expect(!MountPlanner.names(uid: 4242, in: Self.passwd))
+        #expect(MountPlanner.names(uid: 44, in: "video:x:44:alice\n"))
+        #expect(!MountPlanner.names(uid: 44, in: "video:x\n44\n"))
+    }
+
     @Test func anIdTheFileDoesNotNameIsAskedOfGetent() throws {
         let tree = TempTree()
         defer { tree.remove() }
