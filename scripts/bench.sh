@@ -35,13 +35,15 @@ if [ "${BENCH_SKIP_INSTALL:-}" != 1 ]; then
 else  # the already built release binary (iterating on this script)
   install -D -m 0755 "$ROOT/.build/release/sandbox" "$IT_PREFIX/bin/sandbox"
   install -D -m 0755 "$ROOT/.build/release/sandbox-supervisor" "$IT_PREFIX/libexec/sandbox/sandbox-supervisor"
+  install -D -m 0755 "$ROOT/.build/release/sandbox-monitor" "$IT_PREFIX/libexec/sandbox/sandbox-monitor"
 fi
 if [ -n "$BASELINE" ]; then
   install -D -m 0755 "$BASELINE" "$IT_STATE/baseline/bin/sandbox"
   # Builds since the lean supervisor have a second binary; the launcher finds it beside itself.
-  if [ -x "$(dirname "$BASELINE")/sandbox-supervisor" ]; then
-    install -D -m 0755 "$(dirname "$BASELINE")/sandbox-supervisor" "$IT_STATE/baseline/bin/sandbox-supervisor"
-  fi
+  # Builds since the monitor have a third, beside the supervisor.
+  for b in sandbox-supervisor sandbox-monitor; do
+    [ ! -x "$(dirname "$BASELINE")/$b" ] || install -D -m 0755 "$(dirname "$BASELINE")/$b" "$IT_STATE/baseline/bin/$b"
+  done
   chmod -R a+rX "$IT_STATE/baseline"
 fi
 chmod -R a+rX "$IT_PREFIX"
@@ -157,8 +159,9 @@ measure_rss() { # label, sandbox binary
   local label=$1 sbx=$2 sup init launcher total
   it_as_user sh -c "exec '$sbx' exec bench -- /bin/sleep 3 >/dev/null 2>&1 &"
   sleep 1
-  # The supervisor: `sandbox-supervisor bench` (a `sandbox _supervise …/bench.toml` before it).
-  sup=$(pgrep -u "$IT_USER" -f -- "(sandbox-supervisor bench\$|_supervise .*/bench.toml)" | head -1 || true)
+  # The supervisor: `sandbox-supervisor bench`, or the `sandbox-monitor bench` it
+  # becomes when nothing is mediated (a `sandbox _supervise …/bench.toml` before both).
+  sup=$(pgrep -u "$IT_USER" -f -- "(sandbox-(supervisor|monitor) bench\$|_supervise .*/bench.toml)" | head -1 || true)
   launcher=$(pgrep -u "$IT_USER" -f -- "$sbx exec bench" | head -1 || true)
   init=${sup:+$(pgrep -P "$sup" | head -1 || true)}
   # Every per-container host process of this minimal profile: supervisor + init (no helpers).
@@ -177,7 +180,7 @@ measure_many() { # label, sandbox binary
     it_profile "bench-many-$i" < "$(it_home)/.config/sandbox/profiles/bench.toml"
     it_as_user "$sbx" start "bench-many-$i" >/dev/null
   done
-  for p in $(pgrep -u "$IT_USER" -f -- "sandbox-supervisor bench-many-[0-9]\$"); do
+  for p in $(pgrep -u "$IT_USER" -f -- "sandbox-(supervisor|monitor) bench-many-[0-9]\$"); do
     for q in "$p" $(pgrep -P "$p"); do
       rss=$((rss + $(rss_kb "$q"))); pss=$((pss + $(kb_of "$q" Pss)))
       uss=$((uss + $(kb_of "$q" Private_Clean) + $(kb_of "$q" Private_Dirty)))

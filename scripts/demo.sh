@@ -194,5 +194,5 @@ run_pid=""
 if as_user pactl list short modules 2>/dev/null | grep -q "sandbox/demo/pulse/native"; then
   die "a module of the container is loaded in the sound server"
 fi
-pgrep -u "$RUN_UID" -f "sandbox-supervisor demo$" >/dev/null && die "the container's supervisor is still running after stop"
+pgrep -u "$RUN_UID" -f "sandbox-(supervisor|monitor) demo$" >/dev/null && die "the container's supervisor is still running after stop"
 say "done: the container and its supervisor (with the sound mediator) are stopped"

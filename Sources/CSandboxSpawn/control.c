@@ -67,14 +67,3 @@ int sbx_openpty(int *master, int *slave) {
     *slave = s;
     return 0;
 }
-
-int sbx_accept_cloexec(int sock) { return accept4(sock, NULL, NULL, SOCK_CLOEXEC); }
-
-int sbx_peer_credentials(int sock, pid_t *pid, uid_t *uid) {
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return -1;
-    *pid = cred.pid;
-    *uid = cred.uid;
-    return 0;
-}

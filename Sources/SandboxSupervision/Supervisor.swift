@@ -47,6 +47,7 @@ public struct Supervisor {
         let status = StatusChannel(fd: statusFD)
         let network = NetworkSetUp(attachment: spec.network, name: name)
         let container: ContainerProcess
+        let gate: ControlGate
         let loop = PollLoop()
         var sound: SoundProxy?
         var x11: X11Proxy?
@@ -68,7 +69,6 @@ public struct Supervisor {
             let (proxy, x11Notice) = try X11Proxy.start(for: plan)
             x11 = proxy
             if let x11Notice { status.send(.notice(x11Notice)) }
-            let gate: ControlGate
             (container, gate) = try start(firstClientFD: firstClientFD, network: network)
             // Listening before READY: the first app may connect at once.
             do throws(MediatorError) {
@@ -105,21 +105,31 @@ public struct Supervisor {
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         if null >= 0 { dup2(null, 0); dup2(null, 1); dup2(null, 2); close(null) }
 
+        // Nothing to mediate: the gate alone is left, and a small C program does that.
+        if sound == nil && x11 == nil && bus == nil && loop.mediators.count == 1 {
+            handOver(container: container, gate: gate, network: network, clock: clock)
+        }
         // Drive the mediators until the init exits (its pidfd becomes readable).
         loop.run(until: container.pidfd.raw)
+        tearDown(initPid: container.pid, network: network, clock: clock)
+        return 0
+    }
+
+    /// After the init exited: reap it, release the network, remove the state
+    /// (unless a new container of the same name has it already).
+    func tearDown(initPid: Int32, network: NetworkSetUp, clock: Stopwatch) {
+        let name = plan.name
         var waitStatus: Int32 = 0
-        _ = retryingEINTR { waitpid(container.pid, &waitStatus, 0) }
-        log.info("\(name): init \(container.pid) exited (\(WaitStatus(waitStatus))); tearing down")
+        _ = retryingEINTR { waitpid(initPid, &waitStatus, 0) }
+        log.info("\(name): init \(initPid) exited (\(WaitStatus(waitStatus))); tearing down")
         let teardown = Stopwatch()
         network.stop()
         log.debug("\(name): stop hooks done in \(teardown.elapsed)")
         if let lock = try? directory.lock(name) {
-            // A new container of the same name may already have replaced ours.
-            if case .running(let s) = directory.status(name), s.initPid != container.pid {} else { directory.remove(name) }
+            if case .running(let s) = directory.status(name), s.initPid != initPid {} else { directory.remove(name) }
             lock.close()
         }
         log.debug("\(name): state removed; teardown took \(teardown.elapsed), the container ran \(clock.elapsed)")
-        return 0
     }
 
     func start(firstClientFD: Int32, network: NetworkSetUp) throws -> (ContainerProcess, ControlGate) {
@@ -179,7 +189,8 @@ final class BusReport: @unchecked Sendable {
 final class NetworkSetUp: @unchecked Sendable {
     let attachment: NetworkAttachment
     let name: String
-    var lease: VethLease?
+    /// The leased veth pair's host side and address, to give back at the end.
+    var held: (hostInterface: String, address: String)?
 
     init(attachment: NetworkAttachment, name: String) {
         self.attachment = attachment
@@ -197,7 +208,7 @@ final class NetworkSetUp: @unchecked Sendable {
         case .veth(let bridge, let helper):
             let attached = try ContainerNetwork.attachVeth(containerPID: container.pid, bridge: bridge,
                                                            helper: SandboxNetHelper(path: helper))
-            lease = attached
+            held = (attached.hostInterface, "\(attached.address)")
             log.info("\(name): network: leased \(attached.address)/\(attached.prefixLength) via \(attached.gateway) on \(bridge) (host side \(attached.hostInterface)) in \(clock.elapsed)")
         case .pasta(let pidFile, let arguments):
             let pasta = try PastaProcess.start(containerPID: container.pid, pidFile: pidFile, forwarding: [], extraArguments: arguments)
@@ -211,14 +222,14 @@ final class NetworkSetUp: @unchecked Sendable {
         case .none:
             return
         case .veth(let bridge, let helper):
-            guard let held = lease else { return }
+            guard let held else { return }
             do {
                 try SandboxNetHelper(path: helper).release(bridge: bridge, hostInterface: held.hostInterface)
                 log.debug("\(name): network: released \(held.address) (\(held.hostInterface))")
             } catch {
                 log.info("\(name): network: releasing \(held.address) failed (the next start reclaims it): \(error)")
             }
-            lease = nil
+            self.held = nil
         case .pasta(let pidFile, _):
             PastaProcess.running(pidFile: pidFile)?.stop()
         }

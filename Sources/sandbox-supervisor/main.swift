@@ -3,6 +3,9 @@
 //   fd 3  the encoded SupervisorPlan (read to EOF; empty: the launcher gave up)
 //   fd 4  status records back to the launcher (notices, ready, failure)
 //   fd 5  the launcher's first client connection (absent for a persistent start)
+// or, as `sandbox-supervisor --finish NAME`, by the monitor it became
+// (Monitor.swift) once the init has exited:
+//   fd 3  the teardown record (Handover)
 // It links no CLI parser, TOML reader, libpulse or libX11: the launcher planned
 // everything; this only carries the plan out (Docs/architecture.md).
 import Logging
@@ -21,6 +24,20 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
+/// fd 3 to its end (a plan's bound, plus one read: longer is the decoder's error), then closed; nil on a read error.
+func readFD3(limit: Int) -> [UInt8]? {
+    defer { close(planFD) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while bytes.count <= limit {
+        let n = chunk.withUnsafeMutableBytes { buf in retryingEINTR { read(planFD, buf.baseAddress, buf.count) } }
+        if n < 0 { return nil }
+        if n == 0 { break }
+        bytes += chunk.prefix(n)
+    }
+    return bytes
+}
+
 /// Everything in a function: top-level globals of main.swift are initialised in
 /// an order the optimiser may not respect across a `do`/`catch` (a decoded plan
 /// read through such a global crashed in swift_retain).
@@ -31,15 +48,7 @@ func supervise() -> Never {
         _ = try? HostFile.writeAll(2, Array(text.utf8))
         exit(2)
     }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while bytes.count <= PlanCodec.maxPlan {
-        let n = chunk.withUnsafeMutableBytes { buf in retryingEINTR { read(planFD, buf.baseAddress, buf.count) } }
-        if n < 0 { fail("cannot read the plan: \(errnoText(errno))") }
-        if n == 0 { break }
-        bytes += chunk.prefix(n)
-    }
-    close(planFD)
+    guard let bytes = readFD3(limit: PlanCodec.maxPlan) else { fail("cannot read the plan: \(errnoText(errno))") }
     // No plan at all: the launcher starts us before it plans (so our start-up
     // overlaps its planning) and closes the pipe empty when planning fails.
     // Nothing was started; there is nothing to report.
@@ -58,4 +67,26 @@ func supervise() -> Never {
     exit(supervisor.run(statusFD: statusFD, firstClientFD: spec.persistent ? -1 : clientFD))
 }
 
+/// The teardown, executed by sandbox-monitor. Nobody waits for a status here:
+/// errors go to stderr, which is the log file (-o) or /dev/null.
+func finish() -> Never {
+    func failed(_ message: String) -> Never {
+        let text = Console.format(.error, message, program: "sandbox-supervisor") + "\n"
+        _ = try? HostFile.writeAll(2, Array(text.utf8))
+        exit(1)
+    }
+    guard fcntl(planFD, F_GETFD) >= 0 else { failed("--finish is run by sandbox-monitor; it is not run by hand") }
+    guard let bytes = readFD3(limit: PlanCodec.maxPlan + 4096) else { failed("cannot read the teardown record: \(errnoText(errno))") }
+    let record: Handover, spec: SupervisorPlan
+    do {
+        record = try Handover.decode(bytes)
+        spec = try PlanCodec.decode(record.plan)
+    } catch {
+        failed("a damaged teardown record: \(error)")
+    }
+    do { try LogSetup.bootstrap(level: Logger.Level(rawValue: spec.logLevel) ?? .notice, file: spec.logFile) } catch { failed("\(error)") }
+    exit(Supervisor(spec: spec, encoded: record.plan).finish(record))
+}
+
+if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "--finish" { finish() }
 supervise()

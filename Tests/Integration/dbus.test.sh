@@ -257,6 +257,8 @@ EOF
   [ -n "$pid" ] || fail "no proxy runs"
   sup=$(ps -o ppid= -p "$pid" | tr -d ' ')
   assert_contains "$(cat /proc/"$sup"/cmdline | tr '\0' ' ')" "sandbox-supervisor" "the proxy's parent"
+  # A mediating supervisor stays the Swift program: it never becomes the monitor.
+  assert_eq "$(readlink /proc/"$sup"/exe)" "$IT_PREFIX/libexec/sandbox/sandbox-supervisor" "the mediating supervisor's binary"
   kill -KILL "$sup"
   for i in $(seq 1 50); do it_alive "$pid" || break; sleep 0.1; done
   ! it_alive "$pid" || fail "the proxy outlived its supervisor"

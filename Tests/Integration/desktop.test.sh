@@ -348,7 +348,7 @@ EOF2
   [ ! -e "$(it_runtime)/sandbox/dt-run-nodisplay" ] || fail "state left by a failed start: $(ls -la "$(it_runtime)/sandbox/dt-run-nodisplay")"
   # The supervisor, started before the plan so its start-up overlaps planning, got
   # an empty plan and is gone (the launcher reaped it before it exited).
-  [ -z "$(pgrep -u "$IT_USER" -f 'sandbox-supervisor dt-run-nodisplay')" ] || fail "a supervisor outlived the failed start"
+  [ -z "$(pgrep -u "$IT_USER" -f 'sandbox-(supervisor|monitor) dt-run-nodisplay')" ] || fail "a supervisor outlived the failed start"
 }
 
 test_run_devices_present_are_bound_absent_are_noticed() {

@@ -26,7 +26,7 @@ eng_wait() { it_wait_until $(( ${2:-50} * 150 )) "$1" eval "$1"; }
 # Whether no process of the test user has exactly the command line $1.
 eng_no_proc() { ! pgrep -u "$IT_USER" -fx "$1" >/dev/null; }
 # Processes of the test user that belong to a container (our init, or anything under it).
-eng_container_procs() { pgrep -u "$IT_USER" -f 'sandbox-init|sleep 1000|sandbox-supervisor' || true; }
+eng_container_procs() { pgrep -u "$IT_USER" -f 'sandbox-init|sleep 1000|sandbox-supervisor|sandbox-monitor' || true; }
 
 eng_assert_nothing_left() {
   local name=${1:-itengine}
@@ -330,7 +330,7 @@ test_sigkill_of_the_supervisor_leaves_nothing_and_stale_state_is_cleaned() {
   eng_profile
   sbx run itengine -- -c 'sleep 1000' >/dev/null 2>&1 &
   eng_wait 'pgrep -u "$IT_USER" -fx "sleep 1000" >/dev/null' 50 || fail "app did not start"
-  sup=$(pgrep -u "$IT_USER" -f "sandbox-supervisor" | head -n1)
+  sup=$(pgrep -u "$IT_USER" -f "sandbox-(supervisor|monitor) itengine$" | head -n1)
   [ -n "$sup" ] || fail "no supervisor"
   kill -KILL "$sup"
   eng_wait '[ -z "$(pgrep -u "$IT_USER" -f "sandbox-init|sleep 1000")" ]' 50 || fail "container survived its supervisor"

@@ -38,7 +38,7 @@ nr_setup() {
 nr_cleanup() {
   local p
   # Containers this test started (supervisors of the test user's nr* profiles), by pid.
-  for p in $(pgrep -u "$IT_USER" -f "sandbox-supervisor nr[a-z0-9]*$" || true); do kill -KILL "$p" 2>/dev/null || true; done
+  for p in $(pgrep -u "$IT_USER" -f "sandbox-(supervisor|monitor) nr[a-z0-9]*$" || true); do kill -KILL "$p" 2>/dev/null || true; done
   for p in "${NR_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   ip netns del "$NR_NS" 2>/dev/null || true
   rm -rf "/etc/netns/$NR_NS"
@@ -116,7 +116,7 @@ nr_wait() { it_wait_until $(( ${2:-50} * 150 )) "$1" eval "$1"; }
 nr_sbx_links() { ip -n "$NR_NS" -o link show master "$NR_BR" 2>/dev/null | grep -c ' sbx' || true; }
 nr_lease_count() { cat "$NR_LEASES" 2>/dev/null | grep -c . || true; }
 nr_state_dir() { echo "$(it_runtime)/sandbox/$1"; }
-nr_supervisor() { pgrep -u "$IT_USER" -f "sandbox-supervisor $1$" || true; }
+nr_supervisor() { pgrep -u "$IT_USER" -f "sandbox-(supervisor|monitor) $1$" || true; }
 
 # The container's address, route and a real TCP connection to the bridge's
 # address; while it runs, one veth on the bridge and one lease; after it stops,

@@ -15,7 +15,7 @@ stop_timeout = 1
 EOF
 }
 sup_wait() { it_wait_until $(( ${2:-50} * 150 )) "$1" eval "$1"; }
-sup_pid() { pgrep -u "$IT_USER" -f "sandbox-supervisor $1\$" | head -n1; }
+sup_pid() { pgrep -u "$IT_USER" -f "sandbox-(supervisor|monitor) $1\$" | head -n1; }
 sup_bin() { echo "$IT_PREFIX/libexec/sandbox/sandbox-supervisor"; }
 
 # Whether someone holds the flock on FILE (a non-blocking attempt fails).
@@ -151,6 +151,65 @@ test_the_supervisor_refuses_to_run_by_hand_or_with_a_damaged_plan() {
   assert_eq "$rc" "0" "exit status with an empty plan"
   assert_eq "$out" "" "what it says with an empty plan"
   [ -z "$(pgrep -u "$IT_USER" -f 'sandbox-init')" ] || fail "something started"
+  # The monitor and the supervisor's teardown are not for hands either.
+  local monitor=$IT_PREFIX/libexec/sandbox/sandbox-monitor
+  set +e; out=$(it_as_user "$monitor" x 2>&1); rc=$?; set -e
+  assert_eq "$rc" "2" "the monitor's exit status without its descriptors"
+  assert_contains "$out" "not run by hand"
+  set +e; out=$(it_as_user env SANDBOX_MONITOR_FDS="3 4 5 6 7 8" "$monitor" x 2>&1 3</dev/null); rc=$?; set -e
+  assert_eq "$rc" "2" "the monitor's exit status with descriptors that are not open"
+  set +e; out=$(it_as_user "$bin" --finish x 2>&1 3<&-); rc=$?; set -e
+  assert_eq "$rc" "1" "--finish without a record"
+  assert_contains "$out" "not run by hand"
+  # A damaged record: an error, and nothing removed.
+  it_as_user mkdir -p "$(it_runtime)/sandbox/x"
+  set +e; out=$(it_as_user bash -c "exec 3< <(printf 'SBXHAND\\001\\377'); exec '$bin' --finish x" 2>&1); rc=$?; set -e
+  assert_eq "$rc" "1" "--finish with a damaged record"
+  assert_contains "$out" "damaged teardown record"
+  [ -d "$(it_runtime)/sandbox/x" ] || fail "a damaged record removed a state directory"
+  it_as_user rmdir "$(it_runtime)/sandbox/x"
+}
+
+# A container with nothing to mediate (no sound, X11 or bus proxy): once it runs,
+# its supervisor becomes sandbox-monitor (C) by execve — the same pid, still the
+# init's parent and the pid in the state file — which admits launchers, holds the
+# lifeline, and at the init's exit executes the supervisor again to tear down.
+# (dbus.test.sh shows a mediating supervisor staying the Swift program; engine.test.sh
+# SIGKILLs the monitor and the container stops.)
+test_a_container_with_nothing_to_mediate_waits_in_the_monitor() {
+  sup_profile itmon
+  local log rt; log=$(it_home)/itmon.log rt=$(it_runtime)/sandbox/itmon
+  rm -f "$log"
+  sbx -l debug -o "$log" start itmon
+  sup_wait '[ "$(readlink /proc/"$(sup_pid itmon)"/exe 2>/dev/null)" = "$IT_PREFIX/libexec/sandbox/sandbox-monitor" ]' 50 \
+    || fail "the supervisor did not become the monitor: $(readlink /proc/"$(sup_pid itmon)"/exe)"
+  local pid init; pid=$(sup_pid itmon)
+  assert_eq "$(tr '\0' ' ' </proc/"$pid"/cmdline)" "sandbox-monitor itmon " "what ps shows"
+  assert_eq "$(sed -n 's/^supervisor_pid=//p' "$rt/state")" "$pid" "the state file's supervisor pid"
+  init=$(sed -n 's/^init_pid=//p' "$rt/state")
+  assert_eq "$(awk '/^PPid:/ {print $2}' /proc/"$init"/status)" "$pid" "the init's parent"
+  assert_eq "$(awk '/^Threads:/ {print $2}' /proc/"$pid"/status)" "1" "monitor threads"
+  # Only what it needs: stdio, the init's pidfd, the listening socket, the handoff
+  # pair's end, the lifeline, the supervisor's binary and the teardown record.
+  assert_eq "$(ls /proc/"$pid"/fd | wc -l)" "9" "the monitor's descriptors"
+  ls -l /proc/"$pid"/fd | grep -q -- "-> $IT_PREFIX/libexec/sandbox/sandbox-supervisor" || fail "the monitor does not hold the supervisor's binary"
+  # It serves joins through the same gate, and refuses a process of another pid
+  # namespace (a container's) by the same rule, logged in the same file.
+  assert_contains "$(sbx exec itmon -- sh -c 'echo "joined $ITMARK"')" "joined first"
+  it_as_user unshare --user --map-current-user --pid --fork python3 -c "
+import socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect('$rt/control.sock')
+s.send(b'x' * 40); s.settimeout(5)
+try: print('reply', s.recv(16))
+except OSError as e: print('closed', e)" || true
+  sup_wait 'grep -q "sandbox\[$pid\] info sandbox.engine: itmon: control: refused a connection: peer pid [0-9]* is not a process of the user.s own pid namespace" "$log"' 20 \
+    || { cat "$log"; fail "the monitor did not log the refusal"; }
+  assert_contains "$(sbx exec itmon -- echo still-served)" "still-served"
+  # Stop: the teardown is the supervisor's again (same pid), and removes the state.
+  sbx stop itmon
+  [ ! -e "$rt" ] || fail "state left after stop"
+  [ -z "$(sup_pid itmon)" ] || fail "the monitor outlived the container"
+  grep -q "sandbox\[$pid\] info sandbox.engine: itmon: init $init exited (exit status 0); tearing down" "$log" || { cat "$log"; fail "no teardown by the supervisor"; }
+  grep -q "sandbox\[$pid\] debug sandbox.engine: itmon: state removed" "$log" || { cat "$log"; fail "no state removal logged"; }
 }
 
 # Issue 9 #8: a fork bomb inside stops at the container's own process limit,

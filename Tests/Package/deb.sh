@@ -192,10 +192,11 @@ echo "$out"
 assert_contains "$out" "ran-from-package"$'\n'"$DEB_TEST_USER" "sandbox run's output" || exit 1
 [ -e /tmp/sandbox-deb-decoy-ran ] && die "the /usr/local decoy supervisor ran"
 sb start debtest >"$work/start.log" 2>&1 || { cat "$work/start.log"; die "sandbox start debtest failed"; }
-sup_pid() { pgrep -u "$DEB_TEST_USER" -f "sandbox-supervisor $1\$" | head -n1; }
+# Nothing to mediate in this profile: the supervisor has become the monitor (same pid).
+sup_pid() { pgrep -u "$DEB_TEST_USER" -f "sandbox-(supervisor|monitor) $1\$" | head -n1; }
 pid_a=$(sup_pid debtest)
 [ -n "$pid_a" ] || die "no supervisor for the started container"
-assert_eq "$(readlink /proc/"$pid_a"/exe)" "/usr/libexec/sandbox/sandbox-supervisor" "the running supervisor's binary" || exit 1
+assert_eq "$(readlink /proc/"$pid_a"/exe)" "/usr/libexec/sandbox/sandbox-monitor" "the running supervisor's binary (its waiting form)" || exit 1
 data=$(it_home "$DEB_TEST_USER")/.local/share/sandbox
 runuser -u "$DEB_TEST_USER" -- sh -c "echo keep-me >'$data/debtest/home/user-file'" || die "cannot write in the private home"
 step_done "doctor, run, start"
@@ -214,16 +215,20 @@ dpkg-statoverride --add root root 0755 /usr/libexec/sandbox/sandbox-net && made_
 assert_eq "$(dpkg-query -W -f='${Version}' sandbox)" "$version_b" "version after the upgrade" || exit 1
 assert_eq "$(stat -c '%a %U:%G' /usr/libexec/sandbox/sandbox-net)" "755 root:root" "sandbox-net under the administrator's dpkg-statoverride" || exit 1
 kill -0 "$pid_a" 2>/dev/null || die "the upgrade killed the running container's supervisor (pid $pid_a)"
-assert_eq "$(readlink /proc/"$pid_a"/exe)" "/usr/libexec/sandbox/sandbox-supervisor (deleted)" "the old supervisor runs the replaced binary" || exit 1
+assert_eq "$(readlink /proc/"$pid_a"/exe)" "/usr/libexec/sandbox/sandbox-monitor (deleted)" "the old monitor runs the replaced binary" || exit 1
+# …and holds the old supervisor open, for its teardown at stop (below).
+ls -l /proc/"$pid_a"/fd | grep -q '/usr/libexec/sandbox/sandbox-supervisor (deleted)' || die "the old monitor does not hold the old supervisor"
 out=$(sb status debtest 2>&1) || { echo "$out"; die "sandbox status debtest: not running after the upgrade"; }
 out=$(sb exec debtest -- /bin/sh -c 'echo joined-after-upgrade' 2>&1) || { echo "$out"; die "joining the running container after the upgrade failed"; }
 assert_contains "$out" "joined-after-upgrade" "exec after the upgrade" || exit 1
 sb start debtest2 >"$work/start2.log" 2>&1 || { cat "$work/start2.log"; die "a new start after the upgrade failed"; }
 pid_b=$(sup_pid debtest2)
 [ -n "$pid_b" ] || die "no supervisor for the container started after the upgrade"
-assert_eq "$(readlink /proc/"$pid_b"/exe)" "/usr/libexec/sandbox/sandbox-supervisor" "a new start's supervisor (the new binary)" || exit 1
+assert_eq "$(readlink /proc/"$pid_b"/exe)" "/usr/libexec/sandbox/sandbox-monitor" "a new start's monitor (the new binary)" || exit 1
 echo "supervisor $pid_a (started before) survived; $pid_b (started after) runs the new binary"
 sb stop debtest >/dev/null 2>&1 || die "sandbox stop debtest failed"
+# The old build's teardown ran (from the deleted binary the monitor held): no state left.
+[ ! -e "$(it_runtime "$DEB_TEST_USER")/sandbox/debtest" ] || die "the state of the container started before the upgrade was left after stop"
 sb stop debtest2 >/dev/null 2>&1 || die "sandbox stop debtest2 failed"
 dpkg-statoverride --remove /usr/libexec/sandbox/sandbox-net && made_override=0
 step_done "upgrade"

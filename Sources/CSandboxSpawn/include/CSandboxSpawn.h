@@ -205,6 +205,16 @@ int sbx_socket_seqpacket_cloexec(void);
 int sbx_socketpair_seqpacket_cloexec(int fds[2]);
 /* grantpt/unlockpt/ptsname_r wrapped: opens a pty pair, both ends O_CLOEXEC. */
 int sbx_openpty(int *master, int *slave);
-/* accept4(SOCK_CLOEXEC) and SO_PEERCRED, both behind _GNU_SOURCE (the supervisor's control gate). */
-int sbx_accept_cloexec(int sock);
-int sbx_peer_credentials(int sock, pid_t *pid, uid_t *uid);
+
+/* ---- The control socket's admission (gate.c) ---- */
+
+enum {
+    SBX_GATE_EMPTY = -1,   /* nothing pending (or accept failed): wait for the next wake-up */
+    SBX_GATE_REFUSED = 0,  /* another uid, or a process of another pid namespace: closed unread */
+    SBX_GATE_ADMITTED = 1, /* handed to the init */
+    SBX_GATE_UNTAKEN = 2,  /* admitted, but the init did not take it (it is stopping) */
+};
+/* Accepts one pending connection on listen_fd and admits it only when the peer
+ * has `uid` and lives in our own pid namespace; admitted connections go to the
+ * init over handoff_fd. `why` gets the reason for REFUSED and UNTAKEN. */
+int sbx_gate_admit(int listen_fd, int handoff_fd, uid_t uid, char *why, size_t why_len);

@@ -15,3 +15,7 @@ int sbx_system_pipe_cloexec(int fds[2]);
  * _GNU_SOURCE. */
 int sbx_system_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 short sbx_system_spawn_flag_setsid(void);
+
+/* memfd_create(name, MFD_CLOEXEC): an anonymous file, for data one program
+ * hands to the next across execve (the supervisor's teardown record). */
+int sbx_system_memfd_cloexec(const char *name);
