@@ -180,6 +180,9 @@ measure_many() { # label, sandbox binary
     it_profile "bench-many-$i" < "$(it_home)/.config/sandbox/profiles/bench.toml"
     it_as_user "$sbx" start "bench-many-$i" >/dev/null
   done
+  # Steady state: a supervisor with nothing to mediate becomes the monitor once
+  # its container has run for half a second (Docs/architecture.md).
+  sleep 1
   for p in $(pgrep -u "$IT_USER" -f -- "sandbox-(supervisor|monitor) bench-many-[0-9]\$"); do
     for q in "$p" $(pgrep -P "$p"); do
       rss=$((rss + $(rss_kb "$q"))); pss=$((pss + $(kb_of "$q" Pss)))
@@ -299,6 +302,10 @@ sbx_row sandbox-join "sandbox exec bench -- /bin/true (join a started container)
   --setup "@SBX@ start bench" --cleanup "@SBX@ stop bench" "@SBX@ exec bench -- /bin/true"
 # Teardown: stop of a started container (start is the prepare step, not timed).
 sbx_row sandbox-teardown "sandbox stop bench (teardown of a started container)" --prepare "@SBX@ start bench" "@SBX@ stop bench"
+# The same after the container ran for a while: the monitor runs the supervisor
+# again for the teardown (a container that lived < 0.5 s never handed over).
+sbx_row sandbox-teardown-late "sandbox stop bench, 0.7 s after its start (the monitor's teardown)" \
+  --prepare "sh -c '@SBX@ start bench && sleep 0.7'" "@SBX@ stop bench"
 sbx_row sandbox-start "sandbox start bench (persistent start; the stop before it is not timed)" \
   --prepare "sh -c '@SBX@ stop bench >/dev/null 2>&1; true'" --cleanup "@SBX@ stop bench" "@SBX@ start bench"
 echo

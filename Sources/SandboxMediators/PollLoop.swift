@@ -32,11 +32,18 @@ public final class PollLoop {
 
     public func add(_ mediator: Mediator) { mediators.append(mediator) }
 
+    /// Why `run` returned.
+    public enum Ending: Equatable { case stopped, deadline }
+
     /// Runs until `stopFD` becomes readable (the init's pidfd: the container is
-    /// gone), then shuts every mediator down.
-    public func run(until stopFD: Int32) {
+    /// gone), then shuts every mediator down. With `afterMilliseconds`, returns
+    /// `.deadline` once that much time has passed without the stop, every
+    /// mediator still running (the supervisor's hand-over to the monitor).
+    @discardableResult
+    public func run(until stopFD: Int32, afterMilliseconds limit: Int? = nil) -> Ending {
         var fds: [pollfd] = []
         var owners: [Int] = []
+        let deadline = limit.map { Self.now() + $0 }
         while true {
             fds.removeAll(keepingCapacity: true)
             owners.removeAll(keepingCapacity: true)
@@ -48,13 +55,28 @@ public final class PollLoop {
                     owners.append(i)
                 }
             }
-            let n = fds.withUnsafeMutableBufferPointer { buf in retryingEINTR { poll(buf.baseAddress, nfds_t(buf.count), -1) } }
+            var timeout: Int32 = -1
+            if let deadline {
+                let left = deadline - Self.now()
+                if left <= 0 { return .deadline }
+                timeout = Int32(clamping: left)
+            }
+            let n = fds.withUnsafeMutableBufferPointer { buf in retryingEINTR { poll(buf.baseAddress, nfds_t(buf.count), timeout) } }
             if n < 0 { break }   // EFAULT/EINVAL/ENOMEM: nothing sensible left to wait for
+            if n == 0 { continue }   // the deadline (checked above)
             if fds[0].revents != 0 { break }
             for k in 1..<fds.count where fds[k].revents != 0 {
                 mediators[owners[k]].ready(fd: fds[k].fd, revents: fds[k].revents)
             }
         }
         for m in mediators { m.shutdown() }
+        return .stopped
+    }
+
+    /// CLOCK_MONOTONIC in milliseconds.
+    static func now() -> Int {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return t.tv_sec * 1000 + t.tv_nsec / 1_000_000
     }
 }

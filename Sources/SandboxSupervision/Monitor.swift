@@ -70,6 +70,13 @@ public struct Handover: Equatable, Sendable {
 }
 
 extension Supervisor {
+    /// How long a container runs before its supervisor becomes the monitor. The
+    /// hand-over and the teardown's second execve cost about a millisecond of CPU
+    /// together; a container that lives less than this (a script's `sandbox run
+    /// APP -- CMD`) does not pay them, while one that runs for minutes sheds its
+    /// memory after half a second.
+    static let handOverAfterMilliseconds = 500
+
     /// `sandbox-monitor`, installed beside the supervisor (PREFIX/libexec/sandbox,
     /// or the build directory).
     static func monitorPath() -> String? {

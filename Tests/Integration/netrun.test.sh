@@ -141,6 +141,10 @@ test_netrun_veth_gets_an_address_a_route_and_reaches_the_bridge() {
   assert_eq "$(nr_sbx_links)" "1" "veths on the bridge while running"
   assert_eq "$(nr_lease_count)" "1" "leases while running"
   assert_contains "$(nr_net list)" "address=$addr"
+  # Running for a while, its supervisor has become the monitor: the lease goes back
+  # through the teardown record the monitor hands to `sandbox-supervisor --finish`.
+  nr_wait '[ "$(readlink /proc/"$(nr_supervisor nrveth)"/exe 2>/dev/null)" = "$IT_PREFIX/libexec/sandbox/sandbox-monitor" ]' 50 \
+    || fail "the supervisor did not become the monitor"
   nr_sbx stop nrveth
   nr_wait '! kill -0 '"$launcher"' 2>/dev/null' 100 || fail "the launcher did not exit after stop"
   nr_wait '[ "$(nr_sbx_links)" = 0 ]' 50 || fail "veth left on the bridge: $(ip -n "$NR_NS" -o link)"

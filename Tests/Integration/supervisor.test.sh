@@ -212,6 +212,23 @@ except OSError as e: print('closed', e)" || true
   grep -q "sandbox\[$pid\] debug sandbox.engine: itmon: state removed" "$log" || { cat "$log"; fail "no state removal logged"; }
 }
 
+# The monitor holds the lifeline as the supervisor did: killed (even by SIGKILL),
+# the init sees EOF and the container stops; the next start finds the state stale.
+test_a_killed_monitor_stops_its_container() {
+  sup_profile itmonkill
+  sbx start itmonkill
+  sup_wait '[ "$(readlink /proc/"$(sup_pid itmonkill)"/exe 2>/dev/null)" = "$IT_PREFIX/libexec/sandbox/sandbox-monitor" ]' 50 \
+    || fail "the supervisor did not become the monitor"
+  local pid init; pid=$(sup_pid itmonkill)
+  init=$(sed -n 's/^init_pid=//p' "$(it_runtime)/sandbox/itmonkill/state")
+  kill -KILL "$pid"
+  sup_wait '! kill -0 '"$init"' 2>/dev/null' 50 || fail "the container's init $init outlived its monitor"
+  [ -z "$(pgrep -u "$IT_USER" -f 'sleep 1000')" ] || fail "the app outlived the monitor"
+  assert_contains "$(sbx status itmonkill 2>&1 || true)" "stale"
+  assert_contains "$(sbx exec itmonkill -- echo fresh 2>&1)" "fresh"
+  sbx stop itmonkill >/dev/null 2>&1 || true
+}
+
 # Issue 9 #8: a fork bomb inside stops at the container's own process limit,
 # while the same user can still start programs on the host.
 test_a_fork_bomb_stops_at_the_containers_process_limit() {

@@ -44,6 +44,26 @@ final class Echo: Mediator {
         #expect(echo.echoed == 4)
         #expect(echo.shutDown)
     }
+
+    /// The supervisor's hand-over: a deadline ends the loop with every mediator
+    /// still up (it served what came before), and a later stop still shuts them down.
+    @Test func aDeadlineReturnsWithTheMediatorsRunning() throws {
+        var pair: [Int32] = [-1, -1]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        var stop: [Int32] = [-1, -1]
+        #expect(pipe(&stop) == 0)
+        defer { [pair[0], pair[1], stop[0]].forEach { close($0) } }
+        let echo = Echo(fd: pair[1])
+        let loop = PollLoop()
+        loop.add(echo)
+        #expect(write(pair[0], "ping", 4) == 4)
+        #expect(loop.run(until: stop[0], afterMilliseconds: 50) == .deadline)
+        #expect(echo.echoed == 4)
+        #expect(!echo.shutDown)
+        close(stop[1])
+        #expect(loop.run(until: stop[0], afterMilliseconds: 10_000) == .stopped)
+        #expect(echo.shutDown)
+    }
 }
 
 /// A plain pthread, enough for a test peer (no Foundation).
