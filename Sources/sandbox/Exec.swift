@@ -5,6 +5,7 @@ import SandboxRuntime
 struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
+        _superCommandName: "sandbox",   // parsed as a root by Sandbox.parseLaunch
         abstract: "Run another program in a profile's running (or newly started) container."
     )
 

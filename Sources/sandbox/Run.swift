@@ -6,6 +6,7 @@ import SandboxDesktop
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
+        _superCommandName: "sandbox",   // parsed as a root by Sandbox.parseLaunch
         abstract: "Run a profile's app in its container, starting the container if needed."
     )
 

@@ -6,6 +6,7 @@ import SandboxRuntime
 struct Start: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "start",
+        _superCommandName: "sandbox",   // parsed as a root by Sandbox.parseLaunch
         abstract: "Start a profile's container without running its app; it stays until `sandbox stop`."
     )
 

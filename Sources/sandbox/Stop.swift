@@ -5,6 +5,7 @@ import SandboxRuntime
 struct Stop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stop",
+        _superCommandName: "sandbox",   // parsed as a root by Sandbox.parseLaunch
         abstract: "Stop a profile's container and everything in it."
     )
 
