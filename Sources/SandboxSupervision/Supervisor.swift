@@ -44,6 +44,7 @@ public struct Supervisor {
         // status pipe: we still have a container to stop and state to remove.
         signal(SIGPIPE, SIG_IGN)
         let clock = Stopwatch()
+        log.debug("\(name): supervisor has the plan (\(encoded.count) bytes)")
         let status = StatusChannel(fd: statusFD)
         let network = NetworkSetUp(attachment: spec.network, name: name)
         let container: ContainerProcess
