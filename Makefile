@@ -39,8 +39,11 @@ NET_BIN     = $(BUILD)/sandbox-net
 # The supervisor's waiting form (helper/sandbox-monitor.c): C with the same flags,
 # static-pie like the supervisor it replaces by execve (no loader, no library to
 # map while a container runs). Beside the supervisor, where it looks for it.
-MONITOR_SRCS = helper/sandbox-monitor.c Sources/CSandboxSpawn/gate.c Sources/CSandboxSpawn/control.c
+MONITOR_SRCS = helper/sandbox-monitor.c helper/logline.c Sources/CSandboxSpawn/gate.c Sources/CSandboxSpawn/control.c
 MONITOR_BIN  = $(RELEASE)/sandbox-monitor
+# The launcher's waiting form (helper/sandbox-session.c), built the same way.
+SESSION_SRCS = helper/sandbox-session.c helper/logline.c
+SESSION_BIN  = $(RELEASE)/sandbox-session
 
 .PHONY: all build compile completions toolchain deps test-deps install uninstall check unit toml-test integration apps demo bench clean deb
 
@@ -73,8 +76,9 @@ build: toolchain $(DEPS)
 	@# Started by hand it must say so and exit 2; a link that cannot start fails here.
 	@$(RELEASE)/sandbox-supervisor 2>/dev/null 3<&- 4<&-; [ $$? -eq 2 ] || \
 	  { echo "$(RELEASE)/sandbox-supervisor does not start (built without SWIFTFLAGS' --disable-local-rpath?)" >&2; exit 1; }
-	$(MAKE) $(NET_BIN) $(MONITOR_BIN) completions
+	$(MAKE) $(NET_BIN) $(MONITOR_BIN) $(SESSION_BIN) completions
 	@$(MONITOR_BIN) 2>/dev/null; [ $$? -eq 2 ] || { echo "$(MONITOR_BIN) does not start" >&2; exit 1; }
+	@$(SESSION_BIN) 2>/dev/null; [ $$? -eq 2 ] || { echo "$(SESSION_BIN) does not start" >&2; exit 1; }
 
 # Generated from the command definitions by swift-argument-parser; profile names
 # are completed by `sandbox ---completion`, which the scripts call on <TAB>.
@@ -86,9 +90,13 @@ completions:
 	$(RELEASE)/sandbox --generate-completion-script zsh >$(COMPLETIONS)/_sandbox
 	$(RELEASE)/sandbox --generate-completion-script fish >$(COMPLETIONS)/sandbox.fish
 
-$(MONITOR_BIN): $(MONITOR_SRCS) $(wildcard Sources/CSandboxSpawn/include/*.h) Makefile
+$(MONITOR_BIN): $(MONITOR_SRCS) $(wildcard Sources/CSandboxSpawn/include/*.h) helper/logline.h Makefile
 	@mkdir -p $(RELEASE)
 	$(CC) $(NET_CFLAGS) -ISources/CSandboxSpawn/include $(MONITOR_SRCS) -static-pie -Wl,-z,now,-z,relro,-z,noexecstack -o $@
+
+$(SESSION_BIN): $(SESSION_SRCS) $(wildcard Sources/CSandboxSpawn/include/*.h) helper/logline.h Makefile
+	@mkdir -p $(RELEASE)
+	$(CC) $(NET_CFLAGS) -ISources/CSandboxSpawn/include $(SESSION_SRCS) -static-pie -Wl,-z,now,-z,relro,-z,noexecstack -o $@
 
 $(NET_BIN): $(NET_SRCS) $(wildcard Sources/CSandboxNet/include/*.h) Makefile
 	@mkdir -p $(BUILD)
@@ -99,7 +107,7 @@ MAN_PAGES := $(wildcard Docs/man/*.[158])
 DOCS      := $(wildcard Docs/*.md)
 PROFILES  := $(wildcard Profiles/*.toml)
 INSTALLED_FILES = $(BINDIR)/sandbox \
-  $(LIBEXECDIR)/sandbox-supervisor $(LIBEXECDIR)/sandbox-monitor $(LIBEXECDIR)/sandbox-net $(LIBEXECDIR)/sandbox-net-setup \
+  $(LIBEXECDIR)/sandbox-supervisor $(LIBEXECDIR)/sandbox-monitor $(LIBEXECDIR)/sandbox-session $(LIBEXECDIR)/sandbox-net $(LIBEXECDIR)/sandbox-net-setup \
   $(addprefix $(DATADIR)/profiles/,$(notdir $(PROFILES))) $(DATADIR)/apparmor/sandbox \
   $(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
   $(addprefix $(DOCDIR)/,$(notdir $(DOCS))) \
@@ -115,6 +123,7 @@ install: build
 	install -m 0755 $(RELEASE)/sandbox $(DESTDIR)$(BINDIR)/sandbox
 	install -m 0755 $(RELEASE)/sandbox-supervisor $(DESTDIR)$(LIBEXECDIR)/sandbox-supervisor
 	install -m 0755 $(MONITOR_BIN) $(DESTDIR)$(LIBEXECDIR)/sandbox-monitor
+	install -m 0755 $(SESSION_BIN) $(DESTDIR)$(LIBEXECDIR)/sandbox-session
 	install -m 0644 $(PROFILES) $(DESTDIR)$(DATADIR)/profiles/
 	install -m 0644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/

@@ -23,6 +23,7 @@
  * /dev/null.
  */
 #include "CSandboxSpawn.h"
+#include "logline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,19 +39,6 @@
 extern char **environ;
 
 enum { PIDFD, LISTEN, HANDOFF, LIFELINE, SUPERVISOR, RECORD, NFDS };
-
-/* One log line in FDLogHandler's shape (Sources/SandboxPlan/Log.swift), so the
- * -o file reads the same whichever program image wrote it. */
-static void log_line(const char *level, const char *name, const char *message) {
-    struct timespec now;
-    struct tm tm;
-    char stamp[32];
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-    dprintf(2, "%s.%06ld sandbox[%d] %s sandbox.engine: %s: %s\n", stamp, now.tv_nsec / 1000, (int)getpid(), level, name,
-            message);
-}
 
 /* SANDBOX_MONITOR_FDS: NFDS open descriptors above stderr, separated by spaces. */
 static int parse_fds(const char *s, int fds[NFDS]) {
@@ -89,12 +77,12 @@ int main(int argc, char **argv) {
         if (watch[0].revents != 0) break;   /* the init exited */
         if (watch[1].revents & (POLLERR | POLLNVAL)) watch[1].fd = -1;
         else if (watch[1].revents != 0) {
-            char why[256], line[300];
+            char why[256], line[600];
             int verdict;
             while ((verdict = sbx_gate_admit(fds[LISTEN], fds[HANDOFF], uid, why, sizeof why)) != SBX_GATE_EMPTY) {
                 if (verdict == SBX_GATE_REFUSED) {
-                    snprintf(line, sizeof line, "control: refused a connection: %s", why);
-                    log_line("info", name, line);
+                    snprintf(line, sizeof line, "%s: control: refused a connection: %s", name, why);
+                    sbx_log_line(2, "info", line);
                 }
             }
         }
@@ -109,7 +97,9 @@ int main(int argc, char **argv) {
             close(3);
         }
         if (dup2(record, 3) < 0) {
-            log_line("error", name, "cannot pass on the teardown record; the next start removes the state");
+            char line[300];
+            snprintf(line, sizeof line, "%s: cannot pass on the teardown record; the next start removes the state", name);
+            sbx_log_line(2, "error", line);
             return 1;
         }
     } else {
@@ -120,9 +110,9 @@ int main(int argc, char **argv) {
     fcntl(supervisor, F_SETFD, FD_CLOEXEC);
     char *args[] = {(char *)"sandbox-supervisor", (char *)"--finish", (char *)name, NULL};
     fexecve(supervisor, args, environ);
-    char line[128];
-    snprintf(line, sizeof line, "cannot execute the supervisor for the teardown: %s; the next start removes the state",
-             strerror(errno));
-    log_line("error", name, line);
+    char line[400];
+    snprintf(line, sizeof line, "%s: cannot execute the supervisor for the teardown: %s; the next start removes the state",
+             name, strerror(errno));
+    sbx_log_line(2, "error", line);
     return 1;
 }

@@ -36,12 +36,13 @@ else  # the already built release binary (iterating on this script)
   install -D -m 0755 "$ROOT/.build/release/sandbox" "$IT_PREFIX/bin/sandbox"
   install -D -m 0755 "$ROOT/.build/release/sandbox-supervisor" "$IT_PREFIX/libexec/sandbox/sandbox-supervisor"
   install -D -m 0755 "$ROOT/.build/release/sandbox-monitor" "$IT_PREFIX/libexec/sandbox/sandbox-monitor"
+  install -D -m 0755 "$ROOT/.build/release/sandbox-session" "$IT_PREFIX/libexec/sandbox/sandbox-session"
 fi
 if [ -n "$BASELINE" ]; then
   install -D -m 0755 "$BASELINE" "$IT_STATE/baseline/bin/sandbox"
   # Builds since the lean supervisor have a second binary; the launcher finds it beside itself.
-  # Builds since the monitor have a third, beside the supervisor.
-  for b in sandbox-supervisor sandbox-monitor; do
+  # Builds since the monitor have more, beside the supervisor.
+  for b in sandbox-supervisor sandbox-monitor sandbox-session; do
     [ ! -x "$(dirname "$BASELINE")/$b" ] || install -D -m 0755 "$(dirname "$BASELINE")/$b" "$IT_STATE/baseline/bin/$b"
   done
   chmod -R a+rX "$IT_STATE/baseline"

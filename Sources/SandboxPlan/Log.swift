@@ -55,14 +55,14 @@ public struct Stopwatch: Sendable {
         start = t
     }
 
-    /// A stopwatch started at `startMilliseconds` of CLOCK_MONOTONIC (one that
+    /// A stopwatch started at `startMicroseconds` of CLOCK_MONOTONIC (one that
     /// another program image of this process started: the supervisor's teardown).
-    public init(startMilliseconds ms: UInt64) {
-        start = timespec(tv_sec: Int(ms / 1000), tv_nsec: Int(ms % 1000) * 1_000_000)
+    public init(startMicroseconds us: UInt64) {
+        start = timespec(tv_sec: Int(us / 1_000_000), tv_nsec: Int(us % 1_000_000) * 1000)
     }
 
-    /// CLOCK_MONOTONIC at the start, in milliseconds.
-    public var startMilliseconds: UInt64 { UInt64(start.tv_sec) * 1000 + UInt64(start.tv_nsec / 1_000_000) }
+    /// CLOCK_MONOTONIC at the start, in microseconds.
+    public var startMicroseconds: UInt64 { UInt64(start.tv_sec) * 1_000_000 + UInt64(start.tv_nsec / 1000) }
 
     public var milliseconds: Double {
         var now = timespec()

@@ -92,7 +92,9 @@ public struct Launcher: Sendable {
             do {
                 let clock = Stopwatch()
                 let session = try request(plan)
-                let status = try SessionRunner.run(session, on: connection, onStarted: {
+                let waiting = SessionHandOver(program: HostFile.dirname(supervisorPath) + "/sandbox-session",
+                                              label: "\(name): session \(session.argv.first ?? "")", started: clock)
+                let status = try SessionRunner.run(session, on: connection, handOver: waiting, onStarted: {
                     lock.close()
                     log.debug("\(name): session \(session.argv.first ?? "") started in \(clock.elapsed)")
                 })

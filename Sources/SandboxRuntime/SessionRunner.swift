@@ -14,8 +14,10 @@ public enum SessionRunner {
     /// A terminal on stdin gets a pty inside (interactive shells, job control,
     /// Ctrl-C reaching the app) without giving the app the launcher's terminal.
     /// `stdio`: the session's stdin, stdout, stderr instead of the launcher's own (no pty then).
+    /// `handOver`: without a pty, become that waiting program once the session
+    /// has run for `SessionHandOver.afterMilliseconds`.
     public static func run(_ request: SessionRequest, on connection: ControlConnection, stdio: [Int32]? = nil,
-                           onStarted: () -> Void = {}) throws -> Int32 {
+                           handOver: SessionHandOver? = nil, onStarted: () -> Void = {}) throws -> Int32 {
         let signalPipe = ForwardedSignals.installOnce()
         guard signalPipe >= 0 else { throw SandboxError("cannot create a pipe: \(errnoText(errno))") }
         // A pty only for a foreground launcher: raw mode from a background job (`sandbox run x &`)
@@ -47,6 +49,9 @@ public enum SessionRunner {
 
         var stdinOpen = usePty
         var buffer = [UInt8](repeating: 0, count: 16384)
+        // Nothing to relay but signals and the exit status: a small C program can wait instead.
+        var waiting = usePty ? nil : handOver
+        let handOverAt = Stopwatch()
         while true {
             var fds = [pollfd(fd: connection.socket.raw, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: signalPipe, events: Int16(POLLIN), revents: 0)]
@@ -54,8 +59,17 @@ public enum SessionRunner {
                 fds.append(pollfd(fd: master.raw, events: Int16(POLLIN), revents: 0))
                 if stdinOpen { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
             }
-            let r = retryingEINTR { poll(&fds, nfds_t(fds.count), -1) }
+            var timeout: Int32 = -1
+            if waiting != nil {
+                timeout = max(0, SessionHandOver.afterMilliseconds - Int32(handOverAt.milliseconds))
+            }
+            let r = retryingEINTR { poll(&fds, nfds_t(fds.count), timeout) }
             if r < 0 { throw SandboxError("poll: \(errnoText(errno))") }
+            if r == 0, let w = waiting {
+                w.become(connection: connection, signalPipe: signalPipe)   // returns only if it could not
+                waiting = nil
+                continue
+            }
             if fds[1].revents != 0 {
                 var sig: UInt8 = 0
                 while read(signalPipe, &sig, 1) == 1 {   // non-blocking: drains what is there
@@ -103,3 +117,58 @@ public enum SessionRunner {
 
 /// The init refused a session because the container is stopping.
 public struct ContainerStopping: Error, Sendable {}
+
+/// The launcher's waiting form: `sandbox-session` (C, helper/sandbox-session.c).
+/// A session without a terminal leaves the launcher nothing to do but forward
+/// SIGINT/SIGTERM/SIGHUP/SIGQUIT and exit with the session's status, for as long
+/// as the app runs; the Swift launcher holds ~10.8 MB resident for that, the C
+/// program a fraction of a megabyte. After half a second (a session that ends
+/// sooner, a script's `exec … -- true`, pays no execve) the launcher becomes it:
+/// same pid and command line, the control connection inherited.
+public struct SessionHandOver: Sendable {
+    public static let afterMilliseconds: Int32 = 500
+    /// The program (beside the supervisor).
+    public var program: String
+    /// "NAME: session ARGV0", the launcher's own log line's start.
+    public var label: String
+    /// When the request was sent, for the "exited … after" line.
+    public var started: Stopwatch
+
+    public init(program: String, label: String, started: Stopwatch) {
+        self.program = program
+        self.label = label
+        self.started = started
+    }
+
+    /// execve's the program; returns only when that failed, with everything as it was.
+    func become(connection: ControlConnection, signalPipe: Int32) {
+        guard access(program, X_OK) == 0 else { return }
+        // Blocked across the execve: a signal that comes now stays pending for the
+        // program's signalfd instead of killing it before it can forward it.
+        var forwarded = sigset_t(), previous = sigset_t()
+        sigemptyset(&forwarded)
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&forwarded, sig) }
+        sigprocmask(SIG_BLOCK, &forwarded, &previous)
+        // What the handlers caught before goes to the session now, as the relay would.
+        var sig: UInt8 = 0
+        while read(signalPipe, &sig, 1) == 1 {
+            if Int32(sig) != SIGWINCH { try? connection.sendSimple(SBX_CTL_SIGNAL, a: Int32(sig)) }
+        }
+        let (level, file) = LogSetup.current
+        var logFD: Int32 = -1
+        if let file, level <= .info { logFD = open(file, O_WRONLY | O_APPEND) }   // inherited on purpose
+        let socket = connection.socket.raw
+        _ = fcntl(socket, F_SETFD, 0)
+        setenv("SANDBOX_SESSION", "\(socket) \(logFD) \(started.startMicroseconds)", 1)
+        setenv("SANDBOX_SESSION_LABEL", label, 1)
+        log.debug("\(label): becoming sandbox-session after \(started.elapsed)")
+        execv(program, CommandLine.unsafeArgv)
+        let failure = errno
+        unsetenv("SANDBOX_SESSION")
+        unsetenv("SANDBOX_SESSION_LABEL")
+        _ = fcntl(socket, F_SETFD, FD_CLOEXEC)
+        if logFD >= 0 { close(logFD) }
+        sigprocmask(SIG_SETMASK, &previous, nil)
+        log.info("\(label): cannot execute \(program) (\(errnoText(failure))); the launcher keeps waiting itself")
+    }
+}

@@ -24,15 +24,15 @@ public struct Handover: Equatable, Sendable {
     /// The host side of a leased veth pair, and its address (for the log).
     public var vethInterface: String?
     public var vethAddress: String?
-    /// CLOCK_MONOTONIC at the start, in milliseconds.
-    public var startedMs: UInt64
+    /// CLOCK_MONOTONIC at the start, in microseconds.
+    public var startedUs: UInt64
     public var plan: [UInt8]
 
-    public init(initPid: Int32, vethInterface: String?, vethAddress: String?, startedMs: UInt64, plan: [UInt8]) {
+    public init(initPid: Int32, vethInterface: String?, vethAddress: String?, startedUs: UInt64, plan: [UInt8]) {
         self.initPid = initPid
         self.vethInterface = vethInterface
         self.vethAddress = vethAddress
-        self.startedMs = startedMs
+        self.startedUs = startedUs
         self.plan = plan
     }
 
@@ -40,7 +40,7 @@ public struct Handover: Equatable, Sendable {
     static let version: UInt8 = 1
 
     /// "SBXHAND" u8 version | init pid u32 | veth interface? | veth address? |
-    /// started ms as two u32 (low, high) | the encoded plan, to the end.
+    /// started µs as two u32 (low, high) | the encoded plan, to the end.
     public var encoded: [UInt8] {
         var w = PlanCodec.Writer()
         w.bytes(Self.magic)
@@ -48,8 +48,8 @@ public struct Handover: Equatable, Sendable {
         w.u32(UInt32(bitPattern: initPid))
         w.optionalString(vethInterface)
         w.optionalString(vethAddress)
-        w.u32(UInt32(truncatingIfNeeded: startedMs))
-        w.u32(UInt32(truncatingIfNeeded: startedMs >> 32))
+        w.u32(UInt32(truncatingIfNeeded: startedUs))
+        w.u32(UInt32(truncatingIfNeeded: startedUs >> 32))
         w.bytes(plan)
         return w.out
     }
@@ -65,7 +65,7 @@ public struct Handover: Equatable, Sendable {
         let address = try r.optionalString()
         let low = UInt64(try r.u32()), high = UInt64(try r.u32())
         let plan = Array(try r.take(bytes.count - r.offset))
-        return Handover(initPid: pid, vethInterface: interface, vethAddress: address, startedMs: high << 32 | low, plan: plan)
+        return Handover(initPid: pid, vethInterface: interface, vethAddress: address, startedUs: high << 32 | low, plan: plan)
     }
 }
 
@@ -98,7 +98,7 @@ extension Supervisor {
             return
         }
         let record = Handover(initPid: container.pid, vethInterface: network.held?.hostInterface,
-                              vethAddress: network.held?.address, startedMs: clock.startMilliseconds, plan: encoded)
+                              vethAddress: network.held?.address, startedUs: clock.startMicroseconds, plan: encoded)
         let selfExe = OwnedFD(open("/proc/self/exe", O_RDONLY | O_CLOEXEC))
         let recordFile: OwnedFD
         do { recordFile = try makeMemoryFile("sandbox-teardown", holding: record.encoded) } catch {
@@ -145,7 +145,7 @@ extension Supervisor {
         if let interface = record.vethInterface {
             network.held = (hostInterface: interface, address: record.vethAddress ?? "?")
         }
-        tearDown(initPid: record.initPid, network: network, clock: Stopwatch(startMilliseconds: record.startedMs))
+        tearDown(initPid: record.initPid, network: network, clock: Stopwatch(startMicroseconds: record.startedUs))
         return 0
     }
 }

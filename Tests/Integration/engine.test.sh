@@ -402,6 +402,70 @@ test_sigint_reaches_the_app_without_a_terminal() {
   eng_assert_nothing_left
 }
 
+# A launcher whose session has no terminal only forwards signals and waits for
+# the exit status: after half a second it becomes sandbox-session (C) by execve,
+# the same pid and command line. Signals, the exit status, the log line and the
+# clean-up on its death must be what the Swift launcher gave.
+eng_launcher_waiting() { # PATTERN: the launcher's pid once it runs sandbox-session
+  local pid
+  for _ in $(seq 1 75); do
+    pid=$(pgrep -u "$IT_USER" -f "$1" | head -n1)
+    [ -n "$pid" ] && [ "$(readlink /proc/"$pid"/exe 2>/dev/null)" = "$IT_PREFIX/libexec/sandbox/sandbox-session" ] && { echo "$pid"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+
+test_a_session_without_a_terminal_waits_in_sandbox_session() {
+  eng_profile
+  local out=$IT_STATE/engine-sess.out log; log=$(it_home)/itsess.log
+  rm -f "$log" "$out"
+  sbx -l info -o "$log" run itengine -- -c 'trap "echo GOT-INT; exit 3" INT; sleep 1000 & wait' >"$out" 2>&1 &
+  local r=$! launcher
+  launcher=$(eng_launcher_waiting "bin/sandbox -l info -o .* run itengine") || fail "the launcher did not become sandbox-session"
+  assert_contains "$(tr '\0' ' ' </proc/"$launcher"/cmdline)" "bin/sandbox -l info -o $log run itengine -- -c" "the command line ps shows"
+  # A signal reaches the app, and its status is the launcher's.
+  kill -INT "$launcher"
+  set +e; wait $r; local rc=$?; set -e
+  cat "$out"
+  assert_contains "$(cat "$out")" "GOT-INT"
+  assert_eq "$rc" "3" "exit status after SIGINT"
+  grep -q "sandbox\[$launcher\] info sandbox.engine: itengine: session /bin/sh exited with status 3 after [0-9]*\.[0-9] ms" "$log" \
+    || { cat "$log"; fail "no exit line from the waiting launcher"; }
+  eng_assert_nothing_left
+
+  # Killed (even by SIGKILL), it leaves nothing: its connection closes, the session
+  # gets SIGHUP and the container stops.
+  sbx run itengine -- -c 'sleep 1000' >/dev/null 2>&1 &
+  r=$!
+  launcher=$(eng_launcher_waiting "bin/sandbox run itengine") || fail "the launcher did not become sandbox-session"
+  kill -KILL "$launcher"
+  wait $r || true
+  eng_assert_nothing_left
+
+  # The container dies under it: it says so, like the launcher did, and fails.
+  sbx run itengine -- -c 'sleep 1000' >"$out" 2>&1 &
+  r=$!
+  launcher=$(eng_launcher_waiting "bin/sandbox run itengine") || fail "the launcher did not become sandbox-session"
+  kill -KILL "$(pgrep -u "$IT_USER" -f "sandbox-(supervisor|monitor) itengine$" | head -n1)"
+  set +e; wait $r; rc=$?; set -e
+  assert_eq "$rc" "1" "exit status when the container died"
+  assert_contains "$(cat "$out")" "sandbox: error: the container stopped while the session was running"
+  # (The killed supervisor's state is stale; the next run removes it.)
+  assert_eq "$(sbx run itengine -- -c 'echo fresh')" "fresh" "a run after that"
+  eng_assert_nothing_left
+
+  # With a terminal (a pty to relay) the launcher stays itself.
+  it_as_user script -qec "$IT_PREFIX/bin/sandbox run itengine -- -c 'sleep 2'" /dev/null >/dev/null 2>&1 &
+  r=$!
+  eng_wait '[ -n "$(pgrep -u "$IT_USER" -fx "sleep 2")" ]' 50 || fail "the terminal session did not start"
+  sleep 1
+  launcher=$(pgrep -u "$IT_USER" -f "^$IT_PREFIX/bin/sandbox run itengine" | head -n1)
+  assert_eq "$(readlink /proc/"$launcher"/exe)" "$IT_PREFIX/bin/sandbox" "a terminal session's launcher"
+  wait $r || true
+  eng_assert_nothing_left
+}
+
 test_interactive_session_gets_a_terminal_not_the_launchers() {
   eng_profile
   # script(1) gives the launcher a real terminal; the session must see a tty of its own.

@@ -10,7 +10,7 @@ test_uninstall_removes_every_file_install_wrote() {
   make -C "$IT_ROOT" --no-print-directory install DESTDIR="$dest" PREFIX=/usr/local >"$IT_LOGS/destdir-install.log" 2>&1 \
     || { tail -n 20 "$IT_LOGS/destdir-install.log"; rm -rf "$dest"; fail "make install DESTDIR=$dest failed"; }
   local f
-  for f in usr/local/bin/sandbox usr/local/libexec/sandbox/sandbox-supervisor usr/local/libexec/sandbox/sandbox-monitor \
+  for f in usr/local/bin/sandbox usr/local/libexec/sandbox/sandbox-supervisor usr/local/libexec/sandbox/sandbox-monitor usr/local/libexec/sandbox/sandbox-session \
            usr/local/libexec/sandbox/sandbox-net \
            usr/local/share/sandbox/profiles/demo.toml usr/local/share/sandbox/apparmor/sandbox \
            usr/local/share/man/man1/sandbox.1 usr/local/lib/systemd/system/sandbox-net.service etc/sandbox/usernet.example \

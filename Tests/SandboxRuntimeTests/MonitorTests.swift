@@ -13,7 +13,7 @@ import Glibc
 
 @Suite struct HandoverTests {
     static let sample = Handover(initPid: 4242, vethInterface: "sbx4242h", vethAddress: "10.0.3.7",
-                                 startedMs: 0x1_2345_6789, plan: Array("SBXPLAN\u{7}…the plan".utf8))
+                                 startedUs: 0x1_2345_6789, plan: Array("SBXPLAN\u{7}…the plan".utf8))
 
     @Test func roundTrips() throws {
         #expect(try Handover.decode(Self.sample.encoded) == Self.sample)
