@@ -158,15 +158,11 @@ public struct SessionHandOver: Sendable {
         var logFD: Int32 = -1
         if let file, level <= .info { logFD = open(file, O_WRONLY | O_APPEND) }   // inherited on purpose
         let socket = connection.socket.raw
-        _ = fcntl(socket, F_SETFD, 0)
-        setenv("SANDBOX_SESSION", "\(socket) \(logFD) \(started.startMicroseconds)", 1)
-        setenv("SANDBOX_SESSION_LABEL", label, 1)
         log.debug("\(label): becoming sandbox-session after \(started.elapsed)")
-        execv(program, CommandLine.unsafeArgv)
-        let failure = errno
-        unsetenv("SANDBOX_SESSION")
-        unsetenv("SANDBOX_SESSION_LABEL")
-        _ = fcntl(socket, F_SETFD, FD_CLOEXEC)
+        // The launcher's own command line: `ps` and `pgrep -f` see no change.
+        let failure = becomeProgram(program, argv: CommandLine.arguments, keeping: [socket], environment: [
+            ("SANDBOX_SESSION", "\(socket) \(logFD) \(started.startMicroseconds)"), ("SANDBOX_SESSION_LABEL", label),
+        ])
         if logFD >= 0 { close(logFD) }
         sigprocmask(SIG_SETMASK, &previous, nil)
         log.info("\(label): cannot execute \(program) (\(errnoText(failure))); the launcher keeps waiting itself")

@@ -118,18 +118,11 @@ extension Supervisor {
         let passed = [container.pidfd.raw, gate.descriptors.listening, gate.descriptors.handoff,
                       container.lifeline.raw, selfExe.raw, recordFile.raw]
         // `sandbox-monitor NAME` is what ps shows; the descriptors go in the environment.
-        let argv = ["sandbox-monitor", name]
         log.debug("\(name): becoming sandbox-monitor after \(clock.elapsed)")
-        for fd in passed { _ = fcntl(fd, F_SETFD, 0) }
         if logFD >= 0 { dup2(logFD, 2) }
-        setenv("SANDBOX_MONITOR_FDS", passed.map(String.init).joined(separator: " "), 1)
-        let cArgs = argv.map { strdup($0) } + [nil]
-        execv(monitor, cArgs)
-        // Still here: put everything back and wait in Swift.
-        let failure = errno
-        unsetenv("SANDBOX_MONITOR_FDS")
-        for p in cArgs { free(p) }
-        for fd in passed { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let failure = becomeProgram(monitor, argv: ["sandbox-monitor", name], keeping: passed,
+                                    environment: [("SANDBOX_MONITOR_FDS", passed.map(String.init).joined(separator: " "))])
+        // Still here: put stderr back and wait in Swift.
         if logFD >= 0 {
             let null = open("/dev/null", O_RDWR | O_CLOEXEC)
             if null >= 0 { dup2(null, 2); close(null) }

@@ -39,3 +39,21 @@ public func errnoText(_ e: Int32) -> String {
     if let f = s.first { s = f.lowercased() + s.dropFirst() }
     return s
 }
+
+/// Replaces this process's program with `path` (execve: the same pid), handing it
+/// `fds` (their close-on-exec flag cleared) and `environment` (set for it). The
+/// supervisor and the launcher become their small waiting programs this way.
+/// Returns only when execve failed: errno, with the flags and the environment
+/// as they were.
+package func becomeProgram(_ path: String, argv: [String], keeping fds: [Int32],
+                           environment: [(String, String)]) -> Int32 {
+    for fd in fds { _ = fcntl(fd, F_SETFD, 0) }
+    for (key, value) in environment { setenv(key, value, 1) }
+    let cArgs = argv.map { strdup($0) } + [nil]
+    execv(path, cArgs)
+    let failure = errno
+    for p in cArgs { free(p) }
+    for (key, _) in environment { unsetenv(key) }
+    for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    return failure
+}
