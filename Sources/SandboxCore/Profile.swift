@@ -8,9 +8,6 @@ public struct Profile: Sendable, Equatable {
     public var name: String
     /// The file it was loaded from (for messages).
     public var sourcePath: String
-    /// `profileFingerprint(bytes:)` of the file's bytes as they were parsed (a
-    /// join says when the file has changed since the container started).
-    public var sourceFingerprint = ""
     public var description: String = ""
     /// Fragments merged before this file, in order (already applied).
     public var include: [String] = []

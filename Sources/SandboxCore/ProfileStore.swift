@@ -126,7 +126,6 @@ public struct ProfileStore: Sendable {
             errors += error.errors
         }
         var profile = Profile(name: name, sourcePath: file)
-        profile.sourceFingerprint = context.fingerprint
         profile.session.stopTimeout = config.stopTimeout
         profile.include = context.topInclude
         if let tree {
@@ -144,8 +143,6 @@ public struct ProfileStore: Sendable {
         var topInclude: [String] = []
         /// Files in merge order (fragments before the files that include them), for ordering messages.
         var files: [String] = []
-        /// The top file's fingerprint, from the bytes parsed.
-        var fingerprint = ""
     }
 
     /// Reads `file` (or uses `source`), resolves its includes and returns the
@@ -168,7 +165,6 @@ public struct ProfileStore: Sendable {
                 return nil
             }
         }
-        if chain.isEmpty { context.fingerprint = profileFingerprint(bytes: bytes) }
         let tree: TOMLNode
         switch TOMLTree.parse(bytes: bytes, file: file) {
         case .success(let t): tree = t

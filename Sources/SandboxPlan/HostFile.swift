@@ -147,14 +147,3 @@ extension Substring {
         return s
     }
 }
-
-/// FNV-1a over a profile file's bytes: cheap, stable across processes. Taken
-/// from the bytes the profile was parsed from, so a start records what it runs.
-public func profileFingerprint(bytes: [UInt8]) -> String {
-    var h: UInt64 = 0xcbf29ce484222325
-    for b in bytes {
-        h ^= UInt64(b)
-        h = h &* 0x100000001b3
-    }
-    return String(h, radix: 16)
-}

@@ -80,9 +80,15 @@ public struct ContainerState: Sendable, Equatable {
     }
 }
 
-/// The fingerprint of the profile file as it is now (a join compares it with the recorded one).
+/// FNV-1a over the profile file's bytes: cheap, stable across processes.
 public func profileFingerprint(path: String) -> String {
-    profileFingerprint(bytes: (try? HostFile.readBytes(path, limit: 1 << 20).get()) ?? [])
+    let text = HostFile.read(path) ?? ""
+    var h: UInt64 = 0xcbf29ce484222325
+    for b in text.utf8 {
+        h ^= UInt64(b)
+        h = h &* 0x100000001b3
+    }
+    return String(h, radix: 16)
 }
 
 /// What the runtime directory says about one container.

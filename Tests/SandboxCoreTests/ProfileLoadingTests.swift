@@ -152,23 +152,6 @@ import Testing
         #expect(byPath.description == "shipped" && byPath.name == "app")
     }
 
-    /// The fingerprint a start records is of the bytes it parsed (not of a second
-    /// read of the file), and covers the top file only: an include's change is not it.
-    @Test func theFingerprintIsOfTheBytesParsed() throws {
-        let tree = TempTree()
-        defer { tree.remove() }
-        let store = tree.store()
-        let text = "include = [\"frag\"]\ndescription = \"one\"\n"
-        tree.write("\(tree.userDir)/frag.toml", "command = [\"/bin/true\"]\n")
-        tree.write("\(tree.userDir)/app.toml", text)
-        let first = try store.load("app")
-        #expect(first.sourceFingerprint == profileFingerprint(bytes: Array(text.utf8)))
-        tree.write("\(tree.userDir)/frag.toml", "command = [\"/bin/false\"]\n")
-        #expect(try store.load("app").sourceFingerprint == first.sourceFingerprint)
-        tree.write("\(tree.userDir)/app.toml", text + "# edited\n")
-        #expect(try store.load("app").sourceFingerprint != first.sourceFingerprint)
-    }
-
     @Test func listShowsFirstWinsAndShadowing() {
         let tree = TempTree()
         defer { tree.remove() }
