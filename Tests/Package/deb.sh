@@ -194,6 +194,9 @@ assert_contains "$out" "ran-from-package"$'\n'"$DEB_TEST_USER" "sandbox run's ou
 sb start debtest >"$work/start.log" 2>&1 || { cat "$work/start.log"; die "sandbox start debtest failed"; }
 # Nothing to mediate in this profile: the supervisor has become the monitor (same pid).
 sup_pid() { pgrep -u "$DEB_TEST_USER" -f "sandbox-(supervisor|monitor) $1\$" | head -n1; }
+# (It becomes the monitor once the container has run for half a second.)
+sup_waiting() { [ "$(readlink /proc/"$(sup_pid "$1")"/exe 2>/dev/null)" = /usr/libexec/sandbox/sandbox-monitor ]; }
+it_wait_until 5000 "debtest's supervisor to become the monitor" sup_waiting debtest || exit 1
 pid_a=$(sup_pid debtest)
 [ -n "$pid_a" ] || die "no supervisor for the started container"
 assert_eq "$(readlink /proc/"$pid_a"/exe)" "/usr/libexec/sandbox/sandbox-monitor" "the running supervisor's binary (its waiting form)" || exit 1
@@ -222,6 +225,7 @@ out=$(sb status debtest 2>&1) || { echo "$out"; die "sandbox status debtest: not
 out=$(sb exec debtest -- /bin/sh -c 'echo joined-after-upgrade' 2>&1) || { echo "$out"; die "joining the running container after the upgrade failed"; }
 assert_contains "$out" "joined-after-upgrade" "exec after the upgrade" || exit 1
 sb start debtest2 >"$work/start2.log" 2>&1 || { cat "$work/start2.log"; die "a new start after the upgrade failed"; }
+it_wait_until 5000 "debtest2's supervisor to become the monitor" sup_waiting debtest2 || exit 1
 pid_b=$(sup_pid debtest2)
 [ -n "$pid_b" ] || die "no supervisor for the container started after the upgrade"
 assert_eq "$(readlink /proc/"$pid_b"/exe)" "/usr/libexec/sandbox/sandbox-monitor" "a new start's monitor (the new binary)" || exit 1
