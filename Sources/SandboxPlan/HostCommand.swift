@@ -185,15 +185,10 @@ extension HostCommand {
         if newSession { flags |= sbx_system_spawn_flag_setsid() }
         posix_spawnattr_setflags(&attr, flags)
 
-        let cArgv = argv.map { strdup($0) } + [nil]
-        let cEnv: [UnsafeMutablePointer<CChar>?]? = environment.map { env in
-            let lines: [String] = env.map { "\($0.key)=\($0.value)" }.sorted()
-            return lines.map { strdup($0) } + [nil]
-        }
-        defer {
-            cArgv.forEach { free($0) }
-            cEnv?.forEach { free($0) }
-        }
+        let strings = CStrings()
+        defer { strings.free() }
+        let cArgv = strings.array(argv)
+        let cEnv = environment.map { env in strings.array(env.map { "\($0.key)=\($0.value)" }.sorted()) }
         var pid: pid_t = 0
         let rc = cEnv.map { posix_spawn(&pid, program, &actions, &attr, cArgv, $0) }
             ?? posix_spawn(&pid, program, &actions, &attr, cArgv, environ)

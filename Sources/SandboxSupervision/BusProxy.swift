@@ -79,11 +79,11 @@ public final class BusProxy: Mediator {
             throw MediatorError("the bus proxy: \(error)")
         }
         let argv = m.proxyArguments(readyFD: readyPipe.write.raw)
-        var cStrings: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        var env: [UnsafeMutablePointer<CChar>?] = [strdup("LANG=C.UTF-8"), nil]
-        defer { cStrings.forEach { free($0) }; env.forEach { free($0) } }
-        let name = strdup(".flatpak-info"), data = strdup(m.identity), path = strdup(m.proxy)
-        defer { free(name); free(data); free(path) }
+        let strings = CStrings()
+        defer { strings.free() }
+        var cStrings = strings.array(argv)
+        var env = strings.array(["LANG=C.UTF-8"])
+        let name = strings.copy(".flatpak-info"), data = strings.copy(m.identity), path = strings.copy(m.proxy)
 
         var rawPidfd: Int32 = -1
         let pid: pid_t = cStrings.withUnsafeMutableBufferPointer { argvBuf in

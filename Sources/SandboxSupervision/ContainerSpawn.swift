@@ -48,14 +48,9 @@ public enum ContainerSpawner {
         let errors = try makePipe()
         let lifeline = try makePipe()
 
-        var strings: [UnsafeMutablePointer<CChar>?] = []
-        defer { strings.forEach { free($0) } }
-        func c(_ s: String?) -> UnsafePointer<CChar>? {
-            guard let s else { return nil }
-            let p = strdup(s)
-            strings.append(p)
-            return UnsafePointer(p)
-        }
+        let strings = CStrings()
+        defer { strings.free() }
+        func c(_ s: String?) -> UnsafePointer<CChar>? { UnsafePointer(strings.copy(s)) }
         var ops: [sbx_mount_op] = []
         for op in plan.mounts {
             var o = sbx_mount_op()

@@ -49,10 +49,10 @@ package func becomeProgram(_ path: String, argv: [String], keeping fds: [Int32],
                            environment: [(String, String)]) -> Int32 {
     for fd in fds { _ = fcntl(fd, F_SETFD, 0) }
     for (key, value) in environment { setenv(key, value, 1) }
-    let cArgs = argv.map { strdup($0) } + [nil]
-    execv(path, cArgs)
+    let strings = CStrings()
+    defer { strings.free() }
+    execv(path, strings.array(argv))
     let failure = errno
-    for p in cArgs { free(p) }
     for (key, _) in environment { unsetenv(key) }
     for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     return failure

@@ -35,14 +35,9 @@ enum RawContainerStart {
     static func report(mounts: [Mount], hostname: String? = nil, becomeRoot: Bool = false,
                        insideID: UInt32? = nil, writeMaps: Bool = true, errorFD: Int32? = nil,
                        afterClone: (pid_t) -> Void = { _ in }) throws -> sbx_spawn_error? {
-        var strings: [UnsafeMutablePointer<CChar>?] = []
-        defer { strings.forEach { free($0) } }
-        func c(_ s: String?) -> UnsafePointer<CChar>? {
-            guard let s else { return nil }
-            let p = strdup(s)
-            strings.append(p)
-            return UnsafePointer(p)
-        }
+        let strings = CStrings()
+        defer { strings.free() }
+        func c(_ s: String?) -> UnsafePointer<CChar>? { UnsafePointer(strings.copy(s)) }
         let ops: [sbx_mount_op] = mounts.map { m in
             var o = sbx_mount_op()
             o.kind = Int32(m.kind.rawValue)
