@@ -35,6 +35,14 @@ extension LogSetup {
         return (level, file.map(absolute))
     }
 
+    /// The -o file opened again for a program this process becomes (close-on-exec:
+    /// `becomeProgram` or dup2 hands it over), when info lines go there; else -1.
+    public static func openInfoFile() -> Int32 {
+        let (level, file) = current
+        guard let file, level <= .info else { return -1 }
+        return open(file, O_WRONLY | O_APPEND | O_CLOEXEC)
+    }
+
     /// The supervisor runs from another directory; an absolute path keeps it writing to the same file.
     static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return path }

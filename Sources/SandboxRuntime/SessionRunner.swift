@@ -154,13 +154,11 @@ public struct SessionHandOver: Sendable {
         while read(signalPipe, &sig, 1) == 1 {
             if Int32(sig) != SIGWINCH { try? connection.sendSimple(SBX_CTL_SIGNAL, a: Int32(sig)) }
         }
-        let (level, file) = LogSetup.current
-        var logFD: Int32 = -1
-        if let file, level <= .info { logFD = open(file, O_WRONLY | O_APPEND) }   // inherited on purpose
+        let logFD = LogSetup.openInfoFile()
         let socket = connection.socket.raw
         log.debug("\(label): becoming sandbox-session after \(started.elapsed)")
         // The launcher's own command line: `ps` and `pgrep -f` see no change.
-        let failure = becomeProgram(program, argv: CommandLine.arguments, keeping: [socket], environment: [
+        let failure = becomeProgram(program, argv: CommandLine.arguments, keeping: [socket] + (logFD >= 0 ? [logFD] : []), environment: [
             ("SANDBOX_SESSION", "\(socket) \(logFD) \(started.startMicroseconds)"), ("SANDBOX_SESSION_LABEL", label),
         ])
         if logFD >= 0 { close(logFD) }

@@ -80,11 +80,7 @@ extension Supervisor {
     /// `sandbox-monitor`, installed beside the supervisor (PREFIX/libexec/sandbox,
     /// or the build directory).
     static func monitorPath() -> String? {
-        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        guard n > 0 else { return nil }
-        let me = String(decoding: buf.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let path = HostFile.dirname(me) + "/sandbox-monitor"
+        let path = HostFile.dirname(Paths.executablePath()) + "/sandbox-monitor"
         return access(path, X_OK) == 0 ? path : nil
     }
 
@@ -111,10 +107,7 @@ extension Supervisor {
         }
         // The monitor's refusals go where ours would (info and above, -o only: our
         // stderr is /dev/null by now).
-        var logFD: Int32 = -1
-        if let file = spec.logFile, (Logger.Level(rawValue: spec.logLevel) ?? .notice) <= .info {
-            logFD = open(file, O_WRONLY | O_APPEND | O_CLOEXEC)
-        }
+        let logFD = LogSetup.openInfoFile()
         let passed = [container.pidfd.raw, gate.descriptors.listening, gate.descriptors.handoff,
                       container.lifeline.raw, selfExe.raw, recordFile.raw]
         // `sandbox-monitor NAME` is what ps shows; the descriptors go in the environment.

@@ -106,9 +106,9 @@ public struct Supervisor {
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         if null >= 0 { dup2(null, 0); dup2(null, 1); dup2(null, 2); close(null) }
 
-        // Nothing to mediate: the gate alone is left, and a small C program does that
-        // once the container has run for a moment (see `handOverAfterMilliseconds`).
-        if sound == nil && x11 == nil && bus == nil && loop.mediators.count == 1,
+        // Nothing to mediate (the loop holds the gate alone): a small C program does
+        // that once the container has run for a moment (see `handOverAfterMilliseconds`).
+        if loop.mediators.count == 1,
            loop.run(until: container.pidfd.raw, afterMilliseconds: Self.handOverAfterMilliseconds) == .deadline {
             handOver(container: container, gate: gate, network: network, clock: clock)
         }

@@ -28,16 +28,3 @@ package func makePipe() throws(SystemCallError) -> (read: OwnedFD, write: OwnedF
     return (OwnedFD(fds[0]), OwnedFD(fds[1]))
 }
 
-/// An anonymous file (memfd_create, close-on-exec) holding `bytes`, read from its
-/// start: data one program hands to the next across execve, of any size (a pipe
-/// would block once its 64 KiB buffer is full, with no reader yet).
-package func makeMemoryFile(_ name: String, holding bytes: [UInt8]) throws(SystemCallError) -> OwnedFD {
-    let fd = OwnedFD(try retrying("memfd_create") { sbx_system_memfd_cloexec(name) })
-    var done = 0
-    while done < bytes.count {
-        let n = try retrying("write") { bytes[done...].withUnsafeBytes { write(fd.raw, $0.baseAddress, $0.count) } }
-        done += n
-    }
-    try retrying("lseek") { lseek(fd.raw, 0, SEEK_SET) }
-    return fd
-}

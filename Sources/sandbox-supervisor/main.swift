@@ -17,11 +17,17 @@ import Glibc
 
 let planFD: Int32 = 3, statusFD: Int32 = 4, clientFD: Int32 = 5
 
-func fail(_ message: String) -> Never {
-    _ = try? HostFile.writeAll(statusFD, StatusRecord.failure(SandboxError(message)).encoded)
+/// An error on stderr in the one message shape, then exit.
+func complain(_ message: String, status: Int32 = 1) -> Never {
     let text = Console.format(.error, message, program: "sandbox-supervisor") + "\n"
     _ = try? HostFile.writeAll(2, Array(text.utf8))
-    exit(1)
+    exit(status)
+}
+
+/// A start's failure: a record for the launcher that waits on fd 4, and stderr.
+func fail(_ message: String) -> Never {
+    _ = try? HostFile.writeAll(statusFD, StatusRecord.failure(SandboxError(message)).encoded)
+    complain(message)
 }
 
 /// fd 3 to its end (a plan's bound, plus one read: longer is the decoder's error), then closed; nil on a read error.
@@ -44,9 +50,7 @@ func readFD3(limit: Int) -> [UInt8]? {
 func supervise() -> Never {
     // Only the launcher starts us: without its descriptors there is nothing to do.
     guard fcntl(planFD, F_GETFD) >= 0, fcntl(statusFD, F_GETFD) >= 0 else {
-        let text = Console.format(.error, "started by `sandbox run`, `exec` and `start`; it is not run by hand", program: "sandbox-supervisor") + "\n"
-        _ = try? HostFile.writeAll(2, Array(text.utf8))
-        exit(2)
+        complain("started by `sandbox run`, `exec` and `start`; it is not run by hand", status: 2)
     }
     guard let bytes = readFD3(limit: PlanCodec.maxPlan) else { fail("cannot read the plan: \(errnoText(errno))") }
     // No plan at all: the launcher starts us before it plans (so our start-up
@@ -70,21 +74,16 @@ func supervise() -> Never {
 /// The teardown, executed by sandbox-monitor. Nobody waits for a status here:
 /// errors go to stderr, which is the log file (-o) or /dev/null.
 func finish() -> Never {
-    func failed(_ message: String) -> Never {
-        let text = Console.format(.error, message, program: "sandbox-supervisor") + "\n"
-        _ = try? HostFile.writeAll(2, Array(text.utf8))
-        exit(1)
-    }
-    guard fcntl(planFD, F_GETFD) >= 0 else { failed("--finish is run by sandbox-monitor; it is not run by hand") }
-    guard let bytes = readFD3(limit: PlanCodec.maxPlan + 4096) else { failed("cannot read the teardown record: \(errnoText(errno))") }
+    guard fcntl(planFD, F_GETFD) >= 0 else { complain("--finish is run by sandbox-monitor; it is not run by hand") }
+    guard let bytes = readFD3(limit: PlanCodec.maxPlan + 4096) else { complain("cannot read the teardown record: \(errnoText(errno))") }
     let record: Handover, spec: SupervisorPlan
     do {
         record = try Handover.decode(bytes)
         spec = try PlanCodec.decode(record.plan)
     } catch {
-        failed("a damaged teardown record: \(error)")
+        complain("a damaged teardown record: \(error)")
     }
-    do { try LogSetup.bootstrap(level: Logger.Level(rawValue: spec.logLevel) ?? .notice, file: spec.logFile) } catch { failed("\(error)") }
+    do { try LogSetup.bootstrap(level: Logger.Level(rawValue: spec.logLevel) ?? .notice, file: spec.logFile) } catch { complain("\(error)") }
     exit(Supervisor(spec: spec, encoded: record.plan).finish(record))
 }
 
