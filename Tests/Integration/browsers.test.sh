@@ -34,15 +34,18 @@ br_start() {
     [ "$(echo "$table" | grep -c .)" -ge 2 ] && break
     sleep 0.1
   done
-  # The newest child may still be setting up its sandbox: wait until each has a
-  # filter of its own. Not fatal here: br_assert_own_sandbox says what is missing
-  # (and the controls expect it missing).
-  it_wait_until 10000 "every '$2' process to load its own seccomp filter" br_all_filtered "$2" 2>/dev/null || true
-  br_procs "$2"
+  # The newest child may still be setting up its sandbox: wait for a table in which
+  # each has a filter of its own, and give back that table (a fresh one could
+  # hold a process the browser started a moment later, still setting up). Not
+  # fatal here: br_assert_own_sandbox says what is missing (and the controls
+  # expect it missing), from the last table read.
+  for i in $(seq 1 100); do
+    echo "$table" | awk '$5 < 2 { bad = 1 } END { exit bad }' && break
+    sleep 0.1
+    table=$(br_procs "$2")
+  done
+  echo "$table"
 }
-
-# Whether every process matching $1 has a seccomp filter beside the container's.
-br_all_filtered() { br_procs "$1" | awk '$5 < 2 { bad = 1 } END { exit bad }'; }
 
 # Every process of $2 (the table) is sandboxed by the browser itself: a user
 # namespace that is not the container's ($3), and a filter beside the container's.
