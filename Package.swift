@@ -145,6 +145,8 @@ let package = Package(
         .testTarget(name: "SandboxPlanTests", dependencies: ["SandboxPlan", "SandboxTestSupport"]),
         .testTarget(name: "SandboxMediatorsTests", dependencies: ["SandboxMediators", "SandboxSystem", "SandboxTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SandboxSystemTests", dependencies: ["SandboxSystem"]),
+        // The launcher's own command-line code (the executable target, imported for testing).
+        .testTarget(name: "SandboxCLITests", dependencies: ["sandbox", "SandboxPlan", "SandboxTestSupport"]),
         .testTarget(name: "SandboxNetTests", dependencies: ["CSandboxNet", "SandboxRuntime", "SandboxCore", "SandboxTestSupport"]),
     ],
     swiftLanguageModes: [.v6],

@@ -2,7 +2,7 @@ import ArgumentParser
 import SandboxCore
 import SandboxRuntime
 
-struct Exec: ParsableCommand {
+struct Exec: LaunchCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
         _superCommandName: "sandbox",   // parsed as a root by Sandbox.parseLaunch
@@ -20,14 +20,7 @@ struct Exec: ParsableCommand {
     @Argument(parsing: .postTerminator, help: "The command to run (default: your shell).")
     var command: [String] = []
 
-    func run() throws {
-        _ = try global.bootstrap()
-        let starter = ContainerStarter()
-        let cwd = starter.context.currentDirectory()
-        let argv = command.isEmpty ? [starter.user.shell] : command
-        let status = try starter.runSession(profile) { plan in
-            try SessionRequest.program(argv, of: plan, hostWorkingDirectory: cwd, asRoot: root)
-        }
-        throw ExitCode(status)
+    var request: LaunchRequest {
+        .exec(profile: profile, command: command, root: root, log: global.options)
     }
 }

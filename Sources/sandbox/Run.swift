@@ -3,7 +3,7 @@ import SandboxCore
 import SandboxRuntime
 import SandboxDesktop
 
-struct Run: ParsableCommand {
+struct Run: LaunchCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         _superCommandName: "sandbox",   // parsed as a root by Sandbox.parseLaunch
@@ -22,27 +22,7 @@ struct Run: ParsableCommand {
     @Argument(parsing: .postTerminator, help: "Arguments appended to the profile's command.")
     var args: [String] = []
 
-    func run() throws {
-        _ = try global.bootstrap()
-        var starter = ContainerStarter()
-        starter.logBus = logDBus
-        let cwd = starter.context.currentDirectory()
-        let status = try starter.runSession(profile, extraArgs: args) { plan in
-            guard !plan.argv.isEmpty || !args.isEmpty else {
-                throw SandboxError("\(plan.name): the profile has no `command`",
-                                   hint: "add command = [\"…\"] to it, or use `sandbox exec \(plan.name) -- CMD`")
-            }
-            if logDBus && plan.dbus?.log != true {
-                Console.say(.notice, plan.dbus == nil
-                    ? "--log-dbus: \(plan.name) has no bus proxy (its profile's dbus.mode is not \"filtered\", or none could be started)"
-                    : "--log-dbus: \(plan.name) runs already without it; it applies when the container starts (sandbox stop \(plan.name))")
-            }
-            // Files from a launcher's %U (or the command line) the container does
-            // not see go through the document portal, for a start and a join alike.
-            let files = FileHandOver.apply(args, plan: plan, cwd: cwd, busAddress: starter.environment["DBUS_SESSION_BUS_ADDRESS"])
-            for n in files.notices { Console.say(.notice, n) }
-            return SessionRequest.app(of: plan, extraArgs: files.arguments, hostWorkingDirectory: cwd)
-        }
-        throw ExitCode(status)
+    var request: LaunchRequest {
+        .run(profile: profile, args: args, logDBus: logDBus, log: global.options)
     }
 }

@@ -26,7 +26,13 @@ struct Sandbox: AsyncParsableCommand {
 
     /// `sandbox -l LEVEL -o FILE COMMAND …` works like `sandbox COMMAND -l LEVEL -o FILE …`.
     static func main() async {
-        let arguments = LogSetup.hoistingLogOptions(Array(CommandLine.arguments.dropFirst()))
+        let given = Array(CommandLine.arguments.dropFirst())
+        // A launcher's click and a join: no parser (LaunchRequest.plainForm says why).
+        if let request = LaunchRequest.plainForm(given) {
+            do { try request.perform() } catch { report(error) }
+            return
+        }
+        let arguments = LogSetup.hoistingLogOptions(given)
         if let message = UnknownCommand.message(arguments, commands: configuration.subcommands) {
             Console.err(message)
             exit(withError: ExitCode(64))
@@ -44,7 +50,7 @@ struct Sandbox: AsyncParsableCommand {
         }
     }
 
-    /// The launch path's commands, parsed on their own. `parseAsRoot` first tries
+    /// The launch path's commands with options, parsed on their own. `parseAsRoot` first tries
     /// the arguments as two `--generate-completion-script` pseudo-commands, which
     /// costs more than everything else a cold `run` does in the launcher (5.5 M of
     /// its 17.4 M instructions; Docs/benchmarks.md). A subcommand parsed as the root
@@ -97,6 +103,8 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(name: [.customShort("o"), .long], help: "Append log messages to this file instead of standard error.")
     var logFile: String?
+
+    var options: LogOptions { LogOptions(level: logLevel, file: logFile) }
 
     /// Sets up swift-log once per process and returns the launcher's logger.
     func bootstrap() throws -> Logger {

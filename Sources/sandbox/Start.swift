@@ -3,7 +3,7 @@ import Logging
 import SandboxCore
 import SandboxRuntime
 
-struct Start: ParsableCommand {
+struct Start: LaunchCommand {
     static let configuration = CommandConfiguration(
         commandName: "start",
         _superCommandName: "sandbox",   // parsed as a root by Sandbox.parseLaunch
@@ -15,17 +15,7 @@ struct Start: ParsableCommand {
     @Argument(help: "The profile (container) name.", completion: NameCompletion.profiles)
     var profile: String
 
-    func run() throws {
-        _ = try global.bootstrap()
-        let starter = ContainerStarter()
-        let (name, loaded) = try starter.context.containerName(self.profile)
-        do {
-            let started = try starter.context.launcher(for: name).start(prepare: {
-                try starter.prepareStart(loaded ?? starter.context.loadProfile(name))
-            })
-            if !started { Console.say(.notice, "\(name) is already running") }
-        } catch is AlreadyReported {
-            throw ExitCode.failure
-        }
+    var request: LaunchRequest {
+        .start(profile: profile, log: global.options)
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import SandboxCore
 import SandboxRuntime
 
-struct Stop: ParsableCommand {
+struct Stop: LaunchCommand {
     static let configuration = CommandConfiguration(
         commandName: "stop",
         _superCommandName: "sandbox",   // parsed as a root by Sandbox.parseLaunch
@@ -21,16 +21,7 @@ struct Stop: ParsableCommand {
         if let timeout, timeout < 0 { throw ValidationError("--timeout must be 0 or more seconds") }
     }
 
-    func run() throws {
-        _ = try global.bootstrap()
-        let context = CommandContext.current()
-        // A container keeps running even if its profile was deleted or broken: stop
-        // it by name, with the grace its recorded plan gives. No profile is read.
-        let (name, _) = try context.containerName(self.profile)
-        let launcher = context.launcher(for: name)
-        if try !launcher.stop(timeout: timeout) {
-            Console.say(.error, "\(launcher.name) is not running")
-            throw ExitCode(1)
-        }
+    var request: LaunchRequest {
+        .stop(profile: profile, timeout: timeout, log: global.options)
     }
 }
