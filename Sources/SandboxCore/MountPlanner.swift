@@ -274,25 +274,28 @@ public enum MountPlanner {
         }
     }
 
-    /// The rootfs's system accounts (uid < 1000 and nobody) plus the passthrough user.
     /// Whether a passwd or group file has an entry with this id (third field).
     static func names(uid id: UInt32, in text: String) -> Bool {
         Accounts.firstRecord(id: id, in: text, as: { _ in true }) != nil
     }
 
+    /// The rootfs's system accounts (uid < 1000 and nobody) plus the passthrough user.
     static func passwd(base: String, user: UserIdentity, home: String) -> String {
-        var lines: [String] = []
-        for line in base.byteSplit("\n") {
-            let f = line.byteSplit(":", omittingEmptySubsequences: false)
-            guard f.count >= 7, let uid = UInt32(f[2]) else { continue }
-            if uid == user.uid || f[0] == user.name { continue }
-            if uid < 1000 || uid == 65534 { lines.append(String(line)) }
+        var kept: [UInt8] = []
+        var hasRoot = false
+        ColonDatabase(base).forEachRecord { r in
+            guard r.count >= 7, let uid = r.number(2) else { return }
+            if uid == user.uid || r.field(0, is: user.name) { return }
+            if uid < 1000 || uid == 65534 {
+                hasRoot = hasRoot || r.field(0, is: "root")
+                kept += r.line
+                kept.append(UInt8(ascii: "\n"))
+            }
         }
-        if !lines.contains(where: { $0.hasPrefix("root:") }) {
-            lines.insert("root:x:0:0:root:/root:/bin/sh", at: 0)
-        }
-        lines.append("\(user.name):x:\(user.uid):\(user.gid)::\(home):\(user.shell)")
-        return lines.joined(separator: "\n") + "\n"
+        var text = hasRoot ? "" : "root:x:0:0:root:/root:/bin/sh\n"
+        text += String(decoding: kept, as: UTF8.self)
+        text += "\(user.name):x:\(user.uid):\(user.gid)::\(home):\(user.shell)\n"
+        return text
     }
 
     /// The rootfs's system groups (gid < 1000 and nogroup) plus the user's primary
@@ -301,34 +304,38 @@ public enum MountPlanner {
     /// its name from the host's group file (`hostGroups`), else the gid as name.
     static func group(base: String, user: UserIdentity, kept: [UInt32] = [], hostGroups: String = "") -> String {
         func entries(_ text: String) -> [(name: String, gid: UInt32)] {
-            text.colonRecords().compactMap { f in
-                guard f.count >= 4, let gid = UInt32(f[2]) else { return nil }
-                return (String(f[0]), gid)
+            var all: [(name: String, gid: UInt32)] = []
+            ColonDatabase(text).forEachRecord { r in
+                if r.count >= 4, let gid = r.number(2) { all.append((r.string(0), gid)) }
             }
+            return all
         }
-        let keep = Set(kept)
         var lines: [String] = []
         var primaryName = user.name
         var named: Set<UInt32> = []
         let baseEntries = entries(base)
         for (name, gid) in baseEntries {
             if gid == user.gid { primaryName = name; continue }
-            if keep.contains(gid) {
-                if named.insert(gid).inserted { lines.append("\(name):x:\(gid):\(user.name)") }
+            if kept.contains(gid) {
+                if named.insert(gid).inserted { lines.append(name + ":x:" + String(gid) + ":" + user.name) }
                 continue
             }
             // Member lists name host users that do not exist inside.
-            if gid < 1000 || gid == 65534 { lines.append("\(name):x:\(gid):") }
+            if gid < 1000 || gid == 65534 { lines.append(name + ":x:" + String(gid) + ":") }
         }
         if !lines.contains(where: { $0.hasPrefix("root:") }) { lines.insert("root:x:0:", at: 0) }
-        lines.append("\(primaryName):x:\(user.gid):")
-        let hostNames = entries(hostGroups)
-        let taken = Set(baseEntries.map(\.name) + [primaryName])
-        for gid in kept.sorted() where !named.contains(gid) && gid != user.gid {
-            let hostName = hostNames.first { $0.gid == gid }?.name
-            let name = hostName.flatMap { taken.contains($0) ? nil : $0 } ?? String(gid)
-            lines.append("\(name):x:\(gid):\(user.name)")
+        lines.append(primaryName + ":x:" + String(user.gid) + ":")
+        if kept.contains(where: { !named.contains($0) && $0 != user.gid }) {
+            let hostNames = entries(hostGroups)
+            let taken = Set(baseEntries.map(\.name) + [primaryName])
+            for gid in kept.sorted() where !named.contains(gid) && gid != user.gid {
+                let hostName = hostNames.first { $0.gid == gid }?.name
+                let name = hostName.flatMap { taken.contains($0) ? nil : $0 } ?? String(gid)
+                lines.append(name + ":x:" + String(gid) + ":" + user.name)
+            }
         }
-        return lines.joined(separator: "\n") + "\n"
+        var text = ""
+        for line in lines { text += line; text += "\n" }
+        return text
     }
 }

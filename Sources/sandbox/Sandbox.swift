@@ -32,6 +32,11 @@ struct Sandbox: AsyncParsableCommand {
             do { try request.perform() } catch { report(error) }
             return
         }
+        // A constant, which the parser prints after the same reflection (5 M instructions).
+        if given == ["--version"] {
+            Console.out(plainVersion)
+            return
+        }
         let arguments = LogSetup.hoistingLogOptions(given)
         if let message = UnknownCommand.message(arguments, commands: configuration.subcommands) {
             Console.err(message)
@@ -64,6 +69,9 @@ struct Sandbox: AsyncParsableCommand {
               Swift.type(of: command) == type else { return nil }
         return command
     }
+
+    /// What `--version` prints (LaunchRequestTests compare it with the parser's).
+    static let plainVersion = SandboxVersion.string
 
     static let launchCommands: [any ParsableCommand.Type] = [Run.self, Exec.self, Start.self, Stop.self]
 

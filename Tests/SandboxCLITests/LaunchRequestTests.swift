@@ -68,3 +68,14 @@ import SandboxTestSupport
         #expect(answered > 500)
     }
 }
+
+@Suite struct PlainVersionTests {
+    @Test func theVersionIsWhatTheParserPrints() {
+        #expect(throws: (any Error).self) { _ = try Sandbox.parseAsRoot(["--version"]) }
+        do {
+            _ = try Sandbox.parseAsRoot(["--version"])
+        } catch {
+            #expect(Sandbox.fullMessage(for: error) == Sandbox.plainVersion)
+        }
+    }
+}

@@ -35,3 +35,27 @@ import Testing
     let records = "root:x:0:\n\nsudo:x:27:alice,bob\n".colonRecords()
     #expect(records == [["root", "x", "0", ""], ["sudo", "x", "27", "alice,bob"]])
 }
+
+/// ColonDatabase reads the records and fields colonRecords reads.
+@Test func colonDatabaseAgreesWithColonRecords() {
+    var rng = SplitMix(seed: 0x5EED_0002)
+    let alphabet: [String] = [":", "\n", "a", "0", "7", " ", "é", "😀", "\r", "+", "-", "4294967295", "4294967296"]
+    for _ in 0..<2_000 {
+        let text = (0..<Int.random(in: 0...30, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }.joined()
+        var got: [[String]] = []
+        var lines: [String] = []
+        ColonDatabase(text).forEachRecord { r in
+            got.append((0..<r.count).map { r.string($0) })
+            lines.append(String(decoding: r.line, as: UTF8.self))
+            for i in 0..<r.count {
+                let field = r.string(i)
+                #expect(r.field(i, is: field))
+                // Decimal digits only: no sign or space that UInt32(_:) would take or refuse.
+                let digitsOnly = !field.isEmpty && field.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+                #expect(r.number(i) == (digitsOnly ? UInt32(field) : nil), "\(field.debugDescription)")
+            }
+        }
+        #expect(got == text.colonRecords().map { $0.map(String.init) }, "\(text.debugDescription)")
+        #expect(lines == text.byteSplit("\n").map(String.init), "\(text.debugDescription)")
+    }
+}
