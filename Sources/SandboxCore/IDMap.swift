@@ -25,15 +25,14 @@ public enum SubordinateIDs {
     public static func parse(contents: String, user: String, uid: UInt32) -> [SubordinateIDRange] {
         let uidText = String(uid)
         var ranges: [SubordinateIDRange] = []
-        for rawLine in contents.byteSplit("\n") {
-            let line = rawLine.drop { $0 == " " || $0 == "\t" }
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.byteSplit(":", omittingEmptySubsequences: false)
-            guard fields.count == 3 else { continue }
-            let owner = ProfileText.trim(fields[0])
-            guard owner == user || owner == uidText else { continue }
-            guard let start = UInt32(ProfileText.trim(fields[1])),
-                  let count = UInt64(ProfileText.trim(fields[2])), count > 0 else { continue }
+        // Bytes, not Characters: every other user's line is only looked at (0.35 M
+        // of a start's instructions with Substrings and Character trimming).
+        ColonDatabase(contents).forEachRecord { r in
+            guard r.count == 3, r.line.first(where: { $0 != 32 && $0 != 9 }) != UInt8(ascii: "#") else { return }
+            let owner = ProfileText.trimmed(r[0])
+            guard owner.elementsEqual(user.utf8) || owner.elementsEqual(uidText.utf8) else { return }
+            guard let start = UInt32(ProfileText.trim(r.string(1))),
+                  let count = UInt64(ProfileText.trim(r.string(2))), count > 0 else { return }
             let clipped = min(count, (UInt64(1) << 32) - UInt64(start))
             if clipped > 0 { ranges.append(SubordinateIDRange(start: start, count: UInt32(clipped))) }
         }
@@ -388,6 +387,13 @@ public enum IDMapLines {
 /// Small text helpers for the profile code, namespaced so other files' extensions cannot clash.
 enum ProfileText {
     static func isDigits<S: StringProtocol>(_ s: S) -> Bool { !s.isEmpty && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }
+    /// `bytes` without the leading and trailing blanks `trim` removes.
+    static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        func ws(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 13 || b == 10 }
+        guard let first = bytes.firstIndex(where: { !ws($0) }) else { return [] }
+        return bytes[first...bytes.lastIndex(where: { !ws($0) })!]
+    }
+
     static func trim<S: StringProtocol>(_ s: S) -> String {
         let u = Array(s.utf8)
         func ws(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 13 || b == 10 }

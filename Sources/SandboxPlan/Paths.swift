@@ -24,15 +24,18 @@ public struct UserIdentity: Sendable, Equatable {
 
 /// The process environment as a dictionary, without Foundation.
 public enum Environment {
+    /// The process's environment (a later duplicate wins). Split at the "=" byte:
+    /// a Character search and a growing dictionary cost 37 K instructions a
+    /// variable, which a desktop session's 60 make a tenth of a click's work.
     public static var current: [String: String] {
+        var count = 0
+        while environ[count] != nil { count += 1 }
         var result: [String: String] = [:]
-        var p = environ
-        while let entry = p.pointee {
-            let s = String(cString: entry)
-            if let eq = s.firstIndex(of: "=") {
-                result[String(s[..<eq])] = String(s[s.index(after: eq)...])
-            }
-            p += 1
+        result.reserveCapacity(count)
+        for i in 0..<count {
+            guard let entry = environ[i], let eq = strchr(entry, 61 /* = */) else { continue }
+            let key = String(decoding: UnsafeRawBufferPointer(start: entry, count: eq - entry), as: UTF8.self)
+            result[key] = String(cString: eq + 1)
         }
         return result
     }
