@@ -29,10 +29,17 @@ public final class ControlConnection: @unchecked Sendable {
     }
 
     public func send(_ bytes: [UInt8], fds: [Int32] = []) throws {
+        let failure = trySend(bytes, fds: fds)
+        if failure != 0 { throw SandboxError("cannot talk to the container's init: \(errnoText(failure))") }
+    }
+
+    /// 0 when the message went out whole, else the errno.
+    public func trySend(_ bytes: [UInt8], fds: [Int32] = []) -> Int32 {
         let n = bytes.withUnsafeBytes { buf in
             fds.withUnsafeBufferPointer { sbx_ctl_send(socket.raw, buf.baseAddress, buf.count, $0.baseAddress, Int32($0.count)) }
         }
-        if n != bytes.count { throw SandboxError("cannot talk to the container's init: \(errnoText(errno))") }
+        if n == bytes.count { return 0 }
+        return n < 0 ? errno : EMSGSIZE
     }
 
     public func sendSimple(_ type: sbx_ctl_type, a: Int32 = 0) throws {

@@ -31,10 +31,10 @@ public enum SessionRunner {
             master = OwnedFD(m)
             let slave = OwnedFD(s)
             copyWindowSize(to: m)
-            try connection.send(request.encoded(flags: UInt32(SBX_RUN_CTTY.rawValue)), fds: [s, s, s])
+            try sendRequest(request.encoded(flags: UInt32(SBX_RUN_CTTY.rawValue)), fds: [s, s, s], on: connection)
             slave.close()
         } else {
-            try connection.send(request.encoded(flags: 0), fds: stdio ?? [0, 1, 2])
+            try sendRequest(request.encoded(flags: 0), fds: stdio ?? [0, 1, 2], on: connection)
         }
         switch connection.receive() {
         case .started: break
@@ -117,6 +117,16 @@ public enum SessionRunner {
 
 /// The init refused a session because the container is stopping.
 public struct ContainerStopping: Error, Sendable {}
+
+/// A join can connect to an init that is exiting (its last session ended a moment
+/// ago, its state not yet removed): the request then meets a closed connection,
+/// the same race as a connection that closes before the reply. 1 in 100
+/// back-to-back `sandbox run`s of a short app failed here with "connection reset".
+private func sendRequest(_ bytes: [UInt8], fds: [Int32], on connection: ControlConnection) throws {
+    let failure = connection.trySend(bytes, fds: fds)
+    if failure == ECONNRESET || failure == EPIPE { throw ContainerStopping() }
+    if failure != 0 { throw SandboxError("cannot talk to the container's init: \(errnoText(failure))") }
+}
 
 /// The launcher's waiting form: `sandbox-session` (C, helper/sandbox-session.c).
 /// A session without a terminal leaves the launcher nothing to do but forward

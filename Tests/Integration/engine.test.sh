@@ -276,6 +276,21 @@ test_exit_status_is_the_apps() {
   eng_assert_nothing_left
 }
 
+# A run right after the last one's app exited can meet that container's init on its
+# way out (state still there, the request met by a closed connection). That is a
+# container stopping, to wait for and start anew, not an error: 1 in 100 such runs
+# failed with "connection reset by peer" before. 300 runs in one user shell.
+test_back_to_back_runs_of_a_short_app_all_succeed() {
+  eng_profile itquick private
+  local out
+  out=$(it_as_user sh -c "fails=0; for i in \$(seq 1 300); do
+      '$IT_PREFIX/bin/sandbox' run itquick -- -c true 2>&1 || fails=\$((fails + 1))
+    done; echo FAILED=\$fails")
+  echo "$out" | tail -n 5
+  assert_contains "$out" "FAILED=0"
+  eng_assert_nothing_left itquick
+}
+
 test_two_runs_share_one_container_and_it_stops_after_both() {
   eng_profile
   local out1=$IT_STATE/engine-run1.out
