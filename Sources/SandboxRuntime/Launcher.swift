@@ -60,6 +60,8 @@ public struct Launcher: Sendable {
             let lock = try directory.lock(name)
             let connection: ControlConnection
             let plan: LaunchPlan
+            var submitted: SessionRunner.Submitted? = nil
+            var clock = Stopwatch()   // from the request's sending
             switch directory.status(name) {
             case .running(let state):
                 noticeProfileChange(state)
@@ -87,18 +89,29 @@ public struct Launcher: Sendable {
                 let pending = try spawnSupervisor(persistent: false)
                 let prepared = try prepareOrAbandon(prepare, pending)
                 plan = prepared.spec.plan
-                connection = try startSupervisorLogged(prepared, pending)
+                // The session's request before the plan is handed over: a request
+                // that cannot be made (no command) starts no container.
+                let session = try prepareOrAbandon({ try request(plan) }, pending, undo: prepared.abandon)
+                handPlan(prepared.spec, pending)
+                clock = Stopwatch()
+                // The init finds the request queued when it first reads its clients
+                // and starts the app at once, while the supervisor still writes the
+                // state and reports ready (a quarter of a millisecond of each click).
+                // If that fails, the supervisor's report says why, and a request that
+                // did not go out is sent again below.
+                submitted = try? SessionRunner.submit(session, on: ControlConnection(socket: pending.ours))
+                connection = try startSupervisorLogged(prepared, pending, planHanded: true)
             }
             do {
-                let clock = Stopwatch()
-                let session = try request(plan)
+                if submitted == nil { clock = Stopwatch() }
+                let session = try submitted ?? SessionRunner.submit(request(plan), on: connection)
                 let waiting = SessionHandOver(program: HostFile.dirname(supervisorPath) + "/sandbox-session",
-                                              label: "\(name): session \(session.argv.first ?? "")", started: clock)
-                let status = try SessionRunner.run(session, on: connection, handOver: waiting, onStarted: {
+                                              label: "\(name): session \(session.request.argv.first ?? "")", started: clock)
+                let status = try SessionRunner.finish(session, on: connection, handOver: waiting, onStarted: {
                     lock.close()
-                    log.debug("\(name): session \(session.argv.first ?? "") started in \(clock.elapsed)")
+                    log.debug("\(name): session \(session.request.argv.first ?? "") started in \(clock.elapsed)")
                 })
-                log.info("\(name): session \(session.argv.first ?? "") exited with status \(status) after \(clock.elapsed)")
+                log.info("\(name): session \(session.request.argv.first ?? "") exited with status \(status) after \(clock.elapsed)")
                 return status
             } catch is ContainerStopping {
                 log.debug("\(name): the container is stopping; starting a new one after it")
@@ -179,11 +192,13 @@ public struct Launcher: Sendable {
     /// A start that fails while planning or setting up the desktop leaves nothing
     /// behind: the waiting supervisor gets an empty plan and exits, and there is
     /// no state directory for `list` to show as stale.
-    func prepareOrAbandon(_ prepare: () throws -> PreparedStart, _ pending: PendingSupervisor) throws -> PreparedStart {
+    func prepareOrAbandon<T>(_ prepare: () throws -> T, _ pending: PendingSupervisor,
+                             undo: () -> Void = {}) throws -> T {
         do {
             return try prepare()
         } catch {
             pending.abandon()
+            undo()
             directory.remove(name)
             throw error
         }
@@ -203,10 +218,12 @@ public struct Launcher: Sendable {
     }
 
     /// startSupervisor, timed for the log.
-    func startSupervisorLogged(_ prepared: PreparedStart, _ pending: PendingSupervisor) throws -> ControlConnection {
+    func startSupervisorLogged(_ prepared: PreparedStart, _ pending: PendingSupervisor,
+                               planHanded: Bool = false) throws -> ControlConnection {
         let clock = Stopwatch()
         do {
-            let connection = try startSupervisor(prepared.spec, pending)
+            if !planHanded { handPlan(prepared.spec, pending) }
+            let connection = try awaitReady(pending)
             log.debug("\(name): supervisor reported ready after \(clock.elapsed)")
             showOnce(prepared.spec.plan.onceNotices, seen: prepared.seenNoticesFile)
             return connection
@@ -274,17 +291,21 @@ public struct Launcher: Sendable {
         return PendingSupervisor(child: child, persistent: persistent, planWrite: planPipe.write, statusRead: status.read, ours: ours)
     }
 
-    /// Hands the pending supervisor the encoded plan and waits for its ready
-    /// record. Returns our end of the first client connection.
-    func startSupervisor(_ plannedSpec: SupervisorPlan, _ pending: PendingSupervisor) throws -> ControlConnection {
+    /// Hands the pending supervisor the encoded plan.
+    func handPlan(_ plannedSpec: SupervisorPlan, _ pending: PendingSupervisor) {
         var spec = plannedSpec
         spec.persistent = pending.persistent   // fd 5 was passed or not at the spawn
-        let child = pending.child, status = pending.statusRead.raw
         // A plan larger than the pipe buffer is written while the supervisor reads it.
         do { try writeAll(pending.planWrite.raw, PlanCodec.encode(spec)) } catch {
             log.debug("\(name): writing the plan: \(error)")   // the status pipe says why
         }
         pending.planWrite.close()
+    }
+
+    /// Waits for the supervisor's ready record. Returns our end of the first
+    /// client connection.
+    func awaitReady(_ pending: PendingSupervisor) throws -> ControlConnection {
+        let child = pending.child, status = pending.statusRead.raw
 
         // A start that hangs (a stuck helper) must not hold the lock forever.
         var collected: [UInt8] = []

@@ -18,24 +18,48 @@ public enum SessionRunner {
     /// has run for `SessionHandOver.afterMilliseconds`.
     public static func run(_ request: SessionRequest, on connection: ControlConnection, stdio: [Int32]? = nil,
                            handOver: SessionHandOver? = nil, onStarted: () -> Void = {}) throws -> Int32 {
-        let signalPipe = ForwardedSignals.installOnce()
-        guard signalPipe >= 0 else { throw SandboxError("cannot create a pipe: \(errnoText(errno))") }
+        try finish(submit(request, on: connection, stdio: stdio), on: connection, handOver: handOver, onStarted: onStarted)
+    }
+
+    /// A request on its way: what the relay needs once the init answers.
+    public struct Submitted {
+        public let request: SessionRequest
+        /// Our side of the session's pty; nil when it got our stdio.
+        let master: OwnedFD?
+    }
+
+    /// Sends the request. The init reads it when it reads its clients: on a start,
+    /// this goes out with the plan, and the init starts the app as soon as the
+    /// container is ready, while the supervisor still writes the state and reports.
+    public static func submit(_ request: SessionRequest, on connection: ControlConnection,
+                              stdio: [Int32]? = nil) throws -> Submitted {
         // A pty only for a foreground launcher: raw mode from a background job (`sandbox run x &`)
         // would stop it with SIGTTOU; in the background the app gets our fds instead.
         let usePty = stdio == nil && isatty(0) == 1 && tcgetpgrp(0) == getpgrp()
-        var master: OwnedFD? = nil
-        var terminal: RawTerminal? = nil
-        if usePty {
-            var m: Int32 = -1, s: Int32 = -1
-            guard sbx_openpty(&m, &s) == 0 else { throw SandboxError("cannot allocate a pty: \(errnoText(errno))") }
-            master = OwnedFD(m)
-            let slave = OwnedFD(s)
-            copyWindowSize(to: m)
-            try sendRequest(request.encoded(flags: UInt32(SBX_RUN_CTTY.rawValue)), fds: [s, s, s], on: connection)
-            slave.close()
-        } else {
+        guard usePty else {
             try sendRequest(request.encoded(flags: 0), fds: stdio ?? [0, 1, 2], on: connection)
+            return Submitted(request: request, master: nil)
         }
+        var m: Int32 = -1, s: Int32 = -1
+        guard sbx_openpty(&m, &s) == 0 else { throw SandboxError("cannot allocate a pty: \(errnoText(errno))") }
+        let master = OwnedFD(m)
+        let slave = OwnedFD(s)
+        copyWindowSize(to: m)
+        try sendRequest(request.encoded(flags: UInt32(SBX_RUN_CTTY.rawValue)), fds: [s, s, s], on: connection)
+        slave.close()
+        return Submitted(request: request, master: master)
+    }
+
+    /// Waits for the init's answer to a submitted request, then relays until the
+    /// session exits.
+    public static func finish(_ submitted: Submitted, on connection: ControlConnection,
+                              handOver: SessionHandOver? = nil, onStarted: () -> Void = {}) throws -> Int32 {
+        let signalPipe = ForwardedSignals.installOnce()
+        guard signalPipe >= 0 else { throw SandboxError("cannot create a pipe: \(errnoText(errno))") }
+        let request = submitted.request
+        let master = submitted.master
+        let usePty = master != nil
+        var terminal: RawTerminal? = nil
         switch connection.receive() {
         case .started: break
         case .failed(let f):

@@ -556,6 +556,21 @@ optional = true'
   [ "$rc" -ne 0 ] || fail "missing program succeeded"
   assert_contains "$err" "/no/such/program: command not found inside the container"
   eng_assert_nothing_left itengine
+  # A profile without a command: said before any container starts.
+  it_profile itnocmd <<'EOF'
+description = "no command"
+[home]
+mode = "tmpfs"
+EOF
+  local log=$IT_LOGS/engine-nocmd.log
+  rm -f "$log"
+  set +e; err=$(sbx run -l debug -o "$log" itnocmd 2>&1); rc=$?; set -e
+  echo "$err"
+  [ "$rc" -ne 0 ] || fail "ran a profile without a command"
+  assert_contains "$err" "itnocmd: the profile has no \`command\`"
+  assert_contains "$err" "sandbox exec itnocmd -- CMD"
+  if grep -q "supervisor has the plan" "$log"; then fail "a container was started for it: $(cat "$log")"; fi
+  eng_assert_nothing_left itnocmd
 }
 
 test_bad_input_profile_changed_while_running() {
