@@ -159,7 +159,7 @@ public struct DesktopLaunchers: Sendable {
             throw SandboxError("\(target) was not written by `sandbox desktop install \(profileName)` (no \(DesktopEntry.markerKey)=\(profileName)); leaving it alone")
         }
         guard unlink(target) == 0 else {
-            throw SandboxError("cannot remove \(target): \(errnoText(errno))")
+            throw SandboxError.system("cannot remove \(target)", errno: errno)
         }
         return target
     }

@@ -108,7 +108,7 @@ extension HostCommand {
         do {
             out = try makePipe()
             err = try makePipe()
-        } catch { throw SandboxError("cannot run \(program): \(error)") }
+        } catch { throw SandboxError.wrapping(error, "cannot run \(program)") }
         let pid = try spawn(stdout: .descriptor(out.write.raw), stderr: .descriptor(err.write.raw),
                             passing: descriptors, newSession: false)
         return Running(pid: pid, stdout: out.read, stderr: err.read)
@@ -149,7 +149,7 @@ extension HostCommand {
         defer { copies.forEach { close($0) } }
         func above(_ fd: Int32) throws(SandboxError) -> Int32 {
             let copy = fcntl(fd, F_DUPFD_CLOEXEC, firstFree)
-            guard copy >= 0 else { throw SandboxError("cannot run \(program): fcntl: \(errnoText(errno))") }
+            guard copy >= 0 else { throw SandboxError.system("cannot run \(program): fcntl", errno: errno) }
             copies.append(copy)
             return copy
         }
@@ -192,7 +192,7 @@ extension HostCommand {
         var pid: pid_t = 0
         let rc = cEnv.map { posix_spawn(&pid, program, &actions, &attr, cArgv, $0) }
             ?? posix_spawn(&pid, program, &actions, &attr, cArgv, environ)
-        guard rc == 0 else { throw SandboxError("cannot run \(program): \(errnoText(rc))") }
+        guard rc == 0 else { throw SandboxError.system("cannot run \(program)", errno: rc) }
         return pid
     }
 

@@ -46,7 +46,7 @@ public enum HostFile {
         let temp = dirname(path) + "/." + basename(path) + ".\(getpid()).tmp"
         unlink(temp)
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard fd >= 0 else { throw SandboxError("cannot write \(path): \(errnoText(errno))") }
+        guard fd >= 0 else { throw SandboxError.system("cannot write \(path)", errno: errno) }
         var failure: Int32? = nil
         do { try writeAll(fd, bytes) } catch { failure = error.rawValue }
         if failure == nil && durable && fsync(fd) != 0 { failure = errno }
@@ -54,7 +54,7 @@ public enum HostFile {
         if failure == nil && rename(temp, path) != 0 { failure = errno }
         if let failure {
             unlink(temp)
-            throw SandboxError("cannot write \(path): \(errnoText(failure))")
+            throw SandboxError.system("cannot write \(path)", errno: failure)
         }
     }
 
@@ -80,7 +80,7 @@ public enum HostFile {
         for part in path.split(separator: "/") {
             prefix += "/" + part
             if mkdir(prefix, mode) != 0 && errno != EEXIST {
-                throw SandboxError("cannot create \(prefix): \(errnoText(errno))")
+                throw SandboxError.system("cannot create \(prefix)", errno: errno)
             }
         }
     }
@@ -96,7 +96,7 @@ public enum HostFile {
             throw SandboxError("internal error: \(dir.path) is not below \(dir.root)")
         }
         var fd = open(dir.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw SandboxError("cannot open \(dir.root): \(errnoText(errno))") }
+        guard fd >= 0 else { throw SandboxError.system("cannot open \(dir.root)", errno: errno) }
         defer { close(fd) }
         var walked = dir.root
         for part in dir.path.dropFirst(rootPrefix.count).split(separator: "/") {
@@ -104,7 +104,7 @@ public enum HostFile {
             walked += "/" + name
             guard name != "..", name != "." else { throw SandboxError("\(walked): '..' or '.' in a planned directory") }
             if mkdirat(fd, name, mode) != 0 && errno != EEXIST {
-                throw SandboxError("cannot create \(walked): \(errnoText(errno))")
+                throw SandboxError.system("cannot create \(walked)", errno: errno)
             }
             let next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             guard next >= 0 else {
@@ -113,7 +113,7 @@ public enum HostFile {
                     throw SandboxError("\(walked) is a symlink or not a directory, inside a tree the app can write; sandbox does not follow it",
                                        hint: "remove it (rm \(walked)) if you did not make it yourself, then start again")
                 }
-                throw SandboxError("cannot open \(walked): \(errnoText(e))")
+                throw SandboxError.system("cannot open \(walked)", errno: e)
             }
             close(fd)
             fd = next

@@ -12,7 +12,7 @@ public enum LogSetup {
         if let file {
             fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
             if fd < 0 {
-                throw SandboxError("cannot open log file \(file): \(errnoText(errno))",
+                throw SandboxError.system("cannot open log file \(file)", errno: errno,
                                    hint: "check the directory exists and is writable")
             }
         }

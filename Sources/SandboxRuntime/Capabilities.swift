@@ -90,7 +90,7 @@ public struct ProcessSecurityStatus: Sendable, Equatable {
 private func readSmallFile(_ path: String) throws -> String {
     switch HostFile.readBytes(path) {
     case .success(let bytes): return String(decoding: bytes, as: UTF8.self)
-    case .failure(let e): throw SandboxError("cannot read \(path): \(errnoText(e.rawValue))")
+    case .failure(let e): throw SandboxError.system("cannot read \(path)", errno: e.rawValue)
     }
 }
 

@@ -30,7 +30,7 @@ public final class ControlConnection: @unchecked Sendable {
 
     public func send(_ bytes: [UInt8], fds: [Int32] = []) throws {
         let failure = trySend(bytes, fds: fds)
-        if failure != 0 { throw SandboxError("cannot talk to the container's init: \(errnoText(failure))") }
+        if failure != 0 { throw SandboxError.system("cannot talk to the container's init", errno: failure) }
     }
 
     /// 0 when the message went out whole, else the errno.

@@ -89,8 +89,8 @@ extension HostCommand {
 
     static func failure(_ program: String, _ error: any Error) -> SandboxError {
         if let e = error as? SubprocessError, let underlying = e.underlyingError {
-            return SandboxError("cannot run \(program): \(errnoText(underlying.rawValue))")
+            return SandboxError.system("cannot run \(program)", errno: underlying.rawValue)
         }
-        return SandboxError("cannot run \(program): \(error)")
+        return SandboxError.wrapping(error, "cannot run \(program)")
     }
 }

@@ -200,7 +200,7 @@ public struct ImageBuilder: Sendable {
     func staging(in parent: String, base: String) throws(SandboxError) -> String {
         let staging = "\(parent)/.\(base).partial-\(getpid())"
         guard mkdir(staging, 0o700) == 0 else {
-            throw SandboxError("cannot create \(staging): \(errnoText(errno))")
+            throw SandboxError.system("cannot create \(staging)", errno: errno)
         }
         return staging
     }
@@ -237,7 +237,7 @@ public struct ImageBuilder: Sendable {
     func build(tarball file: String, tools: HostTools, namespace ns: [String], parent: String, base: String,
                progress: @Sendable (String) -> Void) async throws(SandboxError) {
         let fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else { throw SandboxError("cannot open the tarball \(file): \(errnoText(errno))") }
+        guard fd >= 0 else { throw SandboxError.system("cannot open the tarball \(file)", errno: errno) }
         var st = stat()
         var magic = [UInt8](repeating: 0, count: 8)
         let got = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 8, 0) }
@@ -323,20 +323,20 @@ public struct ImageBuilder: Sendable {
             guard rename(target, old) == 0 else {
                 let e = errno
                 await Self.removeImageTree(staging, namespace: ns)
-                throw SandboxError("cannot move the old \(target) aside: \(errnoText(e))")
+                throw SandboxError.system("cannot move the old \(target) aside", errno: e)
             }
             guard rename(staging, target) == 0 else {
                 let e = errno
                 _ = rename(old, target)
                 await Self.removeImageTree(staging, namespace: ns)
-                throw SandboxError("cannot rename \(staging) to \(target): \(errnoText(e))")
+                throw SandboxError.system("cannot rename \(staging) to \(target)", errno: e)
             }
             progress("deleting the replaced image")
             await Self.removeImageTree(old, namespace: ns)
         } else if rename(staging, target) != 0 {
             let e = errno
             await Self.removeImageTree(staging, namespace: ns)
-            throw SandboxError("cannot rename \(staging) to \(target): \(errnoText(e))")
+            throw SandboxError.system("cannot rename \(staging) to \(target)", errno: e)
         }
     }
 
@@ -352,14 +352,14 @@ public struct ImageBuilder: Sendable {
         if image.sources.isEmpty && image.keys.isEmpty { return nil }
         var template = Array("/tmp/sandbox-create.XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw SandboxError("cannot create a directory in /tmp: \(errnoText(errno))")
+            throw SandboxError.system("cannot create a directory in /tmp", errno: errno)
         }
         let dir = String(cString: made)
         _ = chmod(dir, 0o755)
         var keyNames: [String] = []
         if let tools = try ImageKeys.tools(for: profile) {
             let work = dir + "/work"
-            guard mkdir(work, 0o700) == 0 else { throw SandboxError("cannot create \(work): \(errnoText(errno))") }
+            guard mkdir(work, 0o700) == 0 else { throw SandboxError.system("cannot create \(work)", errno: errno) }
             let keys: [ImageKeys.Key]
             do {
                 keys = try await ImageKeys(profile: profile, aptHelper: tools.aptHelper, gpg: tools.gpg).prepare(work: work, progress: progress)

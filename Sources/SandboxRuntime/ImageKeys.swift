@@ -76,7 +76,7 @@ public struct ImageKeys: Sendable {
             switch HostFile.readBytes(file, limit: Self.sizeLimit) {
             case .success(let bytes): contents = bytes
             case .failure(let e):
-                throw SandboxError("\(profile.sourcePath): image.keys '\(location)' cannot be read: \(errnoText(e.rawValue))")
+                throw SandboxError.system("\(profile.sourcePath): image.keys '\(location)' cannot be read", errno: e.rawValue)
             }
             let pins = profile.image.keyFingerprints
             // A local file the user named is theirs to vouch for, unless they pinned fingerprints.
@@ -85,7 +85,7 @@ public struct ImageKeys: Sendable {
                 continue
             }
             let home = "\(work)/gnupg-\(i)"
-            guard mkdir(home, 0o700) == 0 else { throw SandboxError("cannot create \(home): \(errnoText(errno))") }
+            guard mkdir(home, 0o700) == 0 else { throw SandboxError.system("cannot create \(home)", errno: errno) }
             let found = try await primaryFingerprints(file, home: home, location: location)
             let kept = found.filter { pins.contains($0) }
             guard !kept.isEmpty else {

@@ -273,7 +273,7 @@ public struct Launcher: Sendable {
     /// set-up, on another core.
     func spawnSupervisor(persistent: Bool) throws -> PendingSupervisor {
         var pair: [Int32] = [-1, -1]
-        guard sbx_socketpair_seqpacket_cloexec(&pair) == 0 else { throw SandboxError("socketpair: \(errnoText(errno))") }
+        guard sbx_socketpair_seqpacket_cloexec(&pair) == 0 else { throw SandboxError.system("socketpair", errno: errno) }
         let ours = OwnedFD(pair[0]), theirs = OwnedFD(pair[1])
         let planPipe = try makePipe()
         let status = try makePipe()
@@ -283,7 +283,7 @@ public struct Launcher: Sendable {
             let fds = [planPipe.read.raw, status.write.raw] + (persistent ? [] : [theirs.raw])
             child = try command.startDetached(passing: fds)
         } catch {
-            throw SandboxError("cannot start the supervisor \(supervisorPath): \(error.message)", hint: "reinstall sandbox (make install)")
+            throw SandboxError.wrapping(error, "cannot start the supervisor \(supervisorPath)", hint: "reinstall sandbox (make install)")
         }
         planPipe.read.close()
         status.write.close()

@@ -165,7 +165,7 @@ private final class FilterContext {
     /// export into a memfd and read it back).
     func exportBPF() throws -> [UInt8] {
         let fd = CLibseccomp_memfd_cloexec("sandbox-seccomp")
-        guard fd >= 0 else { throw SandboxError("memfd_create for the seccomp filter failed: \(errnoText(errno))") }
+        guard fd >= 0 else { throw SandboxError.system("memfd_create for the seccomp filter failed", errno: errno) }
         defer { close(fd) }
         try check(seccomp_export_bpf(handle, fd), "seccomp_export_bpf")
         let size = lseek(fd, 0, SEEK_END)
@@ -176,7 +176,7 @@ private final class FilterContext {
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeMutableBytes { buf in retryingEINTR { read(fd, buf.baseAddress! + done, buf.count - done) } }
-            guard n > 0 else { throw SandboxError("reading the exported seccomp filter failed: \(errnoText(errno))") }
+            guard n > 0 else { throw SandboxError.system("reading the exported seccomp filter failed", errno: errno) }
             done += n
         }
         return bytes
@@ -184,7 +184,7 @@ private final class FilterContext {
 
     private func check(_ rc: Int32, _ what: String) throws {
         guard rc < 0 else { return }
-        throw SandboxError("\(what) failed: \(errnoText(-rc))",
+        throw SandboxError.system("\(what) failed", errno: -rc,
                            hint: "this is a bug in sandbox's seccomp policy; please report it")
     }
 }

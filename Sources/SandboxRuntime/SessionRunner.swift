@@ -41,7 +41,7 @@ public enum SessionRunner {
             return Submitted(request: request, master: nil)
         }
         var m: Int32 = -1, s: Int32 = -1
-        guard sbx_openpty(&m, &s) == 0 else { throw SandboxError("cannot allocate a pty: \(errnoText(errno))") }
+        guard sbx_openpty(&m, &s) == 0 else { throw SandboxError.system("cannot allocate a pty", errno: errno) }
         let master = OwnedFD(m)
         let slave = OwnedFD(s)
         copyWindowSize(to: m)
@@ -55,7 +55,7 @@ public enum SessionRunner {
     public static func finish(_ submitted: Submitted, on connection: ControlConnection,
                               handOver: SessionHandOver? = nil, onStarted: () -> Void = {}) throws -> Int32 {
         let signalPipe = ForwardedSignals.installOnce()
-        guard signalPipe >= 0 else { throw SandboxError("cannot create a pipe: \(errnoText(errno))") }
+        guard signalPipe >= 0 else { throw SandboxError.system("cannot create a pipe", errno: errno) }
         let request = submitted.request
         let master = submitted.master
         let usePty = master != nil
@@ -88,7 +88,7 @@ public enum SessionRunner {
                 timeout = max(0, SessionHandOver.afterMilliseconds - Int32(handOverAt.milliseconds))
             }
             let r = retryingEINTR { poll(&fds, nfds_t(fds.count), timeout) }
-            if r < 0 { throw SandboxError("poll: \(errnoText(errno))") }
+            if r < 0 { throw SandboxError.system("poll", errno: errno) }
             if r == 0, let w = waiting {
                 w.become(connection: connection, signalPipe: signalPipe)   // returns only if it could not
                 waiting = nil
@@ -149,7 +149,7 @@ public struct ContainerStopping: Error, Sendable {}
 private func sendRequest(_ bytes: [UInt8], fds: [Int32], on connection: ControlConnection) throws {
     let failure = connection.trySend(bytes, fds: fds)
     if failure == ECONNRESET || failure == EPIPE { throw ContainerStopping() }
-    if failure != 0 { throw SandboxError("cannot talk to the container's init: \(errnoText(failure))") }
+    if failure != 0 { throw SandboxError.system("cannot talk to the container's init", errno: failure) }
 }
 
 /// The launcher's waiting form: `sandbox-session` (C, helper/sandbox-session.c).

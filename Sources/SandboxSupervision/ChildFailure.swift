@@ -22,26 +22,25 @@ public struct ChildFailure: Sendable, Equatable {
     }
 
     public func error(plan: LaunchPlan) -> SandboxError {
-        let why = errnoText(errno)
         let op: MountOp? = (stage >= Int32(SBX_STAGE_MOUNT_MKDIR.rawValue) && stage <= Int32(SBX_STAGE_MOUNT_WRITE.rawValue)
                             && index >= 0 && Int(index) < plan.mounts.count) ? plan.mounts[Int(index)] : nil
         switch sbx_stage(rawValue: UInt32(stage)) {
         case SBX_STAGE_WAIT_IDMAP: return SandboxError("\(plan.name): the container start was abandoned before its id maps were written")
-        case SBX_STAGE_SETID: return SandboxError("\(plan.name): cannot become root inside the container: \(why)", hint: "check the id maps (sandbox doctor)")
+        case SBX_STAGE_SETID: return SandboxError("\(plan.name): cannot become root inside the container", errno: errno, hint: "check the id maps (sandbox doctor)")
         case SBX_STAGE_MOUNT_PRIVATE, SBX_STAGE_BASE_TMPFS, SBX_STAGE_PIVOT_BASE:
-            return SandboxError("\(plan.name): cannot set up the container's mount namespace: \(why)",
+            return SandboxError("\(plan.name): cannot set up the container's mount namespace", errno: errno,
                                 hint: "mounting in a user namespace is not permitted here (a restricted kernel or an outer container)")
         case SBX_STAGE_MOUNT_MKDIR, SBX_STAGE_MOUNT_SOURCE, SBX_STAGE_MOUNT, SBX_STAGE_MOUNT_READONLY, SBX_STAGE_MOUNT_WRITE:
-            guard let op else { return SandboxError("\(plan.name): mount step \(index): \(why)") }
+            guard let op else { return SandboxError("\(plan.name): mount step \(index)", errno: errno) }
             return Self.mountError(op: op, stage: stage, errno: errno, name: plan.name)
-        case SBX_STAGE_PIVOT_ROOT: return SandboxError("\(plan.name): pivot_root into the container's root failed: \(why)")
-        case SBX_STAGE_HOSTNAME: return SandboxError("\(plan.name): cannot set the hostname '\(plan.hostname)': \(why)")
-        case SBX_STAGE_INIT: return SandboxError("\(plan.name): the container's init could not start: \(why)")
+        case SBX_STAGE_PIVOT_ROOT: return SandboxError("\(plan.name): pivot_root into the container's root failed", errno: errno)
+        case SBX_STAGE_HOSTNAME: return SandboxError("\(plan.name): cannot set the hostname '\(plan.hostname)'", errno: errno)
+        case SBX_STAGE_INIT: return SandboxError("\(plan.name): the container's init could not start", errno: errno)
         case SBX_STAGE_LIMITS:
-            return SandboxError("\(plan.name): cannot set the container's process limit (\(plan.processLimit)): \(why)",
+            return SandboxError("\(plan.name): cannot set the container's process limit (\(plan.processLimit))", errno: errno,
                                 hint: "change [limits] processes in the profile")
         case SBX_STAGE_LOOPBACK:
-            return SandboxError("\(plan.name): cannot bring up the loopback interface (lo) in the container's network namespace: \(why)",
+            return SandboxError("\(plan.name): cannot bring up the loopback interface (lo) in the container's network namespace", errno: errno,
                                 hint: "the kernel refused SIOCSIFFLAGS inside a user namespace; network.mode = \"host\" shares the host's network instead")
         default: return error(argv: plan.argv, cwd: plan.workingDirectory)
         }
@@ -51,7 +50,6 @@ public struct ChildFailure: Sendable, Equatable {
         // Mount points are resolved inside the container's root (openat2 RESOLVE_IN_ROOT): a
         // /proc magic link or a symlink loop on the way is refused (ELOOP), never followed out.
         let refused = stage == Int32(SBX_STAGE_MOUNT_MKDIR.rawValue) && errno == ELOOP
-        let why = refused ? "a symlink on the way loops or leads out of the container's root" : errnoText(errno)
         let (what, source, target): (String, String?, String) = {
             switch op {
             case let .bind(s, t, _, _, _): return ("binding", s, t)
@@ -90,14 +88,14 @@ public struct ChildFailure: Sendable, Equatable {
         case SBX_STAGE_MOUNT_READONLY: stageText = " (making it read-only)"
         default: stageText = ""
         }
-        return SandboxError("\(name): \(what) \(subject)\(stageText): \(why)", hint: hint)
+        return SandboxError("\(name): \(what) \(subject)\(stageText)", errno: refused ? nil : errno,
+                            cause: refused ? "a symlink on the way loops or leads out of the container's root" : nil, hint: hint)
     }
 }
 
 extension ChildFailure {
     /// A session that could not start.
     public func error(argv: [String], cwd: String) -> SandboxError {
-        let why = errnoText(errno)
         let program = argv.first ?? "?"
         switch sbx_stage(rawValue: UInt32(stage)) {
         case SBX_STAGE_SESSION_EXEC:
@@ -105,23 +103,23 @@ extension ChildFailure {
                 return SandboxError("\(program): command not found inside the container",
                                     hint: "install it in the rootfs, or fix `command` in the profile")
             }
-            return SandboxError("cannot execute \(program) inside the container: \(why)")
-        case SBX_STAGE_SESSION_CHDIR: return SandboxError("cannot change to \(cwd) inside the container: \(why)")
+            return SandboxError("cannot execute \(program) inside the container", errno: errno)
+        case SBX_STAGE_SESSION_CHDIR: return SandboxError("cannot change to \(cwd) inside the container", errno: errno)
         case SBX_STAGE_SESSION_SETUID:
-            return SandboxError("cannot switch to uid \(index) inside the container: \(why)",
+            return SandboxError("cannot switch to uid \(index) inside the container", errno: errno,
                                 hint: index == 0 ? "uid 0 is not mapped: give the user a range in /etc/subuid (exec --root needs it)" : nil)
-        case SBX_STAGE_SESSION_SETGID: return SandboxError("cannot switch to gid \(index) inside the container: \(why)")
-        case SBX_STAGE_SESSION_GROUPS: return SandboxError("cannot set the supplementary groups inside the container: \(why)")
-        case SBX_STAGE_SESSION_SECCOMP: return SandboxError("cannot load the seccomp filter: \(why)")
-        case SBX_STAGE_SESSION_CAPS: return SandboxError("cannot drop capabilities (cap \(index)): \(why)")
-        case SBX_STAGE_SESSION_NO_NEW_PRIVS: return SandboxError("cannot set no_new_privs: \(why)")
-        case SBX_STAGE_SESSION_CTTY: return SandboxError("cannot attach the terminal to the session: \(why)")
-        case SBX_STAGE_SESSION_SETSID: return SandboxError("setsid failed: \(why)")
-        case SBX_STAGE_SESSION_STDIO: return SandboxError("cannot set up the session's standard fd \(index): \(why)")
-        case SBX_STAGE_SESSION_FORK: return SandboxError("cannot start a process in the container: \(why)")
-        case SBX_STAGE_SESSION_REQUEST: return SandboxError("the container's init refused the request: \(why)")
+        case SBX_STAGE_SESSION_SETGID: return SandboxError("cannot switch to gid \(index) inside the container", errno: errno)
+        case SBX_STAGE_SESSION_GROUPS: return SandboxError("cannot set the supplementary groups inside the container", errno: errno)
+        case SBX_STAGE_SESSION_SECCOMP: return SandboxError("cannot load the seccomp filter", errno: errno)
+        case SBX_STAGE_SESSION_CAPS: return SandboxError("cannot drop capabilities (cap \(index))", errno: errno)
+        case SBX_STAGE_SESSION_NO_NEW_PRIVS: return SandboxError("cannot set no_new_privs", errno: errno)
+        case SBX_STAGE_SESSION_CTTY: return SandboxError("cannot attach the terminal to the session", errno: errno)
+        case SBX_STAGE_SESSION_SETSID: return SandboxError("setsid failed", errno: errno)
+        case SBX_STAGE_SESSION_STDIO: return SandboxError("cannot set up the session's standard fd \(index)", errno: errno)
+        case SBX_STAGE_SESSION_FORK: return SandboxError("cannot start a process in the container", errno: errno)
+        case SBX_STAGE_SESSION_REQUEST: return SandboxError("the container's init refused the request", errno: errno)
         case SBX_STAGE_STOPPING: return SandboxError("the container is stopping")
-        default: return SandboxError("session failed at step \(stage): \(why)")
+        default: return SandboxError("session failed at step \(stage)", errno: errno)
         }
     }
 }

@@ -23,7 +23,7 @@ public enum ContainerNetwork {
                                   helper: SandboxNetHelper = .installed()) throws -> VethLease {
         let netns = open("/proc/\(containerPID)/ns/net", O_RDONLY | O_CLOEXEC)
         guard netns >= 0 else {
-            throw SandboxError("cannot open the network namespace of container process \(containerPID): \(errnoText(errno))")
+            throw SandboxError.system("cannot open the network namespace of container process \(containerPID)", errno: errno)
         }
         defer { close(netns) }
         let lease = try helper.create(bridge: bridge, containerInterface: containerInterface, netnsFD: netns)

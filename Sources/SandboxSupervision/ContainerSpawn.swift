@@ -158,16 +158,16 @@ public enum ContainerSpawner {
     package static func spawnErrnoMessage(_ e: Int32) -> SandboxError {
         switch e {
         case EPERM, EACCES:
-            return SandboxError("cannot create a user namespace: \(errnoText(e))",
+            return SandboxError.system("cannot create a user namespace", errno: e,
                                 hint: "unprivileged user namespaces are disabled; as root: sysctl -w kernel.unprivileged_userns_clone=1 (Debian) or user.max_user_namespaces=15000; on Ubuntu 24.04+ also kernel.apparmor_restrict_unprivileged_userns=0")
         case ENOSPC, EUSERS:
             return SandboxError("cannot create a user namespace: the limit is reached (\(errnoText(e)))",
                                 hint: "raise user.max_user_namespaces (cat /proc/sys/user/max_user_namespaces); 0 means they are disabled")
         case EINVAL:
-            return SandboxError("cannot create the container's namespaces: \(errnoText(e))",
+            return SandboxError.system("cannot create the container's namespaces", errno: e,
                                 hint: "the kernel lacks clone3 or one of user/mount/pid/ipc/uts/net/cgroup namespaces (Linux 5.3+ needed)")
         default:
-            return SandboxError("cannot create the container: clone3: \(errnoText(e))")
+            return SandboxError.system("cannot create the container: clone3", errno: e)
         }
     }
 }

@@ -123,10 +123,10 @@ public struct ContainerDirectory: Sendable {
     public func lock(_ name: String) throws -> OwnedFD {
         try checkRuntimeDirectory()
         let fd = open(lockFile(name), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw SandboxError("cannot open \(lockFile(name)): \(errnoText(errno))") }
+        guard fd >= 0 else { throw SandboxError.system("cannot open \(lockFile(name))", errno: errno) }
         let owned = OwnedFD(fd)
         if retryingEINTR({ flock(fd, LOCK_EX) }) < 0 {
-            throw SandboxError("cannot lock \(lockFile(name)): \(errnoText(errno))")
+            throw SandboxError.system("cannot lock \(lockFile(name))", errno: errno)
         }
         return owned
     }
@@ -134,7 +134,7 @@ public struct ContainerDirectory: Sendable {
     /// Creates the runtime directory (0700) and checks nobody else can write it.
     func checkRuntimeDirectory() throws {
         do { try HostFile.makeDirectories(root, mode: 0o700) } catch {
-            throw SandboxError("the runtime directory: \(error.message)", hint: "check XDG_RUNTIME_DIR is set to a directory you own")
+            throw SandboxError.wrapping(error, "the runtime directory", hint: "check XDG_RUNTIME_DIR is set to a directory you own")
         }
         // Control sockets and state live here: another user must not own or be able to
         // write it (the /tmp fallback without XDG_RUNTIME_DIR could be pre-created by anyone).

@@ -29,7 +29,7 @@ public final class ControlGate: Mediator {
         listening = try UnixSocket.listen(path: path, type: .seqpacket)
         _ = fcntl(listening.raw, F_SETFL, O_NONBLOCK)
         var pair: [Int32] = [-1, -1]
-        guard sbx_socketpair_seqpacket_cloexec(&pair) == 0 else { throw SandboxError("socketpair: \(errnoText(errno))") }
+        guard sbx_socketpair_seqpacket_cloexec(&pair) == 0 else { throw SandboxError.system("socketpair", errno: errno) }
         handoff = OwnedFD(pair[0])
         initEnd = OwnedFD(pair[1])
     }

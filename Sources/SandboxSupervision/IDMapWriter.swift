@@ -56,12 +56,12 @@ public enum IDMapWriter {
                              ("gid_map", gidMap.map(\.description).joined(separator: "\n"))] {
             let path = "/proc/\(pid)/\(file)"
             let fd = open(path, O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw SandboxError("cannot open \(path): \(errnoText(errno))") }
+            guard fd >= 0 else { throw SandboxError.system("cannot open \(path)", errno: errno) }
             defer { close(fd) }
             let bytes = Array((text + "\n").utf8)
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             guard n == bytes.count else {
-                throw SandboxError("cannot write \(path): \(errnoText(errno))")
+                throw SandboxError.system("cannot write \(path)", errno: errno)
             }
         }
     }

@@ -85,7 +85,7 @@ public struct VethLease: Sendable, Equatable {
             if net >= 0 { close(net) }
         }
         guard user >= 0, net >= 0 else {
-            throw SandboxError("cannot open the namespaces of container process \(containerPID): \(errnoText(errno))")
+            throw SandboxError.system("cannot open the namespaces of container process \(containerPID)", errno: errno)
         }
         try configureContainerSide(userNamespaceFD: user, networkNamespaceFD: net)
     }
@@ -95,7 +95,7 @@ public struct VethLease: Sendable, Equatable {
                                                 address.networkOrder, Int32(prefixLength),
                                                 gateway.networkOrder, Int32(mtu))
         guard rc == 0 else {
-            throw SandboxError("cannot configure \(containerInterface) (\(address)/\(prefixLength) via \(gateway)) in the container: \(errnoText(-rc))")
+            throw SandboxError.system("cannot configure \(containerInterface) (\(address)/\(prefixLength) via \(gateway)) in the container", errno: -rc)
         }
     }
 }

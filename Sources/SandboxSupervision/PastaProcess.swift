@@ -40,7 +40,7 @@ public struct PastaProcess: Sendable {
                                hint: "install the `passt` package (apt install passt)")
         }
         if access("/dev/net/tun", R_OK | W_OK) != 0 {
-            throw SandboxError("pasta cannot open /dev/net/tun: \(errnoText(errno))",
+            throw SandboxError.system("pasta cannot open /dev/net/tun", errno: errno,
                                hint: "desktops ship /dev/net/tun with mode 0666 (udev); an administrator can run `chmod 0666 /dev/net/tun`")
         }
         unlink(pidFile)

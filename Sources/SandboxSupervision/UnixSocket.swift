@@ -19,7 +19,7 @@ public enum UnixSocket {
     /// A listening socket at `path` (an old one is replaced), mode 0600 by umask.
     public static func listen(path: String, type kind: Kind, backlog: Int32 = 16) throws -> OwnedFD {
         let fd = socket(AF_UNIX, kind.type, 0)
-        guard fd >= 0 else { throw SandboxError("socket: \(errnoText(errno))") }
+        guard fd >= 0 else { throw SandboxError.system("socket", errno: errno) }
         let owned = OwnedFD(fd)
         unlink(path)
         let old = umask(0o077)
@@ -29,8 +29,8 @@ public enum UnixSocket {
             throw SandboxError("the socket path \(path) is longer than a unix socket allows (107 bytes)",
                                hint: "use a shorter XDG_RUNTIME_DIR or profile name")
         }
-        guard rc == 0 else { throw SandboxError("cannot bind \(path): \(errnoText(errno))") }
-        guard Glibc.listen(fd, backlog) == 0 else { throw SandboxError("listen on \(path): \(errnoText(errno))") }
+        guard rc == 0 else { throw SandboxError.system("cannot bind \(path)", errno: errno) }
+        guard Glibc.listen(fd, backlog) == 0 else { throw SandboxError.system("listen on \(path)", errno: errno) }
         return owned
     }
 
