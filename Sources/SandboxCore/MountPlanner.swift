@@ -203,7 +203,7 @@ public enum MountPlanner {
         if !imageNamesUser {
             plan.ops.append(.file(path: "/etc/passwd", contents: passwd(base: passwdText, user: user, home: home), mode: 0o644))
             plan.ops.append(.file(path: "/etc/group", contents: group(base: groupText, user: user,
-                                                                     kept: keptGroups, hostGroups: keptGroups.isEmpty ? "" : host.contents(of: "/etc/group") ?? ""),
+                                                                     kept: keptGroups, hostGroups: keptGroups.isEmpty ? "" : rootfsSource == "/" ? groupText : host.contents(of: "/etc/group") ?? ""),
                                   mode: 0o644))
         }
 

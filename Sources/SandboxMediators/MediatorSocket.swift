@@ -95,11 +95,7 @@ package struct Deadline {
         nanoseconds = Deadline.now() + Int64(seconds * 1_000_000_000)
     }
 
-    static func now() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
+    static func now() -> Int64 { monotonicNanoseconds() }
 
     var remainingMilliseconds: Int32 {
         let left = (nanoseconds - Deadline.now()) / 1_000_000

@@ -74,9 +74,5 @@ public final class PollLoop {
     }
 
     /// CLOCK_MONOTONIC in milliseconds.
-    static func now() -> Int {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return t.tv_sec * 1000 + t.tv_nsec / 1_000_000
-    }
+    static func now() -> Int { Int(monotonicNanoseconds() / 1_000_000) }
 }

@@ -7,6 +7,10 @@ import Glibc
 #endif
 
 public enum HostFile {
+    /// Whether a file's status is a root-owned set-user-ID file's: what newuidmap,
+    /// newgidmap and sandbox-net must be (the supervisor and doctor ask).
+    public static func isSetuidRoot(_ st: stat) -> Bool { st.st_uid == 0 && st.st_mode & S_ISUID != 0 }
+
     /// The whole file, or why not: the errno of open or read, `.isDirectory`, or
     /// `.fileTooLarge` past `limit` bytes (a file that is clearly not what we expect).
     public static func readBytes(_ path: String, limit: Int = 4 << 20) -> Result<[UInt8], Errno> {

@@ -55,28 +55,18 @@ extension LogSetup {
 
 /// Milliseconds on the monotonic clock, for "took N ms" log lines.
 public struct Stopwatch: Sendable {
-    let start: timespec
+    let startNanoseconds: Int64
 
-    public init() {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        start = t
-    }
+    public init() { startNanoseconds = monotonicNanoseconds() }
 
     /// A stopwatch started at `startMicroseconds` of CLOCK_MONOTONIC (one that
     /// another program image of this process started: the supervisor's teardown).
-    public init(startMicroseconds us: UInt64) {
-        start = timespec(tv_sec: Int(us / 1_000_000), tv_nsec: Int(us % 1_000_000) * 1000)
-    }
+    public init(startMicroseconds us: UInt64) { startNanoseconds = Int64(us) * 1000 }
 
     /// CLOCK_MONOTONIC at the start, in microseconds.
-    public var startMicroseconds: UInt64 { UInt64(start.tv_sec) * 1_000_000 + UInt64(start.tv_nsec / 1000) }
+    public var startMicroseconds: UInt64 { UInt64(startNanoseconds / 1000) }
 
-    public var milliseconds: Double {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Double(now.tv_sec - start.tv_sec) * 1000 + Double(now.tv_nsec - start.tv_nsec) / 1_000_000
-    }
+    public var milliseconds: Double { Double(monotonicNanoseconds() - startNanoseconds) / 1_000_000 }
 
     /// "12.3 ms"
     public var elapsed: String {

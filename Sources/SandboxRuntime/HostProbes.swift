@@ -198,7 +198,7 @@ public struct HostProbes: Sendable {
         guard let path = HostCommand.find(name) else { return .missing }
         var st = stat()
         guard stat(path, &st) == 0 else { return .missing }
-        if st.st_uid == 0 && (st.st_mode & S_ISUID) != 0 { return .setuidRoot(path: path) }
+        if HostFile.isSetuidRoot(st) { return .setuidRoot(path: path) }
         // Fedora-style installs grant CAP_SETUID/CAP_SETGID as file capabilities instead.
         if hasFileCapabilities(path) { return .fileCapabilities(path: path) }
         return .unprivileged(path: path)
@@ -318,7 +318,7 @@ public struct HostProbes: Sendable {
             return DoctorCheck("sandbox-net", .warn, "\(path) is not installed; network.mode = \"veth\" will not work",
                                hint: "as root: make install (installs the setuid helper), or use network.mode = \"pasta\"")
         }
-        if st.st_uid == 0 && (st.st_mode & S_ISUID) != 0 && (st.st_mode & S_IXOTH) != 0 {
+        if HostFile.isSetuidRoot(st) && (st.st_mode & S_IXOTH) != 0 {
             return DoctorCheck("sandbox-net", .ok, "\(path) is setuid root")
         }
         return DoctorCheck("sandbox-net", .warn, "\(path) is not setuid root (owner uid \(st.st_uid), mode \(String(st.st_mode & 0o7777, radix: 8))); network.mode = \"veth\" will not work",

@@ -23,7 +23,7 @@ public enum IDMapWriter {
                 throw SandboxError("\(tool) is missing: it is needed to map the container's ids from /etc/subuid and /etc/subgid",
                                    hint: "install it (Debian/Ubuntu: apt install uidmap), or set [idmap] passthrough = false for a single-id container")
             }
-            guard st.st_uid == 0, st.st_mode & S_ISUID != 0 else {
+            guard HostFile.isSetuidRoot(st) else {
                 throw SandboxError("\(tool) is not setuid root (mode \(String(st.st_mode & 0o7777, radix: 8)), owner \(st.st_uid)): it cannot write the id maps",
                                    hint: "as root: chown root:root \(tool) && chmod 4755 \(tool) (or reinstall the uidmap package)")
             }

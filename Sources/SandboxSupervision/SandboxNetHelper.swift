@@ -65,7 +65,7 @@ public struct SandboxNetHelper: Sendable {
             throw SandboxError("the network helper \(path) is not installed",
                                hint: "an administrator runs `sudo make install` and grants bridges in /etc/sandbox/usernet (see sandbox-net(8)); or use network.mode = \"pasta\"")
         }
-        guard st.st_uid == 0, st.st_mode & S_ISUID != 0 else {
+        guard HostFile.isSetuidRoot(st) else {
             throw SandboxError("the network helper \(path) is not setuid root",
                                hint: "install it as root: `sudo make install` (see sandbox-net(8))")
         }

@@ -57,3 +57,11 @@ package func becomeProgram(_ path: String, argv: [String], keeping fds: [Int32],
     for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     return failure
 }
+
+/// CLOCK_MONOTONIC in nanoseconds: the one clock behind Stopwatch, the mediators'
+/// deadlines and the poll loop's hand-over deadline.
+public func monotonicNanoseconds() -> Int64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)
+}
