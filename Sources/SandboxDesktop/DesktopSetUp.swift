@@ -149,23 +149,18 @@ public struct DesktopSetUp: Sendable {
                                hint: "set x11.mode = \"none\" to run without X")
         }
         var notices: [String] = []
-        let entries: [XauthEntry]
-        do throws(MediatorError) {
-            let all = try Xauthority.read(source)
-            // Open first: this proves the server answers with the user's cookie.
-            // Pure Swift over the protocol (no libX11); a hung server fails after 5 s.
-            let cookie = XauthSelection.cookie(from: all, display: display.number, hostname: Self.hostname())
-            try X11ServerConnection.open(socket: display.socketPath, displayName: name, cookie: cookie,
-                                         deadline: Deadline(seconds: 5)).close()
-            entries = XauthSelection.entries(from: all, display: display.number, hostname: Self.hostname())
-            log.debug("x11: display \(name): \(entries.count) cookie(s) from \(source) rewritten for \(files.xauthority)")
-            if entries.isEmpty {
-                notices.append("x11: \(source) has no cookie for display \(name); the app relies on the server's host-based access (xhost)")
-            }
-            try Xauthority.write(entries, to: files.xauthority)
-        } catch {
-            throw SandboxError(error.message, hint: error.hint)
+        let all = try Xauthority.read(source)
+        // Open first: this proves the server answers with the user's cookie.
+        // Pure Swift over the protocol (no libX11); a hung server fails after 5 s.
+        let cookie = XauthSelection.cookie(from: all, display: display.number, hostname: Self.hostname())
+        try X11ServerConnection.open(socket: display.socketPath, displayName: name, cookie: cookie,
+                                     deadline: Deadline(seconds: 5)).close()
+        let entries = XauthSelection.entries(from: all, display: display.number, hostname: Self.hostname())
+        log.debug("x11: display \(name): \(entries.count) cookie(s) from \(source) rewritten for \(files.xauthority)")
+        if entries.isEmpty {
+            notices.append("x11: \(source) has no cookie for display \(name); the app relies on the server's host-based access (xhost)")
         }
+        try Xauthority.write(entries, to: files.xauthority)
         var a = DesktopLayout.x11(display: display, xauthority: files.xauthority, uid: user.uid)
         a.notices += notices
         return a

@@ -47,7 +47,7 @@ public enum X11Probe {
         guard FileIO.fileType(socket) == S_IFSOCK else {
             return .unreachable(display: display, socketPath: socket, socketExists: access(socket, F_OK) == 0)
         }
-        do throws(MediatorError) {
+        do throws(SandboxError) {
             let cookie = XauthSelection.cookie(from: try Xauthority.read(xauthority), display: parsed.number,
                                                hostname: DesktopSetUp.hostname())
             let connection = try X11ServerConnection.open(socket: socket, displayName: display, cookie: cookie,

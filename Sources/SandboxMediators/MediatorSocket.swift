@@ -27,20 +27,20 @@ package enum MediatorSocket {
     }
 
     /// A listening socket at `path` (an old one there is replaced), mode `mode`.
-    static func listen(_ path: String, mode: mode_t) throws(MediatorError) -> Int32 {
+    static func listen(_ path: String, mode: mode_t) throws(SandboxError) -> Int32 {
         let fd = stream()
-        guard fd >= 0 else { throw MediatorError("socket: \(errnoText(errno))") }
+        guard fd >= 0 else { throw SandboxError.system("socket", errno: errno) }
         unlink(path)
         let rc = withUnixSocketAddress(path) { bind(fd, $0, $1) }
         guard let rc else {
             close(fd)
-            throw MediatorError("the socket path \(path) is longer than a unix socket allows (107 bytes)",
+            throw SandboxError("the socket path \(path) is longer than a unix socket allows (107 bytes)",
                                 hint: "use a shorter XDG_RUNTIME_DIR or profile name")
         }
         guard rc == 0, chmod(path, mode) == 0, Glibc.listen(fd, 64) == 0 else {
             let e = errno
             close(fd)
-            throw MediatorError("cannot listen on \(path): \(errnoText(e))")
+            throw SandboxError.system("cannot listen on \(path)", errno: e)
         }
         return fd
     }

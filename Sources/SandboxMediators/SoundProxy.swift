@@ -14,11 +14,6 @@ import SandboxSystem
 import Glibc
 #endif
 
-public struct SoundProxyError: Error, Equatable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}
-
 public final class SoundProxy: Mediator {
     public let name = "sound"
     public let listener: Int32
@@ -40,18 +35,18 @@ public final class SoundProxy: Mediator {
 
     /// A listening unix stream socket at `path` (an old socket there is replaced),
     /// non-blocking and close-on-exec, mode 0600.
-    public static func listen(at path: String) throws(SoundProxyError) -> Int32 {
+    public static func listen(at path: String) throws(SandboxError) -> Int32 {
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SoundProxyError("socket: \(errnoText(errno))") }
+        guard fd >= 0 else { throw SandboxError.system("socket", errno: errno) }
         configure(fd)
         guard let rc = withUnixSocketAddress(path, { bind(fd, $0, $1) }) else {
             close(fd)
-            throw SoundProxyError("the sound socket path \(path) is longer than a unix socket allows (107 bytes)")
+            throw SandboxError("the sound socket path \(path) is longer than a unix socket allows (107 bytes)")
         }
-        guard rc == 0 else { let e = errnoText(errno); close(fd); throw SoundProxyError("cannot bind \(path): \(e)") }
+        guard rc == 0 else { let e = errno; close(fd); throw SandboxError.system("cannot bind \(path)", errno: e) }
         chmod(path, 0o600)
-        guard Glibc.listen(fd, 64) == 0 else { let e = errnoText(errno); close(fd); throw SoundProxyError("listen on \(path): \(e)") }
+        guard Glibc.listen(fd, 64) == 0 else { let e = errno; close(fd); throw SandboxError.system("listen on \(path)", errno: e) }
         return fd
     }
 
@@ -65,7 +60,7 @@ public final class SoundProxy: Mediator {
     }
 
     /// Creates the container's socket at `path` and the proxy serving it.
-    public convenience init(listeningAt path: String, upstream: String, microphone: Bool) throws(SoundProxyError) {
+    public convenience init(listeningAt path: String, upstream: String, microphone: Bool) throws(SandboxError) {
         self.init(listener: try Self.listen(at: path), upstream: upstream, microphone: microphone, socketPath: path)
     }
 

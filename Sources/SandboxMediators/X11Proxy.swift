@@ -87,7 +87,7 @@ public final class X11Proxy: Mediator, @unchecked Sendable {
     /// Mints the cookie, writes the container's Xauthority and listens: all
     /// before the container is spawned (its binds name the socket and the file).
     /// Blocking, with `timeout` seconds for the whole exchange with the server.
-    public init(_ configuration: Configuration, timeout: Double = 5) throws(MediatorError) {
+    public init(_ configuration: Configuration, timeout: Double = 5) throws(SandboxError) {
         self.configuration = configuration
         displayName = ":\(configuration.display)"
         let deadline = Deadline(seconds: timeout)
@@ -99,7 +99,7 @@ public final class X11Proxy: Mediator, @unchecked Sendable {
         let query = try trusted.roundTrip(X11Request.queryExtension("SECURITY", order: order),
                                           what: "QueryExtension(SECURITY)", deadline: deadline)
         guard let info = X11ExtensionInfo(reply: query), info.present else {
-            throw MediatorError("the X server on \(displayName) has no SECURITY extension, so it cannot issue an untrusted cookie",
+            throw SandboxError("the X server on \(displayName) has no SECURITY extension, so it cannot issue an untrusted cookie",
                                 hint: "use x11.mode = \"trusted\" (the app can then read other windows) or \"none\"")
         }
         let generated = try trusted.roundTrip(
@@ -108,7 +108,7 @@ public final class X11Proxy: Mediator, @unchecked Sendable {
                                                      eventMask: X11Request.authorizationRevokedMask, order: order),
             what: "an untrusted cookie (SecurityGenerateAuthorization)", deadline: deadline)
         guard let minted = X11GeneratedAuthorization(reply: generated, order: order), !minted.cookie.isEmpty else {
-            throw MediatorError("the X server on \(displayName) answered SecurityGenerateAuthorization without a cookie")
+            throw SandboxError("the X server on \(displayName) answered SecurityGenerateAuthorization without a cookie")
         }
         func revokeOnFailure() {
             _ = try? trusted.sendRequest(X11Request.securityRevokeAuthorization(major: info.majorOpcode, id: minted.id, order: order),

@@ -36,7 +36,7 @@ package final class X11ServerConnection {
 
     /// Connects to the server's socket and completes the set-up, presenting
     /// `cookie` as MIT-MAGIC-COOKIE-1 (none: the server's host-based access decides).
-    package static func open(socket: String, displayName: String, cookie: [UInt8]?, deadline: Deadline) throws(MediatorError) -> X11ServerConnection {
+    package static func open(socket: String, displayName: String, cookie: [UInt8]?, deadline: Deadline) throws(SandboxError) -> X11ServerConnection {
         let hint = "set x11.mode = \"none\" to run without X"
         var fd: Int32 = -1
         while true {
@@ -48,7 +48,7 @@ package final class X11ServerConnection {
                 _ = poll(nil, 0, 10)
                 continue
             case .failure(let e):
-                throw MediatorError("cannot open display \(displayName): the X server refused or did not answer (\(socket): \(e.text)) — is X running? is DISPLAY right?",
+                throw SandboxError("cannot open display \(displayName): the X server refused or did not answer (\(socket): \(e.text)) — is X running? is DISPLAY right?",
                                     hint: hint)
             }
             break
@@ -59,7 +59,7 @@ package final class X11ServerConnection {
         try c.send(setup.encoded, deadline: deadline)
         let head = try c.receive(X11SetupReplyPrefix.length, deadline: deadline)
         guard let prefix = X11SetupReplyPrefix(head, order: c.order) else {
-            throw MediatorError("cannot open display \(displayName): the server's answer is not X11 (first byte \(head[0]))", hint: hint)
+            throw SandboxError("cannot open display \(displayName): the server's answer is not X11 (first byte \(head[0]))", hint: hint)
         }
         let rest = try c.receive(prefix.additionalLength, deadline: deadline)
         switch prefix.status {
@@ -69,17 +69,17 @@ package final class X11ServerConnection {
         case .failed:
             let reason = String(decoding: rest.prefix(prefix.reasonLength), as: UTF8.self)
                 .trimmingTrailing { $0 == "\n" || $0 == "\0" }
-            throw MediatorError("cannot open display \(displayName): the X server refused the connection: \(reason)",
+            throw SandboxError("cannot open display \(displayName): the X server refused the connection: \(reason)",
                                 hint: "check XAUTHORITY names your cookie file (xauth list \(displayName)) or that the server is alive")
         case .authenticate:
-            throw MediatorError("cannot open display \(displayName): the X server asks for further authentication, which sandbox does not speak",
+            throw SandboxError("cannot open display \(displayName): the X server asks for further authentication, which sandbox does not speak",
                                 hint: hint)
         }
     }
 
     /// Sends a request and waits for its reply (events that arrive meanwhile
     /// stay in `inbox`'s wake as `pending`). An X error is thrown with its code.
-    func roundTrip(_ request: [UInt8], what: String, deadline: Deadline) throws(MediatorError) -> [UInt8] {
+    func roundTrip(_ request: [UInt8], what: String, deadline: Deadline) throws(SandboxError) -> [UInt8] {
         try send(request, deadline: deadline)
         sequence &+= 1
         let wanted = sequence
@@ -90,7 +90,7 @@ package final class X11ServerConnection {
                 case .reply(let seq, let bytes) where seq == wanted:
                     return bytes
                 case .error(let code, let seq) where seq == wanted:
-                    throw MediatorError("the X server on \(displayName) refused \(what) (X error \(code))")
+                    throw SandboxError("the X server on \(displayName) refused \(what) (X error \(code))")
                 default:
                     pending.append(message)
                 }
@@ -100,7 +100,7 @@ package final class X11ServerConnection {
     }
 
     /// Sends a request that has no reply.
-    func sendRequest(_ request: [UInt8], deadline: Deadline) throws(MediatorError) {
+    func sendRequest(_ request: [UInt8], deadline: Deadline) throws(SandboxError) {
         try send(request, deadline: deadline)
         sequence &+= 1
     }
@@ -108,7 +108,7 @@ package final class X11ServerConnection {
     /// Messages that arrived while waiting for a reply (events, other errors).
     var pending: [X11Message] = []
 
-    func send(_ bytes: [UInt8], deadline: Deadline) throws(MediatorError) {
+    func send(_ bytes: [UInt8], deadline: Deadline) throws(SandboxError) {
         var done = 0
         while done < bytes.count {
             let n = bytes[done...].withUnsafeBytes { buf in retryingEINTR { Glibc.send(fd, buf.baseAddress, buf.count, Int32(MSG_NOSIGNAL)) } }
@@ -118,14 +118,14 @@ package final class X11ServerConnection {
         }
     }
 
-    func receive(_ count: Int, deadline: Deadline) throws(MediatorError) -> [UInt8] {
+    func receive(_ count: Int, deadline: Deadline) throws(SandboxError) -> [UInt8] {
         while inbox.count < count { inbox += try receiveSome(deadline: deadline) }
         defer { inbox.removeFirst(count) }
         return Array(inbox[0..<count])
     }
 
     /// Whatever is there (at least one byte), waiting up to the deadline.
-    func receiveSome(deadline: Deadline) throws(MediatorError) -> [UInt8] {
+    func receiveSome(deadline: Deadline) throws(SandboxError) -> [UInt8] {
         while true {
             switch readAvailable() {
             case .data(let bytes): return bytes
@@ -148,13 +148,13 @@ package final class X11ServerConnection {
         return errno == EAGAIN ? .wouldBlock : .failed(errno)
     }
 
-    private func timedOut() -> MediatorError {
-        MediatorError("cannot open display \(displayName): the X server accepted the connection but did not answer in time — is X hung or stopped?",
+    private func timedOut() -> SandboxError {
+        SandboxError("cannot open display \(displayName): the X server accepted the connection but did not answer in time — is X hung or stopped?",
                       hint: "set x11.mode = \"none\" to run without X")
     }
 
-    private func lost(_ code: Int32) -> MediatorError {
-        MediatorError("the X server on \(displayName) closed the connection\(code == 0 ? "" : " (\(errnoText(code)))")",
+    private func lost(_ code: Int32) -> SandboxError {
+        SandboxError("the X server on \(displayName) closed the connection\(code == 0 ? "" : " (\(errnoText(code)))")",
                       hint: "check the server is alive and that XAUTHORITY names your cookie file")
     }
 }

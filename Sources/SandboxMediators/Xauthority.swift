@@ -93,11 +93,11 @@ public enum Xauthority {
     }
 
     /// The entries of `path`; a missing file is an empty list (X servers run without one).
-    public static func read(_ path: String) throws(MediatorError) -> [XauthEntry] {
+    public static func read(_ path: String) throws(SandboxError) -> [XauthEntry] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { return [] }
-            throw MediatorError("cannot read the X authority file \(path): \(errnoText(errno))",
+            throw SandboxError.system("cannot read the X authority file \(path)", errno: errno,
                                 hint: "check XAUTHORITY points to a readable file")
         }
         defer { close(fd) }
@@ -106,7 +106,7 @@ public enum Xauthority {
         while bytes.count < 1 << 20 {
             let n = chunk.withUnsafeMutableBytes { buf in retryingEINTR { Glibc.read(fd, buf.baseAddress, buf.count) } }
             guard n >= 0 else {
-                throw MediatorError("cannot read the X authority file \(path): \(errnoText(errno))")
+                throw SandboxError.system("cannot read the X authority file \(path)", errno: errno)
             }
             if n == 0 { break }
             bytes += chunk[0..<n]
@@ -117,11 +117,11 @@ public enum Xauthority {
     /// Writes `entries` to `path` (mode 0600) through a temporary file and
     /// rename, so a reader never sees half a cookie. No fsync: the file is the
     /// container's, in the runtime directory, and does not outlive a boot.
-    public static func write(_ entries: [XauthEntry], to path: String) throws(MediatorError) {
+    public static func write(_ entries: [XauthEntry], to path: String) throws(SandboxError) {
         let temp = path + ".tmp\(getpid())"
         unlink(temp)
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw MediatorError("cannot write \(temp): \(errnoText(errno))") }
+        guard fd >= 0 else { throw SandboxError.system("cannot write \(temp)", errno: errno) }
         let bytes = encode(entries)
         var done = 0
         var failure: Int32 = 0
@@ -134,20 +134,8 @@ public enum Xauthority {
         if failure == 0 && rename(temp, path) != 0 { failure = errno }
         if failure != 0 {
             unlink(temp)
-            throw MediatorError("cannot write the container's X authority file \(path): \(errnoText(failure))")
+            throw SandboxError.system("cannot write the container's X authority file \(path)", errno: failure)
         }
     }
 }
 
-/// What went wrong in a mediator's set-up: what, and how to fix it when there
-/// is something to say. (SandboxMediators does not link SandboxCore; the
-/// supervisor turns this into its own error type.)
-public struct MediatorError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
-    public var hint: String?
-    public init(_ message: String, hint: String? = nil) {
-        self.message = message
-        self.hint = hint
-    }
-    public var description: String { hint.map { "\(message)\nhint: \($0)" } ?? message }
-}

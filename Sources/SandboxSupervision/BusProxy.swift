@@ -53,21 +53,21 @@ public final class BusProxy: Mediator {
     }
 
     /// Starts the proxy (clone3 into its namespaces) and returns at once; call
-    /// `waitUntilReady` before the first app runs. A failure is a MediatorError
+    /// `waitUntilReady` before the first app runs. A failure is a SandboxError
     /// the supervisor turns into a notice: the app starts without a bus (the
     /// binds of the socket directory are optional, the socket link dangles).
     public static func launch(_ m: DBusMediation, container: String,
-                              report: @escaping (String, Bool) -> Void) throws(MediatorError) -> BusProxy {
+                              report: @escaping (String, Bool) -> Void) throws(SandboxError) -> BusProxy {
         for bus in [m.session, m.system].compactMap({ $0 }) {
             guard bus.socketPath.utf8.count < 108 else {
-                throw MediatorError("the bus socket path \(bus.socketPath) is longer than a unix socket allows (107 bytes)",
+                throw SandboxError("the bus socket path \(bus.socketPath) is longer than a unix socket allows (107 bytes)",
                                     hint: "use a shorter XDG_RUNTIME_DIR or profile name")
             }
             unlink(bus.socketPath)   // left by an earlier container of this name
             // Its directory: the container binds it before the socket exists.
             let dir = HostFile.dirname(bus.socketPath)
             do { try HostFile.makeDirectories(dir, mode: 0o700) } catch {
-                throw MediatorError("cannot create the bus socket's directory \(dir): \(error)")
+                throw SandboxError("cannot create the bus socket's directory \(dir): \(error)")
             }
         }
         let readyPipe: (read: OwnedFD, write: OwnedFD), outPipe: (read: OwnedFD, write: OwnedFD), errPipe: (read: OwnedFD, write: OwnedFD)
@@ -76,7 +76,7 @@ public final class BusProxy: Mediator {
             outPipe = try makePipe()
             errPipe = try makePipe()
         } catch {
-            throw MediatorError("the bus proxy: \(error)")
+            throw SandboxError("the bus proxy: \(error)")
         }
         let argv = m.proxyArguments(readyFD: readyPipe.write.raw)
         let strings = CStrings()
@@ -103,7 +103,7 @@ public final class BusProxy: Mediator {
                 return sbx_spawn_in_identity_root(&req, &rawPidfd)
             }
         }
-        guard pid > 0 else { throw MediatorError("cannot start the bus proxy: clone3: \(errnoText(errno))") }
+        guard pid > 0 else { throw SandboxError.system("cannot start the bus proxy: clone3", errno: errno) }
         readyPipe.write.close()
         outPipe.write.close()
         errPipe.write.close()
@@ -115,14 +115,14 @@ public final class BusProxy: Mediator {
     }
 
     /// Waits until the proxy exec'd and listens (at most readyTimeoutMilliseconds).
-    public func waitUntilReady() throws(MediatorError) {
+    public func waitUntilReady() throws(SandboxError) {
         if let errors = spawnErrors {
             // The child reports {stage, errno} or execs (EOF); a set-up that hangs is cut off.
             var pfd = pollfd(fd: errors.raw, events: Int16(POLLIN), revents: 0)
             let n = retryingEINTR { poll(&pfd, 1, Self.readyTimeoutMilliseconds) }
             guard n > 0 else {
                 stop()
-                throw MediatorError("the bus proxy's namespace set-up did not finish within \(Self.readyTimeoutMilliseconds / 1000) s")
+                throw SandboxError("the bus proxy's namespace set-up did not finish within \(Self.readyTimeoutMilliseconds / 1000) s")
             }
             let failure = readAll(errors.raw, limit: MemoryLayout<sbx_spawn_error>.size)
             errors.close()
@@ -131,7 +131,7 @@ public final class BusProxy: Mediator {
                 var e = sbx_spawn_error()
                 withUnsafeMutableBytes(of: &e) { $0.copyBytes(from: failure) }
                 stop()
-                throw MediatorError("cannot start the bus proxy \(mediation.proxy): \(Self.stageText(e.stage)): \(errnoText(e.err))")
+                throw SandboxError.system("cannot start the bus proxy \(mediation.proxy): \(Self.stageText(e.stage))", errno: e.err)
             }
         }
         try waitUntilListening()
@@ -152,13 +152,13 @@ public final class BusProxy: Mediator {
     }
 
     /// The ready byte, or the proxy's exit (its last words are the reason), or the deadline.
-    func waitUntilListening() throws(MediatorError) {
+    func waitUntilListening() throws(SandboxError) {
         let deadline = Stopwatch()
         while true {
             let left = Self.readyTimeoutMilliseconds - Int32(deadline.milliseconds)
             guard left > 0 else {
                 stop()
-                throw MediatorError("the bus proxy did not listen within \(Self.readyTimeoutMilliseconds / 1000) s")
+                throw SandboxError("the bus proxy did not listen within \(Self.readyTimeoutMilliseconds / 1000) s")
             }
             var fds = [pollfd(fd: ready.raw, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: output.raw, events: Int16(POLLIN), revents: 0)]
@@ -174,7 +174,7 @@ public final class BusProxy: Mediator {
                 drainOutput()
                 let words = lastLines.joined(separator: "; ")
                 stop()
-                throw MediatorError("the bus proxy exited before listening" + (words.isEmpty ? "" : ": " + words))
+                throw SandboxError("the bus proxy exited before listening" + (words.isEmpty ? "" : ": " + words))
             }
         }
     }

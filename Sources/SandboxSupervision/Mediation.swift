@@ -14,9 +14,9 @@ extension X11Proxy {
         guard let m = plan.x11 else { return (nil, nil) }
         let name = plan.name
         let clock = Stopwatch()
-        do throws(MediatorError) {
+        do throws(SandboxError) {
             guard !m.trusted else {
-                throw MediatorError("the X11 proxy only mediates untrusted clients; trusted mode binds the server's socket")
+                throw SandboxError("the X11 proxy only mediates untrusted clients; trusted mode binds the server's socket")
             }
             let proxy = try X11Proxy(Configuration(display: m.display, serverSocket: m.serverSocket, proxySocket: m.proxySocket,
                                                    userXauthority: m.userXauthority, containerXauthority: m.containerXauthority))
@@ -24,7 +24,7 @@ extension X11Proxy {
             log.debug("\(name): x11: proxy on \(m.proxySocket) for :\(m.display), untrusted cookie \(proxy.authorizationID) minted in \(clock.elapsed)")
             return (proxy, nil)
         } catch {
-            guard !m.required else { throw SandboxError(error.message, hint: error.hint) }
+            guard !m.required else { throw error }
             log.info("\(name): x11: \(error.message); starting without X")
             return (nil, "x11: \(error.message); starting without X")
         }

@@ -57,7 +57,7 @@ public struct Supervisor {
         do {
             // The bus proxy: launched now, awaited after the spawn (the two set-ups overlap).
             if let m = plan.dbus {
-                do throws(MediatorError) {
+                do throws(SandboxError) {
                     bus = try BusProxy.launch(m, container: name, report: busReport.line)
                 } catch {
                     log.notice("\(name): dbus: \(error.message); the app starts without a session bus")
@@ -72,7 +72,7 @@ public struct Supervisor {
             if let x11Notice { status.send(.notice(x11Notice)) }
             (container, gate) = try start(firstClientFD: firstClientFD, network: network)
             // Listening before READY: the first app may connect at once.
-            do throws(MediatorError) {
+            do throws(SandboxError) {
                 try bus?.waitUntilReady()
             } catch {
                 bus = nil

@@ -6,14 +6,14 @@ import SandboxPlan
 import Glibc
 #endif
 
-package func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SystemCallError) {
-    do { try HostFile.writeAll(fd, bytes) } catch { throw SystemCallError("write", errno: error.rawValue) }
+package func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(SandboxError) {
+    do { try HostFile.writeAll(fd, bytes) } catch { throw SandboxError.system("write", errno: error.rawValue) }
 }
 
 /// An anonymous file (memfd_create, close-on-exec) holding `bytes`, read from its
 /// start: data one program hands to the next across execve, of any size (a pipe
 /// would block once its 64 KiB buffer is full, with no reader yet).
-package func makeMemoryFile(_ name: String, holding bytes: [UInt8]) throws(SystemCallError) -> OwnedFD {
+package func makeMemoryFile(_ name: String, holding bytes: [UInt8]) throws(SandboxError) -> OwnedFD {
     let fd = OwnedFD(try retrying("memfd_create") { sbx_system_memfd_cloexec(name) })
     try writeAll(fd.raw, bytes)
     try retrying("lseek") { lseek(fd.raw, 0, SEEK_SET) }

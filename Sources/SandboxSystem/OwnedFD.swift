@@ -22,7 +22,7 @@ public final class OwnedFD: @unchecked Sendable {
 }
 
 /// A pipe, both ends close-on-exec.
-package func makePipe() throws(SystemCallError) -> (read: OwnedFD, write: OwnedFD) {
+package func makePipe() throws(SandboxError) -> (read: OwnedFD, write: OwnedFD) {
     var fds: [Int32] = [-1, -1]
     try retrying("pipe2") { sbx_system_pipe_cloexec(&fds) }
     return (OwnedFD(fds[0]), OwnedFD(fds[1]))

@@ -16,21 +16,10 @@ package func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
 
 /// `retryingEINTR` that throws the call's name and errno on failure.
 @discardableResult
-package func retrying<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SystemCallError) -> T {
+package func retrying<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SandboxError) -> T {
     let r = retryingEINTR(body)
-    if r < 0 { throw SystemCallError(call) }
+    if r < 0 { throw SandboxError.system(call, errno: errno) }
     return r
-}
-
-/// A failed system call: which one, on what, and errno.
-public struct SystemCallError: Error, Sendable, CustomStringConvertible {
-    public var call: String
-    public var errno: Int32
-    public init(_ call: String, errno: Int32 = Glibc.errno) {
-        self.call = call
-        self.errno = errno
-    }
-    public var description: String { "\(call): \(errnoText(errno))" }
 }
 
 /// strerror, lower-cased like the rest of our messages.

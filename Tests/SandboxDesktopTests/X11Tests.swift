@@ -98,6 +98,6 @@ import SandboxTestSupport
 
     @Test func missingFileIsEmptyAndUnreadableIsAnError() throws {
         #expect(try Xauthority.read("/nonexistent/Xauthority").isEmpty)
-        #expect(throws: MediatorError.self) { try Xauthority.read("/proc/self/mem/x") }
+        #expect(throws: SandboxError.self) { try Xauthority.read("/proc/self/mem/x") }
     }
 }

@@ -78,8 +78,8 @@ private final class InterruptedReader: Sendable {
     #expect {
         try retrying("fcntl") { fcntl(-1, F_GETFD) }
     } throws: { error in
-        guard let error = error as? SystemCallError else { return false }
-        return error.call == "fcntl" && error.errno == EBADF && error.description == "fcntl: bad file descriptor"
+        guard let error = error as? SandboxError else { return false }
+        return error.what == "fcntl" && error.errno == EBADF && error.description == "fcntl: bad file descriptor"
     }
     #expect((try? retrying("getpid") { getpid() }) == getpid())
 }
