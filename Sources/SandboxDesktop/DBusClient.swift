@@ -16,19 +16,19 @@ public final class DBusClient {
 
     /// Connects and authenticates to a bus address such as `unix:path=/run/user/1000/bus`
     /// (the first unix:path= or unix:abstract= entry of a ;-separated list).
-    public convenience init(address: String, timeoutSeconds: Double = 5) throws(DBusError) {
+    public convenience init(address: String, timeoutSeconds: Double = 5) throws(SandboxError) {
         guard let bus = UnixBusAddress.parse(address).first else {
-            throw DBusError("the bus address '\(address)' has no unix:path= or unix:abstract= entry")
+            throw SandboxError("the bus address '\(address)' has no unix:path= or unix:abstract= entry")
         }
         try self.init(bus: bus, timeoutSeconds: timeoutSeconds)
     }
 
     /// Connects and authenticates to the bus at one socket.
-    public init(bus: UnixBusAddress, timeoutSeconds: Double = 5) throws(DBusError) {
+    public init(bus: UnixBusAddress, timeoutSeconds: Double = 5) throws(SandboxError) {
         deadline = Deadline(seconds: timeoutSeconds)
         switch MediatorSocket.connect(bus.socketName) {
         case .success(let fd): self.fd = fd
-        case .failure(let e): throw DBusError("cannot connect to the session bus at \(bus): \(e.text)")
+        case .failure(let e): throw SandboxError("cannot connect to the session bus at \(bus): \(e.text)")
         }
         do {
             try authenticate()
@@ -42,17 +42,17 @@ public final class DBusClient {
 
     deinit { close(fd) }
 
-    func authenticate() throws(DBusError) {
+    func authenticate() throws(SandboxError) {
         let uid = String(getuid())
         let hex = uid.utf8.map { b in let h = String(b, radix: 16); return h.count == 1 ? "0" + h : h }.joined()
         try send(Array("\0AUTH EXTERNAL \(hex)\r\n".utf8), fds: [])
-        guard try readLine().hasPrefix("OK ") else { throw DBusError("the session bus refused EXTERNAL authentication") }
+        guard try readLine().hasPrefix("OK ") else { throw SandboxError("the session bus refused EXTERNAL authentication") }
         try send(Array("NEGOTIATE_UNIX_FD\r\n".utf8), fds: [])
-        guard try readLine() == "AGREE_UNIX_FD" else { throw DBusError("the session bus does not pass file descriptors") }
+        guard try readLine() == "AGREE_UNIX_FD" else { throw SandboxError("the session bus does not pass file descriptors") }
         try send(Array("BEGIN\r\n".utf8), fds: [])
     }
 
-    func readLine() throws(DBusError) -> String {
+    func readLine() throws(SandboxError) -> String {
         while true {
             if let nl = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 var line = Array(buffer[..<nl])
@@ -60,30 +60,30 @@ public final class DBusClient {
                 if line.last == UInt8(ascii: "\r") { line.removeLast() }
                 return String(decoding: line, as: UTF8.self)
             }
-            guard buffer.count < 4096 else { throw DBusError("the session bus sent an overlong line") }
+            guard buffer.count < 4096 else { throw SandboxError("the session bus sent an overlong line") }
             try fill()
         }
     }
 
     /// Reads what is there (waiting up to the deadline) into the buffer.
-    func fill() throws(DBusError) {
-        guard MediatorSocket.wait(fd, Int32(POLLIN), until: deadline) else { throw DBusError("the session bus did not answer in time") }
+    func fill() throws(SandboxError) {
+        guard MediatorSocket.wait(fd, Int32(POLLIN), until: deadline) else { throw SandboxError("the session bus did not answer in time") }
         var chunk = [UInt8](repeating: 0, count: 16384)
         let n = chunk.withUnsafeMutableBytes { buf in retryingEINTR { recv(fd, buf.baseAddress, buf.count, 0) } }
         if n < 0 && errno == EAGAIN { return }
-        guard n > 0 else { throw DBusError("the session bus closed the connection") }
+        guard n > 0 else { throw SandboxError("the session bus closed the connection") }
         buffer += chunk[..<n]
     }
 
     /// Sends all of `bytes`, with `fds` (SCM_RIGHTS) on the first part.
-    func send(_ bytes: [UInt8], fds: [Int32]) throws(DBusError) {
+    func send(_ bytes: [UInt8], fds: [Int32]) throws(SandboxError) {
         var sent = 0
         var rights = fds
         while sent < bytes.count {
-            guard MediatorSocket.wait(fd, Int32(POLLOUT), until: deadline) else { throw DBusError("the session bus did not take the message in time") }
+            guard MediatorSocket.wait(fd, Int32(POLLOUT), until: deadline) else { throw SandboxError("the session bus did not take the message in time") }
             let n = bytes[sent...].withUnsafeBytes { buf in retryingEINTR { Self.sendmsg(fd, buf, rights: rights) } }
             if n < 0 && errno == EAGAIN { continue }
-            guard n > 0 else { throw DBusError("writing to the session bus failed: \(errnoText(errno))") }
+            guard n > 0 else { throw SandboxError.system("writing to the session bus failed", errno: errno) }
             sent += n
             rights = []
         }
@@ -114,7 +114,7 @@ public final class DBusClient {
     /// Calls a method and returns its reply's body; an error reply is thrown with its name and text.
     @discardableResult
     public func call(destination: String, path: String, interface: String, member: String,
-                     signature: String = "", body: [DBusValue] = [], fds: [Int32] = []) throws(DBusError) -> [DBusValue] {
+                     signature: String = "", body: [DBusValue] = [], fds: [Int32] = []) throws(SandboxError) -> [DBusValue] {
         serial += 1
         let message = DBusMessage.methodCall(serial: serial, destination: destination, path: path, interface: interface,
                                              member: member, signature: signature, body: body, unixFDs: UInt32(fds.count))
@@ -124,16 +124,16 @@ public final class DBusClient {
             guard reply.replySerial == serial else { continue }   // signals (NameAcquired) and others
             if reply.kind == .error {
                 let text = reply.body.first?.string ?? ""
-                throw DBusError("\(reply.errorName ?? "error")\(text.isEmpty ? "" : ": " + text)")
+                throw SandboxError("\(reply.errorName ?? "error")\(text.isEmpty ? "" : ": " + text)")
             }
             return reply.body
         }
     }
 
-    func receive() throws(DBusError) -> DBusMessage {
+    func receive() throws(SandboxError) -> DBusMessage {
         while buffer.count < 16 { try fill() }
         guard let total = DBusMessage.totalLength(header16: Array(buffer.prefix(16))) else {
-            throw DBusError("the session bus sent something that is not a D-Bus message")
+            throw SandboxError("the session bus sent something that is not a D-Bus message")
         }
         while buffer.count < total { try fill() }
         let bytes = Array(buffer.prefix(total))

@@ -4,6 +4,8 @@
 // alignment rules; replies are parsed with bounds checks on every read and a
 // bound on nesting, since the bytes come from another process.
 
+import SandboxSystem
+
 /// A D-Bus value, by its type code.
 public indirect enum DBusValue: Equatable, Sendable {
     case byte(UInt8)
@@ -67,10 +69,10 @@ public struct DBusMessage: Equatable, Sendable {
     /// Messages larger than this are refused (the spec's maximum is 128 MiB; ours are small).
     public static let maxLength = 1 << 20
 
-    public func encoded() throws(DBusError) -> [UInt8] {
+    public func encoded() throws(SandboxError) -> [UInt8] {
         var body = DBusWriter()
         let types = try DBusSignature.split(signature)
-        guard types.count == self.body.count else { throw DBusError("body has \(self.body.count) values for signature \(signature)") }
+        guard types.count == self.body.count else { throw SandboxError("body has \(self.body.count) values for signature \(signature)") }
         for (t, v) in zip(types, self.body) { try body.write(v, as: t) }
         var fields: [DBusValue] = []
         func field(_ code: UInt8, _ sig: String, _ v: DBusValue) {
@@ -92,7 +94,7 @@ public struct DBusMessage: Equatable, Sendable {
         try header.write(.array(elementSignature: "(yv)", fields), as: "a(yv)")
         header.align(8)
         let all = header.bytes + body.bytes
-        guard all.count <= Self.maxLength else { throw DBusError("message of \(all.count) bytes is too large") }
+        guard all.count <= Self.maxLength else { throw SandboxError("message of \(all.count) bytes is too large") }
         return all
     }
 
@@ -106,13 +108,13 @@ public struct DBusMessage: Equatable, Sendable {
         return total <= maxLength ? total : nil
     }
 
-    public static func decode(_ bytes: [UInt8]) throws(DBusError) -> DBusMessage {
-        guard bytes.count >= 16, bytes[0] == UInt8(ascii: "l") else { throw DBusError("not a little-endian D-Bus message") }
-        guard let kind = Kind(rawValue: bytes[1]) else { throw DBusError("unknown message type \(bytes[1])") }
+    public static func decode(_ bytes: [UInt8]) throws(SandboxError) -> DBusMessage {
+        guard bytes.count >= 16, bytes[0] == UInt8(ascii: "l") else { throw SandboxError("not a little-endian D-Bus message") }
+        guard let kind = Kind(rawValue: bytes[1]) else { throw SandboxError("unknown message type \(bytes[1])") }
         var r = DBusReader(bytes: bytes, offset: 4)
         let bodyLength = Int(try r.readUInt32())
         var m = DBusMessage(kind: kind, serial: try r.readUInt32())
-        guard case .array(_, let fields) = try r.read("a(yv)") else { throw DBusError("bad header fields") }
+        guard case .array(_, let fields) = try r.read("a(yv)") else { throw SandboxError("bad header fields") }
         for f in fields {
             guard case .structure(let parts) = f, parts.count == 2, case .byte(let code) = parts[0],
                   case .variant(_, let v) = parts[1] else { continue }
@@ -130,24 +132,19 @@ public struct DBusMessage: Equatable, Sendable {
             }
         }
         try r.align(8)
-        guard r.offset + bodyLength == bytes.count else { throw DBusError("body length \(bodyLength) does not match the message") }
+        guard r.offset + bodyLength == bytes.count else { throw SandboxError("body length \(bodyLength) does not match the message") }
         var body = DBusReader(bytes: Array(bytes[r.offset...]), offset: 0)
         for t in try DBusSignature.split(m.signature) { m.body.append(try body.read(t)) }
         return m
     }
 }
 
-public struct DBusError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
 
 enum DBusSignature {
     static let maxDepth = 32
 
     /// The complete types of a signature, e.g. "ahusas" → ["ah", "u", "s", "as"].
-    static func split(_ sig: String) throws(DBusError) -> [String] {
+    static func split(_ sig: String) throws(SandboxError) -> [String] {
         let s = Array(sig.utf8)
         var out: [String] = []
         var i = 0
@@ -160,19 +157,19 @@ enum DBusSignature {
     }
 
     /// The index just past the complete type starting at `i`.
-    static func completeTypeEnd(_ s: [UInt8], _ i: Int, depth: Int) throws(DBusError) -> Int {
-        guard depth < maxDepth else { throw DBusError("signature nested too deeply") }
-        guard i < s.count else { throw DBusError("signature ends early") }
+    static func completeTypeEnd(_ s: [UInt8], _ i: Int, depth: Int) throws(SandboxError) -> Int {
+        guard depth < maxDepth else { throw SandboxError("signature nested too deeply") }
+        guard i < s.count else { throw SandboxError("signature ends early") }
         switch s[i] {
         case UInt8(ascii: "a"): return try completeTypeEnd(s, i + 1, depth: depth + 1)
         case UInt8(ascii: "("), UInt8(ascii: "{"):
             let close = s[i] == UInt8(ascii: "(") ? UInt8(ascii: ")") : UInt8(ascii: "}")
             var j = i + 1
             while j < s.count && s[j] != close { j = try completeTypeEnd(s, j, depth: depth + 1) }
-            guard j < s.count, j > i + 1 else { throw DBusError("bad struct in signature") }
+            guard j < s.count, j > i + 1 else { throw SandboxError("bad struct in signature") }
             return j + 1
         default:
-            guard "ybnqiuxtdsoghv".utf8.contains(s[i]) else { throw DBusError("unknown type code in signature") }
+            guard "ybnqiuxtdsoghv".utf8.contains(s[i]) else { throw SandboxError("unknown type code in signature") }
             return i + 1
         }
     }
@@ -199,11 +196,11 @@ struct DBusWriter {
         align(8)
         for s in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(s))) }
     }
-    mutating func writeString(_ s: String, lengthBytes: Int) throws(DBusError) {
+    mutating func writeString(_ s: String, lengthBytes: Int) throws(SandboxError) {
         let u = Array(s.utf8)
-        guard !u.contains(0) else { throw DBusError("a string with a NUL byte") }
+        guard !u.contains(0) else { throw SandboxError("a string with a NUL byte") }
         if lengthBytes == 1 {
-            guard u.count < 256 else { throw DBusError("signature too long") }
+            guard u.count < 256 else { throw SandboxError("signature too long") }
             bytes.append(UInt8(u.count))
         } else {
             writeUInt32(UInt32(u.count))
@@ -212,9 +209,9 @@ struct DBusWriter {
         bytes.append(0)
     }
 
-    mutating func write(_ v: DBusValue, as type: String) throws(DBusError) {
+    mutating func write(_ v: DBusValue, as type: String) throws(SandboxError) {
         let t = Array(type.utf8)
-        guard let code = t.first else { throw DBusError("empty type") }
+        guard let code = t.first else { throw SandboxError("empty type") }
         switch (code, v) {
         case (UInt8(ascii: "y"), .byte(let b)): bytes.append(b)
         case (UInt8(ascii: "b"), .bool(let b)): writeUInt32(b ? 1 : 0)
@@ -239,16 +236,16 @@ struct DBusWriter {
         case (UInt8(ascii: "("), .structure(let parts)):
             align(8)
             let inner = try DBusSignature.split(String(decoding: t.dropFirst().dropLast(), as: UTF8.self))
-            guard inner.count == parts.count else { throw DBusError("struct of \(parts.count) values for \(type)") }
+            guard inner.count == parts.count else { throw SandboxError("struct of \(parts.count) values for \(type)") }
             for (pt, pv) in zip(inner, parts) { try write(pv, as: pt) }
         case (UInt8(ascii: "{"), .dictEntry(let k, let val)):
             align(8)
             let inner = try DBusSignature.split(String(decoding: t.dropFirst().dropLast(), as: UTF8.self))
-            guard inner.count == 2 else { throw DBusError("bad dict entry type \(type)") }
+            guard inner.count == 2 else { throw SandboxError("bad dict entry type \(type)") }
             try write(k, as: inner[0])
             try write(val, as: inner[1])
         default:
-            throw DBusError("value \(v) does not fit type \(type)")
+            throw SandboxError("value \(v) does not fit type \(type)")
         }
     }
 }
@@ -257,38 +254,38 @@ struct DBusReader {
     let bytes: [UInt8]
     var offset: Int
 
-    mutating func align(_ n: Int) throws(DBusError) {
+    mutating func align(_ n: Int) throws(SandboxError) {
         let next = (offset + n - 1) / n * n
-        guard next <= bytes.count else { throw DBusError("message ends early") }
+        guard next <= bytes.count else { throw SandboxError("message ends early") }
         offset = next
     }
-    mutating func take(_ n: Int) throws(DBusError) -> ArraySlice<UInt8> {
-        guard n >= 0, offset + n <= bytes.count else { throw DBusError("message ends early") }
+    mutating func take(_ n: Int) throws(SandboxError) -> ArraySlice<UInt8> {
+        guard n >= 0, offset + n <= bytes.count else { throw SandboxError("message ends early") }
         defer { offset += n }
         return bytes[offset..<offset + n]
     }
-    mutating func readUInt32() throws(DBusError) -> UInt32 {
+    mutating func readUInt32() throws(SandboxError) -> UInt32 {
         try align(4)
         let b = try take(4)
         return b.reversed().reduce(0) { $0 << 8 | UInt32($1) }
     }
-    mutating func readUInt64() throws(DBusError) -> UInt64 {
+    mutating func readUInt64() throws(SandboxError) -> UInt64 {
         try align(8)
         let b = try take(8)
         return b.reversed().reduce(0) { $0 << 8 | UInt64($1) }
     }
-    mutating func readString(lengthBytes: Int) throws(DBusError) -> String {
+    mutating func readString(lengthBytes: Int) throws(SandboxError) -> String {
         let n = lengthBytes == 1 ? Int(try take(1).first!) : Int(try readUInt32())
         let s = try take(n)
-        guard try take(1).first == 0 else { throw DBusError("string not NUL-terminated") }
-        guard let text = String(validating: s, as: UTF8.self), !s.contains(0) else { throw DBusError("string is not UTF-8") }
+        guard try take(1).first == 0 else { throw SandboxError("string not NUL-terminated") }
+        guard let text = String(validating: s, as: UTF8.self), !s.contains(0) else { throw SandboxError("string is not UTF-8") }
         return text
     }
 
-    mutating func read(_ type: String, depth: Int = 0) throws(DBusError) -> DBusValue {
-        guard depth < DBusSignature.maxDepth else { throw DBusError("value nested too deeply") }
+    mutating func read(_ type: String, depth: Int = 0) throws(SandboxError) -> DBusValue {
+        guard depth < DBusSignature.maxDepth else { throw SandboxError("value nested too deeply") }
         let t = Array(type.utf8)
-        guard let code = t.first else { throw DBusError("empty type") }
+        guard let code = t.first else { throw SandboxError("empty type") }
         switch code {
         case UInt8(ascii: "y"): return .byte(try take(1).first!)
         case UInt8(ascii: "b"): return .bool(try readUInt32() != 0)
@@ -307,18 +304,18 @@ struct DBusReader {
         case UInt8(ascii: "g"): return .signature(try readString(lengthBytes: 1))
         case UInt8(ascii: "v"):
             let sig = try readString(lengthBytes: 1)
-            guard try DBusSignature.split(sig).count == 1 else { throw DBusError("variant signature \(sig) is not one type") }
+            guard try DBusSignature.split(sig).count == 1 else { throw SandboxError("variant signature \(sig) is not one type") }
             return .variant(signature: sig, try read(sig, depth: depth + 1))
         case UInt8(ascii: "a"):
             let n = Int(try readUInt32())
-            guard n <= DBusMessage.maxLength else { throw DBusError("array too long") }
+            guard n <= DBusMessage.maxLength else { throw SandboxError("array too long") }
             let element = String(decoding: t.dropFirst(), as: UTF8.self)
             try align(DBusSignature.alignment(t[1]))
             let end = offset + n
-            guard end <= bytes.count else { throw DBusError("array runs past the message") }
+            guard end <= bytes.count else { throw SandboxError("array runs past the message") }
             var items: [DBusValue] = []
             while offset < end { items.append(try read(element, depth: depth + 1)) }
-            guard offset == end else { throw DBusError("array elements overrun its length") }
+            guard offset == end else { throw SandboxError("array elements overrun its length") }
             return .array(elementSignature: element, items)
         case UInt8(ascii: "("), UInt8(ascii: "{"):
             try align(8)
@@ -326,12 +323,12 @@ struct DBusReader {
             var parts: [DBusValue] = []
             for pt in inner { parts.append(try read(pt, depth: depth + 1)) }
             if code == UInt8(ascii: "{") {
-                guard parts.count == 2 else { throw DBusError("dict entry of \(parts.count) values") }
+                guard parts.count == 2 else { throw SandboxError("dict entry of \(parts.count) values") }
                 return .dictEntry(parts[0], parts[1])
             }
             return .structure(parts)
         default:
-            throw DBusError("unknown type \(type)")
+            throw SandboxError("unknown type \(type)")
         }
     }
 }

@@ -33,13 +33,13 @@ public enum DocumentPortal {
 
     /// Opens `path` for a hand-over: O_PATH (nothing is read by us), following a
     /// link the user passed; only regular files and directories.
-    public static func open(_ path: String) -> Result<Opened, DBusError> {
+    public static func open(_ path: String) -> Result<Opened, SandboxError> {
         let fd = Glibc.open(path, oPath | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(DBusError("cannot open \(path): \(errnoText(errno))")) }
+        guard fd >= 0 else { return .failure(SandboxError.system("cannot open \(path)", errno: errno)) }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG || st.st_mode & S_IFMT == S_IFDIR else {
             close(fd)
-            return .failure(DBusError("\(path) is not a regular file or a directory"))
+            return .failure(SandboxError("\(path) is not a regular file or a directory"))
         }
         // The portal names the document after the file the descriptor is (a link's target).
         var link = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
@@ -50,7 +50,7 @@ public enum DocumentPortal {
     }
 
     /// Grants `files` to `appID`; the document ids, in order.
-    public static func add(_ files: [Opened], appID: String, writable: Bool, client: DBusClient) throws(DBusError) -> [String] {
+    public static func add(_ files: [Opened], appID: String, writable: Bool, client: DBusClient) throws(SandboxError) -> [String] {
         var ids = [String](repeating: "", count: files.count)
         var permissions: [DBusValue] = [.string("read")]
         if writable { permissions.append(.string("write")) }
@@ -62,11 +62,11 @@ public enum DocumentPortal {
                        .string(appID), .array(elementSignature: "s", permissions)],
                 fds: batch.map { files[$0].fd })
             guard case .array(_, let items)? = reply.first, items.count == batch.count else {
-                throw DBusError("the document portal's AddFull reply has no document id for each file")
+                throw SandboxError("the document portal's AddFull reply has no document id for each file")
             }
             for (i, item) in zip(batch, items) {
                 guard let id = item.string, !id.isEmpty, !id.contains("/"), id != ".", id != ".." else {
-                    throw DBusError("the document portal returned an unusable document id")
+                    throw SandboxError("the document portal returned an unusable document id")
                 }
                 ids[i] = id
             }

@@ -1,4 +1,5 @@
 import Testing
+import SandboxCore
 @testable import SandboxDesktop
 #if canImport(Glibc)
 import Glibc
@@ -50,9 +51,9 @@ import SandboxTestSupport
         var huge = good
         let bodyStart = good.count - 20
         huge[bodyStart] = 0xff; huge[bodyStart + 1] = 0xff
-        #expect(throws: DBusError.self) { try DBusMessage.decode(huge) }
+        #expect(throws: SandboxError.self) { try DBusMessage.decode(huge) }
         // A signature nested beyond the bound.
-        #expect(throws: DBusError.self) { try DBusSignature.split(String(repeating: "a", count: 40) + "s") }
+        #expect(throws: SandboxError.self) { try DBusSignature.split(String(repeating: "a", count: 40) + "s") }
     }
 }
 
@@ -103,8 +104,8 @@ import SandboxTestSupport
         defer { close(opened.fd) }
         #expect(opened.name == "real.txt" && !opened.isDirectory)
         // A FIFO (which would block the portal's reads) or a missing file is refused.
-        #expect(throws: DBusError.self) { try DocumentPortal.open(dir + "/fifo").get() }
-        #expect(throws: DBusError.self) { try DocumentPortal.open(dir + "/missing").get() }
+        #expect(throws: SandboxError.self) { try DocumentPortal.open(dir + "/fifo").get() }
+        #expect(throws: SandboxError.self) { try DocumentPortal.open(dir + "/missing").get() }
     }
 
     @Test func filesGoInOneCallAndEachDirectoryInItsOwn() {
