@@ -109,7 +109,8 @@ public struct Launcher: Sendable {
                                               label: "\(name): session \(session.request.argv.first ?? "")", started: clock)
                 let status = try SessionRunner.finish(session, on: connection, handOver: waiting, onStarted: {
                     lock.close()
-                    log.debug("\(name): session \(session.request.argv.first ?? "") started in \(clock.elapsed)")
+                    let with = submitted != nil ? " (its request went with the plan: the container's start included)" : ""
+                    log.debug("\(name): session \(session.request.argv.first ?? "") started in \(clock.elapsed)\(with)")
                 })
                 log.info("\(name): session \(session.request.argv.first ?? "") exited with status \(status) after \(clock.elapsed)")
                 return status
