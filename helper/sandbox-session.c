@@ -107,7 +107,7 @@ int main(void) {
             do { n = recv(sock, &m, sizeof m, 0); } while (n < 0 && errno == EINTR);
             if (n != (ssize_t)sizeof m) {
                 fputs("sandbox: error: the container stopped while the session was running\n", stderr);
-                return 1;
+                return 125;   /* sandbox's own failure, as the launcher's (SandboxError.Code) */
             }
             if (m.type != SBX_CTL_EXITED) continue;
             /* As a shell reports it: the exit code, or 128 + the signal. */

@@ -100,10 +100,10 @@ extension ChildFailure {
         switch sbx_stage(rawValue: UInt32(stage)) {
         case SBX_STAGE_SESSION_EXEC:
             if errno == ENOENT {
-                return SandboxError("\(program): command not found inside the container",
+                return SandboxError("\(program): command not found inside the container", code: .commandNotFound,
                                     hint: "install it in the rootfs, or fix `command` in the profile")
             }
-            return SandboxError("cannot execute \(program) inside the container", errno: errno)
+            return SandboxError("cannot execute \(program) inside the container", code: .commandNotExecutable, errno: errno)
         case SBX_STAGE_SESSION_CHDIR: return SandboxError("cannot change to \(cwd) inside the container", errno: errno)
         case SBX_STAGE_SESSION_SETUID:
             return SandboxError("cannot switch to uid \(index) inside the container", errno: errno,

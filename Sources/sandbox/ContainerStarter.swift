@@ -114,12 +114,8 @@ struct ContainerStarter {
     func runSession(_ nameOrPath: String, extraArgs: [String] = [],
                     request: (LaunchPlan) throws -> SessionRequest) throws -> Int32 {
         let (name, loaded) = try context.containerName(nameOrPath)
-        do {
-            return try context.launcher(for: name).runSession(request, prepare: {
-                try prepareStart(loaded ?? context.loadProfile(name), extraArgs: extraArgs)
-            })
-        } catch is AlreadyReported {
-            throw ExitCode.failure
-        }
+        return try context.launcher(for: name).runSession(request, prepare: {
+            try prepareStart(loaded ?? context.loadProfile(name), extraArgs: extraArgs)
+        })
     }
 }

@@ -54,6 +54,14 @@ enum LaunchRequest: Equatable {
         !token.isEmpty && !token.hasPrefix("-")
     }
 
+    /// run and exec pass the app's exit status on (and so fail with 125–127).
+    var relaysStatus: Bool {
+        switch self {
+        case .run, .exec: true
+        case .start, .stop: false
+        }
+    }
+
     func perform() throws {
         switch self {
         case let .run(profile, args, logDBus, log):

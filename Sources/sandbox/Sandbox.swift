@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import SandboxCore
+import SandboxRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,7 +30,7 @@ struct Sandbox: AsyncParsableCommand {
         let given = Array(CommandLine.arguments.dropFirst())
         // A launcher's click and a join: no parser (LaunchRequest.plainForm says why).
         if let request = LaunchRequest.plainForm(given) {
-            do { try request.perform() } catch { report(error) }
+            do { try request.perform() } catch { report(error, relaying: request.relaysStatus) }
             return
         }
         // A constant, which the parser prints after the same reflection (5 M instructions).
@@ -42,16 +43,18 @@ struct Sandbox: AsyncParsableCommand {
             Console.err(message)
             exit(withError: ExitCode(64))
         }
+        var relaying = false
         do {
             var command: any ParsableCommand
             if let launch = parseLaunch(arguments) { command = launch } else { command = try parseAsRoot(arguments) }
+            relaying = (command as? any LaunchCommand)?.request.relaysStatus ?? false
             if var asynchronous = command as? AsyncParsableCommand {
                 try await asynchronous.run()
             } else {
                 try command.run()
             }
         } catch {
-            report(error)
+            report(error, relaying: relaying)
         }
     }
 
@@ -77,10 +80,22 @@ struct Sandbox: AsyncParsableCommand {
 
     /// Prints a failure in the one message style (Console) and exits; help and
     /// --version go to standard output as the parser prints them.
-    static func report(_ error: any Error) -> Never {
+    /// `relaying`: for run and exec, which pass the app's exit status on, a failure
+    /// of their own exits 125, 126 or 127 (`SandboxError.Code`), never a status
+    /// the app could have returned itself.
+    static func report(_ error: any Error, relaying: Bool = false) -> Never {
         // run and exec end by throwing the app's status: nothing to print, and the
         // parser's message machinery costs half a million instructions per exit.
         if let status = error as? ExitCode { Glibc.exit(status.rawValue) }
+        if relaying {
+            switch error {
+            case is AlreadyReported: break   // the supervisor's messages are out already
+            case let e as SandboxError: Console.say(e)
+            case let e as ProfileErrors: for one in e.errors { Console.say(.error, one.description) }
+            default: Console.say(.error, "\(error)")
+            }
+            Glibc.exit((error as? SandboxError)?.code.launchExitStatus ?? SandboxError.Code.failed.launchExitStatus)
+        }
         let code = exitCode(for: error)
         switch error {
         case let e as SandboxError:

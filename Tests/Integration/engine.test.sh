@@ -464,7 +464,7 @@ test_a_session_without_a_terminal_waits_in_sandbox_session() {
   launcher=$(eng_launcher_waiting "bin/sandbox run itengine") || fail "the launcher did not become sandbox-session"
   kill -KILL "$(pgrep -u "$IT_USER" -f "sandbox-(supervisor|monitor) itengine$" | head -n1)"
   set +e; wait $r; rc=$?; set -e
-  assert_eq "$rc" "1" "exit status when the container died"
+  assert_eq "$rc" "125" "exit status when the container died"
   assert_contains "$(cat "$out")" "sandbox: error: the container stopped while the session was running"
   # (The killed supervisor's state is stale; the next run removes it.)
   assert_eq "$(sbx run itengine -- -c 'echo fresh')" "fresh" "a run after that"
@@ -541,7 +541,7 @@ source = "~/does-not-exist"
 target = "/data"'
   set +e; err=$(sbx run itmount -- -c true 2>&1); rc=$?; set -e
   echo "$err"
-  [ "$rc" -ne 0 ] || fail "started without a mount source"
+  assert_eq "$rc" "125" "exit status of a start that failed (sandbox's own failure)"
   assert_contains "$err" "does-not-exist"
   assert_contains "$err" "optional = true"
   eng_profile itopt private '[[mount]]
@@ -553,8 +553,12 @@ optional = true'
   assert_contains "$err" "skipping"
   set +e; err=$(sbx exec itengine -- /no/such/program 2>&1); rc=$?; set -e
   echo "$err"
-  [ "$rc" -ne 0 ] || fail "missing program succeeded"
+  assert_eq "$rc" "127" "exit status of a command not found, as env(1) and podman run say it"
   assert_contains "$err" "/no/such/program: command not found inside the container"
+  set +e; err=$(sbx exec itengine -- /etc 2>&1); rc=$?; set -e
+  echo "$err"
+  assert_eq "$rc" "126" "exit status of a command that cannot be executed"
+  assert_contains "$err" "cannot execute /etc inside the container: permission denied"
   eng_assert_nothing_left itengine
   # A profile without a command: said before any container starts.
   it_profile itnocmd <<'EOF'
@@ -566,7 +570,7 @@ EOF
   rm -f "$log"
   set +e; err=$(sbx run -l debug -o "$log" itnocmd 2>&1); rc=$?; set -e
   echo "$err"
-  [ "$rc" -ne 0 ] || fail "ran a profile without a command"
+  assert_eq "$rc" "125" "exit status"
   assert_contains "$err" "itnocmd: the profile has no \`command\`"
   assert_contains "$err" "sandbox exec itnocmd -- CMD"
   if grep -q "supervisor has the plan" "$log"; then fail "a container was started for it: $(cat "$log")"; fi

@@ -208,6 +208,13 @@ extension SpawnTests {
             == ChildFailure(stage: stage(SBX_STAGE_SESSION_EXEC), errno: ENOENT, index: 0))
         #expect(try sessionFailure(request(["/"]), on: started, stdio: stdio)
             == ChildFailure(stage: stage(SBX_STAGE_SESSION_EXEC), errno: EACCES, index: 0))
+        // run and exec exit 127 and 126 for these (SandboxError.Code), as env(1) does.
+        let missing = ChildFailure(stage: stage(SBX_STAGE_SESSION_EXEC), errno: ENOENT, index: 0).error(argv: ["x"], cwd: "/")
+        #expect(missing.code == .commandNotFound && missing.code.launchExitStatus == 127)
+        let refused = ChildFailure(stage: stage(SBX_STAGE_SESSION_EXEC), errno: EACCES, index: 0).error(argv: ["/"], cwd: "/")
+        #expect(refused.code == .commandNotExecutable && refused.code.launchExitStatus == 126)
+        let chdir = ChildFailure(stage: stage(SBX_STAGE_SESSION_CHDIR), errno: ENOENT, index: 0).error(argv: ["x"], cwd: "/y")
+        #expect(chdir.code == .failed && chdir.code.launchExitStatus == 125)
         #expect(try sessionFailure(request(["/bin/true"], cwd: "/no/such/directory"), on: started, stdio: stdio)
             == ChildFailure(stage: stage(SBX_STAGE_SESSION_CHDIR), errno: ENOENT, index: 0))
         // A controlling terminal asked for, /dev/null given: TIOCSCTTY says ENOTTY.
