@@ -8,6 +8,9 @@ public struct Profile: Sendable, Equatable {
     public var name: String
     /// The file it was loaded from (for messages).
     public var sourcePath: String
+    /// `ProfileFingerprint` of the file's bytes as they were parsed: a running
+    /// container records it, and a join says when the file has changed since.
+    public var sourceFingerprint = ""
     public var description: String = ""
     /// Fragments merged before this file, in order (already applied).
     public var include: [String] = []

@@ -128,6 +128,7 @@ public struct ProfileStore: Sendable {
         var profile = Profile(name: name, sourcePath: file)
         profile.session.stopTimeout = config.stopTimeout
         profile.include = context.topInclude
+        profile.sourceFingerprint = context.topFingerprint
         if let tree {
             var decoder = ProfileDecoder(context: validationContext())
             decoder.decodeProfile(tree, into: &profile)
@@ -141,6 +142,8 @@ public struct ProfileStore: Sendable {
     private struct LoadContext {
         var merged: Set<String> = []
         var topInclude: [String] = []
+        /// The top file's fingerprint, of the bytes parsed (not a second read).
+        var topFingerprint = ""
         /// Files in merge order (fragments before the files that include them), for ordering messages.
         var files: [String] = []
     }
@@ -165,6 +168,7 @@ public struct ProfileStore: Sendable {
                 return nil
             }
         }
+        if chain.isEmpty { context.topFingerprint = ProfileFingerprint.of(bytes) }
         let tree: TOMLNode
         switch TOMLTree.parse(bytes: bytes, file: file) {
         case .success(let t): tree = t

@@ -80,15 +80,9 @@ public struct ContainerState: Sendable, Equatable {
     }
 }
 
-/// FNV-1a over the profile file's bytes: cheap, stable across processes.
+/// The fingerprint of the profile file as it is now (to compare with the recorded one).
 public func profileFingerprint(path: String) -> String {
-    let text = HostFile.read(path) ?? ""
-    var h: UInt64 = 0xcbf29ce484222325
-    for b in text.utf8 {
-        h ^= UInt64(b)
-        h = h &* 0x100000001b3
-    }
-    return String(h, radix: 16)
+    ProfileFingerprint.of((try? HostFile.readBytes(path).get()) ?? [])
 }
 
 /// What the runtime directory says about one container.

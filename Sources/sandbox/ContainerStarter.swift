@@ -102,7 +102,7 @@ struct ContainerStarter {
         }
         let (level, file) = LogSetup.current
         let spec = SupervisorPlan(plan: plan, persistent: false, runtimeDir: directory.root,
-                                  profilePath: profile.sourcePath, profileFingerprint: profileFingerprint(path: profile.sourcePath),
+                                  profilePath: profile.sourcePath, profileFingerprint: profile.sourceFingerprint,
                                   network: network, logLevel: level.rawValue, logFile: file)
         return PreparedStart(spec: spec, seenNoticesFile: paths.dataDir + "/" + profile.name + "/notices-shown",
                              abandon: { desktop.stop() })

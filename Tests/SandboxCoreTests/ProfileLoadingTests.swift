@@ -111,6 +111,7 @@ import Testing
         tree.write("\(tree.userDir)/empty.toml", "")
         var expected = Profile(name: "empty", sourcePath: tree.root + "/\(tree.userDir)/empty.toml")
         expected.session.stopTimeout = 10
+        expected.sourceFingerprint = ProfileFingerprint.of([])
         #expect(try tree.store().load("empty") == expected)
     }
 
@@ -274,6 +275,24 @@ import Testing
         tree.write("\(tree.userDir)/app.toml", "include = [\"fragments/net.toml\"]")
         #expect(try store.load("app").network.mode == .pasta)
     }
+
+    /// The fingerprint a running container records is of the top file's bytes as
+    /// they were parsed: no second read that could see another text.
+    @Test func theFingerprintIsOfTheTopFileAsParsed() throws {
+        let tree = TempTree()
+        defer { tree.remove() }
+        let store = tree.store()
+        let text = "include = [\"net\"]\ncommand = [\"true\"]\n"
+        tree.write("\(tree.userDir)/net.toml", "[network]\nmode = \"pasta\"")
+        tree.write("\(tree.userDir)/app.toml", text)
+        let first = try store.load("app")
+        #expect(first.sourceFingerprint == ProfileFingerprint.of(Array(text.utf8)))
+        #expect(first.sourceFingerprint == (try store.parse(source: text, file: first.sourcePath, name: "app")).sourceFingerprint)
+        tree.write("\(tree.userDir)/app.toml", text + "# edited\n")
+        let second = try store.load("app")
+        #expect(second.sourceFingerprint != first.sourceFingerprint)
+        #expect(second.sourceFingerprint == ProfileFingerprint.of(Array((text + "# edited\n").utf8)))
+    }
 }
 
 /// Issue 9 #5: pasta is outbound only unless the profile names ports.
@@ -297,6 +316,7 @@ import Testing
         #expect(shown.contains("inbound_tcp = [8080, 8081]\n") && shown.contains("host_loopback_udp = [53]\n"), "\(shown)")
         var again = try store.parse(source: shown, file: p.sourcePath, name: "dev")
         again.include = p.include
+        again.sourceFingerprint = p.sourceFingerprint
         #expect(again == p)
         // Nothing named: nothing shown, nothing open.
         tree.write("\(tree.userDir)/plain.toml", "[network]\nmode = \"pasta\"\n")

@@ -52,6 +52,7 @@ import Testing
         // `profile show` output stands alone and means the same.
         var again = try store().parse(source: TOMLEmitter.emit(p), file: "/nonexistent/\(name).toml", name: name)
         again.sourcePath = p.sourcePath
+        again.sourceFingerprint = p.sourceFingerprint
         again.include = p.include
         #expect(again == p)
     }
