@@ -35,8 +35,7 @@ extension HostCommand {
     /// `producer | consumer`: the producer's stdout feeds the consumer's stdin; both
     /// stderrs and the consumer's stdout are ours. Returns both exit statuses (producer, consumer).
     public static func pipeline(_ producer: HostCommand, _ consumer: HostCommand) async throws(SandboxError) -> (Int32, Int32) {
-        let pipe: (read: OwnedFD, write: OwnedFD)
-        do { pipe = try makePipe() } catch { throw SandboxError("\(error)") }
+        let pipe = try makePipe()
         // swift-subprocess closes each end once its process is spawned (or failed to
         // spawn): a consumer that never started gives the producer EPIPE, a producer
         // that never started gives the consumer EOF.

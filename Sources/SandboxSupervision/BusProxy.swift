@@ -67,7 +67,7 @@ public final class BusProxy: Mediator {
             // Its directory: the container binds it before the socket exists.
             let dir = HostFile.dirname(bus.socketPath)
             do { try HostFile.makeDirectories(dir, mode: 0o700) } catch {
-                throw SandboxError("cannot create the bus socket's directory \(dir): \(error)")
+                throw SandboxError.wrapping(error, "cannot create the bus socket's directory \(dir)")
             }
         }
         let readyPipe: (read: OwnedFD, write: OwnedFD), outPipe: (read: OwnedFD, write: OwnedFD), errPipe: (read: OwnedFD, write: OwnedFD)
@@ -76,7 +76,7 @@ public final class BusProxy: Mediator {
             outPipe = try makePipe()
             errPipe = try makePipe()
         } catch {
-            throw SandboxError("the bus proxy: \(error)")
+            throw SandboxError.wrapping(error, "the bus proxy")
         }
         let argv = m.proxyArguments(readyFD: readyPipe.write.raw)
         let strings = CStrings()
