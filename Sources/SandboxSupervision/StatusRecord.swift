@@ -11,19 +11,10 @@ public enum StatusRecord: Sendable, Equatable {
     case ready(pid: Int32)
     case failure(SandboxError)
 
-    public static func == (a: StatusRecord, b: StatusRecord) -> Bool {
-        switch (a, b) {
-        case let (.notice(x), .notice(y)): return x == y
-        case let (.ready(x), .ready(y)): return x == y
-        case let (.failure(x), .failure(y)):
-            return x.what == y.what && x.errno == y.errno && x.cause == y.cause && x.hint == y.hint
-        default: return false
-        }
-    }
-
     /// type u8 | payload length u32 | payload (PlanCodec primitives). A failure
-    /// (type 4) keeps its parts: what, errno (0: none), cause, hint; type 3 was
-    /// the rendered text of a build before that, still read.
+    /// (type 4) keeps its parts: what, errno (0: none), cause, hint (not the code:
+    /// a start's failures are all `.failed`; a session's reach the launcher from
+    /// the init); type 3 was the rendered text of a build before that, still read.
     public var encoded: [UInt8] {
         var p = PlanCodec.Writer()
         let type: UInt8
