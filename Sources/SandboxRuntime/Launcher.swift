@@ -8,7 +8,8 @@ import SandboxCore
 import Glibc
 #endif
 
-/// A message already shown to the user (the supervisor's own words); exit 1 quietly.
+/// A message already shown to the user (the supervisor's own words): the command
+/// exits without another (1; 125 for run and exec, `Sandbox.report`).
 public struct AlreadyReported: Error, Sendable {}
 
 /// What a cold start needs, computed only when the container is not running:

@@ -79,14 +79,10 @@ enum LaunchRequest: Equatable {
             try log.bootstrap()
             let starter = ContainerStarter()
             let (name, loaded) = try starter.context.containerName(profile)
-            do {
-                let started = try starter.context.launcher(for: name).start(prepare: {
-                    try starter.prepareStart(loaded ?? starter.context.loadProfile(name))
-                })
-                if !started { Console.say(.notice, "\(name) is already running") }
-            } catch is AlreadyReported {
-                throw ExitCode.failure
-            }
+            let started = try starter.context.launcher(for: name).start(prepare: {
+                try starter.prepareStart(loaded ?? starter.context.loadProfile(name))
+            })
+            if !started { Console.say(.notice, "\(name) is already running") }
         case let .stop(profile, timeout, log):
             try log.bootstrap()
             let context = CommandContext.current()

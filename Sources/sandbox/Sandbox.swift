@@ -87,22 +87,17 @@ struct Sandbox: AsyncParsableCommand {
         // run and exec end by throwing the app's status: nothing to print, and the
         // parser's message machinery costs half a million instructions per exit.
         if let status = error as? ExitCode { Glibc.exit(status.rawValue) }
-        if relaying {
-            switch error {
-            case is AlreadyReported: break   // the supervisor's messages are out already
-            case let e as SandboxError: Console.say(e)
-            case let e as ProfileErrors: for one in e.errors { Console.say(.error, one.description) }
-            default: Console.say(.error, "\(error)")
-            }
-            Glibc.exit((error as? SandboxError)?.code.launchExitStatus ?? SandboxError.Code.failed.launchExitStatus)
-        }
-        let code = exitCode(for: error)
         switch error {
+        case is AlreadyReported:
+            break   // the supervisor's messages are out already
         case let e as SandboxError:
             Console.say(e)
         case let e as ProfileErrors:
             for one in e.errors { Console.say(.error, one.description) }
+        case _ where relaying:
+            Console.say(.error, "\(error)")
         default:
+            let code = exitCode(for: error)
             let message = fullMessage(for: error)
             if code == .success {
                 if !message.isEmpty { Console.out(message) }
@@ -114,8 +109,10 @@ struct Sandbox: AsyncParsableCommand {
                 Console.say(.error, first)
                 if !lines.isEmpty { Console.err(lines.joined(separator: "\n")) }
             }
+            Glibc.exit(code.rawValue)
         }
-        Glibc.exit(code.rawValue)
+        if relaying { Glibc.exit((error as? SandboxError)?.code.launchExitStatus ?? SandboxError.Code.failed.launchExitStatus) }
+        Glibc.exit(EXIT_FAILURE)
     }
 }
 

@@ -685,6 +685,16 @@ test_bad_input_user_namespaces_disabled() {
   assert_not_contains "$err" "STARTED"
   assert_contains "$err" "cannot create a user namespace"
   assert_contains "$err" "max_user_namespaces"
+  # The supervisor's report is the whole message (once); run exits 125, start 1.
+  assert_eq "$rc" "125" "exit status of run"
+  assert_eq "$(printf '%s\n' "$err" | grep -c 'cannot create a user namespace')" "1" "times the failure is shown"
+  set +e
+  err=$(it_as_user unshare -Ur sh -c "echo 0 > /proc/sys/user/max_user_namespaces && exec $IT_PREFIX/bin/sandbox start itengine" 2>&1)
+  rc=$?
+  set -e
+  echo "$err"
+  assert_eq "$rc" "1" "exit status of start"
+  assert_eq "$(printf '%s\n' "$err" | grep -c 'cannot create a user namespace')" "1" "times start shows the failure"
   eng_assert_nothing_left
 }
 
