@@ -31,8 +31,8 @@ public enum SubordinateIDs {
             guard r.count == 3, r.line.first(where: { $0 != 32 && $0 != 9 }) != UInt8(ascii: "#") else { return }
             let owner = ProfileText.trimmed(r[0])
             guard owner.elementsEqual(user.utf8) || owner.elementsEqual(uidText.utf8) else { return }
-            guard let start = UInt32(ProfileText.trim(r.string(1))),
-                  let count = UInt64(ProfileText.trim(r.string(2))), count > 0 else { return }
+            guard let start = UInt32(String(decoding: ProfileText.trimmed(r[1]), as: UTF8.self)),
+                  let count = UInt64(String(decoding: ProfileText.trimmed(r[2]), as: UTF8.self)), count > 0 else { return }
             let clipped = min(count, (UInt64(1) << 32) - UInt64(start))
             if clipped > 0 { ranges.append(SubordinateIDRange(start: start, count: UInt32(clipped))) }
         }
@@ -395,10 +395,6 @@ enum ProfileText {
     }
 
     static func trim<S: StringProtocol>(_ s: S) -> String {
-        let u = Array(s.utf8)
-        func ws(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 13 || b == 10 }
-        guard let first = u.firstIndex(where: { !ws($0) }) else { return "" }
-        let last = u.lastIndex(where: { !ws($0) })!
-        return String(decoding: u[first...last], as: UTF8.self)
+        String(decoding: trimmed(Array(s.utf8)[...]), as: UTF8.self)
     }
 }
